@@ -1,0 +1,209 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/charmbracelet/x/term"
+
+	"github.com/golive/golive/docker"
+	"github.com/golive/golive/plans"
+)
+
+// headless runs plan commands without the cockpit, printing events as lines.
+type headless struct {
+	plan   *plans.Plan
+	cli    *docker.Client
+	opts   options
+	stdin  *os.File
+	stdout io.Writer
+	stderr io.Writer
+	mu     sync.Mutex // serialises printing from parallel deploys
+}
+
+func check(plan *plans.Plan, stdout, stderr io.Writer) int {
+	fmt.Fprintf(stdout, "%s: plan ok: project %s, release %s, %d services in groups %s, %d steps, on_failure %s\n",
+		plan.Path, plan.Project, plan.Release, len(plan.Services), strings.Join(plan.Groups(), " → "), len(plan.ReleaseSteps()), plan.OnFailure)
+	for _, svc := range plan.Services {
+		if _, err := plan.ServiceEnv(svc, os.LookupEnv); err != nil {
+			fmt.Fprintf(stderr, "warning: %v (apply will refuse to start until it is set)\n", err)
+		}
+	}
+	return exitOK
+}
+
+func (h *headless) engine(operation string) (*plans.Engine, *plans.Journal, error) {
+	j, err := plans.CreateJournal(h.opts.state, h.plan.Project, h.plan.Release, time.Now())
+	if err != nil {
+		return nil, nil, err
+	}
+	e := plans.NewEngine(h.plan, plans.Options{
+		Docker:   h.cli,
+		Journal:  j,
+		StateDir: h.opts.state,
+		Asker:    h.asker(),
+		OnEvent:  h.print,
+	})
+	e.Emit(plans.Event{Kind: plans.EvPlanLoaded, Message: fmt.Sprintf("%s %s on %s", operation, h.plan.Path, h.cli.Host())})
+	return e, j, nil
+}
+
+func (h *headless) asker() plans.Asker {
+	if h.opts.yes {
+		return yesAsker{}
+	}
+	if term.IsTerminal(h.stdin.Fd()) {
+		return &promptAsker{h: h}
+	}
+	return nil
+}
+
+func (h *headless) hasConfirm() bool {
+	for _, s := range h.plan.ReleaseSteps() {
+		if s.Kind() == plans.StepConfirm {
+			return true
+		}
+	}
+	return false
+}
+
+func (h *headless) apply(ctx context.Context) int {
+	if h.hasConfirm() && h.asker() == nil {
+		fmt.Fprintln(h.stderr, "golive apply: the plan has a confirm step and there is no terminal to answer it; pass --yes to answer yes, or run the cockpit")
+		return exitUsage
+	}
+	e, j, err := h.engine("apply")
+	if err != nil {
+		fmt.Fprintln(h.stderr, "golive:", err)
+		return exitEnvironment
+	}
+	defer j.Close()
+	err = e.Apply(ctx)
+	defer h.journalNote(e, j)
+	if err == nil {
+		fmt.Fprintf(h.stdout, "release %s deployed\n", h.plan.Release)
+		return exitOK
+	}
+	fmt.Fprintln(h.stderr, "golive apply:", err)
+	var held *docker.HeldError
+	var aerr *plans.ApplyError
+	switch {
+	case errors.As(err, &held):
+		return exitLocked
+	case errors.As(err, &aerr) && aerr.Outcome == plans.Reverted && aerr.Revert == nil:
+		return exitReverted
+	case errors.As(err, &aerr):
+		return exitFailed
+	case ctx.Err() != nil:
+		return exitInterrupted
+	}
+	return exitEnvironment
+}
+
+func (h *headless) revert(ctx context.Context) int {
+	e, j, err := h.engine("revert")
+	if err != nil {
+		fmt.Fprintln(h.stderr, "golive:", err)
+		return exitEnvironment
+	}
+	defer j.Close()
+	defer h.journalNote(e, j)
+	err = e.Revert(ctx)
+	var held *docker.HeldError
+	switch {
+	case err == nil:
+		fmt.Fprintln(h.stdout, "reverted: the services changed by the latest apply run their previous images again")
+		return exitOK
+	case errors.Is(err, plans.ErrNothingToRevert):
+		fmt.Fprintln(h.stdout, err)
+		return exitOK
+	case errors.As(err, &held):
+		fmt.Fprintln(h.stderr, "golive revert:", err)
+		return exitLocked
+	}
+	fmt.Fprintln(h.stderr, "golive revert:", err)
+	return exitFailed
+}
+
+func (h *headless) unlock(ctx context.Context) int {
+	e, j, err := h.engine("unlock")
+	if err != nil {
+		fmt.Fprintln(h.stderr, "golive:", err)
+		return exitEnvironment
+	}
+	defer j.Close()
+	held, err := e.BreakLock(ctx)
+	switch {
+	case err != nil:
+		fmt.Fprintln(h.stderr, "golive unlock:", err)
+		return exitEnvironment
+	case held == nil:
+		fmt.Fprintf(h.stdout, "the lock %s was not held\n", h.plan.LockName())
+	default:
+		fmt.Fprintf(h.stdout, "broke the lock of %s (%s since %s)\n", held.Holder, held.Operation, held.Since.Local().Format("2006-01-02 15:04:05"))
+	}
+	return exitOK
+}
+
+func (h *headless) status(ctx context.Context) int {
+	e := plans.NewEngine(h.plan, plans.Options{Docker: h.cli})
+	states, err := e.Status(ctx)
+	if err != nil {
+		fmt.Fprintln(h.stderr, "golive status:", err)
+		return exitEnvironment
+	}
+	fmt.Fprintf(h.stdout, "%-12s %-10s %-24s %-10s %-12s %s\n", "SERVICE", "GROUP", "CONTAINER", "STATE", "IMAGE ID", "IMAGE → TARGET")
+	for _, s := range states {
+		fmt.Fprintf(h.stdout, "%-12s %-10s %-24s %-10s %-12s %s → %s\n", s.Service, s.Group, s.Container, s.State, docker.ShortID(s.ImageID), orDash(s.Image), s.Target)
+	}
+	if held, err := e.LockHolder(ctx); err == nil && held != nil {
+		fmt.Fprintf(h.stdout, "lock held by %s (%s since %s)\n", held.Holder, held.Operation, held.Since.Local().Format("15:04:05"))
+	}
+	return exitOK
+}
+
+func (h *headless) journalNote(e *plans.Engine, j *plans.Journal) {
+	if err := e.JournalErr(); err != nil {
+		fmt.Fprintln(h.stderr, "golive: WARNING: the journal could not be written completely:", err)
+	}
+	fmt.Fprintln(h.stdout, "journal:", j.Path())
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// yesAsker answers yes to every confirm step (--yes).
+type yesAsker struct{}
+
+func (yesAsker) Confirm(context.Context, string) (bool, error) { return true, nil }
+
+// promptAsker asks on the terminal.
+type promptAsker struct{ h *headless }
+
+func (p *promptAsker) Confirm(ctx context.Context, question string) (bool, error) {
+	p.h.mu.Lock()
+	fmt.Fprintf(p.h.stdout, "? %s [y/N] ", question)
+	p.h.mu.Unlock()
+	answer := make(chan string, 1)
+	go func() {
+		line, _ := bufio.NewReader(p.h.stdin).ReadString('\n')
+		answer <- strings.ToLower(strings.TrimSpace(line))
+	}()
+	select {
+	case <-ctx.Done():
+		return false, ctx.Err()
+	case a := <-answer:
+		return a == "y" || a == "yes", nil
+	}
+}

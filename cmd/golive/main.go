@@ -1,0 +1,175 @@
+// Command golive is a terminal release cockpit: it carries out a release
+// plan against a Docker engine, headless or in the cockpit.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/golive/golive/docker"
+	"github.com/golive/golive/plans"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+// Exit codes; documented in usage and the README.
+const (
+	exitOK          = 0
+	exitFailed      = 1 // the release failed and was left as it is
+	exitUsage       = 2 // invalid plan, flags or arguments
+	exitReverted    = 3 // the release failed and was reverted
+	exitLocked      = 4 // another release holds the lock
+	exitEnvironment = 5 // Docker unreachable, preload failed, or similar: nothing changed
+	exitInterrupted = 130
+)
+
+const usage = `golive: a terminal release cockpit
+
+Usage:
+  golive check PLAN                  validate a plan file
+  golive apply PLAN [--yes]          carry out the plan headless (preload, steps, deploy groups)
+  golive revert PLAN [--yes]         put back what ran before the most recent apply
+  golive unlock PLAN                 break a stale release lock
+  golive status PLAN                 show what each service runs now
+  golive version                     print the version
+
+Flags (after the command or the plan, in any order):
+  --state DIR    state directory for journals (default: .golive beside the plan)
+  --yes          answer yes to every confirm step (needed when not on a terminal)
+
+Exit codes:
+  0 success (also: revert with nothing to undo)
+  1 the release failed and was left as it is (on_failure: stop)
+  2 invalid plan, flag or argument
+  3 the release failed and was reverted
+  4 another release holds the lock
+  5 nothing was changed: Docker unreachable, preload failed, or a similar problem
+  130 interrupted
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// options are the flags every plan command shares.
+type options struct {
+	state string
+	yes   bool
+}
+
+func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(stdout, usage)
+		if len(args) == 0 {
+			return exitUsage
+		}
+		return exitOK
+	}
+	cmd, rest := args[0], args[1:]
+	if cmd == "version" {
+		fmt.Fprintln(stdout, "golive", version)
+		return exitOK
+	}
+	var opts options
+	fs := flag.NewFlagSet("golive "+cmd, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, usage) }
+	fs.StringVar(&opts.state, "state", "", "state directory")
+	fs.BoolVar(&opts.yes, "yes", false, "answer yes to confirm steps")
+	positional, err := parseInterspersed(fs, rest)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if len(positional) != 1 {
+		fmt.Fprintf(stderr, "golive %s: expected one PLAN file, got %d arguments\n\n%s", cmd, len(positional), usage)
+		return exitUsage
+	}
+	planPath := positional[0]
+	switch cmd {
+	case "check", "apply", "revert", "unlock", "status":
+	default:
+		fmt.Fprintf(stderr, "golive: unknown command %q\n\n%s", cmd, usage)
+		return exitUsage
+	}
+	plan, err := plans.Load(planPath)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		var perr *plans.PlanError
+		if errors.As(err, &perr) {
+			fmt.Fprintf(stderr, "%d problem(s) in the plan; fix them and run `golive check %s` again\n", len(perr.Problems), planPath)
+		}
+		return exitUsage
+	}
+	if cmd == "check" {
+		return check(plan, stdout, stderr)
+	}
+	if opts.state == "" {
+		opts.state = filepath.Join(plan.Dir(), ".golive")
+	}
+	ctx, stop := interruptible(stderr)
+	defer stop()
+	cli, err := docker.Connect(ctx, plan.Docker.Host)
+	if err != nil {
+		fmt.Fprintln(stderr, "golive:", err)
+		return exitEnvironment
+	}
+	defer cli.Close()
+	h := &headless{plan: plan, cli: cli, opts: opts, stdin: stdin, stdout: stdout, stderr: stderr}
+	switch cmd {
+	case "apply":
+		return h.apply(ctx)
+	case "revert":
+		return h.revert(ctx)
+	case "unlock":
+		return h.unlock(ctx)
+	default:
+		return h.status(ctx)
+	}
+}
+
+// parseInterspersed parses flags that may stand before or after the positional arguments.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return positional, nil
+		}
+		positional = append(positional, args[0])
+		args = args[1:]
+	}
+}
+
+// interruptible returns a context cancelled by the first SIGINT or SIGTERM;
+// a second one ends the process at once.
+func interruptible(stderr io.Writer) (context.Context, func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	sig := make(chan os.Signal, 2)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		if _, ok := <-sig; !ok {
+			return
+		}
+		fmt.Fprintln(stderr, "\ninterrupted: stopping the current step; on_failure decides what happens to changed services (interrupt again to quit at once)")
+		cancel()
+		if _, ok := <-sig; ok {
+			fmt.Fprintln(stderr, "quit at once: services may be half-deployed and the lock may be left; run `golive revert PLAN` and `golive unlock PLAN`")
+			os.Exit(exitInterrupted)
+		}
+	}()
+	return ctx, func() { signal.Stop(sig); close(sig); cancel() }
+}

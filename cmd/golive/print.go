@@ -1,0 +1,107 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/golive/golive/docker"
+	"github.com/golive/golive/plans"
+)
+
+// print writes one event as a readable line; byte-level progress is skipped.
+func (h *headless) print(ev plans.Event) {
+	line := formatEvent(ev, len(h.plan.ReleaseSteps()))
+	if line == "" {
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	fmt.Fprintf(h.stdout, "%s %s\n", ev.Time.Local().Format("15:04:05"), line)
+}
+
+// formatEvent renders an event for the headless CLI, or "" to skip it.
+func formatEvent(ev plans.Event, steps int) string {
+	fail := func(s string) string {
+		if ev.Error != "" {
+			return s + ": " + indent(ev.Error)
+		}
+		return s
+	}
+	switch ev.Kind {
+	case plans.EvPlanLoaded, plans.EvApplyStart:
+		return fmt.Sprintf("%s %s: %s", ev.Project, ev.Release, ev.Message)
+	case plans.EvLockAcquired:
+		return "lock taken by " + ev.Actor
+	case plans.EvLockReleased:
+		return fail("lock released")
+	case plans.EvLockBroken:
+		return ev.Message
+	case plans.EvPreloadStart:
+		return "preload: " + ev.Message
+	case plans.EvPreloadLoad:
+		return fail("preload: loaded " + ev.Message)
+	case plans.EvPreloadProgress:
+		if ev.Transient || ev.Layer == "" {
+			return ""
+		}
+		return fmt.Sprintf("  pull %s %s: %s", ev.Image, ev.Layer, ev.Message)
+	case plans.EvPreloadImage:
+		if ev.Result == plans.ResultFailed {
+			return fail("  ✗ " + ev.Image)
+		}
+		return fmt.Sprintf("  ✓ %s %s (%s)", ev.Image, ev.Result, docker.ShortID(ev.ImageID))
+	case plans.EvPreloadEnd:
+		return fail(fmt.Sprintf("preload %s in %dms", ev.Result, ev.DurationMS))
+	case plans.EvStepStart:
+		return fmt.Sprintf("▶ step %d/%d: %s", ev.Step, steps, ev.StepName)
+	case plans.EvStepOutput:
+		return fmt.Sprintf("  │ %s", ev.Line)
+	case plans.EvStepEnd:
+		switch ev.Result {
+		case plans.ResultSkipped:
+			return fmt.Sprintf("- step %d/%d skipped: %s", ev.Step, steps, ev.StepName)
+		case plans.ResultFailed:
+			return fail(fmt.Sprintf("✗ step %d/%d failed after %dms", ev.Step, steps, ev.DurationMS))
+		}
+		return fmt.Sprintf("✓ step %d/%d done in %dms", ev.Step, steps, ev.DurationMS)
+	case plans.EvConfirmAsk:
+		return "? " + ev.Message
+	case plans.EvConfirmAnswer:
+		return fmt.Sprintf("  answered %s", ev.Result)
+	case plans.EvServiceStart:
+		from := "nothing"
+		if ev.PrevImageID != "" {
+			from = docker.ShortID(ev.PrevImageID)
+		}
+		return fmt.Sprintf("  %s: deploying %s (%s → %s)", ev.Service, ev.Image, from, docker.ShortID(ev.ImageID))
+	case plans.EvServiceChange:
+		return fmt.Sprintf("  %s: %s", ev.Service, ev.Message)
+	case plans.EvHealth:
+		if ev.Result == plans.ResultOK {
+			return fmt.Sprintf("  %s: healthy after %dms (%s)", ev.Service, ev.DurationMS, ev.Message)
+		}
+		return fail(fmt.Sprintf("  %s: health gate failed", ev.Service))
+	case plans.EvServiceEnd:
+		if ev.Result == plans.ResultFailed {
+			return fail(fmt.Sprintf("  ✗ %s", ev.Service))
+		}
+		return fmt.Sprintf("  ✓ %s %s", ev.Service, ev.Result)
+	case plans.EvRevertStart:
+		return fmt.Sprintf("↩ revert of apply %s: %s", ev.Run, ev.Message)
+	case plans.EvRevertService:
+		if ev.Result == plans.ResultFailed {
+			return fail("  ✗ revert " + ev.Service)
+		}
+		return fmt.Sprintf("  ↩ %s: %s → %s, %s", ev.Service, docker.ShortID(ev.ImageID), orDash(docker.ShortID(ev.PrevImageID)), ev.Message)
+	case plans.EvRevertEnd:
+		if ev.Result == plans.ResultNothing {
+			return ""
+		}
+		return fail(fmt.Sprintf("↩ revert %s in %dms", ev.Result, ev.DurationMS))
+	case plans.EvApplyEnd:
+		return fmt.Sprintf("apply %s in %dms", ev.Result, ev.DurationMS)
+	}
+	return ""
+}
+
+func indent(s string) string { return strings.ReplaceAll(s, "\n", "\n    ") }

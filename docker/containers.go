@@ -1,0 +1,277 @@
+package docker
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/network"
+	"github.com/moby/moby/client"
+)
+
+// Spec describes a container to create.
+type Spec struct {
+	Name        string
+	Image       string // a reference or an image ID
+	Env         []string
+	Cmd         []string
+	Ports       []Port
+	Binds       []string
+	Network     string
+	Aliases     []string
+	Labels      map[string]string
+	StopTimeout int    // seconds
+	Restart     string // no, on-failure, always, unless-stopped
+	Healthcheck *container.HealthConfig
+}
+
+// Port publishes a container port on the Docker host.
+type Port struct {
+	HostIP        string `json:"host_ip,omitempty"`
+	HostPort      string `json:"host_port,omitempty"`
+	ContainerPort string `json:"container_port"`
+	Proto         string `json:"proto"`
+}
+
+// ParsePort reads Docker's short syntax: [[HOST_IP:]HOST_PORT:]CONTAINER_PORT[/PROTO].
+func ParsePort(s string) (Port, error) {
+	rest, proto, _ := strings.Cut(s, "/")
+	if proto == "" {
+		proto = "tcp"
+	}
+	if proto != "tcp" && proto != "udp" && proto != "sctp" {
+		return Port{}, fmt.Errorf("port %q: protocol must be tcp, udp or sctp", s)
+	}
+	p := Port{Proto: proto}
+	var parts []string
+	if strings.HasPrefix(rest, "[") { // [::1]:8080:80
+		end := strings.Index(rest, "]")
+		if end < 0 {
+			return Port{}, fmt.Errorf("port %q: unclosed [ in IPv6 address", s)
+		}
+		p.HostIP = rest[1:end]
+		parts = strings.Split(strings.TrimPrefix(rest[end+1:], ":"), ":")
+	} else {
+		parts = strings.Split(rest, ":")
+		if len(parts) == 3 {
+			p.HostIP, parts = parts[0], parts[1:]
+		}
+	}
+	switch len(parts) {
+	case 1:
+		p.ContainerPort = parts[0]
+	case 2:
+		p.HostPort, p.ContainerPort = parts[0], parts[1]
+	default:
+		return Port{}, fmt.Errorf("port %q: expected [[HOST_IP:]HOST_PORT:]CONTAINER_PORT[/PROTO]", s)
+	}
+	if p.HostIP != "" {
+		if _, err := netip.ParseAddr(p.HostIP); err != nil {
+			return Port{}, fmt.Errorf("port %q: %q is not an IP address", s, p.HostIP)
+		}
+	}
+	numbers := []string{p.ContainerPort}
+	if p.HostPort != "" {
+		numbers = append(numbers, p.HostPort)
+	}
+	for _, n := range numbers {
+		if v, err := strconv.Atoi(n); err != nil || v < 1 || v > 65535 {
+			return Port{}, fmt.Errorf("port %q: %q is not a port number (1-65535)", s, n)
+		}
+	}
+	return p, nil
+}
+
+// Container is what golive needs to know about an existing container.
+type Container struct {
+	ID           string
+	Name         string
+	Image        string // the reference it was created from
+	ImageID      string
+	State        string // created, running, exited, …
+	Running      bool
+	ExitCode     int
+	Health       string // "", starting, healthy, unhealthy
+	RestartCount int
+	StartedAt    time.Time
+	TTY          bool
+	Labels       map[string]string
+	// Spec recreates this container: its configuration with the image ID.
+	Spec Spec
+}
+
+// Inspect returns the container with this name or ID, or nil when there is none.
+func (c *Client) Inspect(ctx context.Context, nameOrID string) (*Container, error) {
+	res, err := c.api.ContainerInspect(ctx, nameOrID, client.ContainerInspectOptions{})
+	if IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("inspect container %s: %w", nameOrID, err)
+	}
+	r := res.Container
+	ct := &Container{ID: r.ID, Name: strings.TrimPrefix(r.Name, "/"), ImageID: r.Image, RestartCount: r.RestartCount}
+	ct.Spec = Spec{Name: ct.Name, Image: r.Image}
+	if r.Config != nil {
+		ct.Image, ct.Labels, ct.TTY = r.Config.Image, r.Config.Labels, r.Config.Tty
+		ct.Spec.Env, ct.Spec.Cmd, ct.Spec.Labels, ct.Spec.Healthcheck = r.Config.Env, r.Config.Cmd, r.Config.Labels, r.Config.Healthcheck
+		if r.Config.StopTimeout != nil {
+			ct.Spec.StopTimeout = *r.Config.StopTimeout
+		}
+	}
+	if h := r.HostConfig; h != nil {
+		ct.Spec.Binds, ct.Spec.Restart = h.Binds, string(h.RestartPolicy.Name)
+		if mode := string(h.NetworkMode); mode != "" && mode != "default" && mode != "bridge" {
+			ct.Spec.Network = mode
+		}
+		for port, bindings := range h.PortBindings {
+			for _, b := range bindings {
+				p := Port{HostPort: b.HostPort, ContainerPort: strconv.Itoa(int(port.Num())), Proto: string(port.Proto())}
+				if b.HostIP.IsValid() {
+					p.HostIP = b.HostIP.String()
+				}
+				ct.Spec.Ports = append(ct.Spec.Ports, p)
+			}
+		}
+	}
+	if s := r.State; s != nil {
+		ct.State, ct.Running, ct.ExitCode = string(s.Status), s.Running, s.ExitCode
+		if s.Health != nil {
+			ct.Health = string(s.Health.Status)
+		}
+		ct.StartedAt, _ = time.Parse(time.RFC3339Nano, s.StartedAt)
+	}
+	return ct, nil
+}
+
+// List returns every container (running or not) that carries all these labels.
+func (c *Client) List(ctx context.Context, labels map[string]string) ([]Container, error) {
+	f := client.Filters{}
+	for k, v := range labels {
+		f.Add("label", k+"="+v)
+	}
+	res, err := c.api.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f})
+	if err != nil {
+		return nil, fmt.Errorf("list containers: %w", err)
+	}
+	var out []Container
+	for _, s := range res.Items {
+		ct, err := c.Inspect(ctx, s.ID)
+		if err != nil {
+			return nil, err
+		}
+		if ct != nil {
+			out = append(out, *ct)
+		}
+	}
+	return out, nil
+}
+
+// Create makes a container from spec without starting it and returns its ID.
+func (c *Client) Create(ctx context.Context, spec Spec) (string, error) {
+	cfg := &container.Config{
+		Image:       spec.Image,
+		Env:         spec.Env,
+		Cmd:         spec.Cmd,
+		Labels:      spec.Labels,
+		Healthcheck: spec.Healthcheck,
+	}
+	if spec.StopTimeout > 0 {
+		cfg.StopTimeout = &spec.StopTimeout
+	}
+	host := &container.HostConfig{Binds: spec.Binds}
+	if spec.Restart != "" {
+		host.RestartPolicy = container.RestartPolicy{Name: container.RestartPolicyMode(spec.Restart)}
+	}
+	if len(spec.Ports) > 0 {
+		cfg.ExposedPorts = network.PortSet{}
+		host.PortBindings = network.PortMap{}
+		for _, p := range spec.Ports {
+			port, err := network.ParsePort(p.ContainerPort + "/" + p.Proto)
+			if err != nil {
+				return "", fmt.Errorf("create %s: %w", spec.Name, err)
+			}
+			cfg.ExposedPorts[port] = struct{}{}
+			b := network.PortBinding{HostPort: p.HostPort}
+			if p.HostIP != "" {
+				b.HostIP, _ = netip.ParseAddr(p.HostIP)
+			}
+			host.PortBindings[port] = append(host.PortBindings[port], b)
+		}
+	}
+	var netcfg *network.NetworkingConfig
+	if spec.Network != "" {
+		host.NetworkMode = container.NetworkMode(spec.Network)
+		netcfg = &network.NetworkingConfig{EndpointsConfig: map[string]*network.EndpointSettings{
+			spec.Network: {Aliases: spec.Aliases},
+		}}
+	}
+	res, err := c.api.ContainerCreate(ctx, client.ContainerCreateOptions{Name: spec.Name, Config: cfg, HostConfig: host, NetworkingConfig: netcfg})
+	if err != nil {
+		return "", fmt.Errorf("create container %s: %w", spec.Name, err)
+	}
+	return res.ID, nil
+}
+
+// Start starts a created or stopped container.
+func (c *Client) Start(ctx context.Context, id string) error {
+	if _, err := c.api.ContainerStart(ctx, id, client.ContainerStartOptions{}); err != nil {
+		msg := err.Error()
+		if strings.Contains(msg, "port is already allocated") || strings.Contains(msg, "address already in use") {
+			return fmt.Errorf("start container %s: a published port is already in use on the Docker host (%s); stop what holds it or change `ports` in the plan", ShortID(id), msg)
+		}
+		return fmt.Errorf("start container %s: %w", ShortID(id), err)
+	}
+	return nil
+}
+
+// Stop stops a running container, killing it after timeout seconds.
+func (c *Client) Stop(ctx context.Context, id string, timeout int) error {
+	if _, err := c.api.ContainerStop(ctx, id, client.ContainerStopOptions{Timeout: &timeout}); err != nil && !IsNotFound(err) {
+		return fmt.Errorf("stop container %s: %w", ShortID(id), err)
+	}
+	return nil
+}
+
+// Rename gives a container a new name.
+func (c *Client) Rename(ctx context.Context, id, name string) error {
+	if _, err := c.api.ContainerRename(ctx, id, client.ContainerRenameOptions{NewName: name}); err != nil {
+		return fmt.Errorf("rename container %s to %s: %w", ShortID(id), name, err)
+	}
+	return nil
+}
+
+// Remove deletes a container, stopping it first if it runs.
+func (c *Client) Remove(ctx context.Context, id string) error {
+	if _, err := c.api.ContainerRemove(ctx, id, client.ContainerRemoveOptions{Force: true}); err != nil && !IsNotFound(err) {
+		return fmt.Errorf("remove container %s: %w", ShortID(id), err)
+	}
+	return nil
+}
+
+// EnsureNetwork creates a bridge network with this name unless it exists.
+func (c *Client) EnsureNetwork(ctx context.Context, name string, labels map[string]string) error {
+	if _, err := c.api.NetworkInspect(ctx, name, client.NetworkInspectOptions{}); err == nil {
+		return nil
+	} else if !IsNotFound(err) {
+		return fmt.Errorf("inspect network %s: %w", name, err)
+	}
+	if _, err := c.api.NetworkCreate(ctx, name, client.NetworkCreateOptions{Labels: labels}); err != nil && !IsConflict(err) {
+		return fmt.Errorf("create network %s: %w", name, err)
+	}
+	return nil
+}
+
+// ShortID abbreviates a container or image ID to the 12 characters Docker shows.
+func ShortID(id string) string {
+	id = strings.TrimPrefix(id, "sha256:")
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}
+

@@ -1,0 +1,196 @@
+// Package dockertest gives tests a real Docker engine: unique project names
+// whose containers, images and locks are removed afterwards, the demo
+// service as FROM-scratch images, free host ports and an in-process registry.
+package dockertest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/registry"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/golive/golive/docker"
+	"github.com/golive/golive/docker/scratch"
+)
+
+// Client connects to the real Docker engine, failing the test when there is none.
+func Client(t testing.TB) *docker.Client {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cli, err := docker.Connect(ctx, "")
+	if err != nil {
+		t.Fatalf("this test needs a real Docker engine: %v", err)
+	}
+	t.Cleanup(func() { cli.Close() })
+	return cli
+}
+
+// Project returns a project name unique to this test run, and removes
+// every container labeled with it, its lock and record containers and its
+// images when the test ends.
+func Project(t testing.TB, cli *docker.Client) string {
+	t.Helper()
+	b := make([]byte, 4)
+	rand.Read(b)
+	project := "gltest-" + hex.EncodeToString(b)
+	t.Cleanup(func() { Cleanup(cli, project) })
+	return project
+}
+
+// Cleanup removes what a test project left on the engine.
+func Cleanup(cli *docker.Client, project string) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cts, _ := cli.List(ctx, map[string]string{"io.golive.project": project})
+	for _, c := range cts {
+		cli.Remove(ctx, c.ID)
+	}
+	cli.Remove(ctx, "golive-lock-"+project)
+	cli.Remove(ctx, "golive-record-"+project)
+	for _, ref := range []string{"api:1", "api:2", "web:1", "web:2", "api:3"} {
+		cli.RemoveImage(ctx, ImageRef(project, ref))
+	}
+}
+
+// ImageRef is the name of a test image that belongs to project.
+func ImageRef(project, nameTag string) string { return "golive-test/" + project + "-" + nameTag }
+
+var (
+	buildOnce sync.Once
+	binary    []byte
+	buildErr  error
+)
+
+// DemoBinary builds the demo service (examples/demo/app) once per test process.
+func DemoBinary(t testing.TB) []byte {
+	t.Helper()
+	buildOnce.Do(func() {
+		root, err := moduleRoot()
+		if err != nil {
+			buildErr = err
+			return
+		}
+		dir, err := os.MkdirTemp("", "golive-demo-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		defer os.RemoveAll(dir)
+		out := filepath.Join(dir, "app")
+		cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", out, "./examples/demo/app")
+		cmd.Dir = root
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
+		if msg, err := cmd.CombinedOutput(); err != nil {
+			buildErr = &buildError{msg: string(msg), err: err}
+			return
+		}
+		binary, buildErr = os.ReadFile(out)
+	})
+	if buildErr != nil {
+		t.Fatalf("build the demo service: %v", buildErr)
+	}
+	return binary
+}
+
+type buildError struct {
+	msg string
+	err error
+}
+
+func (e *buildError) Error() string { return e.err.Error() + ": " + e.msg }
+
+func moduleRoot() (string, error) {
+	out, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Dir(strings.TrimSpace(string(out))), nil
+}
+
+// LoadDemoImage builds a demo service image with env baked in, loads it
+// into the engine as ref and returns its image ID.
+func LoadDemoImage(t testing.TB, cli *docker.Client, ref string, cfg scratch.Config) string {
+	t.Helper()
+	img, err := scratch.Image(DemoBinary(t), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "image.tar")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := scratch.WriteTarball(f, map[string]v1.Image{ref: img}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := cli.Load(ctx, path); err != nil {
+		t.Fatal(err)
+	}
+	id, err := cli.ImageID(ctx, ref)
+	if err != nil || id == "" {
+		t.Fatalf("image %s not loaded: %v", ref, err)
+	}
+	return id
+}
+
+// FreePort returns a TCP port on 127.0.0.1 that nothing listens on now.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// Registry starts an in-process registry on 127.0.0.1 and returns its host:port.
+func Registry(t testing.TB) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(registry.New())
+	srv.Listener.Close()
+	srv.Listener = l
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return "127.0.0.1:" + strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+}
+
+// Push builds a demo image and pushes it to a registry as ref.
+func Push(t testing.TB, ref string, cfg scratch.Config) {
+	t.Helper()
+	img, err := scratch.Image(DemoBinary(t), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tag, err := name.NewTag(ref, name.Insecure)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.Write(tag, img); err != nil {
+		t.Fatalf("push %s: %v", ref, err)
+	}
+}

@@ -1,0 +1,90 @@
+package docker
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/moby/moby/api/pkg/stdcopy"
+	"github.com/moby/moby/client"
+)
+
+// LogOptions selects what a container log stream returns.
+type LogOptions struct {
+	Since      string // RFC 3339 timestamp or Unix time; "" for the beginning
+	Tail       int    // only the last N lines; 0 for all
+	Follow     bool
+	Timestamps bool
+}
+
+// LogStream is a container's log output with stdout and stderr separated.
+type LogStream struct {
+	Stdout io.Reader
+	Stderr io.Reader
+	closer io.Closer
+}
+
+// Close ends the stream.
+func (s *LogStream) Close() error { return s.closer.Close() }
+
+// Logs opens a container's log stream. Non-TTY output is demultiplexed
+// into stdout and stderr; a TTY container has only stdout.
+func (c *Client) Logs(ctx context.Context, id string, tty bool, opts LogOptions) (*LogStream, error) {
+	o := client.ContainerLogsOptions{ShowStdout: true, ShowStderr: true, Since: opts.Since, Follow: opts.Follow, Timestamps: opts.Timestamps}
+	if opts.Tail > 0 {
+		o.Tail = strconv.Itoa(opts.Tail)
+	}
+	rc, err := c.api.ContainerLogs(ctx, id, o)
+	if err != nil {
+		return nil, fmt.Errorf("logs of container %s: %w", ShortID(id), err)
+	}
+	if tty {
+		return &LogStream{Stdout: rc, Stderr: strings.NewReader(""), closer: rc}, nil
+	}
+	outR, outW := io.Pipe()
+	errR, errW := io.Pipe()
+	go func() {
+		_, err := stdcopy.StdCopy(outW, errW, rc)
+		outW.CloseWithError(err)
+		errW.CloseWithError(err)
+	}()
+	return &LogStream{Stdout: outR, Stderr: errR, closer: closers{rc, outR, errR}}, nil
+}
+
+type closers []io.Closer
+
+func (cs closers) Close() error {
+	for _, c := range cs {
+		c.Close()
+	}
+	return nil
+}
+
+// LastLines returns up to n of a container's most recent output lines
+// (stdout and stderr together), for error messages.
+func (c *Client) LastLines(ctx context.Context, id string, n int) ([]string, error) {
+	rc, err := c.api.ContainerLogs(ctx, id, client.ContainerLogsOptions{ShowStdout: true, ShowStderr: true, Tail: strconv.Itoa(n)})
+	if err != nil {
+		return nil, fmt.Errorf("logs of container %s: %w", ShortID(id), err)
+	}
+	defer rc.Close()
+	raw, err := io.ReadAll(rc)
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	if _, err := stdcopy.StdCopy(&buf, &buf, bytes.NewReader(raw)); err != nil {
+		buf.Reset()
+		buf.Write(raw) // a TTY container's logs are not multiplexed
+	}
+	var lines []string
+	sc := bufio.NewScanner(&buf)
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+	}
+	return lines, nil
+}

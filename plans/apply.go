@@ -1,0 +1,179 @@
+package plans
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Outcome is how an apply ended.
+type Outcome string
+
+// Outcomes of an apply.
+const (
+	Deployed Outcome = "deployed" // every step passed
+	Failed   Outcome = "failed"   // a step failed and what it changed was left as is
+	Reverted Outcome = "reverted" // a step failed and what it changed was put back
+	Aborted  Outcome = "aborted"  // nothing was changed: lock, preload or environment problem
+)
+
+// ApplyError says how a failed apply ended and what state it left.
+type ApplyError struct {
+	Outcome Outcome
+	Err     error  // what went wrong
+	Revert  error  // what went wrong while reverting, if anything
+	State   string // what each service runs now, for the operator
+}
+
+func (e *ApplyError) Error() string {
+	var b strings.Builder
+	b.WriteString(e.Err.Error())
+	switch e.Outcome {
+	case Reverted:
+		if e.Revert != nil {
+			fmt.Fprintf(&b, "\nrevert FAILED, services may be half-deployed: %v", e.Revert)
+		} else {
+			b.WriteString("\nreverted: every changed service runs its previous image again")
+		}
+	case Failed:
+		b.WriteString("\nleft as it is (on_failure: stop); `golive revert PLAN` puts the previous images back")
+	}
+	if e.State != "" {
+		b.WriteString("\n" + e.State)
+	}
+	return b.String()
+}
+
+func (e *ApplyError) Unwrap() error { return e.Err }
+
+// NewRunID names an apply; IDs sort in time order.
+func NewRunID(now time.Time) string { return now.UTC().Format("20060102T150405.000000000Z") }
+
+// Apply carries out the plan's steps under the release lock. Images are
+// preloaded before the first step; when a step fails, on_failure decides
+// whether what changed is reverted.
+func (e *Engine) Apply(ctx context.Context) error {
+	run := NewRunID(e.opts.Now())
+	start := time.Now()
+	e.Emit(Event{Kind: EvApplyStart, Run: run, Message: fmt.Sprintf("%d steps, on_failure: %s", len(e.plan.ReleaseSteps()), e.plan.OnFailure)})
+	err := e.apply(ctx, run)
+	end := Event{Kind: EvApplyEnd, Run: run, Result: string(Deployed), DurationMS: ms(time.Since(start))}
+	var aerr *ApplyError
+	if errors.As(err, &aerr) {
+		end.Result, end.Error = string(aerr.Outcome), aerr.Error()
+	} else if err != nil {
+		end.Result, end.Error = string(Aborted), err.Error()
+	}
+	e.Emit(end)
+	return err
+}
+
+func (e *Engine) apply(ctx context.Context, run string) error {
+	for _, svc := range e.plan.Services {
+		if _, err := e.plan.ServiceEnv(svc, e.opts.Lookup); err != nil {
+			return err
+		}
+	}
+	if err := e.Lock(ctx, "apply"); err != nil {
+		return err
+	}
+	defer e.Unlock()
+	if err := e.checkSettled(ctx); err != nil {
+		return err
+	}
+	if err := e.Preload(ctx); err != nil {
+		return err
+	}
+	for i, step := range e.plan.ReleaseSteps() {
+		if err := e.runStep(ctx, run, i+1, step); err != nil {
+			return e.fail(run, err, i+1)
+		}
+	}
+	return nil
+}
+
+// fail applies the on_failure policy after step n failed. Reverting uses a
+// fresh context: an interrupted release must still be put back.
+func (e *Engine) fail(run string, err error, n int) error {
+	steps := e.plan.ReleaseSteps()
+	for k := n + 1; k <= len(steps); k++ {
+		e.Emit(Event{Kind: EvStepEnd, Run: run, Step: k, StepName: steps[k-1].Title(), StepKind: steps[k-1].Kind(), Result: ResultSkipped})
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	aerr := &ApplyError{Outcome: Failed, Err: err}
+	if e.plan.OnFailure == "revert" {
+		aerr.Outcome = Reverted
+		if rerr := e.revert(ctx, run); rerr != nil && !errors.Is(rerr, ErrNothingToRevert) {
+			aerr.Revert = rerr
+		}
+	}
+	aerr.State = e.stateSummary(ctx)
+	return aerr
+}
+
+// checkSettled refuses to start while an interrupted apply left a service
+// between two containers.
+func (e *Engine) checkSettled(ctx context.Context) error {
+	for _, svc := range e.plan.Services {
+		name := svc.ContainerName(e.plan.Project)
+		next, err := e.opts.Docker.Inspect(ctx, name+suffixNext)
+		if err != nil {
+			return err
+		}
+		if next != nil {
+			return fmt.Errorf("service %s is half-deployed: an interrupted apply (%s, by %s) left %s behind; run `golive revert PLAN` first",
+				svc.Name, next.Labels[LabelRun], next.Labels[LabelActor], name+suffixNext)
+		}
+	}
+	return nil
+}
+
+// ServiceState is what one service runs now.
+type ServiceState struct {
+	Service     string
+	Group       string
+	Container   string
+	ContainerID string
+	Image       string
+	ImageID     string
+	State       string // running, exited, missing, …
+	Health      string
+	Target      string // the plan's image
+	Run         string // the apply that created the container
+}
+
+// Status reports what each of the plan's services runs now.
+func (e *Engine) Status(ctx context.Context) ([]ServiceState, error) {
+	var out []ServiceState
+	for _, svc := range e.plan.Services {
+		st := ServiceState{Service: svc.Name, Group: svc.Group, Container: svc.ContainerName(e.plan.Project), Target: svc.Image, State: "missing"}
+		ct, err := e.opts.Docker.Inspect(ctx, st.Container)
+		if err != nil {
+			return nil, err
+		}
+		if ct != nil {
+			st.ContainerID, st.Image, st.ImageID, st.State, st.Health, st.Run = ct.ID, ct.Image, ct.ImageID, ct.State, ct.Health, ct.Labels[LabelRun]
+		}
+		out = append(out, st)
+	}
+	return out, nil
+}
+
+func (e *Engine) stateSummary(ctx context.Context) string {
+	states, err := e.Status(ctx)
+	if err != nil {
+		return "could not read the services' state: " + err.Error()
+	}
+	var b strings.Builder
+	b.WriteString("services now:")
+	for _, s := range states {
+		fmt.Fprintf(&b, "\n  %-12s %-8s %s", s.Service, s.State, s.Image)
+		if s.Health != "" {
+			b.WriteString(" (" + s.Health + ")")
+		}
+	}
+	return b.String()
+}

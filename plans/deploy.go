@@ -1,0 +1,226 @@
+package plans
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/golive/golive/docker"
+)
+
+// Suffixes of the names a service's container goes by while it is replaced.
+const (
+	suffixNext = ".next" // created, not yet switched in
+	suffixPrev = ".prev" // the previous container, kept stopped for a fast revert
+)
+
+// spec is the container the plan asks for, without golive's bookkeeping labels.
+func (e *Engine) spec(svc *Service, env []string) (docker.Spec, error) {
+	s := docker.Spec{
+		Name:        svc.ContainerName(e.plan.Project),
+		Image:       svc.Image,
+		Env:         env,
+		Cmd:         svc.Command,
+		Network:     svc.Network,
+		Restart:     svc.Restart,
+		StopTimeout: int(svc.StopTimeout / time.Second),
+		Labels:      map[string]string{},
+	}
+	if svc.Network != "" {
+		s.Aliases = []string{svc.Name}
+	}
+	for _, p := range svc.Ports {
+		port, err := docker.ParsePort(p)
+		if err != nil {
+			return s, err
+		}
+		s.Ports = append(s.Ports, port)
+	}
+	for _, v := range svc.Volumes {
+		src, rest, _ := strings.Cut(v, ":")
+		if strings.HasPrefix(src, ".") {
+			src = e.plan.Resolve(src)
+		}
+		s.Binds = append(s.Binds, src+":"+rest)
+	}
+	for k, v := range svc.Labels {
+		s.Labels[k] = v
+	}
+	s.Labels[LabelProject] = e.plan.Project
+	s.Labels[LabelService] = svc.Name
+	s.Labels[LabelGroup] = svc.Group
+	s.Labels[LabelContainer] = s.Name
+	return s, nil
+}
+
+// configHash identifies a spec's configuration, so an unchanged service is left alone.
+func configHash(s docker.Spec) string {
+	b, _ := json.Marshal(struct {
+		docker.Spec
+		Env []string
+	}{s, sortedCopy(s.Env)})
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:8])
+}
+
+func sortedCopy(in []string) []string {
+	out := append([]string(nil), in...)
+	sort.Strings(out)
+	return out
+}
+
+// deployGroup replaces the services of one group in parallel. Every service
+// runs to its end, so the state of each is known, before the group fails.
+func (e *Engine) deployGroup(ctx context.Context, run, group string) error {
+	services := e.plan.GroupServices(group)
+	errs := make([]error, len(services))
+	var wg sync.WaitGroup
+	for i, svc := range services {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := e.deployService(ctx, run, svc); err != nil {
+				errs[i] = fmt.Errorf("%s: %w", svc.Name, err)
+			}
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// deployService replaces one service's container with the plan's target,
+// keeping the previous one stopped under <name>.prev. Its order makes every
+// crash point revertible: the new container is created (under <name>.next,
+// carrying what it replaces in its labels) before the old one is touched.
+func (e *Engine) deployService(ctx context.Context, run string, svc *Service) error {
+	d := e.opts.Docker
+	start := time.Now()
+	ev := Event{Run: run, Service: svc.Name, Group: svc.Group, Image: svc.Image}
+	env, err := e.plan.ServiceEnv(svc, e.opts.Lookup)
+	if err != nil {
+		return e.serviceFailed(ev, start, err)
+	}
+	spec, err := e.spec(svc, env)
+	if err != nil {
+		return e.serviceFailed(ev, start, err)
+	}
+	hash := configHash(spec)
+	targetID, err := d.ImageID(ctx, svc.Image)
+	if err == nil && targetID == "" {
+		err = fmt.Errorf("image %s is not on the Docker host (preload did not run?)", svc.Image)
+	}
+	if err != nil {
+		return e.serviceFailed(ev, start, err)
+	}
+	ev.ImageID = targetID
+	cur, err := d.Inspect(ctx, spec.Name)
+	if err != nil {
+		return e.serviceFailed(ev, start, err)
+	}
+	if cur != nil && cur.Running && cur.ImageID == targetID && cur.Labels[LabelConfig] == hash {
+		ev.ContainerID, ev.Result, ev.Message = cur.ID, ResultUnchanged, "already runs the target image with the same config"
+		e.Emit(withKind(ev, EvServiceEnd))
+		return nil
+	}
+	e.Emit(withKind(ev, EvServiceStart))
+
+	if svc.Network != "" {
+		if err := d.EnsureNetwork(ctx, svc.Network, map[string]string{LabelProject: e.plan.Project}); err != nil {
+			return e.serviceFailed(ev, start, err)
+		}
+	}
+	next := spec
+	next.Name = spec.Name + suffixNext
+	next.Labels = map[string]string{}
+	for k, v := range spec.Labels {
+		next.Labels[k] = v
+	}
+	next.Labels[LabelRun] = run
+	next.Labels[LabelRelease] = e.plan.Release
+	next.Labels[LabelConfig] = hash
+	next.Labels[LabelActor] = e.opts.Actor
+	// A stopped container that golive deployed never became what runs: what
+	// it replaced stays the one to go back to.
+	inherit := cur != nil && !cur.Running && cur.Labels[LabelRun] != ""
+	switch {
+	case inherit:
+		for _, k := range []string{LabelPrevID, LabelPrevImageID, LabelPrevImage, LabelPrevSpec} {
+			next.Labels[k] = cur.Labels[k]
+		}
+	case cur != nil:
+		prevSpec := cur.Spec
+		prevSpec.Name = spec.Name
+		b, _ := json.Marshal(prevSpec)
+		next.Labels[LabelPrevID] = cur.ID
+		next.Labels[LabelPrevImageID] = cur.ImageID
+		next.Labels[LabelPrevImage] = cur.Image
+		next.Labels[LabelPrevSpec] = string(b)
+	}
+	ev.PrevImage, ev.PrevImageID, ev.PrevContainerID = next.Labels[LabelPrevImage], next.Labels[LabelPrevImageID], next.Labels[LabelPrevID]
+
+	id, err := d.Create(ctx, next)
+	if err != nil {
+		return e.serviceFailed(ev, start, err)
+	}
+	ev.ContainerID = id
+	e.Emit(withKind(ev, EvServiceChange, "created "+next.Name))
+
+	if cur != nil {
+		if !inherit {
+			if old, err := d.Inspect(ctx, spec.Name+suffixPrev); err != nil {
+				return e.serviceFailed(ev, start, err)
+			} else if old != nil {
+				if err := d.Remove(ctx, old.ID); err != nil {
+					return e.serviceFailed(ev, start, err)
+				}
+			}
+		}
+		if err := d.Stop(ctx, cur.ID, int(svc.StopTimeout/time.Second)); err != nil {
+			return e.serviceFailed(ev, start, err)
+		}
+		if inherit {
+			err = d.Remove(ctx, cur.ID)
+		} else {
+			err = d.Rename(ctx, cur.ID, spec.Name+suffixPrev)
+		}
+		if err != nil {
+			return e.serviceFailed(ev, start, err)
+		}
+		e.Emit(withKind(ev, EvServiceChange, "stopped the previous container "+docker.ShortID(cur.ID)))
+	}
+	if err := d.Rename(ctx, id, spec.Name); err != nil {
+		return e.serviceFailed(ev, start, err)
+	}
+	if err := d.Start(ctx, id); err != nil {
+		return e.serviceFailed(ev, start, err)
+	}
+	e.Emit(withKind(ev, EvServiceChange, "started "+spec.Name))
+	if err := e.waitHealthy(ctx, svc, id); err != nil {
+		e.Emit(Event{Kind: EvHealth, Run: run, Service: svc.Name, ContainerID: id, Result: ResultFailed, Error: err.Error(), DurationMS: ms(time.Since(start))})
+		return e.serviceFailed(ev, start, err)
+	}
+	ev.Result, ev.DurationMS = ResultDeployed, ms(time.Since(start))
+	e.Emit(withKind(ev, EvServiceEnd))
+	return nil
+}
+
+func withKind(ev Event, kind string, message ...string) Event {
+	ev.Kind = kind
+	if len(message) > 0 {
+		ev.Message = message[0]
+	}
+	return ev
+}
+
+func (e *Engine) serviceFailed(ev Event, start time.Time, err error) error {
+	ev.Kind, ev.Result, ev.Error, ev.DurationMS = EvServiceEnd, ResultFailed, err.Error(), ms(time.Since(start))
+	e.Emit(ev)
+	return err
+}

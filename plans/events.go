@@ -1,0 +1,84 @@
+package plans
+
+import "time"
+
+// Event is one thing that happened during a release. The engine publishes
+// every event to its subscriber and appends the durable ones to the journal.
+type Event struct {
+	Time            time.Time      `json:"time"`
+	Kind            string         `json:"event"`
+	Actor           string         `json:"actor"`
+	Project         string         `json:"project,omitempty"`
+	Release         string         `json:"release,omitempty"`
+	Run             string         `json:"run,omitempty"`  // the apply this event belongs to
+	Step            int            `json:"step,omitempty"` // 1-based index in the plan's steps
+	StepName        string         `json:"step_name,omitempty"`
+	StepKind        string         `json:"step_kind,omitempty"`
+	Phase           string         `json:"phase,omitempty"` // before, run or after for a run step
+	Command         string         `json:"command,omitempty"`
+	Service         string         `json:"service,omitempty"`
+	Group           string         `json:"group,omitempty"`
+	Image           string         `json:"image,omitempty"`
+	ImageID         string         `json:"image_id,omitempty"`
+	PrevImage       string         `json:"prev_image,omitempty"`
+	PrevImageID     string         `json:"prev_image_id,omitempty"`
+	ContainerID     string         `json:"container_id,omitempty"`
+	PrevContainerID string         `json:"prev_container_id,omitempty"`
+	Layer           string         `json:"layer,omitempty"`
+	Current         int64          `json:"current,omitempty"`
+	Total           int64          `json:"total,omitempty"`
+	Stream          string         `json:"stream,omitempty"`
+	Line            string         `json:"line,omitempty"`
+	ExitCode        *int           `json:"exit_code,omitempty"`
+	DurationMS      int64          `json:"duration_ms,omitempty"`
+	Result          string         `json:"result,omitempty"`
+	Message         string         `json:"message,omitempty"`
+	Error           string         `json:"error,omitempty"`
+	Counts          map[string]int `json:"counts,omitempty"`
+	// Transient events (byte-level pull progress) are published but not journaled.
+	Transient bool `json:"-"`
+}
+
+// Event kinds.
+const (
+	EvPlanLoaded      = "plan.loaded"
+	EvApplyStart      = "apply.start"
+	EvApplyEnd        = "apply.end"
+	EvLockAcquired    = "lock.acquired"
+	EvLockReleased    = "lock.released"
+	EvLockRefused     = "lock.refused"
+	EvLockBroken      = "lock.broken"
+	EvPreloadStart    = "preload.start"
+	EvPreloadLoad     = "preload.load"
+	EvPreloadProgress = "preload.progress"
+	EvPreloadImage    = "preload.image"
+	EvPreloadEnd      = "preload.end"
+	EvStepStart       = "step.start"
+	EvStepOutput      = "step.output"
+	EvStepEnd         = "step.end"
+	EvConfirmAsk      = "confirm.ask"
+	EvConfirmAnswer   = "confirm.answer"
+	EvServiceStart    = "service.deploy.start"
+	EvServiceChange   = "service.container"
+	EvServiceEnd      = "service.deploy.end"
+	EvHealth          = "service.health"
+	EvRevertStart     = "revert.start"
+	EvRevertService   = "revert.service"
+	EvRevertEnd       = "revert.end"
+	EvInterrupt       = "interrupt"
+	EvLogErrors       = "logs.errors"
+)
+
+// Results carried by events.
+const (
+	ResultOK        = "ok"
+	ResultFailed    = "failed"
+	ResultUnchanged = "unchanged"
+	ResultPresent   = "present"
+	ResultPulled    = "pulled"
+	ResultSkipped   = "skipped"
+	ResultReverted  = "reverted"
+	ResultDeployed  = "deployed"
+	ResultStopped   = "stopped"
+	ResultNothing   = "nothing"
+)

@@ -1,0 +1,380 @@
+package plans
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/distribution/reference"
+	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/parser"
+
+	"github.com/golive/golive/docker"
+)
+
+// Problem is one thing wrong with a plan, at a line and column of its file.
+type Problem struct {
+	Line, Column int
+	Message      string
+}
+
+// PlanError lists everything wrong with a plan file.
+type PlanError struct {
+	File     string
+	Problems []Problem
+}
+
+func (e *PlanError) Error() string {
+	var b strings.Builder
+	for i, p := range e.Problems {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		if p.Line > 0 {
+			fmt.Fprintf(&b, "%s:%d:%d: %s", e.File, p.Line, p.Column, p.Message)
+		} else {
+			fmt.Fprintf(&b, "%s: %s", e.File, p.Message)
+		}
+	}
+	return b.String()
+}
+
+type planFile struct {
+	Plan     `yaml:",inline"`
+	Services map[string]*Service `yaml:"services"`
+}
+
+// Load reads and validates a plan file. Every problem found is reported with
+// its line and column in one *PlanError.
+func Load(path string) (*Plan, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read plan: %w", err)
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("read plan: %w", err)
+	}
+	return Parse(abs, data)
+}
+
+// Parse validates plan text; path names the file in messages and anchors
+// relative paths.
+func Parse(path string, data []byte) (*Plan, error) {
+	perr := &PlanError{File: path}
+	file, err := parser.ParseBytes(data, 0)
+	if err != nil {
+		perr.Problems = append(perr.Problems, yamlProblem(err, nil))
+		return nil, perr
+	}
+	var raw planFile
+	if err := yaml.UnmarshalWithOptions(data, &raw, yaml.DisallowUnknownField()); err != nil {
+		perr.Problems = append(perr.Problems, yamlProblem(err, file))
+		return nil, perr
+	}
+	p := &raw.Plan
+	p.Path = path
+	for _, name := range mappingKeys(file, "$.services") {
+		svc := raw.Services[name]
+		if svc == nil {
+			svc = &Service{}
+		}
+		svc.Name = name
+		p.Services = append(p.Services, svc)
+	}
+	v := validator{plan: p, file: file, err: perr}
+	v.validate()
+	if len(perr.Problems) > 0 {
+		return nil, perr
+	}
+	return p, nil
+}
+
+// yamlProblem turns a YAML decoding error into a Problem. Errors that carry
+// no position (a bad duration, say) are placed at the first scalar in file
+// whose value the message quotes.
+func yamlProblem(err error, file *ast.File) Problem {
+	var yerr yaml.Error
+	if errors.As(err, &yerr) && yerr.GetToken() != nil {
+		pos := yerr.GetToken().Position
+		msg := yerr.GetMessage()
+		if strings.Contains(msg, "unknown field") {
+			msg += " (check the spelling; see the README for the plan format)"
+		}
+		return Problem{Line: pos.Line, Column: pos.Column, Message: msg}
+	}
+	msg := strings.TrimPrefix(err.Error(), "time: ")
+	if strings.Contains(msg, "invalid duration") {
+		msg += " (write a duration such as 500ms, 30s, 2m or 1m30s)"
+	}
+	pr := Problem{Message: msg}
+	if m := quoted.FindStringSubmatch(msg); m != nil && file != nil {
+		for _, doc := range file.Docs {
+			ast.Walk(scalarFinder{value: m[1], found: &pr}, doc)
+		}
+	}
+	return pr
+}
+
+var quoted = regexp.MustCompile(`"([^"]+)"`)
+
+// scalarFinder records the position of the first scalar with a given value.
+type scalarFinder struct {
+	value string
+	found *Problem
+}
+
+func (f scalarFinder) Visit(node ast.Node) ast.Visitor {
+	if f.found.Line > 0 {
+		return nil
+	}
+	if _, ok := node.(ast.ScalarNode); ok && node.GetToken() != nil && node.GetToken().Value == f.value {
+		f.found.Line, f.found.Column = node.GetToken().Position.Line, node.GetToken().Position.Column
+		return nil
+	}
+	return f
+}
+
+// mappingKeys returns the keys of the mapping at path, in file order.
+func mappingKeys(file *ast.File, path string) []string {
+	node := lookup(file, path)
+	var keys []string
+	if m, ok := node.(*ast.MappingNode); ok {
+		for _, kv := range m.Values {
+			keys = append(keys, kv.Key.String())
+		}
+	}
+	return keys
+}
+
+func lookup(file *ast.File, path string) ast.Node {
+	p, err := yaml.PathString(path)
+	if err != nil {
+		return nil
+	}
+	node, err := p.FilterFile(file)
+	if err != nil {
+		return nil
+	}
+	return node
+}
+
+var (
+	namePattern   = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
+	envVarPattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+)
+
+type validator struct {
+	plan *Plan
+	file *ast.File
+	err  *PlanError
+}
+
+// at records a problem at the YAML node for path, or the nearest parent that exists.
+func (v *validator) at(path, format string, args ...any) {
+	line, col := 0, 0
+	for p := path; p != ""; {
+		if node := lookup(v.file, p); node != nil && node.GetToken() != nil {
+			line, col = node.GetToken().Position.Line, node.GetToken().Position.Column
+			break
+		}
+		i := strings.LastIndexAny(p, ".[")
+		if i <= 0 {
+			break
+		}
+		p = p[:i]
+	}
+	v.err.Problems = append(v.err.Problems, Problem{Line: line, Column: col, Message: fmt.Sprintf(format, args...)})
+}
+
+func (v *validator) validate() {
+	p := v.plan
+	switch {
+	case p.Project == "":
+		v.at("$", "project is missing: add `project: NAME`, the stable name of the system (container names derive from it)")
+	case !namePattern.MatchString(p.Project):
+		v.at("$.project", "project %q may contain only letters, digits, '_', '.' and '-', starting with a letter or digit", p.Project)
+	}
+	if p.Release == "" {
+		v.at("$", "release is missing: add `release: NAME`, for example the version you are shipping")
+	}
+	switch p.OnFailure {
+	case "":
+		p.OnFailure = "revert"
+	case "revert", "stop":
+	default:
+		v.at("$.on_failure", "on_failure is %q; expected revert (put back what ran before) or stop (leave it to fix forward)", p.OnFailure)
+	}
+	if len(p.Services) == 0 {
+		v.at("$", "services is missing or empty: a plan deploys at least one service")
+	}
+	containers := map[string]string{}
+	hostPorts := map[string]string{}
+	for _, s := range p.Services {
+		v.service(s, containers, hostPorts)
+	}
+	for i, name := range p.Secrets {
+		if !envVarPattern.MatchString(name) {
+			v.at(fmt.Sprintf("$.secrets[%d]", i), "secret %q is not an environment variable name", name)
+		}
+	}
+	for i, f := range p.Preload.Load {
+		if _, err := os.Stat(p.Resolve(f)); err != nil {
+			v.at(fmt.Sprintf("$.preload.load[%d]", i), "preload tarball %s: %v (create it with `docker save -o %s IMAGE...`)", f, errors.Unwrap(err), f)
+		}
+	}
+	for i, re := range p.Logs.Errors {
+		if _, err := regexp.Compile(re); err != nil {
+			v.at(fmt.Sprintf("$.logs.errors[%d]", i), "logs.errors pattern: %v", err)
+		}
+	}
+	for i, re := range p.Logs.Warnings {
+		if _, err := regexp.Compile(re); err != nil {
+			v.at(fmt.Sprintf("$.logs.warnings[%d]", i), "logs.warnings pattern: %v", err)
+		}
+	}
+	v.steps()
+}
+
+func (v *validator) service(s *Service, containers, hostPorts map[string]string) {
+	at := "$.services." + s.Name
+	if !namePattern.MatchString(s.Name) {
+		v.at(at, "service name %q may contain only letters, digits, '_', '.' and '-'", s.Name)
+	}
+	if s.Group == "" {
+		s.Group = DefaultGroup
+	}
+	if s.Image == "" {
+		v.at(at, "service %s has no image: add `image: NAME:TAG`", s.Name)
+	} else if _, err := reference.ParseNormalizedNamed(s.Image); err != nil {
+		v.at(at+".image", "service %s: image %q is not a valid image reference (%v)", s.Name, s.Image, err)
+	}
+	name := s.ContainerName(v.plan.Project)
+	if other, dup := containers[name]; dup {
+		v.at(at, "services %s and %s would both use the container name %s: set a distinct `container:`", other, s.Name, name)
+	}
+	containers[name] = s.Name
+	if s.Container != "" && !namePattern.MatchString(s.Container) {
+		v.at(at+".container", "container name %q may contain only letters, digits, '_', '.' and '-'", s.Container)
+	}
+	for i, spec := range s.Ports {
+		port, err := docker.ParsePort(spec)
+		if err != nil {
+			v.at(fmt.Sprintf("%s.ports[%d]", at, i), "service %s: %v", s.Name, err)
+			continue
+		}
+		if port.HostPort == "" {
+			continue
+		}
+		key := port.HostIP + ":" + port.HostPort + "/" + port.Proto
+		if other, dup := hostPorts[key]; dup {
+			v.at(fmt.Sprintf("%s.ports[%d]", at, i), "services %s and %s both publish host port %s", other, s.Name, port.HostPort)
+		}
+		hostPorts[key] = s.Name
+	}
+	for k := range s.Env {
+		if !envVarPattern.MatchString(k) {
+			v.at(at+".env", "service %s: env key %q is not a valid variable name", s.Name, k)
+		}
+	}
+	if s.EnvFile != "" {
+		if _, err := os.Stat(v.plan.Resolve(s.EnvFile)); err != nil {
+			v.at(at+".env_file", "service %s: env_file %s: %v", s.Name, s.EnvFile, errors.Unwrap(err))
+		}
+	}
+	for i, vol := range s.Volumes {
+		if parts := strings.Split(vol, ":"); len(parts) < 2 || len(parts) > 3 || parts[0] == "" || !strings.HasPrefix(parts[1], "/") {
+			v.at(fmt.Sprintf("%s.volumes[%d]", at, i), "service %s: volume %q: expected SOURCE:/container/path[:ro]", s.Name, vol)
+		}
+	}
+	switch s.Restart {
+	case "":
+		s.Restart = DefaultRestart
+	case "no", "on-failure", "always", "unless-stopped":
+	default:
+		v.at(at+".restart", "service %s: restart is %q; expected no, on-failure, always or unless-stopped", s.Name, s.Restart)
+	}
+	if s.StopTimeout == 0 {
+		s.StopTimeout = DefaultStopTimeout
+	}
+	v.health(s, at+".health")
+}
+
+func (v *validator) health(s *Service, at string) {
+	h := &s.Health
+	kinds := 0
+	for _, set := range []bool{h.HTTP != "", h.TCP != "", len(h.Cmd) > 0, h.Docker} {
+		if set {
+			kinds++
+		}
+	}
+	if kinds > 1 {
+		v.at(at, "service %s: health has more than one check; choose one of http, tcp, cmd or docker", s.Name)
+	}
+	if h.HTTP != "" {
+		if u, err := url.Parse(h.HTTP); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			v.at(at+".http", "service %s: health.http %q is not an http:// or https:// URL", s.Name, h.HTTP)
+		}
+	}
+	if h.TCP != "" {
+		if i := strings.LastIndex(h.TCP, ":"); i <= 0 || i == len(h.TCP)-1 {
+			v.at(at+".tcp", "service %s: health.tcp %q: expected HOST:PORT", s.Name, h.TCP)
+		}
+	}
+	if h.Timeout < 0 || h.Stable < 0 || h.Interval < 0 {
+		v.at(at, "service %s: health durations must not be negative", s.Name)
+	}
+	if h.Timeout == 0 {
+		h.Timeout = DefaultHealthTimeout
+	}
+	if h.Stable == 0 {
+		h.Stable = DefaultStable
+	}
+	if h.Interval == 0 {
+		h.Interval = DefaultInterval
+	}
+}
+
+func (v *validator) steps() {
+	p := v.plan
+	groups := p.Groups()
+	deployed := map[string]bool{}
+	for i, s := range p.Steps {
+		at := fmt.Sprintf("$.steps[%d]", i)
+		set := 0
+		for _, x := range []string{s.Run, s.Deploy, s.Verify, s.Confirm} {
+			if x != "" {
+				set++
+			}
+		}
+		if set != 1 {
+			v.at(at, "step %d must have exactly one of run, deploy, verify or confirm", i+1)
+			continue
+		}
+		if (s.Before != "" || s.After != "") && s.Kind() != StepRun {
+			v.at(at, "step %d: before and after go with run, not with %s", i+1, s.Kind())
+		}
+		if s.Kind() == StepDeploy {
+			if !slices.Contains(groups, s.Deploy) {
+				v.at(at+".deploy", "step %d deploys group %q, but no service has `group: %s` (groups: %s)", i+1, s.Deploy, s.Deploy, strings.Join(groups, ", "))
+			} else if deployed[s.Deploy] {
+				v.at(at+".deploy", "step %d deploys group %q a second time", i+1, s.Deploy)
+			}
+			deployed[s.Deploy] = true
+		}
+	}
+	if len(p.Steps) == 0 {
+		return
+	}
+	for _, g := range groups {
+		if !deployed[g] {
+			v.at("$.steps", "group %q is never deployed: add a step `- deploy: %s`", g, g)
+		}
+	}
+}

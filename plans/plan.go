@@ -1,0 +1,215 @@
+// Package plans reads release plans and carries them out: preload, steps,
+// deploy groups, health gates, revert, the release lock and the journal.
+// It never prints; it publishes typed events.
+package plans
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Plan is a release described in a plan file.
+type Plan struct {
+	Path      string        `yaml:"-"`
+	Project   string        `yaml:"project"`
+	Release   string        `yaml:"release"`
+	Docker    DockerConfig  `yaml:"docker"`
+	OnFailure string        `yaml:"on_failure"`
+	Confirm   bool          `yaml:"confirm"`
+	Services  []*Service    `yaml:"-"`
+	Secrets   []string      `yaml:"secrets"`
+	Preload   PreloadConfig `yaml:"preload"`
+	Steps     []Step        `yaml:"steps"`
+	Logs      LogsConfig    `yaml:"logs"`
+}
+
+// DockerConfig says which Docker engine the plan targets.
+type DockerConfig struct {
+	Host string `yaml:"host"`
+}
+
+// PreloadConfig lists image tarballs (`docker save` output) to load before pulling.
+type PreloadConfig struct {
+	Load []string `yaml:"load"`
+}
+
+// LogsConfig names extra log files and patterns that mark a line's level.
+type LogsConfig struct {
+	Files    []string `yaml:"files"`
+	Errors   []string `yaml:"errors"`
+	Warnings []string `yaml:"warnings"`
+}
+
+// Service is one container the plan deploys.
+type Service struct {
+	Name        string            `yaml:"-"`
+	Image       string            `yaml:"image"`
+	Group       string            `yaml:"group"`
+	Container   string            `yaml:"container"`
+	Command     Command           `yaml:"command"`
+	Ports       []string          `yaml:"ports"`
+	Env         map[string]string `yaml:"env"`
+	EnvFile     string            `yaml:"env_file"`
+	Volumes     []string          `yaml:"volumes"`
+	Network     string            `yaml:"network"`
+	Labels      map[string]string `yaml:"labels"`
+	Restart     string            `yaml:"restart"`
+	StopTimeout time.Duration     `yaml:"stop_timeout"`
+	Health      Health            `yaml:"health"`
+}
+
+// Health is the gate a new container must pass before its group counts as deployed.
+type Health struct {
+	HTTP     string        `yaml:"http"`
+	TCP      string        `yaml:"tcp"`
+	Cmd      Command       `yaml:"cmd"`
+	Docker   bool          `yaml:"docker"`
+	Timeout  time.Duration `yaml:"timeout"`
+	Stable   time.Duration `yaml:"stable"`
+	Interval time.Duration `yaml:"interval"`
+}
+
+// Command is an argument list; in YAML either a list or a string split on spaces.
+type Command []string
+
+// UnmarshalYAML accepts both `[a, b]` and `"a b"`.
+func (c *Command) UnmarshalYAML(unmarshal func(any) error) error {
+	var list []string
+	if err := unmarshal(&list); err == nil {
+		*c = list
+		return nil
+	}
+	var s string
+	if err := unmarshal(&s); err != nil {
+		return fmt.Errorf("expected a command as a list of strings or a string")
+	}
+	*c = strings.Fields(s)
+	return nil
+}
+
+// Step is one entry of the plan's ordered steps. Exactly one of Run, Deploy,
+// Verify and Confirm is set.
+type Step struct {
+	Name    string        `yaml:"name"`
+	Run     string        `yaml:"run"`
+	Before  string        `yaml:"before"`
+	After   string        `yaml:"after"`
+	Deploy  string        `yaml:"deploy"`
+	Verify  string        `yaml:"verify"`
+	Confirm string        `yaml:"confirm"`
+	Timeout time.Duration `yaml:"timeout"`
+}
+
+// Step kinds.
+const (
+	StepRun     = "run"
+	StepDeploy  = "deploy"
+	StepVerify  = "verify"
+	StepConfirm = "confirm"
+)
+
+// Kind says what the step does: run, deploy, verify or confirm.
+func (s Step) Kind() string {
+	switch {
+	case s.Deploy != "":
+		return StepDeploy
+	case s.Verify != "":
+		return StepVerify
+	case s.Confirm != "":
+		return StepConfirm
+	}
+	return StepRun
+}
+
+// Title is the step's name, or a description made from what it does.
+func (s Step) Title() string {
+	if s.Name != "" {
+		return s.Name
+	}
+	switch s.Kind() {
+	case StepDeploy:
+		return "Deploy " + s.Deploy
+	case StepVerify:
+		return "Verify: " + s.Verify
+	case StepConfirm:
+		return "Confirm: " + s.Confirm
+	}
+	return "Run: " + s.Run
+}
+
+// Defaults for values a plan may leave out.
+const (
+	DefaultGroup         = "default"
+	DefaultHealthTimeout = 60 * time.Second
+	DefaultStable        = 2 * time.Second
+	DefaultInterval      = 500 * time.Millisecond
+	DefaultStopTimeout   = 10 * time.Second
+	DefaultRestart       = "unless-stopped"
+)
+
+// Service returns the service with this name, or nil.
+func (p *Plan) Service(name string) *Service {
+	for _, s := range p.Services {
+		if s.Name == name {
+			return s
+		}
+	}
+	return nil
+}
+
+// Groups lists the deploy groups in order of first appearance.
+func (p *Plan) Groups() []string {
+	var groups []string
+	seen := map[string]bool{}
+	for _, s := range p.Services {
+		if !seen[s.Group] {
+			seen[s.Group] = true
+			groups = append(groups, s.Group)
+		}
+	}
+	return groups
+}
+
+// GroupServices lists the services of one group in plan order.
+func (p *Plan) GroupServices(group string) []*Service {
+	var out []*Service
+	for _, s := range p.Services {
+		if s.Group == group {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// ReleaseSteps is the steps to carry out: the plan's own, or one deploy per group.
+func (p *Plan) ReleaseSteps() []Step {
+	if len(p.Steps) > 0 {
+		return p.Steps
+	}
+	var steps []Step
+	for _, g := range p.Groups() {
+		steps = append(steps, Step{Deploy: g})
+	}
+	return steps
+}
+
+// Dir is the folder the plan file is in; relative paths in the plan start there.
+func (p *Plan) Dir() string { return filepath.Dir(p.Path) }
+
+// Resolve makes a path from the plan absolute, relative to the plan's folder.
+func (p *Plan) Resolve(path string) string {
+	if filepath.IsAbs(path) || path == "" {
+		return path
+	}
+	return filepath.Join(p.Dir(), path)
+}
+
+// ContainerName is the name of the service's running container.
+func (s *Service) ContainerName(project string) string {
+	if s.Container != "" {
+		return s.Container
+	}
+	return project + "-" + s.Name
+}

@@ -1,0 +1,126 @@
+package plans
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"slices"
+	"sort"
+	"strings"
+)
+
+// LookupEnv finds an operator environment variable; os.LookupEnv in production.
+type LookupEnv func(string) (string, bool)
+
+// looksSecret reports whether an environment key names a secret by convention.
+func looksSecret(key string) bool {
+	k := strings.ToUpper(key)
+	for _, word := range []string{"PASSWORD", "PASSWD", "SECRET", "TOKEN", "API_KEY", "APIKEY", "PRIVATE_KEY", "CREDENTIAL"} {
+		if strings.Contains(k, word) {
+			return true
+		}
+	}
+	return false
+}
+
+// ServiceEnv is the container environment of s: its env_file, then its env
+// map with ${VAR} taken from the operator's environment, sorted by key.
+func (p *Plan) ServiceEnv(s *Service, lookup LookupEnv) ([]string, error) {
+	vars := map[string]string{}
+	if s.EnvFile != "" {
+		fileVars, err := readEnvFile(p.Resolve(s.EnvFile))
+		if err != nil {
+			return nil, fmt.Errorf("service %s: %w", s.Name, err)
+		}
+		for k, v := range fileVars {
+			vars[k] = v
+		}
+	}
+	var missing []string
+	for k, v := range s.Env {
+		vars[k] = os.Expand(v, func(name string) string {
+			val, ok := lookup(name)
+			if !ok {
+				missing = append(missing, name)
+			}
+			return val
+		})
+	}
+	if len(missing) > 0 {
+		slices.Sort(missing)
+		return nil, fmt.Errorf("service %s: env uses %s, not set in your environment; export it before running golive", s.Name, strings.Join(slices.Compact(missing), ", "))
+	}
+	env := make([]string, 0, len(vars))
+	for k, v := range vars {
+		env = append(env, k+"="+v)
+	}
+	sort.Strings(env)
+	return env, nil
+}
+
+func readEnvFile(path string) (map[string]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("env_file: %w", err)
+	}
+	defer f.Close()
+	vars := map[string]string{}
+	sc := bufio.NewScanner(f)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		k, v, ok := strings.Cut(strings.TrimPrefix(line, "export "), "=")
+		if !ok {
+			return nil, fmt.Errorf("env_file %s:%d: expected KEY=VALUE", path, n)
+		}
+		vars[strings.TrimSpace(k)] = strings.Trim(strings.TrimSpace(v), `"'`)
+	}
+	return vars, sc.Err()
+}
+
+// Masker hides secret values in any text golive writes.
+type Masker struct{ r *strings.Replacer }
+
+// minSecretLen is the shortest value masked: shorter ones would mask common text.
+const minSecretLen = 4
+
+// NewMasker collects the values to hide: the variables the plan lists under
+// secrets, and every service env value whose key looks secret.
+func NewMasker(p *Plan, lookup LookupEnv) *Masker {
+	var values []string
+	for _, name := range p.Secrets {
+		if v, ok := lookup(name); ok {
+			values = append(values, v)
+		}
+	}
+	for _, s := range p.Services {
+		env, err := p.ServiceEnv(s, lookup)
+		if err != nil {
+			continue
+		}
+		for _, kv := range env {
+			if k, v, _ := strings.Cut(kv, "="); looksSecret(k) {
+				values = append(values, v)
+			}
+		}
+	}
+	// Longest first, so a secret that contains another is masked whole.
+	sort.Slice(values, func(i, j int) bool { return len(values[i]) > len(values[j]) })
+	var pairs []string
+	for _, v := range slices.Compact(values) {
+		if len(v) >= minSecretLen {
+			pairs = append(pairs, v, "****")
+		}
+	}
+	return &Masker{r: strings.NewReplacer(pairs...)}
+}
+
+// Mask returns s with every secret value replaced by ****.
+func (m *Masker) Mask(s string) string {
+	if m == nil || s == "" {
+		return s
+	}
+	return m.r.Replace(s)
+}
