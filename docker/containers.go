@@ -274,4 +274,3 @@ func ShortID(id string) string {
 	}
 	return id
 }
-

@@ -99,12 +99,9 @@ func Actor() string {
 	return actor
 }
 
-// Emit stamps, masks, journals and publishes an event; callers use it for
-// events of their own, such as the plan being loaded.
-func (e *Engine) Emit(ev Event) { e.Emit(ev) }
-
-// emit stamps, masks, journals and publishes an event.
-func (e *Engine) emit(ev Event) {
+// Emit stamps, masks, journals and publishes an event. The engine calls it
+// for its own events; callers may add theirs (the plan being loaded, say).
+func (e *Engine) Emit(ev Event) {
 	ev.Time = e.opts.Now().UTC()
 	ev.Actor = e.opts.Actor
 	ev.Project, ev.Release = e.plan.Project, e.plan.Release

@@ -70,7 +70,7 @@ func (e *Engine) waitHealthy(ctx context.Context, svc *Service, id string) error
 func (e *Engine) crashError(ctx context.Context, ct *docker.Container, after time.Duration) error {
 	what := fmt.Sprintf("container exited with code %d after %s", ct.ExitCode, after.Round(100*time.Millisecond))
 	if ct.Running {
-		what = fmt.Sprintf("container restarted (crash loop) after %s", after.Round(100*time.Millisecond))
+		what = fmt.Sprintf("container crashed and was restarted by its restart policy after %s", after.Round(100*time.Millisecond))
 	}
 	lines, err := e.opts.Docker.LastLines(ctx, ct.ID, 5)
 	if err != nil || len(lines) == 0 {

@@ -180,8 +180,8 @@ type validator struct {
 func (v *validator) at(path, format string, args ...any) {
 	line, col := 0, 0
 	for p := path; p != ""; {
-		if node := lookup(v.file, p); node != nil && node.GetToken() != nil {
-			line, col = node.GetToken().Position.Line, node.GetToken().Position.Column
+		if l, c, ok := v.position(p); ok {
+			line, col = l, c
 			break
 		}
 		i := strings.LastIndexAny(p, ".[")
@@ -191,6 +191,37 @@ func (v *validator) at(path, format string, args ...any) {
 		p = p[:i]
 	}
 	v.err.Problems = append(v.err.Problems, Problem{Line: line, Column: col, Message: fmt.Sprintf(format, args...)})
+}
+
+// position is where a reader should look for the node at path: a scalar
+// itself, a named mapping or list at its key, a list element at its first key.
+func (v *validator) position(path string) (int, int, bool) {
+	if path == "$" {
+		return 1, 1, true
+	}
+	node := lookup(v.file, path)
+	if node == nil || node.GetToken() == nil {
+		return 0, 0, false
+	}
+	pos := func(n ast.Node) (int, int, bool) {
+		return n.GetToken().Position.Line, n.GetToken().Position.Column, true
+	}
+	if _, scalar := node.(ast.ScalarNode); scalar {
+		return pos(node)
+	}
+	if i := strings.LastIndex(path, "."); i > 0 && !strings.Contains(path[i:], "[") {
+		if parent, ok := lookup(v.file, path[:i]).(*ast.MappingNode); ok {
+			for _, kv := range parent.Values {
+				if kv.Key.String() == path[i+1:] {
+					return pos(kv.Key)
+				}
+			}
+		}
+	}
+	if m, ok := node.(*ast.MappingNode); ok && len(m.Values) > 0 {
+		return pos(m.Values[0].Key)
+	}
+	return pos(node)
 }
 
 func (v *validator) validate() {

@@ -20,7 +20,7 @@ var ErrNothingToRevert = errors.New("nothing to revert")
 type revertTarget struct {
 	service string
 	group   string
-	name    string            // the service's container name
+	name    string             // the service's container name
 	changed []docker.Container // the containers that apply created (normally one)
 }
 
@@ -87,8 +87,13 @@ func (e *Engine) revert(ctx context.Context, run string) error {
 	e.Emit(Event{Kind: EvRevertStart, Run: run, Message: fmt.Sprintf("%d services", len(targets))})
 	groups := e.plan.Groups()
 	// Services of groups no longer in the plan go first, then the plan's groups backwards.
-	order := func(g string) int { return len(groups) - slices.Index(groups, g) }
-	slices.SortStableFunc(targets, func(a, b revertTarget) int { return order(b.group) - order(a.group) })
+	rank := func(g string) int {
+		if i := slices.Index(groups, g); i >= 0 {
+			return i
+		}
+		return len(groups)
+	}
+	slices.SortStableFunc(targets, func(a, b revertTarget) int { return rank(b.group) - rank(a.group) })
 	var errs []error
 	for i := 0; i < len(targets); {
 		j := i

@@ -7,6 +7,8 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"io"
+	"log"
 	"net"
 	"net/http/httptest"
 	"os"
@@ -171,7 +173,7 @@ func Registry(t testing.TB) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewUnstartedServer(registry.New())
+	srv := httptest.NewUnstartedServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
 	srv.Listener.Close()
 	srv.Listener = l
 	srv.Start()

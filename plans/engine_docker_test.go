@@ -1,0 +1,457 @@
+package plans_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"text/template"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/golive/golive/docker"
+	"github.com/golive/golive/docker/dockertest"
+	"github.com/golive/golive/docker/scratch"
+	"github.com/golive/golive/plans"
+)
+
+// fixture is one test's project on the real Docker engine, with demo
+// images api:1, api:2, web:1 and web:2 loaded under unique names.
+type fixture struct {
+	t       *testing.T
+	cli     *docker.Client
+	project string
+	dir     string
+	apiPort int
+	webPort int
+	events  []plans.Event
+	mu      sync.Mutex
+}
+
+func newFixture(t *testing.T) *fixture {
+	cli := dockertest.Client(t)
+	f := &fixture{t: t, cli: cli, project: dockertest.Project(t, cli), dir: t.TempDir(),
+		apiPort: dockertest.FreePort(t), webPort: dockertest.FreePort(t)}
+	for _, img := range []struct{ ref, role, version string }{{"api:1", "api", "1"}, {"api:2", "api", "2"}, {"web:1", "web", "1"}, {"web:2", "web", "2"}} {
+		dockertest.LoadDemoImage(t, cli, f.image(img.ref), scratch.Config{Env: []string{"VERSION=" + img.version, "ROLE=" + img.role, "LOG_EVERY=200ms"}})
+	}
+	return f
+}
+
+func (f *fixture) image(ref string) string { return dockertest.ImageRef(f.project, ref) }
+
+// planVars fill the plan template.
+type planVars struct {
+	Project, Release, OnFailure string
+	API, Web                    string // image references
+	APIPort, WebPort            int
+	APIEnv                      string // extra env entries for api, YAML flow style
+	Stable, Timeout             string
+	Extra                       string // appended at the end of the plan
+}
+
+var planTemplate = template.Must(template.New("plan").Parse(`project: {{.Project}}
+release: "{{.Release}}"
+on_failure: {{.OnFailure}}
+services:
+  api:
+    image: {{.API}}
+    group: backend
+    ports: ["127.0.0.1:{{.APIPort}}:8080"]
+    env: {ROLE: api{{.APIEnv}}}
+    health: {http: "http://127.0.0.1:{{.APIPort}}/health", timeout: {{.Timeout}}, stable: {{.Stable}}, interval: 100ms}
+  web:
+    image: {{.Web}}
+    group: frontend
+    ports: ["127.0.0.1:{{.WebPort}}:8080"]
+    health: {tcp: "127.0.0.1:{{.WebPort}}", timeout: {{.Timeout}}, stable: {{.Stable}}, interval: 100ms}
+{{.Extra}}`))
+
+// plan writes a plan for version v ("1" or "2") and loads it.
+func (f *fixture) plan(v string, change func(*planVars)) *plans.Plan {
+	f.t.Helper()
+	vars := planVars{Project: f.project, Release: v, OnFailure: "revert", API: f.image("api:" + v), Web: f.image("web:" + v),
+		APIPort: f.apiPort, WebPort: f.webPort, Stable: "300ms", Timeout: "15s"}
+	if change != nil {
+		change(&vars)
+	}
+	var b strings.Builder
+	if err := planTemplate.Execute(&b, vars); err != nil {
+		f.t.Fatal(err)
+	}
+	path := filepath.Join(f.dir, "plan-"+v+".yaml")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		f.t.Fatal(err)
+	}
+	p, err := plans.Load(path)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return p
+}
+
+// engine returns an engine that journals under the fixture's state folder.
+func (f *fixture) engine(p *plans.Plan, opts plans.Options) (*plans.Engine, *plans.Journal) {
+	f.t.Helper()
+	state := filepath.Join(f.dir, ".golive")
+	j, err := plans.CreateJournal(state, p.Project, p.Release, time.Now())
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	f.t.Cleanup(func() { j.Close() })
+	opts.Docker, opts.Journal, opts.StateDir, opts.Actor = f.cli, j, state, "tester@ci"
+	opts.OnEvent = func(e plans.Event) {
+		f.mu.Lock()
+		f.events = append(f.events, e)
+		f.mu.Unlock()
+	}
+	return plans.NewEngine(p, opts), j
+}
+
+func (f *fixture) apply(p *plans.Plan) error {
+	e, _ := f.engine(p, plans.Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	return e.Apply(ctx)
+}
+
+func (f *fixture) revert(p *plans.Plan) error {
+	e, _ := f.engine(p, plans.Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	return e.Revert(ctx)
+}
+
+// version asks the service over HTTP which version answers.
+func (f *fixture) version(port int) string {
+	f.t.Helper()
+	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/version", port))
+	if err != nil {
+		return "down"
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return strings.TrimSpace(string(b))
+}
+
+func (f *fixture) container(name string) *docker.Container {
+	f.t.Helper()
+	ct, err := f.cli.Inspect(context.Background(), name)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return ct
+}
+
+func (f *fixture) eventsOf(kind string) []plans.Event {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []plans.Event
+	for _, e := range f.events {
+		if e.Kind == kind {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestApplyDeploysBackendThenFrontendAndRevertBringsBackTheKeptContainers(t *testing.T) {
+	f := newFixture(t)
+	must(t, f.apply(f.plan("1", nil)))
+	if a, w := f.version(f.apiPort), f.version(f.webPort); a != "1" || w != "1" {
+		t.Fatalf("after v1: api %s, web %s", a, w)
+	}
+	v1api, v1web := f.container(f.project+"-api").ID, f.container(f.project+"-web").ID
+
+	f.events = nil
+	p2 := f.plan("2", nil)
+	must(t, f.apply(p2))
+	if a, w := f.version(f.apiPort), f.version(f.webPort); a != "2" || w != "2" {
+		t.Fatalf("after v2: api %s, web %s", a, w)
+	}
+	var order []string
+	for _, e := range f.events {
+		if e.Kind == plans.EvServiceStart || e.Kind == plans.EvServiceEnd {
+			order = append(order, e.Service+":"+e.Kind)
+		}
+	}
+	if got := strings.Join(order, " "); got != "api:service.deploy.start api:service.deploy.end web:service.deploy.start web:service.deploy.end" {
+		t.Fatalf("deploy order: %s", got)
+	}
+	prev := f.container(f.project + "-api.prev")
+	if prev == nil || prev.ID != v1api || prev.Running {
+		t.Fatalf("the previous api container is not kept stopped: %+v", prev)
+	}
+	cur := f.container(f.project + "-api")
+	if cur.Labels[plans.LabelPrevID] != v1api || cur.Labels[plans.LabelRelease] != "2" || cur.Labels[plans.LabelPrevImageID] != prev.ImageID {
+		t.Fatalf("labels of the new container: %v", cur.Labels)
+	}
+
+	f.events = nil
+	must(t, f.apply(p2))
+	for _, e := range f.eventsOf(plans.EvServiceEnd) {
+		if e.Result != plans.ResultUnchanged {
+			t.Fatalf("re-apply changed %s: %+v", e.Service, e)
+		}
+	}
+	if f.container(f.project+"-api").ID != cur.ID {
+		t.Fatal("re-apply replaced an unchanged container")
+	}
+
+	must(t, f.revert(p2))
+	if a, w := f.version(f.apiPort), f.version(f.webPort); a != "1" || w != "1" {
+		t.Fatalf("after revert: api %s, web %s", a, w)
+	}
+	if f.container(f.project+"-api").ID != v1api || f.container(f.project+"-web").ID != v1web {
+		t.Fatal("revert did not restart the kept containers")
+	}
+	var reverted []string
+	for _, e := range f.eventsOf(plans.EvRevertService) {
+		reverted = append(reverted, e.Service)
+	}
+	if got := strings.Join(reverted, ","); got != "web,api" {
+		t.Fatalf("revert order %s, want the frontend first", got)
+	}
+	err := f.revert(p2)
+	if !errors.Is(err, plans.ErrNothingToRevert) || !strings.Contains(err.Error(), "already reverted by tester@ci") {
+		t.Fatalf("second revert: %v", err)
+	}
+}
+
+func TestRevertRecreatesFromThePreviousImageIDWhenTheKeptContainerIsGoneAndTheTagMoved(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	must(t, f.apply(f.plan("1", nil)))
+	must(t, f.apply(f.plan("2", nil)))
+	for _, name := range []string{"-api.prev", "-web.prev"} {
+		must(t, f.cli.Remove(ctx, f.project+name))
+	}
+	// The tag api:1 now points at version 2: revert must go by image ID.
+	must(t, f.cli.Tag(ctx, f.image("api:2"), f.image("api:1")))
+	must(t, f.revert(f.plan("2", nil)))
+	if a, w := f.version(f.apiPort), f.version(f.webPort); a != "1" || w != "1" {
+		t.Fatalf("after revert: api %s, web %s", a, w)
+	}
+	for _, e := range f.eventsOf(plans.EvRevertService) {
+		if !strings.Contains(e.Message, "recreated from image") {
+			t.Fatalf("%s: %s", e.Service, e.Message)
+		}
+	}
+}
+
+func TestFailingHealthGateWithOnFailureStopLeavesItForRevertLater(t *testing.T) {
+	f := newFixture(t)
+	must(t, f.apply(f.plan("1", nil)))
+	p := f.plan("2", func(v *planVars) { v.OnFailure, v.APIEnv, v.Timeout = "stop", ", UNHEALTHY: 'true'", "2s" })
+	err := f.apply(p)
+	var aerr *plans.ApplyError
+	if !errors.As(err, &aerr) || aerr.Outcome != plans.Failed {
+		t.Fatalf("apply: %v", err)
+	}
+	for _, want := range []string{"step 1 (Deploy backend): api: not healthy within 2s: GET http://", "503 Service Unavailable", "golive revert PLAN", "services now:"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%s", want, err)
+		}
+	}
+	if a, w := f.version(f.apiPort), f.version(f.webPort); a != "2" || w != "1" {
+		t.Fatalf("after the failed apply: api %s, web %s (want 2 left as it is, and the frontend untouched)", a, w)
+	}
+	if skipped := f.eventsOf(plans.EvStepEnd); skipped[len(skipped)-1].Result != plans.ResultSkipped {
+		t.Fatalf("the frontend step was not reported skipped: %+v", skipped[len(skipped)-1])
+	}
+	must(t, f.revert(p))
+	if a := f.version(f.apiPort); a != "1" {
+		t.Fatalf("after revert: api %s", a)
+	}
+}
+
+func TestFailingHealthGateRevertsAutomatically(t *testing.T) {
+	f := newFixture(t)
+	must(t, f.apply(f.plan("1", nil)))
+	err := f.apply(f.plan("2", func(v *planVars) { v.APIEnv, v.Timeout = ", UNHEALTHY: 'true'", "2s" }))
+	var aerr *plans.ApplyError
+	if !errors.As(err, &aerr) || aerr.Outcome != plans.Reverted || aerr.Revert != nil {
+		t.Fatalf("apply: %v", err)
+	}
+	if a, w := f.version(f.apiPort), f.version(f.webPort); a != "1" || w != "1" {
+		t.Fatalf("after the automatic revert: api %s, web %s", a, w)
+	}
+}
+
+func TestCrashAfterStartIsCaughtByTheStableWindow(t *testing.T) {
+	f := newFixture(t)
+	must(t, f.apply(f.plan("1", nil)))
+	err := f.apply(f.plan("2", func(v *planVars) { v.APIEnv, v.Stable = ", CRASH_AFTER: 1s", "4s" }))
+	var aerr *plans.ApplyError
+	if !errors.As(err, &aerr) || aerr.Outcome != plans.Reverted {
+		t.Fatalf("apply: %v", err)
+	}
+	for _, want := range []string{"api: container crashed", "panic: runtime error"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%s", want, err)
+		}
+	}
+	if a := f.version(f.apiPort); a != "1" {
+		t.Fatalf("after the revert: api %s", a)
+	}
+}
+
+func TestMissingImageFailsPreloadBeforeAnyContainerIsTouched(t *testing.T) {
+	f := newFixture(t)
+	must(t, f.apply(f.plan("1", nil)))
+	before := f.container(f.project + "-api").ID
+	err := f.apply(f.plan("2", func(v *planVars) { v.API = "127.0.0.1:9/golive/none:1" }))
+	if err == nil || !strings.Contains(err.Error(), "preload failed, no container was touched") || !strings.Contains(err.Error(), "127.0.0.1:9/golive/none:1") {
+		t.Fatalf("apply: %v", err)
+	}
+	var aerr *plans.ApplyError
+	if errors.As(err, &aerr) {
+		t.Fatalf("a preload failure was treated as a failed release: %v", err)
+	}
+	if f.container(f.project+"-api").ID != before || f.version(f.apiPort) != "1" {
+		t.Fatal("a failed preload touched the running service")
+	}
+	if lock, _ := f.cli.Lock(context.Background(), "golive-lock-"+f.project); lock != nil {
+		t.Fatalf("the lock was left: %+v", lock)
+	}
+}
+
+func TestPreloadPullsFromARegistryAndLoadsASaveTarball(t *testing.T) {
+	f := newFixture(t)
+	reg := dockertest.Registry(t)
+	pulled := reg + "/" + f.project + "/api:3"
+	dockertest.Push(t, pulled, scratch.Config{Env: []string{"VERSION=3", "ROLE=api"}})
+	t.Cleanup(func() { f.cli.RemoveImage(context.Background(), pulled) })
+	loaded := f.image("web:3")
+	img, err := scratch.Image(dockertest.DemoBinary(t), scratch.Config{Env: []string{"VERSION=3", "ROLE=web"}})
+	must(t, err)
+	tarball, err := os.Create(filepath.Join(f.dir, "images.tar"))
+	must(t, err)
+	must(t, scratch.WriteTarball(tarball, map[string]v1.Image{loaded: img}))
+	must(t, tarball.Close())
+	t.Cleanup(func() { f.cli.RemoveImage(context.Background(), loaded) })
+
+	p := f.plan("3", func(v *planVars) { v.API, v.Web, v.Extra = pulled, loaded, "preload: {load: [images.tar]}\n" })
+	e, _ := f.engine(p, plans.Options{})
+	must(t, e.Preload(context.Background()))
+	results := map[string]string{}
+	for _, ev := range f.eventsOf(plans.EvPreloadImage) {
+		results[ev.Image] = ev.Result
+	}
+	if results[pulled] != plans.ResultPulled || results[loaded] != plans.ResultPresent {
+		t.Fatalf("preload results: %v", results)
+	}
+	if len(f.eventsOf(plans.EvPreloadProgress)) == 0 {
+		t.Fatal("no pull progress was reported")
+	}
+	if f.container(f.project+"-api") != nil {
+		t.Fatal("preload created a container")
+	}
+	must(t, f.apply(p))
+	if a, w := f.version(f.apiPort), f.version(f.webPort); a != "3" || w != "3" {
+		t.Fatalf("after apply: api %s, web %s", a, w)
+	}
+}
+
+type answer bool
+
+func (a answer) Confirm(context.Context, string) (bool, error) { return bool(a), nil }
+
+func TestStepsRunInOrderAndSecretsNeverReachTheJournal(t *testing.T) {
+	f := newFixture(t)
+	t.Setenv("GOLIVE_TEST_SECRET", "s3cr3t-value")
+	steps := `secrets: [GOLIVE_TEST_SECRET]
+steps:
+  - name: Back up
+    run: echo "backup with $GOLIVE_TEST_SECRET" && echo warn >&2
+  - name: Migrate
+    before: test -n "$GOLIVE_PROJECT"
+    run: printf 'migrated\033]52;c;cGF3bmVk\007 ok\n'
+    after: "true"
+  - deploy: backend
+  - deploy: frontend
+  - verify: exit 0
+  - confirm: QA done?
+`
+	p := f.plan("1", func(v *planVars) { v.Extra = steps })
+	e, j := f.engine(p, plans.Options{Asker: answer(true)})
+	must(t, e.Apply(context.Background()))
+	var titles []string
+	for _, ev := range f.eventsOf(plans.EvStepEnd) {
+		titles = append(titles, fmt.Sprintf("%d:%s", ev.Step, ev.Result))
+	}
+	if got := strings.Join(titles, " "); got != "1:ok 2:ok 3:ok 4:ok 5:ok 6:ok" {
+		t.Fatalf("steps: %s", got)
+	}
+	var lines []string
+	for _, ev := range f.eventsOf(plans.EvStepOutput) {
+		lines = append(lines, ev.Phase+"/"+ev.Stream+": "+ev.Line)
+	}
+	if got := strings.Join(lines, " | "); !strings.Contains(got, "run/stdout: backup with ****") || !strings.Contains(got, "run/stdout: migrated ok") {
+		t.Fatalf("step output: %s", got)
+	}
+	raw, err := os.ReadFile(j.Path())
+	must(t, err)
+	if strings.Contains(string(raw), "s3cr3t-value") || strings.Contains(string(raw), "\x1b") {
+		t.Fatal("the journal holds a secret or an escape sequence")
+	}
+	events, problems, err := plans.ReadJournal(strings.NewReader(string(raw)))
+	if err != nil || len(problems) > 0 || len(events) < 10 {
+		t.Fatalf("journal: %d events, problems %v, %v", len(events), problems, err)
+	}
+	for _, ev := range events {
+		if ev.Time.IsZero() || ev.Actor != "tester@ci" || ev.Kind == "" {
+			t.Fatalf("journal event lacks time, actor or event: %+v", ev)
+		}
+	}
+}
+
+func TestFailingStepSkipsTheRestAndDecliningAConfirmFailsTheRelease(t *testing.T) {
+	f := newFixture(t)
+	must(t, f.apply(f.plan("1", nil)))
+	p := f.plan("2", func(v *planVars) {
+		v.Extra = "steps:\n  - deploy: backend\n  - confirm: Looks good?\n  - deploy: frontend\n"
+	})
+	e, _ := f.engine(p, plans.Options{Asker: answer(false)})
+	err := e.Apply(context.Background())
+	var aerr *plans.ApplyError
+	if !errors.As(err, &aerr) || aerr.Outcome != plans.Reverted || !errors.Is(err, plans.ErrDeclined) {
+		t.Fatalf("apply: %v", err)
+	}
+	if a, w := f.version(f.apiPort), f.version(f.webPort); a != "1" || w != "1" {
+		t.Fatalf("after declining: api %s, web %s", a, w)
+	}
+	p = f.plan("2", func(v *planVars) { v.Extra = "steps:\n  - run: exit 7\n  - deploy: backend\n  - deploy: frontend\n" })
+	e, _ = f.engine(p, plans.Options{})
+	err = e.Apply(context.Background())
+	var exit *plans.ExitError
+	if !errors.As(err, &exit) || exit.Code != 7 {
+		t.Fatalf("apply with a failing step: %v", err)
+	}
+}
+
+func TestApplyRefusesToStartOverAHalfDeployedService(t *testing.T) {
+	f := newFixture(t)
+	must(t, f.apply(f.plan("1", nil)))
+	_, err := f.cli.Create(context.Background(), docker.Spec{Name: f.project + "-api.next", Image: f.image("api:2"),
+		Labels: map[string]string{plans.LabelProject: f.project, plans.LabelRun: "x", plans.LabelActor: "crashed@ops"}})
+	must(t, err)
+	err = f.apply(f.plan("2", nil))
+	if err == nil || !strings.Contains(err.Error(), "service api is half-deployed") || !strings.Contains(err.Error(), "golive revert PLAN") {
+		t.Fatalf("apply: %v", err)
+	}
+}
