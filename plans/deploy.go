@@ -129,8 +129,6 @@ func (e *Engine) deployService(ctx context.Context, run string, svc *Service) er
 		e.Emit(withKind(ev, EvServiceEnd))
 		return nil
 	}
-	e.Emit(withKind(ev, EvServiceStart))
-
 	if svc.Network != "" {
 		if err := d.EnsureNetwork(ctx, svc.Network, map[string]string{LabelProject: e.plan.Project}); err != nil {
 			return e.serviceFailed(ev, start, err)
@@ -164,6 +162,7 @@ func (e *Engine) deployService(ctx context.Context, run string, svc *Service) er
 		next.Labels[LabelPrevSpec] = string(b)
 	}
 	ev.PrevImage, ev.PrevImageID, ev.PrevContainerID = next.Labels[LabelPrevImage], next.Labels[LabelPrevImageID], next.Labels[LabelPrevID]
+	e.Emit(withKind(ev, EvServiceStart))
 
 	id, err := d.Create(ctx, next)
 	if err != nil {

@@ -87,7 +87,7 @@ func TestPlanErrorsNameLineColumnAndWhatToDo(t *testing.T) {
 }
 
 func TestServiceEnvTakesVariablesFromTheOperatorAndMasksSecrets(t *testing.T) {
-	p, err := Parse("/p.yaml", []byte("project: x\nrelease: '1'\nsecrets: [DEPLOY_KEY]\nservices:\n  api:\n    image: a\n    env: {DB_PASSWORD: '${PW}', HOST: db, URL: 'postgres://u:${PW}@db'}\n"))
+	p, err := Parse("/p.yaml", []byte("project: x\nrelease: '1'\nsecrets: [DEPLOY_KEY]\nservices:\n  api:\n    image: a\n    env: {DB_PASSWORD: '${PW}', HOST: '${DB_HOST:-db}', URL: 'postgres://u:${PW}@db'}\n"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,7 +24,8 @@ func looksSecret(key string) bool {
 }
 
 // ServiceEnv is the container environment of s: its env_file, then its env
-// map with ${VAR} taken from the operator's environment, sorted by key.
+// map with ${VAR} (or ${VAR:-default}) taken from the operator's
+// environment, sorted by key.
 func (p *Plan) ServiceEnv(s *Service, lookup LookupEnv) ([]string, error) {
 	vars := map[string]string{}
 	if s.EnvFile != "" {
@@ -39,8 +40,14 @@ func (p *Plan) ServiceEnv(s *Service, lookup LookupEnv) ([]string, error) {
 	var missing []string
 	for k, v := range s.Env {
 		vars[k] = os.Expand(v, func(name string) string {
+			name, def, hasDefault := strings.Cut(name, ":-")
 			val, ok := lookup(name)
-			if !ok {
+			switch {
+			case ok && val != "":
+				return val
+			case hasDefault:
+				return def
+			case !ok:
 				missing = append(missing, name)
 			}
 			return val

@@ -1,0 +1,41 @@
+# golive: the two commands a newcomer needs are `make demo` and `make test`.
+GO      ?= go
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+BIN     := bin/golive
+
+.PHONY: build test bench demo demo-revert demo-clean lint clean
+
+build:
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/golive
+
+# The whole suite, against the real Docker engine (and tmux where tests need it).
+test:
+	$(GO) test -race -count=1 -timeout 12m ./...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# Builds the demo images FROM scratch, deploys version 1 as "what runs now",
+# then carries out the demo release plan (version 2).
+demo: build
+	$(GO) run ./examples/demo/mkimages
+	$(BIN) apply examples/demo/current.yaml --yes
+	$(BIN) apply examples/demo/plan.yaml --yes
+	@echo
+	@echo "Now: $(BIN) status examples/demo/plan.yaml   (what runs)"
+	@echo "     make demo-revert                          (put version 1 back)"
+	@echo "     make demo-clean                           (remove the demo containers)"
+
+demo-revert: build
+	$(BIN) revert examples/demo/plan.yaml
+
+demo-clean:
+	-docker rm -f $$(docker ps -aq --filter label=io.golive.project=golive-demo) golive-lock-golive-demo golive-record-golive-demo 2>/dev/null
+	rm -rf examples/demo/.golive
+
+lint:
+	gofmt -l . | (! grep .)
+	$(GO) vet ./...
+
+clean:
+	rm -rf bin

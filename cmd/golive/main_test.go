@@ -1,0 +1,217 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/golive/golive/docker/dockertest"
+	"github.com/golive/golive/docker/scratch"
+)
+
+var golive string // the built binary
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "golive-bin-")
+	if err != nil {
+		panic(err)
+	}
+	golive = filepath.Join(dir, "golive")
+	if out, err := exec.Command("go", "build", "-o", golive, ".").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "build golive: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// cli runs the golive binary and returns its exit code, stdout and stderr.
+func cli(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	cmd := exec.Command(golive, args...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if exit, ok := err.(*exec.ExitError); ok {
+		code = exit.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return code, out.String(), errb.String()
+}
+
+func writeFile(t *testing.T, dir, name, content string) string {
+	t.Helper()
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestUsageAndPlanMistakesExitWithCode2AndNoStackTrace(t *testing.T) {
+	dir := t.TempDir()
+	bad := writeFile(t, dir, "bad.yaml", "project: shop\nrelease: '1'\nservices:\n  api:\n    imag: x\n")
+	confirm := writeFile(t, dir, "confirm.yaml", "project: shop\nrelease: '1'\nservices: {api: {image: a}}\nsteps:\n  - deploy: default\n  - confirm: sure?\n")
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"no arguments", nil, 2, "Usage:"},
+		{"unknown command", []string{"deploy", bad}, 2, `unknown command "deploy"`},
+		{"missing plan file", []string{"check", filepath.Join(dir, "nope.yaml")}, 2, "read plan: open " + filepath.Join(dir, "nope.yaml") + ": no such file or directory"},
+		{"invalid plan", []string{"check", bad}, 2, bad + `:5:5: unknown field "imag"`},
+		{"unknown flag", []string{"apply", bad, "--force"}, 2, "flag provided but not defined: -force"},
+		{"two plans", []string{"apply", bad, bad}, 2, "expected one PLAN file, got 2 arguments"},
+		{"confirm without a terminal", []string{"apply", confirm}, 2, "pass --yes to answer yes"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errout := cli(t, tt.args...)
+			if code != tt.code || !strings.Contains(out+errout, tt.want) {
+				t.Fatalf("exit %d, output:\n%s%s\nwant exit %d and %q", code, out, errout, tt.code, tt.want)
+			}
+			if strings.Contains(errout, "goroutine ") {
+				t.Fatal("a stack trace reached the user")
+			}
+		})
+	}
+	code, out, _ := cli(t, "check", "../../plans/testdata/shop.yaml")
+	if code != 0 || !strings.Contains(out, "plan ok: project shop, release 2.4.0, 2 services in groups backend → frontend, 6 steps") {
+		t.Fatalf("check of a valid plan: %d %s", code, out)
+	}
+}
+
+func TestDockerUnreachableSaysWhatToDo(t *testing.T) {
+	dir := t.TempDir()
+	plan := writeFile(t, dir, "plan.yaml", "project: shop\nrelease: '1'\ndocker: {host: 'unix:///nonexistent/docker.sock'}\nservices: {api: {image: a}}\n")
+	code, _, errout := cli(t, "apply", plan)
+	if code != exitEnvironment || !strings.Contains(errout, "cannot reach the Docker engine at unix:///nonexistent/docker.sock") || !strings.Contains(errout, "is the Docker daemon running?") {
+		t.Fatalf("exit %d: %s", code, errout)
+	}
+}
+
+// TestLockContentionAndRevertAfterSIGKILLMidDeploy needs the real Docker
+// engine: one apply hangs in a health gate, a second process is refused
+// the lock, the first is killed, and a fresh process reverts.
+func TestLockContentionAndRevertAfterSIGKILLMidDeploy(t *testing.T) {
+	docker := dockertest.Client(t)
+	project := dockertest.Project(t, docker)
+	for _, v := range []string{"1", "2"} {
+		dockertest.LoadDemoImage(t, docker, dockertest.ImageRef(project, "api:"+v), scratch.Config{Env: []string{"VERSION=" + v}})
+	}
+	port := dockertest.FreePort(t)
+	dir := t.TempDir()
+	plan := func(v, env string) string {
+		return writeFile(t, dir, "plan-"+v+".yaml", fmt.Sprintf(`project: %s
+release: "%s"
+services:
+  api:
+    image: %s
+    ports: ["127.0.0.1:%d:8080"]
+    env: {%s}
+    health: {http: "http://127.0.0.1:%d/health", timeout: 60s, stable: 200ms, interval: 100ms}
+`, project, v, dockertest.ImageRef(project, "api:"+v), port, env, port))
+	}
+	p1, p2 := plan("1", ""), plan("2", "UNHEALTHY: 'true'")
+	if code, out, errout := cli(t, "apply", p1); code != 0 {
+		t.Fatalf("apply v1: exit %d\n%s%s", code, out, errout)
+	}
+	if !strings.Contains(serviceVersion(port), "1") {
+		t.Fatal("v1 does not answer")
+	}
+
+	hung := exec.Command(golive, "apply", p2)
+	var hungOut syncBuffer
+	hung.Stdout, hung.Stderr = &hungOut, &hungOut
+	if err := hung.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { hung.Process.Kill(); hung.Wait() })
+	waitFor(t, "the second apply to start the new container", func() bool { return strings.Contains(hungOut.String(), "api: started") })
+
+	code, _, errout := cli(t, "apply", p2)
+	if code != exitLocked || !strings.Contains(errout, "another release holds the lock golive-lock-"+project) || !strings.Contains(errout, "golive unlock PLAN") {
+		t.Fatalf("second process: exit %d: %s", code, errout)
+	}
+	hung.Process.Signal(syscall.SIGKILL)
+	hung.Wait()
+
+	if code, _, errout := cli(t, "revert", p2); code != exitLocked {
+		t.Fatalf("revert while the dead apply's lock stands: exit %d %s", code, errout)
+	}
+	if code, out, errout := cli(t, "unlock", p2); code != 0 || !strings.Contains(out, "broke the lock of") {
+		t.Fatalf("unlock: exit %d\n%s%s", code, out, errout)
+	}
+	code, out, errout := cli(t, "revert", p2)
+	if code != 0 || !strings.Contains(out, "reverted") {
+		t.Fatalf("revert: exit %d\n%s%s", code, out, errout)
+	}
+	if v := serviceVersion(port); v != "1" {
+		t.Fatalf("after revert the service answers %q", v)
+	}
+	code, out, _ = cli(t, "revert", p2)
+	if code != 0 || !strings.Contains(out, "nothing to revert") {
+		t.Fatalf("second revert: exit %d %s", code, out)
+	}
+	journals, _ := filepath.Glob(filepath.Join(dir, ".golive", "journal", project+"-*.jsonl"))
+	if len(journals) < 5 {
+		t.Fatalf("journals: %v", journals)
+	}
+}
+
+func serviceVersion(port int) string {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("http://127.0.0.1:%d/version", port), nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "down"
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return strings.TrimSpace(string(b))
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe to read while a process writes to it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
