@@ -27,6 +27,7 @@ type Spec struct {
 	StopTimeout int    // seconds
 	Restart     string // no, on-failure, always, unless-stopped
 	Healthcheck *container.HealthConfig
+	TTY         bool
 }
 
 // Port publishes a container port on the Docker host.
@@ -118,7 +119,7 @@ func (c *Client) Inspect(ctx context.Context, nameOrID string) (*Container, erro
 	ct.Spec = Spec{Name: ct.Name, Image: r.Image}
 	if r.Config != nil {
 		ct.Image, ct.Labels, ct.TTY = r.Config.Image, r.Config.Labels, r.Config.Tty
-		ct.Spec.Env, ct.Spec.Cmd, ct.Spec.Labels, ct.Spec.Healthcheck = r.Config.Env, r.Config.Cmd, r.Config.Labels, r.Config.Healthcheck
+		ct.Spec.Env, ct.Spec.Cmd, ct.Spec.Labels, ct.Spec.Healthcheck, ct.Spec.TTY = r.Config.Env, r.Config.Cmd, r.Config.Labels, r.Config.Healthcheck, r.Config.Tty
 		if r.Config.StopTimeout != nil {
 			ct.Spec.StopTimeout = *r.Config.StopTimeout
 		}
@@ -179,6 +180,7 @@ func (c *Client) Create(ctx context.Context, spec Spec) (string, error) {
 		Cmd:         spec.Cmd,
 		Labels:      spec.Labels,
 		Healthcheck: spec.Healthcheck,
+		Tty:         spec.TTY,
 	}
 	if spec.StopTimeout > 0 {
 		cfg.StopTimeout = &spec.StopTimeout

@@ -39,6 +39,8 @@ Usage:
   golive revert PLAN [--yes]         put back what ran before the most recent apply
   golive unlock PLAN                 break a stale release lock
   golive status PLAN                 show what each service runs now
+  golive logs [--plan PLAN] [--no-follow] [--since D] [--errors] [--json] SOURCE...
+                                     follow logs of files, container:NAME or service:NAME
   golive version                     print the version
 
 Flags (after the command or the plan, in any order):
@@ -74,9 +76,12 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 	cmd, rest := args[0], args[1:]
-	if cmd == "version" {
+	switch cmd {
+	case "version":
 		fmt.Fprintln(stdout, "golive", version)
 		return exitOK
+	case "logs":
+		return runLogs(rest, stdout, stderr)
 	}
 	var opts options
 	fs := flag.NewFlagSet("golive "+cmd, flag.ContinueOnError)

@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"sync/atomic"
 	"time"
 )
 
@@ -81,8 +82,11 @@ func traffic(role string, errorRate float64, every time.Duration) {
 	}
 }
 
+// seq numbers every log line, so a reader can tell a lost or repeated line.
+var seq atomic.Int64
+
 func logf(level, format string, args ...any) {
-	fmt.Printf("time=%s level=%s msg=%q\n", time.Now().UTC().Format(time.RFC3339Nano), level, fmt.Sprintf(format, args...))
+	fmt.Printf("time=%s level=%s msg=%q seq=%d\n", time.Now().UTC().Format(time.RFC3339Nano), level, fmt.Sprintf(format, args...), seq.Add(1))
 }
 
 func env(key, def string) string {

@@ -1,0 +1,136 @@
+package logs
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"time"
+)
+
+// Patterns mark a line's level beyond the built-in detection, as a plan's
+// logs.errors and logs.warnings do.
+type Patterns struct {
+	Errors   []*regexp.Regexp
+	Warnings []*regexp.Regexp
+}
+
+// CompilePatterns compiles error and warning expressions.
+func CompilePatterns(errs, warns []string) (*Patterns, error) {
+	p := &Patterns{}
+	for _, s := range errs {
+		re, err := regexp.Compile(s)
+		if err != nil {
+			return nil, fmt.Errorf("error pattern %q: %w", s, err)
+		}
+		p.Errors = append(p.Errors, re)
+	}
+	for _, s := range warns {
+		re, err := regexp.Compile(s)
+		if err != nil {
+			return nil, fmt.Errorf("warning pattern %q: %w", s, err)
+		}
+		p.Warnings = append(p.Warnings, re)
+	}
+	return p, nil
+}
+
+func (p *Patterns) level(text []byte, l Level) Level {
+	if p == nil {
+		return l
+	}
+	for _, re := range p.Errors {
+		if re.Match(text) {
+			return LevelError
+		}
+	}
+	if l < LevelWarn {
+		for _, re := range p.Warnings {
+			if re.Match(text) {
+				return LevelWarn
+			}
+		}
+	}
+	return l
+}
+
+// Ingester makes a source's raw lines safe, classifies them, groups
+// multi-line entries and appends them to a buffer. One per source; not
+// safe for concurrent use.
+type Ingester struct {
+	source   string
+	buf      *Buffer
+	patterns *Patterns
+	maxLine  int
+	groups   map[string]*Grouper // per stream: stdout and stderr interleave
+	scratch  []byte
+}
+
+// NewIngester feeds lines of source into buf; maxLine 0 means DefaultMaxLine.
+func NewIngester(source string, buf *Buffer, patterns *Patterns, maxLine int) *Ingester {
+	return &Ingester{source: source, buf: buf, patterns: patterns, maxLine: maxLine, groups: map[string]*Grouper{}}
+}
+
+// Add ingests one raw line (without its newline); cut is how many bytes
+// of it a reader already dropped for being too long.
+func (in *Ingester) Add(stream string, t time.Time, raw []byte, cut int) {
+	in.scratch = Sanitize(in.scratch[:0], raw, in.maxLine)
+	if cut > 0 {
+		in.scratch = appendCut(in.scratch, cut)
+	}
+	level := in.patterns.level(in.scratch, Classify(in.scratch))
+	g := in.groups[stream]
+	if g == nil {
+		g = &Grouper{}
+		in.groups[stream] = g
+	}
+	level, cont := g.Group(in.scratch, level)
+	in.buf.Append(in.source, stream, t, level, cont, in.scratch)
+}
+
+// LineReader splits a stream into lines without holding more than max
+// bytes of any one: the rest of a longer line is read and counted, not kept.
+type LineReader struct {
+	r   *bufio.Reader
+	max int
+	buf []byte
+}
+
+// NewLineReader reads lines of at most max bytes (0: DefaultMaxLine) from r.
+func NewLineReader(r io.Reader, max int) *LineReader {
+	if max <= 0 {
+		max = DefaultMaxLine
+	}
+	return &LineReader{r: bufio.NewReaderSize(r, 64<<10), max: max}
+}
+
+// Next returns the next line without its newline and how many bytes of it
+// were cut. The slice is valid until the next call.
+func (lr *LineReader) Next() ([]byte, int, error) {
+	lr.buf = lr.buf[:0]
+	cut := 0
+	for {
+		chunk, err := lr.r.ReadSlice('\n')
+		room := lr.max - len(lr.buf)
+		keep := chunk
+		if n := len(keep); n > 0 && keep[n-1] == '\n' {
+			keep = keep[:n-1]
+		}
+		if len(keep) > room {
+			cut += len(keep) - room
+			keep = keep[:room]
+		}
+		lr.buf = append(lr.buf, keep...)
+		switch {
+		case err == nil:
+			return lr.buf, cut, nil
+		case errors.Is(err, bufio.ErrBufferFull):
+			continue
+		case len(lr.buf) > 0 || cut > 0:
+			return lr.buf, cut, nil // a last line without a newline
+		default:
+			return nil, 0, err
+		}
+	}
+}

@@ -1,0 +1,180 @@
+package logs
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// lineLog collects "line N" lines from a source, thread-safe.
+type lineLog struct {
+	mu  sync.Mutex
+	got []int
+	bad []string
+}
+
+func (l *lineLog) sink(_ string, _ time.Time, line []byte, _ int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n, err := strconv.Atoi(strings.TrimPrefix(string(line), "line "))
+	if err != nil {
+		l.bad = append(l.bad, string(line))
+		return
+	}
+	l.got = append(l.got, n)
+}
+
+func (l *lineLog) count() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.got)
+}
+
+func waitCount(t *testing.T, l *lineLog, n int) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for l.count() < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("received %d of %d lines", l.count(), n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestFollowFileAcrossRotationLosesAndRepeatsNoLine writes thousands of
+// lines a second to a real file while it is rotated by rename-and-create
+// and by copytruncate.
+func TestFollowFileAcrossRotationLosesAndRepeatsNoLine(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "app.log")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var received lineLog
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	followed := make(chan error, 1)
+	go func() { followed <- FollowFile(ctx, path, true, true, received.sink) }()
+
+	written := 0
+	write := func(n int) {
+		for i := 0; i < n; i++ {
+			fmt.Fprintf(f, "line %d\n", written)
+			written++
+			if written%50 == 0 {
+				time.Sleep(5 * time.Millisecond) // about 10,000 lines a second
+			}
+		}
+	}
+	write(2000)
+	for rotation := 1; rotation <= 3; rotation++ {
+		// rename and create, as logrotate does by default
+		if err := os.Rename(path, fmt.Sprintf("%s.%d", path, rotation)); err != nil {
+			t.Fatal(err)
+		}
+		write(200) // the writer still has the old file open
+		f.Close()
+		if f, err = os.Create(path); err != nil {
+			t.Fatal(err)
+		}
+		write(2000)
+	}
+	// copytruncate: copy what is there, then truncate in place. Lines written
+	// between the two are lost by the method itself, so the writer pauses
+	// and the reader catches up, as a careful logrotate setup would.
+	waitCount(t, &received, written)
+	data, _ := os.ReadFile(path)
+	os.WriteFile(path+".copy", data, 0o644)
+	if err := f.Truncate(0); err != nil {
+		t.Fatal(err)
+	}
+	f.Seek(0, 0)
+	time.Sleep(200 * time.Millisecond)
+	write(2000)
+	f.Close()
+
+	waitCount(t, &received, written)
+	time.Sleep(200 * time.Millisecond) // would-be repeats arrive now
+	cancel()
+	if err := <-followed; err != nil {
+		t.Fatal(err)
+	}
+	received.mu.Lock()
+	defer received.mu.Unlock()
+	if len(received.bad) > 0 {
+		t.Fatalf("unexpected lines: %q", received.bad[:min(5, len(received.bad))])
+	}
+	if len(received.got) != written {
+		t.Fatalf("received %d lines, wrote %d", len(received.got), written)
+	}
+	for i, n := range received.got {
+		if n != i {
+			t.Fatalf("line %d is %d: lost or repeated around there", i, n)
+		}
+	}
+}
+
+func TestFollowFileWithoutFollowReadsWhatIsThere(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a.log")
+	os.WriteFile(path, []byte("line 0\nline 1\nline 2"), 0o644)
+	var received lineLog
+	if err := FollowFile(context.Background(), path, false, true, received.sink); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(received.got) != "[0 1 2]" {
+		t.Fatalf("got %v", received.got)
+	}
+	if err := FollowFile(context.Background(), path+".missing", false, true, received.sink); err == nil || !strings.Contains(err.Error(), "no such file") {
+		t.Fatalf("missing file: %v", err)
+	}
+}
+
+// TestFollowFileReadsARenamedFileWhileTheNewOneIsEmpty covers logrotate's
+// create option: the new file exists, empty, while the writer still
+// appends to the renamed one until it reopens its log.
+func TestFollowFileReadsARenamedFileWhileTheNewOneIsEmpty(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "app.log")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var received lineLog
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go FollowFile(ctx, path, true, true, received.sink)
+	n := 0
+	for ; n < 100; n++ {
+		fmt.Fprintf(f, "line %d\n", n)
+	}
+	waitCount(t, &received, n)
+	os.Rename(path, path+".1")
+	if err := os.WriteFile(path, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for ; n < 200; n++ {
+		fmt.Fprintf(f, "line %d\n", n)
+	}
+	waitCount(t, &received, n) // read from the renamed file, before any line reaches the new one
+	f.Close()
+	f, _ = os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	for ; n < 300; n++ {
+		fmt.Fprintf(f, "line %d\n", n)
+	}
+	f.Close()
+	waitCount(t, &received, n)
+	received.mu.Lock()
+	defer received.mu.Unlock()
+	for i, v := range received.got {
+		if v != i {
+			t.Fatalf("line %d is %d", i, v)
+		}
+	}
+}
