@@ -29,7 +29,8 @@ const pollInterval = 250 * time.Millisecond
 // under that name, the stream moves to it and starts at its first line; a
 // dropped stream reconnects from the last timestamp seen. Without follow
 // it returns after what is there now. since limits the first container's
-// history (zero: all of it).
+// history (zero: all of it). A container that comes back under the name (a
+// revert restarts the kept one) resumes after the last line already read.
 func FollowContainer(ctx context.Context, api ContainerLogs, name string, follow bool, since time.Time, sink Sink) error {
 	var mu sync.Mutex
 	locked := func(stream string, t time.Time, line []byte, cut int) {
@@ -39,6 +40,7 @@ func FollowContainer(ctx context.Context, api ContainerLogs, name string, follow
 	}
 	var curID string
 	var last time.Time
+	seen := map[string]time.Time{} // the newest line read of each container
 	for {
 		ct, err := api.Inspect(ctx, name)
 		if err != nil && ctx.Err() != nil {
@@ -57,7 +59,13 @@ func FollowContainer(ctx context.Context, api ContainerLogs, name string, follow
 			continue
 		}
 		if ct.ID != curID {
+			if curID != "" {
+				seen[curID] = last
+			}
 			curID, last = ct.ID, since
+			if t, ok := seen[curID]; ok {
+				last = t
+			}
 			since = time.Time{}
 		} else if !ct.Running {
 			// Stopped: wait for it to run again or for another container to take the name.
@@ -80,7 +88,7 @@ func FollowContainer(ctx context.Context, api ContainerLogs, name string, follow
 			}
 			return err
 		}
-		seen := last
+		from := last
 		var wg sync.WaitGroup
 		var newest [2]time.Time
 		for i, part := range []struct {
@@ -90,7 +98,7 @@ func FollowContainer(ctx context.Context, api ContainerLogs, name string, follow
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				newest[i] = readTimestamped(part.r, part.name, seen, locked)
+				newest[i] = readTimestamped(part.r, part.name, from, locked)
 			}()
 		}
 		wg.Wait()

@@ -3,12 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -214,4 +217,81 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// TestLogsFollowsAServiceThroughADeployAndARevert needs the real Docker
+// engine: `golive logs` runs while v2 is deployed and reverted.
+func TestLogsFollowsAServiceThroughADeployAndARevert(t *testing.T) {
+	docker := dockertest.Client(t)
+	project := dockertest.Project(t, docker)
+	for _, v := range []string{"1", "2"} {
+		dockertest.LoadDemoImage(t, docker, dockertest.ImageRef(project, "api:"+v), scratch.Config{Env: []string{"VERSION=" + v, "LOG_EVERY=20ms"}})
+	}
+	port := dockertest.FreePort(t)
+	dir := t.TempDir()
+	plan := func(v string) string {
+		return writeFile(t, dir, "plan-"+v+".yaml", fmt.Sprintf(`project: %s
+release: "%s"
+services:
+  api:
+    image: %s
+    ports: ["127.0.0.1:%d:8080"]
+    health: {http: "http://127.0.0.1:%d/health", timeout: 20s, stable: 300ms, interval: 100ms}
+`, project, v, dockertest.ImageRef(project, "api:"+v), port, port))
+	}
+	p1, p2 := plan("1"), plan("2")
+	if code, out, errout := cli(t, "apply", p1); code != 0 {
+		t.Fatalf("apply v1: %d %s%s", code, out, errout)
+	}
+	follower := exec.Command(golive, "logs", "--json", "--plan", p2)
+	var out syncBuffer
+	follower.Stdout = &out
+	if err := follower.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { follower.Process.Kill(); follower.Wait() }()
+	waitFor(t, "logs of v1", func() bool { return strings.Count(out.String(), "\n") > 20 })
+	if code, o, e := cli(t, "apply", p2); code != 0 {
+		t.Fatalf("apply v2: %d %s%s", code, o, e)
+	}
+	time.Sleep(500 * time.Millisecond)
+	if code, o, e := cli(t, "revert", p2); code != 0 {
+		t.Fatalf("revert: %d %s%s", code, o, e)
+	}
+	time.Sleep(500 * time.Millisecond)
+	follower.Process.Signal(syscall.SIGTERM)
+	follower.Wait()
+
+	// Each life of a container numbers its lines from 1: v1, then v2, then
+	// v1 restarted by the revert. A lost line breaks a run; a repeated one
+	// starts an extra run.
+	var runs [][]int
+	for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+		var rec struct{ Source, Level, Line string }
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("not JSON: %q", line)
+		}
+		m := regexp.MustCompile(`seq=(\d+)`).FindStringSubmatch(rec.Line)
+		if m == nil || rec.Source != "service:api" {
+			t.Fatalf("unexpected record %+v", rec)
+		}
+		n, _ := strconv.Atoi(m[1])
+		if n == 1 {
+			runs = append(runs, nil)
+		}
+		if len(runs) == 0 {
+			continue // joined v1 mid-way
+		}
+		runs[len(runs)-1] = append(runs[len(runs)-1], n)
+	}
+	if len(runs) != 3 {
+		t.Fatalf("%d runs of lines, want 3 (v1, v2, v1 again)", len(runs))
+	}
+	for i, run := range runs {
+		for k, n := range run {
+			if n != k+1 {
+				t.Fatalf("run %d: line %d has seq %d", i, k, n)
+			}
+		}
+	}
 }

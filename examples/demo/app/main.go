@@ -9,6 +9,8 @@
 //	UNHEALTHY    "true": /health answers 503
 //	CRASH_AFTER  a duration after which the process exits with code 1
 //	LOG_EVERY    interval of background log lines (default 400ms)
+//	INJECT       "true": print terminal escape sequences at start, as a
+//	             hostile or broken service might (for golive's safety tests)
 package main
 
 import (
@@ -31,6 +33,9 @@ func main() {
 		every = 400 * time.Millisecond
 	}
 	logf("info", "starting %s version=%s port=%s", role, version, port)
+	if os.Getenv("INJECT") == "true" {
+		fmt.Print(injection)
+	}
 	if d, err := time.ParseDuration(os.Getenv("CRASH_AFTER")); err == nil {
 		time.AfterFunc(d, func() {
 			logf("error", "panic: runtime error: invalid memory address or nil pointer dereference")
@@ -54,6 +59,17 @@ func main() {
 		os.Exit(1)
 	}
 }
+
+// injection is what a hostile log line can try on an operator's terminal:
+// write the clipboard (OSC 52), set the title, clear the screen, DCS and
+// APC strings, C1 controls, a carriage return hiding an error, bidi.
+const injection = "INJECT osc52 \x1b]52;c;cHduZWQ=\x07 end\n" +
+	"INJECT title \x1b]0;PWNED-TITLE\x07\x1b]2;PWNED-TITLE\x1b\\ end\n" +
+	"INJECT clear \x1b[2J\x1b[H\x1b[3J end\n" +
+	"INJECT dcs \x1bP+q544e\x1b\\ apc \x1b_Gpwned\x1b\\ end\n" +
+	"INJECT c1 \u009b31m \u009d0;PWNED\u009c end\n" +
+	"level=error msg=\"payment failed\"\rINJECT cr level=info msg=\"all good\" end\n" +
+	"INJECT bidi \u202etxt.exe end\n"
 
 // traffic logs the lines a busy service would: requests, and errors at errorRate.
 func traffic(role string, errorRate float64, every time.Duration) {

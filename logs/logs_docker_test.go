@@ -1,0 +1,144 @@
+package logs_test
+
+import (
+	"context"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/golive/golive/docker"
+	"github.com/golive/golive/docker/dockertest"
+	"github.com/golive/golive/docker/scratch"
+	"github.com/golive/golive/logs"
+)
+
+var seqField = regexp.MustCompile(`seq=(\d+)`)
+
+// collector records what a source delivers.
+type collector struct {
+	mu    sync.Mutex
+	lines []string
+	seqs  []int
+}
+
+func (c *collector) sink(_ string, _ time.Time, line []byte, _ int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.lines = append(c.lines, string(line))
+	if m := seqField.FindSubmatch(line); m != nil {
+		n, _ := strconv.Atoi(string(m[1]))
+		c.seqs = append(c.seqs, n)
+	}
+}
+
+func (c *collector) seqCount() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.seqs)
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestFollowContainerMovesToTheReplacementWithoutLosingOrRepeating runs
+// against the real Docker engine and replaces a container the way a deploy does.
+func TestFollowContainerMovesToTheReplacementWithoutLosingOrRepeating(t *testing.T) {
+	cli := dockertest.Client(t)
+	project := dockertest.Project(t, cli)
+	ref := dockertest.ImageRef(project, "api:1")
+	dockertest.LoadDemoImage(t, cli, ref, scratch.Config{Env: []string{"LOG_EVERY=10ms"}})
+	ctx := context.Background()
+	name := project + "-api"
+	spec := docker.Spec{Name: name, Image: ref, Labels: map[string]string{"io.golive.project": project}}
+	a, err := cli.Create(ctx, spec)
+	must(t, err)
+	must(t, cli.Start(ctx, a))
+
+	var got collector
+	fctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- logs.FollowContainer(fctx, cli, name, true, time.Time{}, got.sink) }()
+	waitFor(t, "lines of the first container", func() bool { return got.seqCount() >= 50 })
+
+	spec.Name = name + ".next"
+	b, err := cli.Create(ctx, spec)
+	must(t, err)
+	must(t, cli.Stop(ctx, a, 5))
+	must(t, cli.Rename(ctx, a, name+".prev"))
+	must(t, cli.Rename(ctx, b, name))
+	must(t, cli.Start(ctx, b))
+	last, err := cli.LastLines(ctx, a, 1)
+	must(t, err)
+	aLines, _ := strconv.Atoi(seqField.FindStringSubmatch(last[0])[1])
+	waitFor(t, "lines of the replacement", func() bool { return got.seqCount() >= aLines+50 })
+	cancel()
+	must(t, <-done)
+
+	got.mu.Lock()
+	defer got.mu.Unlock()
+	want := 1
+	for i, n := range got.seqs {
+		if i == aLines {
+			want = 1 // the replacement starts at its first line
+		}
+		if n != want {
+			t.Fatalf("line %d has seq %d, want %d (first container wrote %d lines)", i, n, want, aLines)
+		}
+		want++
+	}
+}
+
+func TestFollowContainerReadsTTYContainersAndSanitizesInjection(t *testing.T) {
+	cli := dockertest.Client(t)
+	project := dockertest.Project(t, cli)
+	ref := dockertest.ImageRef(project, "api:1")
+	dockertest.LoadDemoImage(t, cli, ref, scratch.Config{Env: []string{"INJECT=true", "LOG_EVERY=1h"}})
+	ctx := context.Background()
+	for _, tty := range []bool{false, true} {
+		name := project + "-tty-" + strconv.FormatBool(tty)
+		id, err := cli.Create(ctx, docker.Spec{Name: name, Image: ref, TTY: tty, Labels: map[string]string{"io.golive.project": project}})
+		must(t, err)
+		must(t, cli.Start(ctx, id))
+		buf := logs.NewBuffer(0)
+		in := logs.NewIngester(name, buf, nil, 0)
+		waitFor(t, "the injection lines", func() bool {
+			lines, _ := cli.LastLines(ctx, id, 20)
+			return len(lines) >= 8
+		})
+		must(t, logs.FollowContainer(ctx, cli, name, false, time.Time{}, in.Add))
+		var text []string
+		for _, l := range buf.Window(0, 100, nil) {
+			text = append(text, l.Level.String()+" "+l.Text)
+			for _, r := range l.Text {
+				if r < 0x20 || (r >= 0x7f && r <= 0x9f) || r == 0x202e {
+					t.Fatalf("tty=%v: control character %U reached a line: %q", tty, r, l.Text)
+				}
+			}
+		}
+		all := strings.Join(text, "\n")
+		for _, want := range []string{"none INJECT osc52  end", "none INJECT title  end", "none INJECT clear  end", "none INJECT dcs  apc  end",
+			`error level=error msg="payment failed"` + logs.CRMark + `INJECT cr`, "INJECT bidi txt.exe end"} {
+			if !strings.Contains(all, want) {
+				t.Errorf("tty=%v: missing %q in:\n%s", tty, want, all)
+			}
+		}
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
