@@ -200,6 +200,7 @@ func (e *Engine) deployService(ctx context.Context, run string, svc *Service) er
 	if err := d.Start(ctx, id); err != nil {
 		return e.serviceFailed(ev, start, err)
 	}
+	e.errors.deployedAt(svc.Name, time.Now())
 	e.Emit(withKind(ev, EvServiceChange, "started "+spec.Name))
 	if err := e.waitHealthy(ctx, svc, id); err != nil {
 		e.Emit(Event{Kind: EvHealth, Run: run, Service: svc.Name, ContainerID: id, Result: ResultFailed, Error: err.Error(), DurationMS: ms(time.Since(start))})

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/golive/golive/docker"
+	"github.com/golive/golive/logs"
 )
 
 // Docker is what the engine needs from a Docker engine; *docker.Client provides it.
@@ -28,6 +29,7 @@ type Docker interface {
 	Remove(ctx context.Context, id string) error
 	EnsureNetwork(ctx context.Context, name string, labels map[string]string) error
 	LastLines(ctx context.Context, id string, n int) ([]string, error)
+	Logs(ctx context.Context, id string, tty bool, opts docker.LogOptions) (*docker.LogStream, error)
 	AcquireLock(ctx context.Context, name string, info docker.LockInfo, labels map[string]string) error
 	ReleaseLock(ctx context.Context, name string) error
 	Lock(ctx context.Context, name string) (*docker.LockInfo, error)
@@ -50,6 +52,7 @@ type Options struct {
 	Asker    Asker            // nil: confirm steps fail
 	OnEvent  func(Event)      // called for every event, from any goroutine
 	Now      func() time.Time // default: time.Now
+	Logs     *logs.Buffer     // when set, apply journals the error lines it sees
 }
 
 // Engine carries out one plan against one Docker engine.
@@ -60,6 +63,7 @@ type Engine struct {
 
 	mu         sync.Mutex
 	journalErr error
+	errors     *errorJournal // while an apply runs with Options.Logs
 }
 
 // NewEngine prepares an engine for plan.

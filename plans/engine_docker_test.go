@@ -19,6 +19,7 @@ import (
 	"github.com/golive/golive/docker"
 	"github.com/golive/golive/docker/dockertest"
 	"github.com/golive/golive/docker/scratch"
+	"github.com/golive/golive/logs"
 	"github.com/golive/golive/plans"
 )
 
@@ -453,5 +454,33 @@ func TestApplyRefusesToStartOverAHalfDeployedService(t *testing.T) {
 	err = f.apply(f.plan("2", nil))
 	if err == nil || !strings.Contains(err.Error(), "service api is half-deployed") || !strings.Contains(err.Error(), "golive revert PLAN") {
 		t.Fatalf("apply: %v", err)
+	}
+}
+
+func TestApplyJournalsTheFirstErrorLinesAfterADeployAndErrorsPerMinute(t *testing.T) {
+	f := newFixture(t)
+	must(t, f.apply(f.plan("1", nil)))
+	p := f.plan("2", func(v *planVars) { v.APIEnv, v.Stable = ", ERROR_RATE: '1', LOG_EVERY: 50ms", "1s" })
+	buf := logs.NewBuffer(0)
+	e, _ := f.engine(p, plans.Options{Logs: buf})
+	ctx, cancel := context.WithCancel(context.Background())
+	followed := make(chan error, 1)
+	go func() { followed <- e.FollowLogs(ctx, buf, time.Now()) }()
+	must(t, e.Apply(context.Background()))
+	cancel()
+	must(t, <-followed)
+	firsts := f.eventsOf(plans.EvLogError)
+	if len(firsts) != 3 || firsts[0].Service != "api" || !strings.Contains(firsts[0].Line, "Unknown column 'orders.discount_code'") {
+		t.Fatalf("first error lines: %+v", firsts)
+	}
+	total := 0
+	for _, ev := range f.eventsOf(plans.EvLogErrors) {
+		total += ev.Counts["api"]
+	}
+	if total < 3 {
+		t.Fatalf("errors per minute recorded %d api errors", total)
+	}
+	if n := buf.Counts().Total("api", logs.LevelError); n < total {
+		t.Fatalf("buffer counted %d errors, journal %d", n, total)
 	}
 }

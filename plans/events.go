@@ -66,7 +66,8 @@ const (
 	EvRevertService   = "revert.service"
 	EvRevertEnd       = "revert.end"
 	EvInterrupt       = "interrupt"
-	EvLogErrors       = "logs.errors"
+	EvLogErrors       = "logs.errors" // error-level lines per service in one minute
+	EvLogError        = "logs.error"  // one of the first error lines after a deploy
 )
 
 // Results carried by events.

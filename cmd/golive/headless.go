@@ -14,6 +14,7 @@ import (
 	"github.com/charmbracelet/x/term"
 
 	"github.com/golive/golive/docker"
+	"github.com/golive/golive/logs"
 	"github.com/golive/golive/plans"
 )
 
@@ -26,6 +27,7 @@ type headless struct {
 	stdout io.Writer
 	stderr io.Writer
 	mu     sync.Mutex // serialises printing from parallel deploys
+	logs   *logs.Buffer
 }
 
 func check(plan *plans.Plan, stdout, stderr io.Writer) int {
@@ -44,8 +46,10 @@ func (h *headless) engine(operation string) (*plans.Engine, *plans.Journal, erro
 	if err != nil {
 		return nil, nil, err
 	}
+	h.logs = logs.NewBuffer(0)
 	e := plans.NewEngine(h.plan, plans.Options{
 		Docker:   h.cli,
+		Logs:     h.logs,
 		Journal:  j,
 		StateDir: h.opts.state,
 		Asker:    h.asker(),
@@ -85,7 +89,15 @@ func (h *headless) apply(ctx context.Context) int {
 		return exitEnvironment
 	}
 	defer j.Close()
+	logCtx, stopLogs := context.WithCancel(context.Background())
+	followed := make(chan struct{})
+	go func() {
+		defer close(followed)
+		e.FollowLogs(logCtx, h.logs, time.Now())
+	}()
 	err = e.Apply(ctx)
+	stopLogs()
+	<-followed
 	defer h.journalNote(e, j)
 	if err == nil {
 		fmt.Fprintf(h.stdout, "release %s deployed\n", h.plan.Release)

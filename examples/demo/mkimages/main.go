@@ -46,7 +46,7 @@ func run() error {
 	images := map[string]v1.Image{}
 	for ref, env := range map[string][]string{
 		"golive-demo/api:1": {"VERSION=1", "ROLE=api", "ERROR_RATE=0"},
-		"golive-demo/api:2": {"VERSION=2", "ROLE=api", "ERROR_RATE=0.08"},
+		"golive-demo/api:2": {"VERSION=2", "ROLE=api", "ERROR_RATE=0.15"},
 		"golive-demo/web:1": {"VERSION=1", "ROLE=web", "ERROR_RATE=0"},
 		"golive-demo/web:2": {"VERSION=2", "ROLE=web", "ERROR_RATE=0.02"},
 	} {

@@ -1,0 +1,135 @@
+package plans
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/golive/golive/docker"
+	"github.com/golive/golive/logs"
+)
+
+// firstErrorsKept is how many error lines per service the journal records
+// after each deploy.
+const firstErrorsKept = 3
+
+// FollowLogs follows every service's container and the plan's log files
+// into buf until ctx ends: by container name, so deploys and reverts move
+// the streams. Lines are classified with the plan's logs patterns; the
+// containers running now are read from since (zero: all their history).
+func (e *Engine) FollowLogs(ctx context.Context, buf *logs.Buffer, since time.Time) error {
+	patterns, err := logs.CompilePatterns(e.plan.Logs.Errors, e.plan.Logs.Warnings)
+	if err != nil {
+		return err
+	}
+	var wg sync.WaitGroup
+	for _, svc := range e.plan.Services {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			in := logs.NewIngester(svc.Name, buf, patterns, 0)
+			for ctx.Err() == nil {
+				if err := logs.FollowContainer(ctx, e.opts.Docker, svc.ContainerName(e.plan.Project), true, since, in.Add); err != nil {
+					sleepCtx(ctx, time.Second)
+				}
+			}
+		}()
+	}
+	for _, f := range e.plan.Logs.Files {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			in := logs.NewIngester(f, buf, patterns, 0)
+			logs.FollowFile(ctx, e.plan.Resolve(f), true, false, in.Add)
+		}()
+	}
+	wg.Wait()
+	return nil
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) {
+	select {
+	case <-ctx.Done():
+	case <-time.After(d):
+	}
+}
+
+// errorJournal records in the journal what the logs say during a release:
+// error-level lines per service per minute, and the first error lines of
+// each service after it was deployed.
+type errorJournal struct {
+	e        *Engine
+	run      string
+	mu       sync.Mutex
+	deployed map[string]time.Time // service → when its deploy ended
+	firsts   map[string]int       // service → error lines recorded since
+	minute   int64
+	counts   map[string]int
+	sub      *logs.Subscription
+	done     chan struct{}
+}
+
+// watchErrors reads lines from sub until it closes.
+func (e *Engine) watchErrors(run string, sub *logs.Subscription) *errorJournal {
+	j := &errorJournal{e: e, run: run, deployed: map[string]time.Time{}, firsts: map[string]int{}, counts: map[string]int{}, sub: sub, done: make(chan struct{})}
+	go func() {
+		defer close(j.done)
+		for l := range sub.C {
+			j.line(l)
+		}
+		j.flush()
+	}()
+	return j
+}
+
+// stop ends the subscription and waits until the last counts are journaled.
+func (j *errorJournal) stop() {
+	j.sub.Close()
+	<-j.done
+}
+
+// deployedAt notes that a service now runs its new container; safe on a nil journal.
+func (j *errorJournal) deployedAt(service string, t time.Time) {
+	if j == nil {
+		return
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.deployed[service], j.firsts[service] = t, 0
+}
+
+func (j *errorJournal) line(l logs.Line) {
+	if l.Level != logs.LevelError || l.Cont || l.Dropped > 0 {
+		return
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	minute := l.Time.Unix() / 60
+	if minute != j.minute {
+		j.flushLocked()
+		j.minute = minute
+	}
+	j.counts[l.Source]++
+	if at, ok := j.deployed[l.Source]; ok && !l.Time.Before(at) && j.firsts[l.Source] < firstErrorsKept {
+		j.firsts[l.Source]++
+		j.e.Emit(Event{Kind: EvLogError, Run: j.run, Service: l.Source, Line: l.Text,
+			DurationMS: ms(l.Time.Sub(at)), Message: "error line after deploy"})
+	}
+}
+
+func (j *errorJournal) flush() {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.flushLocked()
+}
+
+func (j *errorJournal) flushLocked() {
+	if len(j.counts) == 0 {
+		return
+	}
+	j.e.Emit(Event{Kind: EvLogErrors, Run: j.run, Counts: j.counts, Message: time.Unix(j.minute*60, 0).UTC().Format(time.RFC3339)})
+	j.counts = map[string]int{}
+}
+
+var _ logs.ContainerLogs = Docker(nil)
+var _ Docker = (*docker.Client)(nil)
