@@ -169,6 +169,36 @@ func (b *Buffer) line(src int, e *entry) Line {
 		Level: e.level, Cont: e.cont, Dropped: e.dropped, Text: string(e.text)}
 }
 
+// Seq is the arrival number of the newest line (0: none yet).
+func (b *Buffer) Seq() uint64 {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	return b.seq
+}
+
+// CountNewer is how many lines matching f arrived after the line with
+// arrival number seq: what a paused view adds to its offset to stay put.
+func (b *Buffer) CountNewer(seq uint64, f *Filter) int {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	n, older := 0, 0
+	for i := len(b.merged) - 1; i >= 0 && older <= maxReorder; i-- {
+		x := b.merged[i]
+		if !b.valid(x) {
+			continue
+		}
+		e := b.entry(x)
+		if e.seq <= seq {
+			older++
+			continue
+		}
+		if f.match(b.rings[x.src].name, e) {
+			n++
+		}
+	}
+	return n
+}
+
 // Len is how many lines the buffer holds.
 func (b *Buffer) Len() int {
 	b.mu.RLock()

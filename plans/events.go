@@ -66,8 +66,9 @@ const (
 	EvRevertService   = "revert.service"
 	EvRevertEnd       = "revert.end"
 	EvInterrupt       = "interrupt"
-	EvLogErrors       = "logs.errors" // error-level lines per service in one minute
-	EvLogError        = "logs.error"  // one of the first error lines after a deploy
+	EvOperator        = "operator.action" // a key the operator pressed in the cockpit
+	EvLogErrors       = "logs.errors"     // error-level lines per service in one minute
+	EvLogError        = "logs.error"      // one of the first error lines after a deploy
 )
 
 // Results carried by events.

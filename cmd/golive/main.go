@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	"github.com/golive/golive/docker"
@@ -34,6 +35,7 @@ const (
 const usage = `golive: a terminal release cockpit
 
 Usage:
+  golive PLAN [--record FILE.cast]   open the cockpit: preload, D deploys, R reverts, live logs
   golive check PLAN                  validate a plan file
   golive apply PLAN [--yes]          carry out the plan headless (preload, steps, deploy groups)
   golive revert PLAN [--yes]         put back what ran before the most recent apply
@@ -46,6 +48,7 @@ Usage:
 Flags (after the command or the plan, in any order):
   --state DIR    state directory for journals (default: .golive beside the plan)
   --yes          answer yes to every confirm step (needed when not on a terminal)
+  --record FILE  cockpit only: record the session as an asciicast v2 file
 
 Exit codes:
   0 success (also: revert with nothing to undo)
@@ -63,8 +66,9 @@ func main() {
 
 // options are the flags every plan command shares.
 type options struct {
-	state string
-	yes   bool
+	state  string
+	yes    bool
+	record string
 }
 
 func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
@@ -76,6 +80,9 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 	cmd, rest := args[0], args[1:]
+	if isPlanFile(cmd) {
+		cmd, rest = "cockpit", args
+	}
 	switch cmd {
 	case "version":
 		fmt.Fprintln(stdout, "golive", version)
@@ -89,6 +96,7 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	fs.Usage = func() { fmt.Fprint(stderr, usage) }
 	fs.StringVar(&opts.state, "state", "", "state directory")
 	fs.BoolVar(&opts.yes, "yes", false, "answer yes to confirm steps")
+	fs.StringVar(&opts.record, "record", "", "asciicast file to record the cockpit to")
 	positional, err := parseInterspersed(fs, rest)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -102,7 +110,7 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	}
 	planPath := positional[0]
 	switch cmd {
-	case "check", "apply", "revert", "unlock", "status":
+	case "check", "apply", "revert", "unlock", "status", "cockpit":
 	default:
 		fmt.Fprintf(stderr, "golive: unknown command %q\n\n%s", cmd, usage)
 		return exitUsage
@@ -138,9 +146,20 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		return h.revert(ctx)
 	case "unlock":
 		return h.unlock(ctx)
+	case "cockpit":
+		return h.cockpit()
 	default:
 		return h.status(ctx)
 	}
+}
+
+// isPlanFile reports whether arg names a plan file rather than a command.
+func isPlanFile(arg string) bool {
+	if strings.HasSuffix(arg, ".yaml") || strings.HasSuffix(arg, ".yml") {
+		return true
+	}
+	fi, err := os.Stat(arg)
+	return err == nil && !fi.IsDir()
 }
 
 // parseInterspersed parses flags that may stand before or after the positional arguments.

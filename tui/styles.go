@@ -1,0 +1,56 @@
+package tui
+
+import (
+	"image/color"
+
+	"charm.land/lipgloss/v2"
+)
+
+// Styles are every colour and emphasis of the cockpit, in one place. Each
+// state also has a symbol, so it reads without colour (NO_COLOR, 16 colours).
+type Styles struct {
+	Header, Title, Dim, Bold    lipgloss.Style
+	Phase                       map[Phase]lipgloss.Style
+	Error, Warn, OK, Running    lipgloss.Style
+	ErrorLine, WarnLine, Marker lipgloss.Style
+	Match, Status, Question     lipgloss.Style
+	Sources                     []lipgloss.Style
+}
+
+// DefaultStyles uses the 16 ANSI colours, which every terminal maps to
+// readable ones and which survive tmux and screen unchanged.
+func DefaultStyles() Styles {
+	fg := func(c color.Color) lipgloss.Style { return lipgloss.NewStyle().Foreground(c) }
+	badge := func(c color.Color) lipgloss.Style {
+		return lipgloss.NewStyle().Bold(true).Foreground(lipgloss.Black).Background(c).Padding(0, 1)
+	}
+	return Styles{
+		Header:  lipgloss.NewStyle().Bold(true),
+		Title:   lipgloss.NewStyle().Bold(true).Underline(true),
+		Dim:     lipgloss.NewStyle().Faint(true),
+		Bold:    lipgloss.NewStyle().Bold(true),
+		Error:   fg(lipgloss.Red).Bold(true),
+		Warn:    fg(lipgloss.Yellow),
+		OK:      fg(lipgloss.Green),
+		Running: fg(lipgloss.Cyan),
+		Phase: map[Phase]lipgloss.Style{
+			PhasePreloading: badge(lipgloss.Cyan),
+			PhaseReady:      badge(lipgloss.Blue),
+			PhaseDeploying:  badge(lipgloss.Yellow),
+			PhaseDeployed:   badge(lipgloss.Green),
+			PhaseFailed:     badge(lipgloss.Red),
+			PhaseReverting:  badge(lipgloss.Magenta),
+			PhaseReverted:   badge(lipgloss.Magenta),
+		},
+		ErrorLine: fg(lipgloss.Red),
+		WarnLine:  fg(lipgloss.Yellow),
+		Marker:    fg(lipgloss.Magenta).Bold(true),
+		Match:     lipgloss.NewStyle().Reverse(true),
+		Status:    fg(lipgloss.Yellow).Bold(true),
+		Question:  lipgloss.NewStyle().Bold(true).Foreground(lipgloss.Black).Background(lipgloss.Yellow),
+		Sources: []lipgloss.Style{
+			fg(lipgloss.Cyan), fg(lipgloss.Magenta), fg(lipgloss.Blue), fg(lipgloss.Green),
+			fg(lipgloss.BrightCyan), fg(lipgloss.BrightMagenta), fg(lipgloss.BrightBlue), fg(lipgloss.BrightGreen),
+		},
+	}
+}

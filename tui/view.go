@@ -1,0 +1,356 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/golive/golive/logs"
+	"github.com/golive/golive/plans"
+)
+
+// Smallest and roomy sizes of the cockpit.
+const (
+	minWidth, minHeight     = 80, 24
+	roomyWidth, roomyHeight = 120, 40
+)
+
+// View draws the cockpit for the current size.
+func (m Model) View() tea.View {
+	v := tea.NewView(m.render())
+	v.AltScreen = true
+	v.WindowTitle = "golive " + m.plan.Project + " " + m.plan.Release
+	return v
+}
+
+// render is the screen as text, one row per line.
+func (m Model) render() string {
+	if m.width < minWidth || m.height < minHeight {
+		msg := fmt.Sprintf("golive needs a terminal of at least %d×%d; this one is %d×%d.\nEnlarge it (or zoom out). q quits.", minWidth, minHeight, m.width, m.height)
+		return lipgloss.Place(m.width, m.height, lipgloss.Center, lipgloss.Center, msg)
+	}
+	top, bottom, logHeight := m.layout()
+	rows := append(top, ansi.Truncate(m.logs.title(m.styles), m.width, "…"))
+	rows = append(rows, m.logs.render(m.width, logHeight, m.styles, m.cfg.Engine.Mask)...)
+	rows = append(rows, bottom...)
+	for i, r := range rows {
+		rows[i] = ansi.Truncate(r, m.width, "")
+	}
+	if len(rows) > m.height {
+		rows = rows[:m.height]
+	}
+	return strings.Join(rows, "\n")
+}
+
+// layout is the rows above the logs, the rows below them, and how many
+// log rows fit between.
+func (m Model) layout() (top, bottom []string, logHeight int) {
+	top = m.header()
+	if m.roomy() {
+		top = append(top, "")
+		top = append(top, m.roomyPanels()...)
+	} else {
+		top = append(top, m.servicesTable()...)
+		top = append(top, m.stepsLine())
+		top = append(top, m.preloadLines(false)...)
+	}
+	if len(m.output) > 0 && m.runningStep() != nil {
+		for _, l := range m.output[max(0, len(m.output)-m.outputRows()):] {
+			top = append(top, m.styles.Dim.Render("  │ ")+ansi.Truncate(m.cfg.Engine.Mask(l), m.width-4, "…"))
+		}
+	}
+	bottom = []string{m.statusLine(), m.footer()}
+	if m.help.ShowAll {
+		bottom = append([]string{m.statusLine()}, strings.Split(m.footer(), "\n")...)
+	}
+	return top, bottom, max(m.height-len(top)-len(bottom)-1, 1)
+}
+
+func (m Model) roomy() bool { return m.width >= roomyWidth && m.height >= roomyHeight }
+
+func (m Model) outputRows() int {
+	if m.roomy() {
+		return 3
+	}
+	return 1
+}
+
+// logHeight is how many log rows fit; key handling pages by it.
+func (m Model) logHeight() int {
+	_, _, h := m.layout()
+	return h
+}
+
+func (m Model) runningStep() *stepState {
+	for i := range m.steps {
+		if m.steps[i].state == "running" {
+			return &m.steps[i]
+		}
+	}
+	return nil
+}
+
+// header is the release, the phase and who acts where.
+func (m Model) header() []string {
+	st := m.styles
+	phase := m.Phase()
+	badge := st.Phase[phase].Render(string(phase))
+	elapsed := ""
+	if m.op != "" {
+		elapsed = " " + m.spin.View() + " " + m.cfg.Now().Sub(m.opStart).Round(time.Second).String()
+	}
+	title := st.Header.Render("golive") + " · " + st.Bold.Render(clean(m.plan.Project)) + " " + clean(m.plan.Release)
+	line1 := title + "  " + badge + elapsed
+	if m.cfg.ReadOnly != "" {
+		line1 += "  " + st.Status.Render("READ-ONLY · "+m.cfg.ReadOnly+" is deploying")
+	}
+	lock := "lock: free"
+	if m.lockedBy != "" {
+		lock = "lock: " + m.lockedBy
+	}
+	line2 := st.Dim.Render(fmt.Sprintf("docker %s · operator %s · %s", m.cfg.Host, m.cfg.Operator, lock))
+	return []string{line1, line2}
+}
+
+// servicesTable is one row per service: group, image now → target, state, health, errors.
+func (m Model) servicesTable() []string {
+	st := m.styles
+	nameW, groupW := 8, 8
+	for _, s := range m.services {
+		nameW, groupW = max(nameW, len(s.Service)), max(groupW, len(s.Group))
+	}
+	spark := 10
+	if m.roomy() {
+		spark = 30
+	}
+	imageW := max(m.width-nameW-groupW-10-9-spark-7, 20)
+	rows := []string{st.Dim.Render(fmt.Sprintf("%-*s %-*s %-*s %-10s %-9s %s", nameW, "SERVICE", groupW, "GROUP", imageW, "IMAGE NOW → TARGET", "STATE", "HEALTH", "ERRORS/s"))}
+	now := m.cfg.Now()
+	for _, s := range m.services {
+		image := shortRef(s.Image) + " " + shortID(s.ImageID)
+		if s.Image == "" {
+			image = "—"
+		}
+		image += " → " + shortRef(s.Target)
+		if s.Image == s.Target && s.Image != "" {
+			image = shortRef(s.Target) + " " + shortID(s.ImageID) + " ✓"
+		}
+		state := fmt.Sprintf("%-10s", s.State)
+		switch s.State {
+		case "running":
+			state = st.OK.Render(state)
+		case "exited", "dead", "missing":
+			state = st.Error.Render(state)
+		}
+		health := fmt.Sprintf("%-9s", orNone(s.Health))
+		if s.Health == "unhealthy" {
+			health = st.Error.Render(health)
+		}
+		counts := m.cfg.Logs.Counts().PerSecond(s.Service, logs.LevelError, now, spark)
+		rows = append(rows, fmt.Sprintf("%-*s %-*s %s %s %s %s", nameW, s.Service, groupW, s.Group,
+			pad(ansi.Truncate(image, imageW, "…"), imageW), state, health, st.Error.Render(sparkline(counts))))
+	}
+	return rows
+}
+
+// stepsLine is the plan as one line of symbols, with the current step named.
+func (m Model) stepsLine() string {
+	var b strings.Builder
+	b.WriteString(m.styles.Dim.Render("steps "))
+	var current string
+	for i, s := range m.steps {
+		b.WriteString(m.stepSymbol(s) + fmt.Sprint(i+1) + " ")
+		if s.state == "running" || (s.state == "failed" && current == "") {
+			current = s.title
+		}
+	}
+	if current != "" {
+		b.WriteString("· " + clean(current))
+	}
+	return b.String()
+}
+
+func (m Model) stepSymbol(s stepState) string {
+	st := m.styles
+	switch s.state {
+	case "running":
+		return st.Running.Render(m.spin.View())
+	case "done":
+		return st.OK.Render("✓")
+	case "failed":
+		return st.Error.Render("✗")
+	case "skipped":
+		return st.Dim.Render("–")
+	}
+	return st.Dim.Render("·")
+}
+
+// preloadLines show each image's progress while the preload runs, and its
+// failure afterwards.
+func (m Model) preloadLines(always bool) []string {
+	if m.preload.done && !always {
+		return nil
+	}
+	st := m.styles
+	var rows []string
+	for _, img := range m.preload.images {
+		var status string
+		switch img.result {
+		case plans.ResultPresent, plans.ResultPulled:
+			status = st.OK.Render("✓ " + img.result)
+		case plans.ResultFailed:
+			status = st.Error.Render("✗ " + firstLine(img.err))
+		default:
+			cur, total := int64(0), int64(0)
+			for _, l := range img.layers {
+				cur, total = cur+l[0], total+l[1]
+			}
+			status = st.Running.Render(m.spin.View()) + " " + bar(cur, total, 20) + fmt.Sprintf(" %d layers", len(img.layers))
+		}
+		rows = append(rows, fmt.Sprintf("  preload %s %s", pad(ansi.Truncate(shortRef(img.ref), 28, "…"), 28), status))
+	}
+	return rows
+}
+
+// roomyPanels puts the steps checklist beside the services at large sizes.
+func (m Model) roomyPanels() []string {
+	st := m.styles
+	left := []string{st.Title.Render("PLAN")}
+	for i, s := range m.steps {
+		d := ""
+		if s.duration > 0 {
+			d = st.Dim.Render(" " + s.duration.Round(100*time.Millisecond).String())
+		}
+		left = append(left, fmt.Sprintf("%s %d. %s%s", m.stepSymbol(s), i+1, clean(s.title), d))
+	}
+	left = append(left, "", st.Title.Render("IMAGES"))
+	left = append(left, m.preloadLines(true)...)
+	leftW := 46
+	for i := range left {
+		left[i] = pad(ansi.Truncate(left[i], leftW-1, "…"), leftW)
+	}
+	right := append([]string{st.Title.Render("SERVICES")}, m.servicesTableWidth(m.width-leftW)...)
+	n := max(len(left), len(right))
+	rows := make([]string, n)
+	for i := range rows {
+		l, r := strings.Repeat(" ", leftW), ""
+		if i < len(left) {
+			l = left[i]
+		}
+		if i < len(right) {
+			r = right[i]
+		}
+		rows[i] = l + r
+	}
+	return rows
+}
+
+func (m Model) servicesTableWidth(w int) []string {
+	sub := m
+	sub.width = w
+	return sub.servicesTable()
+}
+
+// statusLine is the question being asked, or why the last key did nothing.
+func (m Model) statusLine() string {
+	st := m.styles
+	switch {
+	case m.inputMode != "":
+		return m.input.View()
+	case m.asking != nil:
+		return st.Question.Render(" ? "+clean(m.asking.text)+" ") + "  y / n"
+	case m.pending != "":
+		return st.Question.Render(" ? "+m.confirmText()+" ") + "  y / n"
+	case m.status != "":
+		return st.Status.Render(clean(m.status))
+	case m.lastErr != "" && m.op == "":
+		return st.Error.Render(m.lastOp + " failed: " + firstLine(clean(m.lastErr)))
+	}
+	return ""
+}
+
+// confirmText names what a pending operation will change.
+func (m Model) confirmText() string {
+	if m.pending == opRevert {
+		return "Revert: put back the images that ran before the latest apply?"
+	}
+	var changes []string
+	for _, s := range m.services {
+		if s.Image != s.Target {
+			changes = append(changes, fmt.Sprintf("%s %s→%s", s.Service, orNone(shortRef(s.Image)), shortRef(s.Target)))
+		}
+	}
+	if len(changes) == 0 {
+		changes = []string{"nothing to change"}
+	}
+	return "Deploy " + m.plan.Release + ": " + strings.Join(changes, ", ") + "?"
+}
+
+func (m Model) footer() string {
+	return m.help.View(helpKeys{k: m.keys, asking: m.asking != nil || m.pending != "", readOnly: m.cfg.ReadOnly != ""})
+}
+
+// sparkline draws counts as bars, scaled to their maximum.
+func sparkline(counts []int) string {
+	const bars = "▁▂▃▄▅▆▇█"
+	peak := 0
+	for _, c := range counts {
+		peak = max(peak, c)
+	}
+	var b strings.Builder
+	for _, c := range counts {
+		switch {
+		case c == 0:
+			b.WriteString(" ")
+		default:
+			i := (c*7 + peak - 1) / peak
+			b.WriteString(string([]rune(bars)[i]))
+		}
+	}
+	return b.String()
+}
+
+func bar(cur, total int64, width int) string {
+	filled := 0
+	if total > 0 {
+		filled = int(float64(width) * float64(min(cur, total)) / float64(total))
+	}
+	return strings.Repeat("█", filled) + strings.Repeat("░", width-filled)
+}
+
+func shortID(id string) string {
+	id = strings.TrimPrefix(id, "sha256:")
+	if len(id) > 7 {
+		id = id[:7]
+	}
+	return id
+}
+
+// shortRef drops the registry and path of an image reference: api:2.4.0.
+func shortRef(ref string) string {
+	if i := strings.LastIndex(ref, "/"); i >= 0 {
+		return ref[i+1:]
+	}
+	return ref
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return s
+}
+
+func pad(s string, w int) string {
+	if n := ansi.StringWidth(s); n < w {
+		return s + strings.Repeat(" ", w-n)
+	}
+	return s
+}
+
+// clean makes text from a plan or an error safe to draw.
+func clean(s string) string { return logs.SanitizeString(s) }
