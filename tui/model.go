@@ -127,6 +127,7 @@ func New(cfg Config) Model {
 	plan := cfg.Engine.Plan()
 	m := Model{cfg: cfg, plan: plan, keys: DefaultKeys(), styles: DefaultStyles(), help: help.New(),
 		spin: spinner.New(spinner.WithSpinner(spinner.MiniDot)), input: textinput.New(), width: 80, height: 24}
+	m.help.Styles = m.styles.Help()
 	m.logs = newLogView(cfg.Logs, plan)
 	if cfg.ReadOnly == "" {
 		m.op, m.opStart = opPreload, cfg.Now() // Init starts it: images load the moment the cockpit opens

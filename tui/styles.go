@@ -3,6 +3,7 @@ package tui
 import (
 	"image/color"
 
+	"charm.land/bubbles/v2/help"
 	"charm.land/lipgloss/v2"
 )
 
@@ -52,5 +53,13 @@ func DefaultStyles() Styles {
 			fg(lipgloss.Cyan), fg(lipgloss.Magenta), fg(lipgloss.Blue), fg(lipgloss.Green),
 			fg(lipgloss.BrightCyan), fg(lipgloss.BrightMagenta), fg(lipgloss.BrightBlue), fg(lipgloss.BrightGreen),
 		},
+	}
+}
+
+// Help styles the footer in the same 16 colours.
+func (s Styles) Help() help.Styles {
+	return help.Styles{
+		ShortKey: s.Bold, ShortDesc: s.Dim, ShortSeparator: s.Dim, Ellipsis: s.Dim,
+		FullKey: s.Bold, FullDesc: s.Dim, FullSeparator: s.Dim,
 	}
 }

@@ -56,7 +56,7 @@ func (m Model) layout() (top, bottom []string, logHeight int) {
 	} else {
 		top = append(top, m.servicesTable()...)
 		top = append(top, m.stepsLine())
-		top = append(top, m.preloadLines(false)...)
+		top = append(top, m.preloadLines(false, 28, 20)...)
 	}
 	if len(m.output) > 0 && m.runningStep() != nil {
 		for _, l := range m.output[max(0, len(m.output)-m.outputRows()):] {
@@ -112,7 +112,7 @@ func (m Model) header() []string {
 	if m.lockedBy != "" {
 		lock = "lock: " + m.lockedBy
 	}
-	line2 := st.Dim.Render(fmt.Sprintf("docker %s · operator %s · %s", m.cfg.Host, m.cfg.Operator, lock))
+	line2 := st.Dim.Render(fmt.Sprintf("%s · operator %s · docker %s", lock, m.cfg.Operator, m.cfg.Host))
 	return []string{line1, line2}
 }
 
@@ -191,7 +191,7 @@ func (m Model) stepSymbol(s stepState) string {
 
 // preloadLines show each image's progress while the preload runs, and its
 // failure afterwards.
-func (m Model) preloadLines(always bool) []string {
+func (m Model) preloadLines(always bool, refW, barW int) []string {
 	if m.preload.done && !always {
 		return nil
 	}
@@ -209,9 +209,9 @@ func (m Model) preloadLines(always bool) []string {
 			for _, l := range img.layers {
 				cur, total = cur+l[0], total+l[1]
 			}
-			status = st.Running.Render(m.spin.View()) + " " + bar(cur, total, 20) + fmt.Sprintf(" %d layers", len(img.layers))
+			status = st.Running.Render(m.spin.View()) + " " + bar(cur, total, barW) + fmt.Sprintf(" %d layers", len(img.layers))
 		}
-		rows = append(rows, fmt.Sprintf("  preload %s %s", pad(ansi.Truncate(shortRef(img.ref), 28, "…"), 28), status))
+		rows = append(rows, fmt.Sprintf("  %s %s", pad(ansi.Truncate(shortRef(img.ref), refW, "…"), refW), status))
 	}
 	return rows
 }
@@ -228,7 +228,7 @@ func (m Model) roomyPanels() []string {
 		left = append(left, fmt.Sprintf("%s %d. %s%s", m.stepSymbol(s), i+1, clean(s.title), d))
 	}
 	left = append(left, "", st.Title.Render("IMAGES"))
-	left = append(left, m.preloadLines(true)...)
+	left = append(left, m.preloadLines(true, 18, 12)...)
 	leftW := 46
 	for i := range left {
 		left[i] = pad(ansi.Truncate(left[i], leftW-1, "…"), leftW)

@@ -1,0 +1,380 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/exp/golden"
+
+	"github.com/golive/golive/logs"
+	"github.com/golive/golive/plans"
+)
+
+var clock = time.Date(2026, 11, 25, 21, 30, 0, 0, time.UTC)
+
+// fakeEngine stands in for the release engine in unit tests; the real one
+// is driven by the end-to-end test in cmd/golive.
+type fakeEngine struct {
+	plan   *plans.Plan
+	mu     sync.Mutex
+	ops    []string
+	events []plans.Event
+}
+
+func (f *fakeEngine) Plan() *plans.Plan { return f.plan }
+func (f *fakeEngine) record(op string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.ops = append(f.ops, op)
+	return nil
+}
+func (f *fakeEngine) Preload(context.Context) error { return f.record("preload") }
+func (f *fakeEngine) Apply(context.Context) error   { return f.record("apply") }
+func (f *fakeEngine) Revert(context.Context) error  { return f.record("revert") }
+func (f *fakeEngine) Status(context.Context) ([]plans.ServiceState, error) {
+	return nil, nil
+}
+func (f *fakeEngine) Mask(s string) string { return strings.ReplaceAll(s, "hunter22", "****") }
+func (f *fakeEngine) Emit(ev plans.Event) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.events = append(f.events, ev)
+}
+
+const testPlan = `project: shop
+release: 2.4.0
+services:
+  api: {image: registry.example.com/shop/api:2.4.0, group: backend}
+  web: {image: registry.example.com/shop/web:2.4.0, group: frontend}
+steps:
+  - name: Back up the database
+    run: ./backup
+  - deploy: backend
+  - deploy: frontend
+  - confirm: QA regression pass done?
+`
+
+func newTestModel(t *testing.T, plan string, readOnly string) (Model, *fakeEngine, *logs.Buffer) {
+	t.Helper()
+	p, err := plans.Parse("/srv/shop/plan.yaml", []byte(plan))
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng := &fakeEngine{plan: p}
+	buf := logs.NewBuffer(0)
+	lines := []struct{ src, text string }{
+		{"api", `level=info msg="request method=GET path=/api/orders status=200 duration_ms=12"`},
+		{"web", `127.0.0.1 - - [25/Nov/2026:21:29:50 +0000] "GET /checkout HTTP/1.1" 200 5123`},
+		{"api", `level=warn msg="slow request path=/api/cart duration_ms=1843"`},
+		{"api", `level=error msg="query failed: Unknown column 'orders.discount_code' in 'field list'"`},
+		{"web", `127.0.0.1 - - [25/Nov/2026:21:29:55 +0000] "GET /api/orders HTTP/1.1" 502 157`},
+		{"api", `level=info msg="connected to db with password hunter22"`},
+	}
+	for i, l := range lines {
+		in := logs.NewIngester(l.src, buf, nil, 0)
+		in.Add("stdout", clock.Add(time.Duration(i-len(lines))*time.Second), []byte(l.text), 0)
+	}
+	m := New(Config{Engine: eng, Bridge: NewBridge(), Logs: buf, Host: "unix:///var/run/docker.sock", Operator: "alice@ops1 (ssh from 10.0.0.7)", ReadOnly: readOnly, Now: func() time.Time { return clock }})
+	m.services = []plans.ServiceState{
+		{Service: "api", Group: "backend", Image: "registry.example.com/shop/api:2.3.1", ImageID: "sha256:1a2b3c4d5e6f", Target: "registry.example.com/shop/api:2.4.0", State: "running", Health: "healthy"},
+		{Service: "web", Group: "frontend", Image: "registry.example.com/shop/web:2.3.1", ImageID: "sha256:9f8e7d6c5b4a", Target: "registry.example.com/shop/web:2.4.0", State: "running"},
+	}
+	return m, eng, buf
+}
+
+// send feeds messages through Update, like the program does.
+func send(m Model, msgs ...tea.Msg) Model {
+	for _, msg := range msgs {
+		next, _ := m.Update(msg)
+		m = next.(Model)
+	}
+	return m
+}
+
+func events(evs ...plans.Event) bridgeMsg { return bridgeMsg{events: evs} }
+
+func press(s string) tea.KeyPressMsg {
+	switch s {
+	case "up":
+		return tea.KeyPressMsg{Code: tea.KeyUp}
+	case "end":
+		return tea.KeyPressMsg{Code: tea.KeyEnd}
+	case "enter":
+		return tea.KeyPressMsg{Code: tea.KeyEnter}
+	case "esc":
+		return tea.KeyPressMsg{Code: tea.KeyEscape}
+	}
+	r := []rune(s)[0]
+	return tea.KeyPressMsg{Code: r, Text: s}
+}
+
+// phases brings a model into each phase the header can show.
+var phases = []struct {
+	name  string
+	build func(m Model) Model
+}{
+	{"preloading", func(m Model) Model {
+		return send(m, events(plans.Event{Kind: plans.EvPreloadStart},
+			plans.Event{Kind: plans.EvPreloadProgress, Image: "registry.example.com/shop/api:2.4.0", Layer: "a1", Current: 3 << 20, Total: 8 << 20},
+			plans.Event{Kind: plans.EvPreloadImage, Image: "registry.example.com/shop/web:2.4.0", Result: plans.ResultPresent}))
+	}},
+	{"ready", func(m Model) Model { return send(m, opDoneMsg{op: opPreload}) }},
+	{"deploying", func(m Model) Model {
+		m = send(m, opDoneMsg{op: opPreload}, press("D"))
+		return send(m, events(plans.Event{Kind: plans.EvLockAcquired, Actor: "alice@ops1"},
+			plans.Event{Kind: plans.EvStepStart, Step: 1}, plans.Event{Kind: plans.EvStepEnd, Step: 1, Result: plans.ResultOK, DurationMS: 1200},
+			plans.Event{Kind: plans.EvStepStart, Step: 2}, plans.Event{Kind: plans.EvStepOutput, Step: 2, Line: "api: started shop-api"}))
+	}},
+	{"deployed", func(m Model) Model {
+		m = send(m, opDoneMsg{op: opPreload}, press("D"))
+		for i := 1; i <= 4; i++ {
+			m = send(m, events(plans.Event{Kind: plans.EvStepEnd, Step: i, Result: plans.ResultOK, DurationMS: int64(i) * 900}))
+		}
+		return send(m, opDoneMsg{op: opApply})
+	}},
+	{"failed", func(m Model) Model {
+		m = send(m, opDoneMsg{op: opPreload}, press("D"))
+		m = send(m, events(plans.Event{Kind: plans.EvStepEnd, Step: 1, Result: plans.ResultOK, DurationMS: 900},
+			plans.Event{Kind: plans.EvStepEnd, Step: 2, Result: plans.ResultFailed, Error: "api: not healthy within 30s: GET http://127.0.0.1:8080/health: 503"},
+			plans.Event{Kind: plans.EvStepEnd, Step: 3, Result: plans.ResultSkipped}, plans.Event{Kind: plans.EvStepEnd, Step: 4, Result: plans.ResultSkipped}))
+		return send(m, opDoneMsg{op: opApply, err: fmt.Errorf("step 2 (Deploy backend): api: not healthy within 30s\nleft as it is")})
+	}},
+	{"reverting", func(m Model) Model { return send(m, opDoneMsg{op: opPreload}, press("R")) }},
+	{"reverted", func(m Model) Model { return send(m, opDoneMsg{op: opPreload}, press("R"), opDoneMsg{op: opRevert}) }},
+	{"confirm", func(m Model) Model {
+		m = send(m, opDoneMsg{op: opPreload}, press("D"))
+		return send(m, bridgeMsg{asks: []*question{{text: "QA regression pass done?", reply: make(chan bool, 1)}}})
+	}},
+}
+
+func TestViewGoldens(t *testing.T) {
+	for _, size := range [][2]int{{80, 24}, {160, 48}} {
+		for _, ph := range phases {
+			t.Run(fmt.Sprintf("%s_%dx%d", ph.name, size[0], size[1]), func(t *testing.T) {
+				m, _, _ := newTestModel(t, testPlan, "")
+				m = send(m, tea.WindowSizeMsg{Width: size[0], Height: size[1]})
+				m = ph.build(m)
+				out := m.View().Content
+				checkFits(t, out, size[0], size[1])
+				golden.RequireEqual(t, []byte(out))
+			})
+		}
+	}
+}
+
+func TestViewGoldensReadOnlyAndTooSmall(t *testing.T) {
+	m, _, _ := newTestModel(t, testPlan, "bob@ops2")
+	m = send(m, tea.WindowSizeMsg{Width: 80, Height: 24})
+	t.Run("watch_80x24", func(t *testing.T) { golden.RequireEqual(t, []byte(m.View().Content)) })
+	small := send(m, tea.WindowSizeMsg{Width: 60, Height: 20})
+	t.Run("too_small_60x20", func(t *testing.T) { golden.RequireEqual(t, []byte(small.View().Content)) })
+}
+
+// checkFits fails when a frame is wider or taller than the terminal.
+func checkFits(t *testing.T, out string, w, h int) {
+	t.Helper()
+	rows := strings.Split(out, "\n")
+	if len(rows) > h {
+		t.Errorf("%d rows for a %d-row terminal", len(rows), h)
+	}
+	for i, r := range rows {
+		if n := ansi.StringWidth(r); n > w {
+			t.Errorf("row %d is %d wide: %q", i, n, ansi.Strip(r))
+		}
+	}
+}
+
+func plain(m Model) string { return ansi.Strip(m.View().Content) }
+
+func TestKeysThatCannotActSayWhy(t *testing.T) {
+	tests := []struct {
+		name  string
+		setup func(Model) Model
+		key   string
+		want  string
+	}{
+		{"deploy during preload", func(m Model) Model { return m }, "D", "D: preload is still running (0 of 2 images ready)"},
+		{"deploy after a failed preload", func(m Model) Model { return send(m, opDoneMsg{op: opPreload, err: fmt.Errorf("pull x: not found")}) }, "D", "D: preload failed, so nothing can be deployed: pull x: not found"},
+		{"deploy while deploying", func(m Model) Model { return send(m, opDoneMsg{op: opPreload}, press("D")) }, "D", "D: a apply is running"},
+		{"revert while deploying", func(m Model) Model { return send(m, opDoneMsg{op: opPreload}, press("D")) }, "R", "R: a apply is running; it reverts by itself on failure (on_failure: revert)"},
+		{"next match without a search", func(m Model) Model { return m }, "n", "n/N: no search yet; press / to search"},
+		{"source that does not exist", func(m Model) Model { return m }, "7", "there is no source 7 (there are 2)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, _, _ := newTestModel(t, testPlan, "")
+			m = send(tt.setup(send(m, tea.WindowSizeMsg{Width: 100, Height: 30})), press(tt.key))
+			if !strings.Contains(plain(m), tt.want) {
+				t.Fatalf("status does not say %q:\n%s", tt.want, plain(m))
+			}
+		})
+	}
+}
+
+func TestDeployAndRevertActAtOnceAndAreJournaled(t *testing.T) {
+	m, eng, _ := newTestModel(t, testPlan, "")
+	m = send(m, tea.WindowSizeMsg{Width: 100, Height: 30}, opDoneMsg{op: opPreload})
+	next, cmd := m.Update(press("D"))
+	m = next.(Model)
+	if m.Phase() != PhaseDeploying || cmd == nil {
+		t.Fatalf("phase %s after D", m.Phase())
+	}
+	runCmd(cmd)
+	m = send(m, opDoneMsg{op: opApply}, press("R"))
+	if m.Phase() != PhaseReverting {
+		t.Fatalf("phase %s after R", m.Phase())
+	}
+	if len(eng.events) != 2 || !strings.Contains(eng.events[0].Message, "pressed D") || !strings.Contains(eng.events[1].Message, "pressed R") {
+		t.Fatalf("journaled: %+v", eng.events)
+	}
+	if strings.Join(eng.ops, ",") != "apply" {
+		t.Fatalf("engine ran %v", eng.ops)
+	}
+}
+
+// runCmd runs a command and the commands it batches, returning their messages.
+func runCmd(cmd tea.Cmd) []tea.Msg {
+	if cmd == nil {
+		return nil
+	}
+	msg := cmd()
+	if batch, ok := msg.(tea.BatchMsg); ok {
+		var out []tea.Msg
+		for _, c := range batch {
+			out = append(out, runCmd(c)...)
+		}
+		return out
+	}
+	return []tea.Msg{msg}
+}
+
+func TestPlanConfirmAsksFirstAndNamesWhatWillChange(t *testing.T) {
+	m, eng, _ := newTestModel(t, "confirm: true\n"+testPlan, "")
+	m = send(m, tea.WindowSizeMsg{Width: 120, Height: 30}, opDoneMsg{op: opPreload}, press("D"))
+	if !strings.Contains(plain(m), "Deploy 2.4.0: api api:2.3.1→api:2.4.0, web web:2.3.1→web:2.4.0?") || m.op != "" {
+		t.Fatalf("no question:\n%s", plain(m))
+	}
+	m = send(m, press("n"))
+	if m.op != "" || !strings.Contains(plain(m), "apply not started") {
+		t.Fatal("n did not cancel")
+	}
+	m = send(m, press("D"), press("y"))
+	if m.op != opApply || len(eng.events) != 1 || eng.events[0].Message != "confirmed apply" {
+		t.Fatalf("y did not start: op %q, events %+v", m.op, eng.events)
+	}
+}
+
+func TestConfirmStepIsAnsweredWithY(t *testing.T) {
+	m, _, _ := newTestModel(t, testPlan, "")
+	q := &question{text: "QA regression pass done?", reply: make(chan bool, 1)}
+	m = send(m, tea.WindowSizeMsg{Width: 100, Height: 30}, bridgeMsg{asks: []*question{q}})
+	next, cmd := m.Update(press("D"))
+	if next.(Model).asking == nil || next.(Model).status != "answer y or n first" || !strings.Contains(plain(next.(Model)), "QA regression pass done?") {
+		t.Fatal("another key did not keep the question")
+	}
+	next, cmd = next.(Model).Update(press("y"))
+	runCmd(cmd)
+	if yes := <-q.reply; !yes || next.(Model).asking != nil {
+		t.Fatal("y did not answer yes")
+	}
+}
+
+func TestQuitIsRefusedWhileAReleaseRunsUnlessAskedTwice(t *testing.T) {
+	m, eng, _ := newTestModel(t, testPlan, "")
+	m = send(m, tea.WindowSizeMsg{Width: 100, Height: 30}, opDoneMsg{op: opPreload}, press("D"))
+	cancelled := false
+	m.opCancel = func() { cancelled = true }
+	next, cmd := m.Update(press("q"))
+	m = next.(Model)
+	if cmd != nil || !strings.Contains(plain(m), "press q again") {
+		t.Fatalf("first q: %s", plain(m))
+	}
+	next, _ = m.Update(press("q"))
+	m = next.(Model)
+	if !cancelled || !strings.Contains(eng.events[len(eng.events)-1].Message, "pressed q twice") {
+		t.Fatal("second q did not stop the operation and journal it")
+	}
+	_, cmd = m.Update(opDoneMsg{op: opApply, err: context.Canceled})
+	if msgs := runCmd(cmd); len(msgs) != 1 || msgs[0] != tea.Quit() {
+		t.Fatalf("no quit after the operation stopped: %v", msgs)
+	}
+}
+
+func TestReadOnlyViewCannotDeployRevertOrAnswer(t *testing.T) {
+	m, eng, _ := newTestModel(t, testPlan, "bob@ops2")
+	m = send(m, tea.WindowSizeMsg{Width: 100, Height: 30}, press("D"))
+	if !strings.Contains(plain(m), "read-only: bob@ops2 deploys; this view cannot") {
+		t.Fatal(plain(m))
+	}
+	m = send(m, press("R"))
+	if !strings.Contains(plain(m), "this view cannot revert") || len(eng.ops) > 0 || m.op != "" {
+		t.Fatal("read-only view acted")
+	}
+}
+
+func TestLogViewPausesOnScrollKeepsItsPlaceAndResumes(t *testing.T) {
+	m, _, buf := newTestModel(t, testPlan, "")
+	m = send(m, tea.WindowSizeMsg{Width: 100, Height: 30})
+	in := logs.NewIngester("api", buf, nil, 0)
+	for i := 0; i < 200; i++ {
+		in.Add("stdout", clock.Add(time.Duration(i)*time.Millisecond), []byte(fmt.Sprintf("line %03d", i)), 0)
+	}
+	m = send(m, frameMsg(clock), press("up"), press("up"))
+	view := plain(m)
+	if !strings.Contains(view, "paused") || strings.Contains(view, "line 199") || !strings.Contains(view, "line 197") {
+		t.Fatalf("after scrolling up:\n%s", view)
+	}
+	for i := 200; i < 210; i++ {
+		in.Add("stdout", clock.Add(time.Duration(i)*time.Millisecond), []byte(fmt.Sprintf("line %03d", i)), 0)
+	}
+	m = send(m, frameMsg(clock))
+	if v := plain(m); strings.Contains(v, "line 209") || !strings.Contains(v, "line 197") || !strings.Contains(v, "+10 new below") {
+		t.Fatalf("a paused view moved:\n%s", v)
+	}
+	m = send(m, press("G"))
+	if v := plain(m); !strings.Contains(v, "line 209") || !strings.Contains(v, "following") {
+		t.Fatalf("G did not resume:\n%s", v)
+	}
+}
+
+func TestLogViewErrorNavigationFilterAndSearch(t *testing.T) {
+	m, _, _ := newTestModel(t, testPlan, "")
+	m = send(m, tea.WindowSizeMsg{Width: 100, Height: 30})
+	m = send(m, press("x"))
+	if v := plain(m); strings.Contains(v, "slow request") || !strings.Contains(v, "Unknown column") || !strings.Contains(v, "errors only") {
+		t.Fatalf("x:\n%s", v)
+	}
+	m = send(m, press("x"), press("E"))
+	if m.logs.follow || m.logs.offset != 1 {
+		t.Fatalf("E went to offset %d", m.logs.offset)
+	}
+	m = send(m, press("F"), press("!"), press("G"), press("E"), press("T"), press("enter"))
+	if v := plain(m); strings.Contains(v, `"GET /checkout`) || !strings.Contains(v, "filter !GET") {
+		t.Fatalf("inverted filter:\n%s", v)
+	}
+	m = send(m, press("esc"), press("/"), press("o"), press("r"), press("d"), press("e"), press("r"), press("s"), press("enter"))
+	if !strings.Contains(plain(m), "search orders") {
+		t.Fatalf("search:\n%s", plain(m))
+	}
+	m = send(m, press("2"))
+	if v := plain(m); strings.Contains(v, "Unknown column") || !strings.Contains(v, "source web") {
+		t.Fatalf("source focus:\n%s", v)
+	}
+	if v := plain(send(m, press("0"))); strings.Contains(v, "source web") {
+		t.Fatal("0 did not show all sources")
+	}
+}
+
+func TestSecretsAreMaskedOnScreen(t *testing.T) {
+	m, _, _ := newTestModel(t, testPlan, "")
+	v := plain(send(m, tea.WindowSizeMsg{Width: 120, Height: 30}))
+	if strings.Contains(v, "hunter22") || !strings.Contains(v, "password ****") {
+		t.Fatalf("secret on screen:\n%s", v)
+	}
+}
