@@ -1,0 +1,193 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golive/golive/docker/dockertest"
+	"github.com/golive/golive/docker/scratch"
+)
+
+// tmux drives one real tmux session for a test.
+type tmux struct {
+	t       *testing.T
+	session string
+	socket  string
+}
+
+func newTmux(t *testing.T, width, height int, command string) *tmux {
+	t.Helper()
+	if _, err := exec.LookPath("tmux"); err != nil {
+		t.Fatal("this test needs tmux (apt-get install tmux; .ci/run installs it)")
+	}
+	tm := &tmux{t: t, session: fmt.Sprintf("golive-%d", time.Now().UnixNano()), socket: filepath.Join(t.TempDir(), "tmux.sock")}
+	tm.run("-f", "/dev/null", "new-session", "-d", "-s", tm.session, "-x", fmt.Sprint(width), "-y", fmt.Sprint(height), "-e", "TERM=xterm-256color", command)
+	// Let programs in the pane set the clipboard, so an OSC 52 that got through would show as a paste buffer.
+	tm.run("set-option", "-g", "set-clipboard", "on")
+	t.Cleanup(func() { exec.Command("tmux", "-S", tm.socket, "kill-server").Run() })
+	return tm
+}
+
+func (tm *tmux) run(args ...string) string {
+	tm.t.Helper()
+	out, err := exec.Command("tmux", append([]string{"-S", tm.socket}, args...)...).CombinedOutput()
+	if err != nil {
+		tm.t.Fatalf("tmux %v: %v: %s", args, err, out)
+	}
+	return string(out)
+}
+
+func (tm *tmux) screen() string { return tm.run("capture-pane", "-p", "-t", tm.session) }
+
+func (tm *tmux) keys(keys ...string) { tm.run(append([]string{"send-keys", "-t", tm.session}, keys...)...) }
+
+func (tm *tmux) waitScreen(what string, timeout time.Duration) string {
+	tm.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		s := tm.screen()
+		if strings.Contains(s, what) {
+			return s
+		}
+		if time.Now().After(deadline) {
+			tm.t.Fatalf("timed out waiting for %q on screen:\n%s", what, s)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// cockpitFixture deploys v1 of an api and a web service and writes the v2 plan.
+func cockpitFixture(t *testing.T, apiEnv string) (plan string, apiPort, webPort int, dir string) {
+	docker := dockertest.Client(t)
+	project := dockertest.Project(t, docker)
+	for _, img := range []string{"api:1", "api:2", "web:1", "web:2"} {
+		v := img[len(img)-1:]
+		dockertest.LoadDemoImage(t, docker, dockertest.ImageRef(project, img), scratch.Config{Env: []string{"VERSION=" + v, "LOG_EVERY=100ms"}})
+	}
+	apiPort, webPort = dockertest.FreePort(t), dockertest.FreePort(t)
+	dir = t.TempDir()
+	write := func(v, env string) string {
+		return writeFile(t, dir, "plan-"+v+".yaml", fmt.Sprintf(`project: %[1]s
+release: "%[2]s"
+services:
+  api:
+    image: %[3]s
+    group: backend
+    ports: ["127.0.0.1:%[4]d:8080"]
+    env: {ROLE: api%[7]s}
+    health: {http: "http://127.0.0.1:%[4]d/health", timeout: 20s, stable: 500ms, interval: 100ms}
+  web:
+    image: %[5]s
+    group: frontend
+    ports: ["127.0.0.1:%[6]d:8080"]
+    env: {ROLE: web}
+    health: {tcp: "127.0.0.1:%[6]d", timeout: 20s, stable: 500ms, interval: 100ms}
+`, project, v, dockertest.ImageRef(project, "api:"+v), apiPort, dockertest.ImageRef(project, "web:"+v), webPort, env))
+	}
+	if code, out, errout := cli(t, "apply", write("1", "")); code != 0 {
+		t.Fatalf("apply v1: %d\n%s%s", code, out, errout)
+	}
+	return write("2", apiEnv), apiPort, webPort, dir
+}
+
+func waitVersion(t *testing.T, port int, want string) {
+	t.Helper()
+	waitFor(t, fmt.Sprintf("version %s on port %d", want, port), func() bool { return serviceVersion(port) == want })
+}
+
+// TestCockpitInTmuxDeploysAndRevertsWithOneKey runs the real binary in
+// real tmux against the real Docker engine, and checks the recording with
+// the real asciinema when it is installed.
+func TestCockpitInTmuxDeploysAndRevertsWithOneKey(t *testing.T) {
+	plan, apiPort, webPort, dir := cockpitFixture(t, "")
+	cast := filepath.Join(dir, "session.cast")
+	tm := newTmux(t, 120, 40, fmt.Sprintf("%s %s --record %s; echo COCKPIT-EXITED $?; sleep 600", golive, plan, cast))
+	tm.waitScreen("READY", 30*time.Second)
+	tm.keys("D")
+	tm.waitScreen("DEPLOYING", 5*time.Second)
+	waitVersion(t, apiPort, "2")
+	waitVersion(t, webPort, "2")
+	tm.waitScreen("DEPLOYED", 30*time.Second)
+	tm.keys("R")
+	waitVersion(t, webPort, "1")
+	waitVersion(t, apiPort, "1")
+	tm.waitScreen("REVERTED", 30*time.Second)
+	tm.keys("q")
+	tm.waitScreen("COCKPIT-EXITED 0", 10*time.Second)
+
+	f, err := os.Open(cast)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	sc.Scan()
+	var header struct{ Version, Width, Height int }
+	if err := json.Unmarshal(sc.Bytes(), &header); err != nil || header.Version != 2 || header.Width != 120 || header.Height != 40 {
+		t.Fatalf("cast header %s: %v", sc.Text(), err)
+	}
+	var markers []string
+	outputs := 0
+	for sc.Scan() {
+		var ev []any
+		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil || len(ev) != 3 {
+			t.Fatalf("cast event %s: %v", sc.Text(), err)
+		}
+		switch ev[1] {
+		case "m":
+			markers = append(markers, ev[2].(string))
+		case "o":
+			outputs++
+		}
+	}
+	if got := strings.Join(markers, ", "); got != "apply 2, apply done, revert 2, revert done" || outputs < 10 {
+		t.Fatalf("markers %q, %d output events", got, outputs)
+	}
+	if _, err := exec.LookPath("asciinema"); err != nil {
+		t.Log("asciinema is not installed: the recording was checked as JSON only")
+		return
+	}
+	// asciinema reads the terminal it runs on, so it runs in tmux too.
+	player := newTmux(t, 120, 40, fmt.Sprintf("asciinema cat %s > %s 2>&1; echo CAT-EXITED $?; sleep 600", cast, filepath.Join(dir, "cat.out")))
+	player.waitScreen("CAT-EXITED 0", 30*time.Second)
+	replay, _ := os.ReadFile(filepath.Join(dir, "cat.out"))
+	if !strings.Contains(string(replay), "DEPLOYING") || !strings.Contains(string(replay), "golive") {
+		t.Fatalf("asciinema cat did not replay the session (%d bytes)", len(replay))
+	}
+}
+
+// TestContainerOutputCannotTamperWithTheTerminal shows a service that
+// prints OSC 52, title, clear-screen, DCS and APC sequences in the cockpit
+// in real tmux: the pane title, the paste buffers and the screen stay intact.
+func TestContainerOutputCannotTamperWithTheTerminal(t *testing.T) {
+	plan, _, _, _ := cockpitFixture(t, ", INJECT: 'true'")
+	tm := newTmux(t, 120, 40, fmt.Sprintf("%s %s; sleep 600", golive, plan))
+	tm.waitScreen("READY", 30*time.Second)
+	tm.keys("D")
+	screen := tm.waitScreen("INJECT bidi", 60*time.Second)
+	time.Sleep(time.Second) // let every sequence reach tmux
+	screen = tm.screen()
+	if !strings.HasPrefix(screen, "golive · ") {
+		t.Fatalf("the screen lost its header:\n%s", screen)
+	}
+	for _, want := range []string{"INJECT osc52  end", "INJECT title  end", "INJECT clear  end"} {
+		if !strings.Contains(screen, want) {
+			t.Errorf("the screen does not show %q:\n%s", want, screen)
+		}
+	}
+	if title := tm.run("display-message", "-p", "-t", tm.session, "#{pane_title}"); strings.Contains(title, "PWNED") {
+		t.Fatalf("a container set the pane title: %s", title)
+	}
+	if buffers := tm.run("list-buffers"); strings.TrimSpace(buffers) != "" {
+		t.Fatalf("a container wrote the clipboard: %s", buffers)
+	}
+	tm.keys("q")
+}
