@@ -46,7 +46,9 @@ func (tm *tmux) run(args ...string) string {
 
 func (tm *tmux) screen() string { return tm.run("capture-pane", "-p", "-t", tm.session) }
 
-func (tm *tmux) keys(keys ...string) { tm.run(append([]string{"send-keys", "-t", tm.session}, keys...)...) }
+func (tm *tmux) keys(keys ...string) {
+	tm.run(append([]string{"send-keys", "-t", tm.session}, keys...)...)
+}
 
 func (tm *tmux) waitScreen(what string, timeout time.Duration) string {
 	tm.t.Helper()
