@@ -60,7 +60,7 @@ steps:
   - confirm: QA regression pass done?
 `
 
-func newTestModel(t *testing.T, plan string, readOnly string) (Model, *fakeEngine, *logs.Buffer) {
+func newTestModel(t testing.TB, plan string, readOnly string) (Model, *fakeEngine, *logs.Buffer) {
 	t.Helper()
 	p, err := plans.Parse("/srv/shop/plan.yaml", []byte(plan))
 	if err != nil {
