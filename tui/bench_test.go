@@ -131,5 +131,3 @@ func BenchmarkFlood(b *testing.B) {
 		b.ReportMetric(float64(ms.HeapAlloc)/(1<<20), "heap-MiB")
 	}
 }
-
-
