@@ -16,15 +16,22 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 # Builds the demo images FROM scratch, deploys version 1 as "what runs now",
-# then carries out the demo release plan (version 2).
+# then opens the cockpit on the demo release plan (version 2): press D to
+# deploy, watch the error lines, R to revert, q to quit. Without a
+# terminal it carries out the plan headless instead.
 demo: build
 	$(GO) run ./examples/demo/mkimages
 	$(BIN) apply examples/demo/current.yaml --yes
-	$(BIN) apply examples/demo/plan.yaml --yes
+	@if [ -t 0 ] && [ -t 1 ]; then \
+		$(BIN) examples/demo/plan.yaml --record examples/demo/.golive/demo.cast; \
+	else \
+		$(BIN) apply examples/demo/plan.yaml --yes; \
+	fi
 	@echo
-	@echo "Now: $(BIN) status examples/demo/plan.yaml   (what runs)"
-	@echo "     make demo-revert                          (put version 1 back)"
-	@echo "     make demo-clean                           (remove the demo containers)"
+	@echo "Now: $(BIN) status examples/demo/plan.yaml    (what runs)"
+	@echo "     $(BIN) logs --plan examples/demo/plan.yaml (follow the logs)"
+	@echo "     make demo-revert                            (put version 1 back)"
+	@echo "     make demo-clean                             (remove the demo containers)"
 
 demo-revert: build
 	$(BIN) revert examples/demo/plan.yaml
