@@ -58,14 +58,10 @@ func (e *Engine) Apply(ctx context.Context) error {
 	run := NewRunID(e.opts.Now())
 	start := time.Now()
 	e.Emit(Event{Kind: EvApplyStart, Run: run, Message: fmt.Sprintf("%d steps, on_failure: %s", len(e.plan.ReleaseSteps()), e.plan.OnFailure)})
-	if e.opts.Logs != nil {
-		e.errors = e.watchErrors(run, e.opts.Logs.Subscribe(4096))
-	}
+	e.mu.Lock()
+	e.run = run
+	e.mu.Unlock()
 	err := e.apply(ctx, run)
-	if e.errors != nil {
-		e.errors.stop()
-		e.errors = nil
-	}
 	end := Event{Kind: EvApplyEnd, Run: run, Result: string(Deployed), DurationMS: ms(time.Since(start))}
 	var aerr *ApplyError
 	if errors.As(err, &aerr) {

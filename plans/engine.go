@@ -52,7 +52,7 @@ type Options struct {
 	Asker    Asker            // nil: confirm steps fail
 	OnEvent  func(Event)      // called for every event, from any goroutine
 	Now      func() time.Time // default: time.Now
-	Logs     *logs.Buffer     // when set, apply journals the error lines it sees
+	Logs     *logs.Buffer     // when set, the engine journals the error lines it shows until Close
 }
 
 // Engine carries out one plan against one Docker engine.
@@ -63,7 +63,8 @@ type Engine struct {
 
 	mu         sync.Mutex
 	journalErr error
-	errors     *errorJournal // while an apply runs with Options.Logs
+	errors     *errorJournal // with Options.Logs
+	run        string        // the latest apply
 }
 
 // NewEngine prepares an engine for plan.
@@ -77,7 +78,24 @@ func NewEngine(plan *Plan, opts Options) *Engine {
 	if opts.Actor == "" {
 		opts.Actor = Actor()
 	}
-	return &Engine{plan: plan, opts: opts, masker: NewMasker(plan, opts.Lookup)}
+	e := &Engine{plan: plan, opts: opts, masker: NewMasker(plan, opts.Lookup)}
+	if opts.Logs != nil {
+		e.errors = e.watchErrors(opts.Logs.Subscribe(4096))
+	}
+	return e
+}
+
+// Close stops journaling log errors and writes the last counts.
+func (e *Engine) Close() {
+	if e.errors != nil {
+		e.errors.stop()
+	}
+}
+
+func (e *Engine) currentRun() string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.run
 }
 
 // Plan is the plan the engine carries out.

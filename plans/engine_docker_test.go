@@ -469,6 +469,7 @@ func TestApplyJournalsTheFirstErrorLinesAfterADeployAndErrorsPerMinute(t *testin
 	must(t, e.Apply(context.Background()))
 	cancel()
 	must(t, <-followed)
+	e.Close()
 	firsts := f.eventsOf(plans.EvLogError)
 	if len(firsts) != 3 || firsts[0].Service != "api" || !strings.Contains(firsts[0].Line, "Unknown column 'orders.discount_code'") {
 		t.Fatalf("first error lines: %+v", firsts)

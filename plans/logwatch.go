@@ -70,8 +70,8 @@ type errorJournal struct {
 }
 
 // watchErrors reads lines from sub until it closes.
-func (e *Engine) watchErrors(run string, sub *logs.Subscription) *errorJournal {
-	j := &errorJournal{e: e, run: run, deployed: map[string]time.Time{}, firsts: map[string]int{}, counts: map[string]int{}, sub: sub, done: make(chan struct{})}
+func (e *Engine) watchErrors(sub *logs.Subscription) *errorJournal {
+	j := &errorJournal{e: e, deployed: map[string]time.Time{}, firsts: map[string]int{}, counts: map[string]int{}, sub: sub, done: make(chan struct{})}
 	go func() {
 		defer close(j.done)
 		for l := range sub.C {
@@ -112,7 +112,7 @@ func (j *errorJournal) line(l logs.Line) {
 	j.counts[l.Source]++
 	if at, ok := j.deployed[l.Source]; ok && !l.Time.Before(at) && j.firsts[l.Source] < firstErrorsKept {
 		j.firsts[l.Source]++
-		j.e.Emit(Event{Kind: EvLogError, Run: j.run, Service: l.Source, Line: l.Text,
+		j.e.Emit(Event{Kind: EvLogError, Run: j.e.currentRun(), Service: l.Source, Line: l.Text,
 			DurationMS: ms(l.Time.Sub(at)), Message: "error line after deploy"})
 	}
 }
@@ -127,7 +127,7 @@ func (j *errorJournal) flushLocked() {
 	if len(j.counts) == 0 {
 		return
 	}
-	j.e.Emit(Event{Kind: EvLogErrors, Run: j.run, Counts: j.counts, Message: time.Unix(j.minute*60, 0).UTC().Format(time.RFC3339)})
+	j.e.Emit(Event{Kind: EvLogErrors, Run: j.e.currentRun(), Counts: j.counts, Message: time.Unix(j.minute*60, 0).UTC().Format(time.RFC3339)})
 	j.counts = map[string]int{}
 }
 

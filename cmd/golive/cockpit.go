@@ -36,6 +36,8 @@ func (h *headless) cockpit() int {
 	defer stop()
 	go e.FollowLogs(ctx, buf, time.Now().Add(-logHistory))
 	err = tui.Run(tui.Config{Engine: e, Bridge: bridge, Logs: buf, Host: h.cli.Host(), Operator: plans.Actor()}, h.opts.record)
+	stop()
+	e.Close()
 	if err != nil {
 		fmt.Fprintln(h.stderr, "golive:", err)
 		return exitEnvironment

@@ -98,6 +98,7 @@ func (h *headless) apply(ctx context.Context) int {
 	err = e.Apply(ctx)
 	stopLogs()
 	<-followed
+	e.Close()
 	defer h.journalNote(e, j)
 	if err == nil {
 		fmt.Fprintf(h.stdout, "release %s deployed\n", h.plan.Release)
