@@ -139,6 +139,26 @@ func (s Step) Title() string {
 	return "Run: " + s.Run
 }
 
+// Command is what the step carries out, as the journal records it.
+func (s Step) Command() string {
+	switch s.Kind() {
+	case StepDeploy:
+		return "deploy " + s.Deploy
+	case StepVerify:
+		return s.Verify
+	case StepConfirm:
+		return "confirm: " + s.Confirm
+	}
+	cmd := s.Run
+	if s.Before != "" {
+		cmd = "before: " + s.Before + "; run: " + cmd
+	}
+	if s.After != "" {
+		cmd += "; after: " + s.After
+	}
+	return cmd
+}
+
 // Defaults for values a plan may leave out.
 const (
 	DefaultGroup         = "default"

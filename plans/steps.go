@@ -78,7 +78,7 @@ func (e *Engine) runStep(ctx context.Context, run string, n int, step Step) erro
 	start := time.Now()
 	base := Event{Run: run, Step: n, StepName: step.Title(), StepKind: step.Kind()}
 	startEv := base
-	startEv.Kind = EvStepStart
+	startEv.Kind, startEv.Command = EvStepStart, step.Command()
 	e.Emit(startEv)
 	err := e.stepBody(ctx, run, base, step)
 	end := base

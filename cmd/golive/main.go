@@ -43,6 +43,8 @@ Usage:
   golive status PLAN                 show what each service runs now
   golive logs [--plan PLAN] [--no-follow] [--since D] [--errors] [--json] SOURCE...
                                      follow logs of files, container:NAME or service:NAME
+  golive report JOURNAL... [--format md|html] [-o FILE]
+                                     write a postmortem from journals
   golive version                     print the version
 
 Flags (after the command or the plan, in any order):
@@ -89,6 +91,8 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		return exitOK
 	case "logs":
 		return runLogs(rest, stdout, stderr)
+	case "report":
+		return runReport(rest, stdout, stderr)
 	}
 	var opts options
 	fs := flag.NewFlagSet("golive "+cmd, flag.ContinueOnError)

@@ -1,0 +1,94 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/golive/golive/plans/report"
+)
+
+const reportUsage = `Usage: golive report JOURNAL... [--format md|html] [-o FILE]
+
+Turns journals (<state>/journal/*.jsonl) into a postmortem: summary, errors
+per minute with deploys and reverts marked, services, steps and timeline.
+Give every journal of the release (the apply's and the revert's). A journal
+cut short by a crash is reported as such; a malformed line is named and
+skipped.
+
+  --format md|html  Markdown (default) or one self-contained HTML file
+  -o FILE           write to FILE instead of standard output
+`
+
+func runReport(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("golive report", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, reportUsage) }
+	format := fs.String("format", "md", "md or html")
+	out := fs.String("o", "", "output file")
+	paths, err := parseInterspersed(fs, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if len(paths) == 0 {
+		fmt.Fprint(stderr, "golive report: name at least one JOURNAL\n\n"+reportUsage)
+		return exitUsage
+	}
+	if *format != "md" && *format != "html" {
+		fmt.Fprintf(stderr, "golive report: --format is %q; use md or html\n", *format)
+		return exitUsage
+	}
+	journals, err := report.ReadJournals(paths)
+	if err != nil {
+		fmt.Fprintln(stderr, "golive report:", err)
+		return exitUsage
+	}
+	r := report.Build(journals)
+	doc := r.Markdown()
+	if *format == "html" {
+		if doc, err = r.HTML(); err != nil {
+			fmt.Fprintln(stderr, "golive report:", err)
+			return exitEnvironment
+		}
+	}
+	for _, n := range r.Notes {
+		fmt.Fprintln(stderr, "note:", n)
+	}
+	if *out == "" {
+		fmt.Fprint(stdout, doc)
+		return exitOK
+	}
+	if err := writeAtomic(*out, []byte(doc)); err != nil {
+		fmt.Fprintln(stderr, "golive report:", err)
+		return exitEnvironment
+	}
+	fmt.Fprintln(stdout, "wrote", *out)
+	return exitOK
+}
+
+// writeAtomic writes a file so that it is either whole or not there.
+func writeAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}

@@ -1,0 +1,165 @@
+package report
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Markdown renders the report for a wiki page.
+func (r *Report) Markdown() string {
+	var b strings.Builder
+	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
+	w("# Postmortem: %s %s\n\n", r.Project, r.Release)
+	w("## Summary\n\n")
+	w("| | |\n|---|---|\n")
+	w("| Outcome | **%s** |\n", r.Outcome)
+	if r.Failure != "" {
+		w("| What failed | %s |\n", cell(r.Failure))
+	}
+	w("| Who | %s |\n", cell(strings.Join(r.Actors, ", ")))
+	w("| When | %s – %s |\n", utc(r.Start), utc(r.End))
+	w("| Total time | %s |\n", r.End.Sub(r.Start).Round(time.Second))
+	w("| Time to detect the first error after a deploy | %s |\n", optional(r.TimeToDetect, r.Detected, "no error line after a deploy"))
+	w("| Time to revert (first failure signal, else the apply's end → reverted) | %s |\n", optional(r.TimeToRevert, r.Reverted, "not reverted"))
+	for _, n := range r.Notes {
+		w("\n> **Note:** %s\n", n)
+	}
+
+	w("\n## Errors per minute\n\n")
+	from, to := r.minutes()
+	w("From %s to %s UTC, one character a minute; `D` marks a deploy, `R` a revert, `*` both in one minute.\n\n```\n", minuteTime(from), minuteTime(to))
+	for _, s := range r.Services {
+		counts := make([]int, to-from+1)
+		total := 0
+		for m, n := range s.PerMinute {
+			if m >= from && m <= to {
+				counts[m-from] += n
+				total += n
+			}
+		}
+		w("%-12s %s  %d error lines\n", s.Name, sparkline(counts), total)
+		marks := []rune(strings.Repeat(" ", len(counts)))
+		for _, mk := range r.Marks {
+			if m := mk.Time.Unix() / 60; mk.Service == s.Name && m >= from && m <= to {
+				if c := marks[m-from]; c != ' ' && c != []rune(mk.Label)[0] {
+					marks[m-from] = '*'
+				} else {
+					marks[m-from] = []rune(mk.Label)[0]
+				}
+			}
+		}
+		if strings.TrimSpace(string(marks)) != "" {
+			w("%-12s %s\n", "", string(marks))
+		}
+	}
+	w("```\n")
+
+	w("\n## Services\n")
+	for _, s := range r.Services {
+		w("\n### %s\n\n", s.Name)
+		if len(s.Changes) > 0 {
+			w("| Time | Change | Before | After | Result |\n|---|---|---|---|---|\n")
+			for _, c := range s.Changes {
+				w("| %s | %s | %s | %s | %s |\n", hms(c.Time), c.What, image(c.From, c.FromID), image(c.To, c.ToID), c.Result)
+			}
+		}
+		if len(s.Health) > 0 {
+			w("\nHealth: %s\n", cell(strings.Join(s.Health, "; ")))
+		}
+		if len(s.FirstErrors) > 0 {
+			w("\nFirst error lines after a new container started:\n\n```\n")
+			for _, e := range s.FirstErrors {
+				w("+%s  %s\n", e.After.Round(100*time.Millisecond), e.Line)
+			}
+			w("```\n")
+		}
+	}
+
+	w("\n## Steps\n\n| Run | # | Step | Command | Exit | Duration | Result |\n|---|---|---|---|---|---|---|\n")
+	for _, s := range r.Steps {
+		exit := ""
+		if s.ExitCode != nil {
+			exit = fmt.Sprint(*s.ExitCode)
+		}
+		command := "—"
+		if s.Command != "" {
+			command = "`" + cell(s.Command) + "`"
+		}
+		w("| %s | %d | %s | %s | %s | %s | %s |\n", shortRun(s.Run), s.N, cell(s.Name), command, exit, s.Duration.Round(time.Millisecond), cell(resultText(s)))
+	}
+	for _, s := range r.Steps {
+		if s.Result == "failed" && len(s.Output) > 0 {
+			w("\nLast output of step %d (%s):\n\n```\n%s\n```\n", s.N, s.Name, strings.Join(s.Output, "\n"))
+		}
+	}
+
+	w("\n## Timeline\n\n| Time (UTC) | Actor | Event | Duration | Result | Detail |\n|---|---|---|---|---|---|\n")
+	for _, row := range r.Timeline {
+		d := ""
+		if row.Duration > 0 {
+			d = row.Duration.Round(time.Millisecond).String()
+		}
+		w("| %s | %s | %s | %s | %s | %s |\n", hms(row.Time), cell(row.Actor), row.Event, d, row.Result, cell(row.Detail))
+	}
+	return b.String()
+}
+
+func resultText(s Step) string {
+	if s.Error != "" {
+		return s.Result + ": " + firstLine(s.Error)
+	}
+	return s.Result
+}
+
+// cell makes text safe inside a Markdown table cell.
+func cell(s string) string {
+	return strings.NewReplacer("|", `\|`, "\n", " ", "`", "'").Replace(s)
+}
+
+func image(ref, id string) string {
+	if ref == "" && id == "" {
+		return "—"
+	}
+	short := strings.TrimPrefix(id, "sha256:")
+	if len(short) > 12 {
+		short = short[:12]
+	}
+	return fmt.Sprintf("%s (%s)", ref, short)
+}
+
+func shortRun(run string) string {
+	if len(run) >= 15 {
+		return run[9:15] // HHMMSS of the run ID
+	}
+	return run
+}
+
+func optional(d time.Duration, ok bool, none string) string {
+	if !ok {
+		return none
+	}
+	return d.Round(100 * time.Millisecond).String()
+}
+
+func utc(t time.Time) string    { return t.UTC().Format("2006-01-02 15:04:05 UTC") }
+func hms(t time.Time) string    { return t.UTC().Format("15:04:05.000") }
+func minuteTime(m int64) string { return time.Unix(m*60, 0).UTC().Format("15:04") }
+
+// sparkline draws counts as bars scaled to their maximum; a space is zero.
+func sparkline(counts []int) string {
+	bars := []rune("▁▂▃▄▅▆▇█")
+	peak := 0
+	for _, c := range counts {
+		peak = max(peak, c)
+	}
+	var b strings.Builder
+	for _, c := range counts {
+		if c == 0 {
+			b.WriteRune('·')
+			continue
+		}
+		b.WriteRune(bars[(c*7+peak-1)/peak])
+	}
+	return b.String()
+}
