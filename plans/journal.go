@@ -2,6 +2,8 @@ package plans
 
 import (
 	"bufio"
+	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 )
@@ -92,19 +95,89 @@ func ReadJournal(r io.Reader) ([]Event, []JournalProblem, error) {
 	}
 }
 
-// Journals lists the journal files under a state directory, oldest first.
+// Journals lists the journal files under a state directory, oldest first
+// by the creation time in their names.
 func Journals(stateDir string) ([]string, error) {
 	paths, err := filepath.Glob(filepath.Join(JournalDir(stateDir), "*.jsonl"))
 	if err != nil {
 		return nil, err
 	}
-	sort.Slice(paths, func(i, k int) bool {
-		a, _ := os.Stat(paths[i])
-		b, _ := os.Stat(paths[k])
-		if a == nil || b == nil {
-			return paths[i] < paths[k]
-		}
-		return a.ModTime().Before(b.ModTime())
-	})
+	sort.SliceStable(paths, func(i, k int) bool { return createdAt(paths[i]) < createdAt(paths[k]) })
 	return paths, nil
+}
+
+// createdAt is the UTC time in a journal's name, as text that sorts in time order.
+func createdAt(path string) string {
+	name := strings.TrimSuffix(filepath.Base(path), ".jsonl")
+	return name[strings.LastIndex(name, "-")+1:]
+}
+
+// journalPoll is how often FollowJournals looks for new events and files.
+const journalPoll = 200 * time.Millisecond
+
+// FollowJournals delivers the events of the newest journal under stateDir
+// from its first line, and of every journal created after it (the next
+// apply, a revert, another cockpit), as they are appended. It returns when
+// ctx ends. A line is delivered once it is complete; an invalid one is skipped.
+func FollowJournals(ctx context.Context, stateDir string, onEvent func(path string, e Event)) error {
+	type followed struct {
+		f       *os.File
+		pending []byte
+	}
+	files := map[string]*followed{}
+	defer func() {
+		for _, fl := range files {
+			fl.f.Close()
+		}
+	}()
+	from := "" // journals created at or after this are followed
+	buf := make([]byte, 64<<10)
+	for {
+		paths, err := Journals(stateDir)
+		if err != nil {
+			return err
+		}
+		if from == "" && len(paths) > 0 {
+			from = createdAt(paths[len(paths)-1])
+		}
+		for _, p := range paths {
+			if files[p] != nil || createdAt(p) < from {
+				continue
+			}
+			f, err := os.Open(p)
+			if err != nil {
+				return fmt.Errorf("journal: %w", err)
+			}
+			files[p] = &followed{f: f}
+		}
+		for _, p := range paths {
+			fl := files[p]
+			if fl == nil {
+				continue
+			}
+			for {
+				n, err := fl.f.Read(buf)
+				fl.pending = append(fl.pending, buf[:n]...)
+				for {
+					i := bytes.IndexByte(fl.pending, '\n')
+					if i < 0 {
+						break
+					}
+					var e Event
+					if json.Unmarshal(fl.pending[:i], &e) == nil {
+						onEvent(p, e)
+					}
+					fl.pending = fl.pending[i+1:]
+				}
+				if n == 0 || err != nil {
+					break
+				}
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(journalPoll):
+		}
+	}
 }

@@ -33,7 +33,7 @@ func fill(buf *logs.Buffer, n int, from time.Time) {
 // BenchmarkFrame160x48 renders one full frame with a 100,000-line buffer.
 // Target: under 2 ms.
 func BenchmarkFrame160x48(b *testing.B) {
-	m, _, _ := newTestModel(b, testPlan, "")
+	m, _, _ := newTestModel(b, testPlan, false)
 	buf := logs.NewBuffer(50000)
 	fill(buf, 100000, clock)
 	m.cfg.Logs, m.logs = buf, newLogView(buf, m.plan)
@@ -48,7 +48,7 @@ func BenchmarkFrame160x48(b *testing.B) {
 // BenchmarkFrame160x48Filtered is the same with a substring filter that
 // keeps few lines, so the view reads far into the buffer.
 func BenchmarkFrame160x48Filtered(b *testing.B) {
-	m, _, _ := newTestModel(b, testPlan, "")
+	m, _, _ := newTestModel(b, testPlan, false)
 	buf := logs.NewBuffer(50000)
 	fill(buf, 100000, clock)
 	m.cfg.Logs, m.logs = buf, newLogView(buf, m.plan)
@@ -94,7 +94,7 @@ func (w *countingWriter) expect(s string) <-chan struct{} {
 // to its effect on the terminal, and the heap after the flood.
 func BenchmarkFlood(b *testing.B) {
 	for i := 0; i < b.N; i++ {
-		m, _, _ := newTestModel(b, testPlan, "")
+		m, _, _ := newTestModel(b, testPlan, false)
 		buf := logs.NewBuffer(0)
 		m.cfg.Logs, m.logs = buf, newLogView(buf, m.plan)
 		m = send(m, opDoneMsg{op: opPreload})

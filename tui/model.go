@@ -55,7 +55,7 @@ type Config struct {
 	Logs     *logs.Buffer
 	Host     string // the Docker host, for the header
 	Operator string
-	ReadOnly string // non-empty: the read-only watch view; says who deploys
+	ReadOnly bool // the pair's watch view: it follows a journal and cannot act
 	Now      func() time.Time
 	Recorder Marks // nil: not recording
 }
@@ -129,7 +129,9 @@ func New(cfg Config) Model {
 		spin: spinner.New(spinner.WithSpinner(spinner.MiniDot)), input: textinput.New(), width: 80, height: 24}
 	m.help.Styles = m.styles.Help()
 	m.logs = newLogView(cfg.Logs, plan)
-	if cfg.ReadOnly == "" {
+	if cfg.ReadOnly {
+		m.preload.done = true // until the journal shows a preload
+	} else {
 		m.op, m.opStart = opPreload, cfg.Now() // Init starts it: images load the moment the cockpit opens
 	}
 	for _, ref := range plan.Images() {

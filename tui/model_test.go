@@ -60,7 +60,7 @@ steps:
   - confirm: QA regression pass done?
 `
 
-func newTestModel(t testing.TB, plan string, readOnly string) (Model, *fakeEngine, *logs.Buffer) {
+func newTestModel(t testing.TB, plan string, readOnly bool) (Model, *fakeEngine, *logs.Buffer) {
 	t.Helper()
 	p, err := plans.Parse("/srv/shop/plan.yaml", []byte(plan))
 	if err != nil {
@@ -157,7 +157,7 @@ func TestViewGoldens(t *testing.T) {
 	for _, size := range [][2]int{{80, 24}, {160, 48}} {
 		for _, ph := range phases {
 			t.Run(fmt.Sprintf("%s_%dx%d", ph.name, size[0], size[1]), func(t *testing.T) {
-				m, _, _ := newTestModel(t, testPlan, "")
+				m, _, _ := newTestModel(t, testPlan, false)
 				m = send(m, tea.WindowSizeMsg{Width: size[0], Height: size[1]})
 				m = ph.build(m)
 				out := m.View().Content
@@ -169,8 +169,9 @@ func TestViewGoldens(t *testing.T) {
 }
 
 func TestViewGoldensReadOnlyAndTooSmall(t *testing.T) {
-	m, _, _ := newTestModel(t, testPlan, "bob@ops2")
-	m = send(m, tea.WindowSizeMsg{Width: 80, Height: 24})
+	m, _, _ := newTestModel(t, testPlan, true)
+	m = send(m, tea.WindowSizeMsg{Width: 80, Height: 24}, events(plans.Event{Kind: plans.EvApplyStart, Time: clock.Add(-12 * time.Second)},
+		plans.Event{Kind: plans.EvLockAcquired, Actor: "bob@ops2"}, plans.Event{Kind: plans.EvStepStart, Step: 1}))
 	t.Run("watch_80x24", func(t *testing.T) { golden.RequireEqual(t, []byte(m.View().Content)) })
 	small := send(m, tea.WindowSizeMsg{Width: 60, Height: 20})
 	t.Run("too_small_60x20", func(t *testing.T) { golden.RequireEqual(t, []byte(small.View().Content)) })
@@ -208,7 +209,7 @@ func TestKeysThatCannotActSayWhy(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m, _, _ := newTestModel(t, testPlan, "")
+			m, _, _ := newTestModel(t, testPlan, false)
 			m = send(tt.setup(send(m, tea.WindowSizeMsg{Width: 100, Height: 30})), press(tt.key))
 			if !strings.Contains(plain(m), tt.want) {
 				t.Fatalf("status does not say %q:\n%s", tt.want, plain(m))
@@ -218,7 +219,7 @@ func TestKeysThatCannotActSayWhy(t *testing.T) {
 }
 
 func TestDeployAndRevertActAtOnceAndAreJournaled(t *testing.T) {
-	m, eng, _ := newTestModel(t, testPlan, "")
+	m, eng, _ := newTestModel(t, testPlan, false)
 	m = send(m, tea.WindowSizeMsg{Width: 100, Height: 30}, opDoneMsg{op: opPreload})
 	next, cmd := m.Update(press("D"))
 	m = next.(Model)
@@ -255,7 +256,7 @@ func runCmd(cmd tea.Cmd) []tea.Msg {
 }
 
 func TestPlanConfirmAsksFirstAndNamesWhatWillChange(t *testing.T) {
-	m, eng, _ := newTestModel(t, "confirm: true\n"+testPlan, "")
+	m, eng, _ := newTestModel(t, "confirm: true\n"+testPlan, false)
 	m = send(m, tea.WindowSizeMsg{Width: 120, Height: 30}, opDoneMsg{op: opPreload}, press("D"))
 	if !strings.Contains(plain(m), "Deploy 2.4.0: api api:2.3.1→api:2.4.0, web web:2.3.1→web:2.4.0?") || m.op != "" {
 		t.Fatalf("no question:\n%s", plain(m))
@@ -271,7 +272,7 @@ func TestPlanConfirmAsksFirstAndNamesWhatWillChange(t *testing.T) {
 }
 
 func TestConfirmStepIsAnsweredWithY(t *testing.T) {
-	m, _, _ := newTestModel(t, testPlan, "")
+	m, _, _ := newTestModel(t, testPlan, false)
 	q := &question{text: "QA regression pass done?", reply: make(chan bool, 1)}
 	m = send(m, tea.WindowSizeMsg{Width: 100, Height: 30}, bridgeMsg{asks: []*question{q}})
 	next, cmd := m.Update(press("D"))
@@ -286,7 +287,7 @@ func TestConfirmStepIsAnsweredWithY(t *testing.T) {
 }
 
 func TestQuitIsRefusedWhileAReleaseRunsUnlessAskedTwice(t *testing.T) {
-	m, eng, _ := newTestModel(t, testPlan, "")
+	m, eng, _ := newTestModel(t, testPlan, false)
 	m = send(m, tea.WindowSizeMsg{Width: 100, Height: 30}, opDoneMsg{op: opPreload}, press("D"))
 	cancelled := false
 	m.opCancel = func() { cancelled = true }
@@ -307,19 +308,44 @@ func TestQuitIsRefusedWhileAReleaseRunsUnlessAskedTwice(t *testing.T) {
 }
 
 func TestReadOnlyViewCannotDeployRevertOrAnswer(t *testing.T) {
-	m, eng, _ := newTestModel(t, testPlan, "bob@ops2")
-	m = send(m, tea.WindowSizeMsg{Width: 100, Height: 30}, press("D"))
-	if !strings.Contains(plain(m), "read-only: bob@ops2 deploys; this view cannot") {
+	m, eng, _ := newTestModel(t, testPlan, true)
+	m = send(m, tea.WindowSizeMsg{Width: 100, Height: 30}, events(plans.Event{Kind: plans.EvLockAcquired, Actor: "bob@ops2"}), press("D"))
+	if !strings.Contains(plain(m), "read-only: bob@ops2 deploys; this view cannot deploy") {
 		t.Fatal(plain(m))
 	}
 	m = send(m, press("R"))
 	if !strings.Contains(plain(m), "this view cannot revert") || len(eng.ops) > 0 || m.op != "" {
 		t.Fatal("read-only view acted")
 	}
+	m = send(m, events(plans.Event{Kind: plans.EvConfirmAsk, Actor: "bob@ops2", Message: "QA done?"}), press("y"))
+	if !strings.Contains(plain(m), "read-only: only bob@ops2 can answer") {
+		t.Fatal("read-only view took an answer")
+	}
+}
+
+func TestReadOnlyViewFollowsTheDeployersJournal(t *testing.T) {
+	m, _, _ := newTestModel(t, testPlan, true)
+	m = send(m, tea.WindowSizeMsg{Width: 100, Height: 30})
+	if m.Phase() != PhaseReady || !strings.Contains(plain(m), "READ-ONLY · no release running") {
+		t.Fatalf("phase %s:\n%s", m.Phase(), plain(m))
+	}
+	m = send(m, events(plans.Event{Kind: plans.EvPlanLoaded}, plans.Event{Kind: plans.EvApplyStart, Time: clock},
+		plans.Event{Kind: plans.EvLockAcquired, Actor: "bob@ops2"}, plans.Event{Kind: plans.EvPreloadStart}))
+	if m.Phase() != PhaseDeploying || !strings.Contains(plain(m), "READ-ONLY · bob@ops2 is deploying") {
+		t.Fatalf("phase %s:\n%s", m.Phase(), plain(m))
+	}
+	m = send(m, events(plans.Event{Kind: plans.EvPreloadEnd, Result: plans.ResultOK}, plans.Event{Kind: plans.EvConfirmAsk, Actor: "bob@ops2", Message: "QA done?"}))
+	if !strings.Contains(plain(m), "bob@ops2 is asked: QA done?") {
+		t.Fatal(plain(m))
+	}
+	m = send(m, events(plans.Event{Kind: plans.EvApplyEnd, Result: "reverted"}, plans.Event{Kind: plans.EvLockReleased}))
+	if m.Phase() != PhaseReverted {
+		t.Fatalf("phase %s", m.Phase())
+	}
 }
 
 func TestLogViewPausesOnScrollKeepsItsPlaceAndResumes(t *testing.T) {
-	m, _, buf := newTestModel(t, testPlan, "")
+	m, _, buf := newTestModel(t, testPlan, false)
 	m = send(m, tea.WindowSizeMsg{Width: 100, Height: 30})
 	in := logs.NewIngester("api", buf, nil, 0)
 	for i := 0; i < 200; i++ {
@@ -344,7 +370,7 @@ func TestLogViewPausesOnScrollKeepsItsPlaceAndResumes(t *testing.T) {
 }
 
 func TestLogViewErrorNavigationFilterAndSearch(t *testing.T) {
-	m, _, _ := newTestModel(t, testPlan, "")
+	m, _, _ := newTestModel(t, testPlan, false)
 	m = send(m, tea.WindowSizeMsg{Width: 100, Height: 30})
 	m = send(m, press("x"))
 	if v := plain(m); strings.Contains(v, "slow request") || !strings.Contains(v, "Unknown column") || !strings.Contains(v, "errors only") {
@@ -372,7 +398,7 @@ func TestLogViewErrorNavigationFilterAndSearch(t *testing.T) {
 }
 
 func TestSecretsAreMaskedOnScreen(t *testing.T) {
-	m, _, _ := newTestModel(t, testPlan, "")
+	m, _, _ := newTestModel(t, testPlan, false)
 	v := plain(send(m, tea.WindowSizeMsg{Width: 120, Height: 30}))
 	if strings.Contains(v, "hunter22") || !strings.Contains(v, "password ****") {
 		t.Fatalf("secret on screen:\n%s", v)

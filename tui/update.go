@@ -163,8 +163,66 @@ func (m Model) opDone(msg opDoneMsg) (tea.Model, tea.Cmd) {
 	return m, tea.Batch(cmds...)
 }
 
+// deployer names who holds the lock, for the read-only view.
+func (m Model) deployer() string {
+	if m.lockedBy != "" {
+		return m.lockedBy
+	}
+	return "the operator holding the lock"
+}
+
+// watch folds a journal's event into the operation state of the read-only
+// view, which runs no operation itself.
+func (m *Model) watch(ev plans.Event) {
+	switch ev.Kind {
+	case plans.EvPlanLoaded: // a new journal: a new session of the deployer
+		for i := range m.steps {
+			m.steps[i] = stepState{title: m.steps[i].title, kind: m.steps[i].kind, state: "pending"}
+		}
+		m.op, m.lastOp, m.lastErr, m.output = "", "", "", nil
+	case plans.EvPreloadStart:
+		m.preload.done = false
+		if m.op == "" {
+			m.op, m.opStart = opPreload, ev.Time
+		}
+	case plans.EvPreloadEnd:
+		m.preload.done, m.preload.err = ev.Result == plans.ResultOK, ev.Error
+		if m.op == opPreload {
+			m.op = ""
+		}
+	case plans.EvApplyStart:
+		m.op, m.opStart = opApply, ev.Time
+	case plans.EvApplyEnd:
+		m.op, m.lastOp, m.lastErr = "", opApply, ""
+		if ev.Result == string(plans.Reverted) {
+			m.lastOp = opRevert
+		}
+		if ev.Result != string(plans.Deployed) && ev.Result != string(plans.Reverted) {
+			m.lastErr = ev.Error
+		}
+	case plans.EvRevertStart:
+		if m.op != opApply {
+			m.op, m.opStart = opRevert, ev.Time
+		}
+	case plans.EvRevertEnd:
+		if m.op == opRevert {
+			m.op, m.lastOp, m.lastErr = "", opRevert, ""
+			if ev.Result == plans.ResultFailed {
+				m.lastErr = ev.Error
+			}
+		}
+	case plans.EvConfirmAsk:
+		m.status = ev.Actor + " is asked: " + ev.Message
+	case plans.EvConfirmAnswer:
+		m.status = ev.Actor + " answered " + ev.Result + ": " + ev.Message
+	}
+}
+
 // apply folds an engine event into the cockpit's state.
 func (m *Model) apply(ev plans.Event) {
+	if m.cfg.ReadOnly {
+		m.watch(ev)
+	}
 	switch ev.Kind {
 	case plans.EvLockAcquired:
 		m.lockedBy = ev.Actor
@@ -239,6 +297,10 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		return m.inputKey(msg)
 	}
 	k := m.keys
+	if m.cfg.ReadOnly && (key.Matches(msg, k.Yes) || key.Matches(msg, k.No) && msg.String() != "esc") {
+		m.status = "read-only: only " + m.deployer() + " can answer"
+		return m, nil
+	}
 	if m.asking != nil || m.pending != "" {
 		switch {
 		case key.Matches(msg, k.Yes):
@@ -365,8 +427,8 @@ func (m Model) inputKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 
 func (m Model) deploy() (tea.Model, tea.Cmd) {
 	switch {
-	case m.cfg.ReadOnly != "":
-		m.status = "read-only: " + m.cfg.ReadOnly + " deploys; this view cannot"
+	case m.cfg.ReadOnly:
+		m.status = "read-only: " + m.deployer() + " deploys; this view cannot deploy"
 	case m.op == opPreload:
 		m.status = fmt.Sprintf("D: preload is still running (%d of %d images ready)", m.imagesReady(), len(m.preload.images))
 	case m.op != "":
@@ -384,8 +446,8 @@ func (m Model) deploy() (tea.Model, tea.Cmd) {
 
 func (m Model) revert() (tea.Model, tea.Cmd) {
 	switch {
-	case m.cfg.ReadOnly != "":
-		m.status = "read-only: " + m.cfg.ReadOnly + " deploys; this view cannot revert"
+	case m.cfg.ReadOnly:
+		m.status = "read-only: " + m.deployer() + " deploys; this view cannot revert"
 	case m.op != "" && m.op != opPreload:
 		m.status = "R: a " + m.op + " is running; it reverts by itself on failure (on_failure: " + m.plan.OnFailure + ")"
 	case m.op == opPreload:
@@ -415,7 +477,7 @@ func (m Model) answer(yes bool) (tea.Model, tea.Cmd) {
 }
 
 func (m Model) quit() (tea.Model, tea.Cmd) {
-	if m.op == "" || m.op == opPreload || m.cfg.ReadOnly != "" {
+	if m.op == "" || m.op == opPreload || m.cfg.ReadOnly {
 		if m.opCancel != nil {
 			m.opCancel()
 		}

@@ -105,14 +105,22 @@ func (m Model) header() []string {
 	}
 	title := st.Header.Render("golive") + " · " + st.Bold.Render(clean(m.plan.Project)) + " " + clean(m.plan.Release)
 	line1 := title + "  " + badge + elapsed
-	if m.cfg.ReadOnly != "" {
-		line1 += "  " + st.Status.Render("READ-ONLY · "+m.cfg.ReadOnly+" is deploying")
+	if m.cfg.ReadOnly {
+		who := "no release running"
+		if m.lockedBy != "" {
+			who = m.lockedBy + " is deploying"
+		}
+		line1 += "  " + st.Status.Render("READ-ONLY · "+who)
 	}
 	lock := "lock: free"
 	if m.lockedBy != "" {
 		lock = "lock: " + m.lockedBy
 	}
-	line2 := st.Dim.Render(fmt.Sprintf("%s · operator %s · docker %s", lock, m.cfg.Operator, m.cfg.Host))
+	role := "operator"
+	if m.cfg.ReadOnly {
+		role = "watcher"
+	}
+	line2 := st.Dim.Render(fmt.Sprintf("%s · %s %s · docker %s", lock, role, m.cfg.Operator, m.cfg.Host))
 	return []string{line1, line2}
 }
 
@@ -291,7 +299,7 @@ func (m Model) confirmText() string {
 }
 
 func (m Model) footer() string {
-	return m.help.View(helpKeys{k: m.keys, asking: m.asking != nil || m.pending != "", readOnly: m.cfg.ReadOnly != ""})
+	return m.help.View(helpKeys{k: m.keys, asking: m.asking != nil || m.pending != "", readOnly: m.cfg.ReadOnly})
 }
 
 // sparkline draws counts as bars, scaled to their maximum.

@@ -193,3 +193,30 @@ func TestContainerOutputCannotTamperWithTheTerminal(t *testing.T) {
 	}
 	tm.keys("q")
 }
+
+// TestWatchSeesTheReleaseLiveAndCannotChangeIt runs a deployer's cockpit
+// and a pair's watch in two real tmux sessions against the real engine.
+func TestWatchSeesTheReleaseLiveAndCannotChangeIt(t *testing.T) {
+	plan, apiPort, _, _ := cockpitFixture(t, "")
+	watcher := newTmux(t, 100, 30, fmt.Sprintf("%s watch %s; echo WATCH-EXITED $?; sleep 600", golive, plan))
+	watcher.waitScreen("READ-ONLY", 20*time.Second)
+	deployer := newTmux(t, 100, 30, fmt.Sprintf("%s %s; sleep 600", golive, plan))
+	deployer.waitScreen("READY", 30*time.Second)
+	watcher.keys("D")
+	watcher.waitScreen("read-only:", 5*time.Second)
+	if serviceVersion(apiPort) != "1" {
+		t.Fatal("the watch view deployed")
+	}
+	deployer.keys("D")
+	watcher.waitScreen("is deploying", 20*time.Second)
+	waitVersion(t, apiPort, "2")
+	watcher.waitScreen("DEPLOYED", 30*time.Second)
+	deployer.keys("q")
+	time.Sleep(time.Second)
+	screen := watcher.waitScreen("DEPLOYED", 5*time.Second)
+	if !strings.Contains(screen, "READ-ONLY · no release running") {
+		t.Fatalf("the watch view after the deployer quit:\n%s", screen)
+	}
+	watcher.keys("q")
+	watcher.waitScreen("WATCH-EXITED 0", 10*time.Second)
+}

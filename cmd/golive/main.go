@@ -36,6 +36,7 @@ const usage = `golive: a terminal release cockpit
 
 Usage:
   golive PLAN [--record FILE.cast]   open the cockpit: preload, D deploys, R reverts, live logs
+  golive watch PLAN [--state DIR]    the read-only cockpit for the pair: follows the deployer's journal
   golive check PLAN                  validate a plan file
   golive apply PLAN [--yes]          carry out the plan headless (preload, steps, deploy groups)
   golive revert PLAN [--yes]         put back what ran before the most recent apply
@@ -114,7 +115,7 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	}
 	planPath := positional[0]
 	switch cmd {
-	case "check", "apply", "revert", "unlock", "status", "cockpit":
+	case "check", "apply", "revert", "unlock", "status", "cockpit", "watch":
 	default:
 		fmt.Fprintf(stderr, "golive: unknown command %q\n\n%s", cmd, usage)
 		return exitUsage
@@ -131,7 +132,8 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	if cmd == "check" {
 		return check(plan, stdout, stderr)
 	}
-	if opts.state == "" {
+	stateGiven := opts.state != ""
+	if !stateGiven {
 		opts.state = filepath.Join(plan.Dir(), ".golive")
 	}
 	ctx, stop := interruptible(stderr)
@@ -152,6 +154,8 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		return h.unlock(ctx)
 	case "cockpit":
 		return h.cockpit()
+	case "watch":
+		return h.watch(stateGiven)
 	default:
 		return h.status(ctx)
 	}
