@@ -3,7 +3,7 @@ GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 BIN     := bin/golive
 
-.PHONY: build test bench demo demo-revert demo-clean lint clean
+.PHONY: build test bench demo demo-broken demo-revert demo-clean lint clean
 
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/golive
@@ -32,6 +32,14 @@ demo: build
 	@echo "     $(BIN) logs --plan examples/demo/plan.yaml (follow the logs)"
 	@echo "     make demo-revert                            (put version 1 back)"
 	@echo "     make demo-clean                             (remove the demo containers)"
+
+# A release that fails its health gate and is reverted, then its postmortem.
+demo-broken: build
+	$(GO) run ./examples/demo/mkimages
+	$(BIN) apply examples/demo/current.yaml --yes
+	-$(BIN) apply examples/demo/plan-broken.yaml --yes
+	$(BIN) report --format html -o examples/demo/.golive/postmortem.html $$(ls -t examples/demo/.golive/journal/golive-demo-2.0.1-*.jsonl | head -1)
+	@echo "open examples/demo/.golive/postmortem.html"
 
 demo-revert: build
 	$(BIN) revert examples/demo/plan.yaml
