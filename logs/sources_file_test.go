@@ -47,21 +47,28 @@ func waitCount(t *testing.T, l *lineLog, n int) {
 	}
 }
 
-// TestFollowFileAcrossRotationLosesAndRepeatsNoLine writes thousands of
-// lines a second to a real file while it is rotated by rename-and-create
-// and by copytruncate.
-func TestFollowFileAcrossRotationLosesAndRepeatsNoLine(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "app.log")
+// followNewFile creates an empty log file and follows it from its start
+// until the test ends (or cancel is called).
+func followNewFile(t *testing.T) (string, *os.File, *lineLog, context.CancelFunc, <-chan error) {
+	path := filepath.Join(t.TempDir(), "app.log")
 	f, err := os.Create(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var received lineLog
+	received := &lineLog{}
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	t.Cleanup(cancel)
 	followed := make(chan error, 1)
 	go func() { followed <- FollowFile(ctx, path, true, true, received.sink) }()
+	return path, f, received, cancel, followed
+}
+
+// TestFollowFileAcrossRotationLosesAndRepeatsNoLine writes thousands of
+// lines a second to a real file while it is rotated by rename-and-create
+// and by copytruncate.
+func TestFollowFileAcrossRotationLosesAndRepeatsNoLine(t *testing.T) {
+	path, f, received, cancel, followed := followNewFile(t)
+	var err error
 
 	written := 0
 	write := func(n int) {
@@ -89,7 +96,7 @@ func TestFollowFileAcrossRotationLosesAndRepeatsNoLine(t *testing.T) {
 	// copytruncate: copy what is there, then truncate in place. Lines written
 	// between the two are lost by the method itself, so the writer pauses
 	// and the reader catches up, as a careful logrotate setup would.
-	waitCount(t, &received, written)
+	waitCount(t, received, written)
 	data, _ := os.ReadFile(path)
 	os.WriteFile(path+".copy", data, 0o644)
 	if err := f.Truncate(0); err != nil {
@@ -100,7 +107,7 @@ func TestFollowFileAcrossRotationLosesAndRepeatsNoLine(t *testing.T) {
 	write(2000)
 	f.Close()
 
-	waitCount(t, &received, written)
+	waitCount(t, received, written)
 	time.Sleep(200 * time.Millisecond) // would-be repeats arrive now
 	cancel()
 	if err := <-followed; err != nil {
@@ -140,21 +147,12 @@ func TestFollowFileWithoutFollowReadsWhatIsThere(t *testing.T) {
 // create option: the new file exists, empty, while the writer still
 // appends to the renamed one until it reopens its log.
 func TestFollowFileReadsARenamedFileWhileTheNewOneIsEmpty(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "app.log")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var received lineLog
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go FollowFile(ctx, path, true, true, received.sink)
+	path, f, received, _, _ := followNewFile(t)
 	n := 0
 	for ; n < 100; n++ {
 		fmt.Fprintf(f, "line %d\n", n)
 	}
-	waitCount(t, &received, n)
+	waitCount(t, received, n)
 	os.Rename(path, path+".1")
 	if err := os.WriteFile(path, nil, 0o644); err != nil {
 		t.Fatal(err)
@@ -162,14 +160,14 @@ func TestFollowFileReadsARenamedFileWhileTheNewOneIsEmpty(t *testing.T) {
 	for ; n < 200; n++ {
 		fmt.Fprintf(f, "line %d\n", n)
 	}
-	waitCount(t, &received, n) // read from the renamed file, before any line reaches the new one
+	waitCount(t, received, n) // read from the renamed file, before any line reaches the new one
 	f.Close()
 	f, _ = os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
 	for ; n < 300; n++ {
 		fmt.Fprintf(f, "line %d\n", n)
 	}
 	f.Close()
-	waitCount(t, &received, n)
+	waitCount(t, received, n)
 	received.mu.Lock()
 	defer received.mu.Unlock()
 	for i, v := range received.got {

@@ -112,24 +112,8 @@ func TestDockerUnreachableSaysWhatToDo(t *testing.T) {
 // engine: one apply hangs in a health gate, a second process is refused
 // the lock, the first is killed, and a fresh process reverts.
 func TestLockContentionAndRevertAfterSIGKILLMidDeploy(t *testing.T) {
-	docker := dockertest.Client(t)
-	project := dockertest.Project(t, docker)
-	for _, v := range []string{"1", "2"} {
-		dockertest.LoadDemoImage(t, docker, dockertest.ImageRef(project, "api:"+v), scratch.Config{Env: []string{"VERSION=" + v}})
-	}
-	port := dockertest.FreePort(t)
-	dir := t.TempDir()
-	plan := func(v, env string) string {
-		return writeFile(t, dir, "plan-"+v+".yaml", fmt.Sprintf(`project: %s
-release: "%s"
-services:
-  api:
-    image: %s
-    ports: ["127.0.0.1:%d:8080"]
-    env: {%s}
-    health: {http: "http://127.0.0.1:%d/health", timeout: 60s, stable: 200ms, interval: 100ms}
-`, project, v, dockertest.ImageRef(project, "api:"+v), port, env, port))
-	}
+	plan, fx := apiPlans(t, "VERSION=")
+	project, dir, port := fx.project, fx.dir, fx.port
 	p1, p2 := plan("1", ""), plan("2", "UNHEALTHY: 'true'")
 	if code, out, errout := cli(t, "apply", p1); code != 0 {
 		t.Fatalf("apply v1: exit %d\n%s%s", code, out, errout)
@@ -222,24 +206,8 @@ func (b *syncBuffer) String() string {
 // TestLogsFollowsAServiceThroughADeployAndARevert needs the real Docker
 // engine: `golive logs` runs while v2 is deployed and reverted.
 func TestLogsFollowsAServiceThroughADeployAndARevert(t *testing.T) {
-	docker := dockertest.Client(t)
-	project := dockertest.Project(t, docker)
-	for _, v := range []string{"1", "2"} {
-		dockertest.LoadDemoImage(t, docker, dockertest.ImageRef(project, "api:"+v), scratch.Config{Env: []string{"VERSION=" + v, "LOG_EVERY=20ms"}})
-	}
-	port := dockertest.FreePort(t)
-	dir := t.TempDir()
-	plan := func(v string) string {
-		return writeFile(t, dir, "plan-"+v+".yaml", fmt.Sprintf(`project: %s
-release: "%s"
-services:
-  api:
-    image: %s
-    ports: ["127.0.0.1:%d:8080"]
-    health: {http: "http://127.0.0.1:%d/health", timeout: 20s, stable: 300ms, interval: 100ms}
-`, project, v, dockertest.ImageRef(project, "api:"+v), port, port))
-	}
-	p1, p2 := plan("1"), plan("2")
+	plan, _ := apiPlans(t, "LOG_EVERY=20ms", "VERSION=")
+	p1, p2 := plan("1", ""), plan("2", "")
 	if code, out, errout := cli(t, "apply", p1); code != 0 {
 		t.Fatalf("apply v1: %d %s%s", code, out, errout)
 	}
@@ -294,4 +262,42 @@ services:
 			}
 		}
 	}
+}
+
+// apiFixture is a project with demo images api:1 and api:2 on the real engine.
+type apiFixture struct {
+	project, dir string
+	port         int
+}
+
+// apiPlans loads demo images api:1 and api:2 for a new project and returns
+// a writer of plans deploying api:V on a free port with extra env.
+// imageEnv entries ending in "=" get the version appended.
+func apiPlans(t *testing.T, imageEnv ...string) (func(v, env string) string, apiFixture) {
+	t.Helper()
+	docker := dockertest.Client(t)
+	project := dockertest.Project(t, docker)
+	for _, v := range []string{"1", "2"} {
+		var env []string
+		for _, e := range imageEnv {
+			if strings.HasSuffix(e, "=") {
+				e += v
+			}
+			env = append(env, e)
+		}
+		dockertest.LoadDemoImage(t, docker, dockertest.ImageRef(project, "api:"+v), scratch.Config{Env: env})
+	}
+	port := dockertest.FreePort(t)
+	dir := t.TempDir()
+	return func(v, env string) string {
+		return writeFile(t, dir, "plan-"+v+".yaml", fmt.Sprintf(`project: %s
+release: "%s"
+services:
+  api:
+    image: %s
+    ports: ["127.0.0.1:%d:8080"]
+    env: {%s}
+    health: {http: "http://127.0.0.1:%d/health", timeout: 60s, stable: 300ms, interval: 100ms}
+`, project, v, dockertest.ImageRef(project, "api:"+v), port, env, port))
+	}, apiFixture{project: project, dir: dir, port: port}
 }
