@@ -106,6 +106,7 @@ type preloadState struct {
 
 type imageState struct {
 	ref    string
+	id     string // the image ID once present
 	result string // "", present, pulled, failed
 	err    string
 	layers map[string][2]int64 // layer → current, total

@@ -122,7 +122,7 @@ var phases = []struct {
 	{"preloading", func(m Model) Model {
 		return send(m, events(plans.Event{Kind: plans.EvPreloadStart},
 			plans.Event{Kind: plans.EvPreloadProgress, Image: "registry.example.com/shop/api:2.4.0", Layer: "a1", Current: 3 << 20, Total: 8 << 20},
-			plans.Event{Kind: plans.EvPreloadImage, Image: "registry.example.com/shop/web:2.4.0", Result: plans.ResultPresent}))
+			plans.Event{Kind: plans.EvPreloadImage, Image: "registry.example.com/shop/web:2.4.0", ImageID: "sha256:77aa88bb99cc", Result: plans.ResultPresent}))
 	}},
 	{"ready", func(m Model) Model { return send(m, opDoneMsg{op: opPreload}) }},
 	{"deploying", func(m Model) Model {

@@ -237,7 +237,7 @@ func (m *Model) apply(ev plans.Event) {
 				continue
 			}
 			if ev.Kind == plans.EvPreloadImage {
-				img.result, img.err = ev.Result, ev.Error
+				img.result, img.err, img.id = ev.Result, ev.Error, ev.ImageID
 			} else if ev.Layer != "" {
 				img.layers[ev.Layer] = [2]int64{ev.Current, ev.Total}
 			}

@@ -144,6 +144,9 @@ func (m Model) servicesTable() []string {
 			image = "—"
 		}
 		image += " → " + shortRef(s.Target)
+		if id := m.targetID(s.Target); id != "" {
+			image += " " + shortID(id)
+		}
 		if s.Image == s.Target && s.Image != "" {
 			image = shortRef(s.Target) + " " + shortID(s.ImageID) + " ✓"
 		}
@@ -163,6 +166,16 @@ func (m Model) servicesTable() []string {
 			pad(ansi.Truncate(image, imageW, "…"), imageW), state, health, st.Error.Render(sparkline(counts))))
 	}
 	return rows
+}
+
+// targetID is the image ID of a target image, once preload has seen it.
+func (m Model) targetID(ref string) string {
+	for _, img := range m.preload.images {
+		if img.ref == ref {
+			return img.id
+		}
+	}
+	return ""
 }
 
 // stepsLine is the plan as one line of symbols, with the current step named.

@@ -85,6 +85,10 @@ func (r *Report) htmlData() map[string]any {
 var page = template.Must(template.New("report").Funcs(template.FuncMap{
 	"utc": utc, "hms": hms, "image": image, "run": shortRun, "result": resultText,
 	"join": strings.Join,
+	"around": func(s *Service, c Change) string {
+		before, after := s.ErrorsAround(c)
+		return fmt.Sprintf("%d → %d", before, after)
+	},
 	"dur": func(d time.Duration) string {
 		if d == 0 {
 			return ""
@@ -133,8 +137,8 @@ svg{background:#fafafa;border:1px solid #eee}.bar{fill:#cf222e}.deploy{stroke:#0
 {{end}}
 <h2>Services</h2>
 {{range .R.Services}}<h3>{{.Name}}</h3>
-{{if .Changes}}<table><tr><th>Time</th><th>Change</th><th>Before</th><th>After</th><th>Result</th></tr>
-{{range .Changes}}<tr><td>{{hms .Time}}</td><td>{{.What}}</td><td>{{image .From .FromID}}</td><td>{{image .To .ToID}}</td><td>{{.Result}}</td></tr>
+{{$svc := .}}{{if .Changes}}<table><tr><th>Time</th><th>Change</th><th>Before</th><th>After</th><th>Result</th><th>Error lines 5 min before → after</th></tr>
+{{range .Changes}}<tr><td>{{hms .Time}}</td><td>{{.What}}</td><td>{{image .From .FromID}}</td><td>{{image .To .ToID}}</td><td>{{.Result}}</td><td>{{around $svc .}}</td></tr>
 {{end}}</table>{{end}}
 {{if .Health}}<p>Health: {{join .Health "; "}}</p>{{end}}
 {{if .FirstErrors}}<p>First error lines after a new container started:</p><pre>{{range .FirstErrors}}{{after .After}}  {{.Line}}

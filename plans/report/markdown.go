@@ -59,9 +59,10 @@ func (r *Report) Markdown() string {
 	for _, s := range r.Services {
 		w("\n### %s\n\n", s.Name)
 		if len(s.Changes) > 0 {
-			w("| Time | Change | Before | After | Result |\n|---|---|---|---|---|\n")
+			w("| Time | Change | Before | After | Result | Error lines 5 min before → after |\n|---|---|---|---|---|---|\n")
 			for _, c := range s.Changes {
-				w("| %s | %s | %s | %s | %s |\n", hms(c.Time), c.What, image(c.From, c.FromID), image(c.To, c.ToID), c.Result)
+				before, after := s.ErrorsAround(c)
+				w("| %s | %s | %s | %s | %s | %d → %d |\n", hms(c.Time), c.What, image(c.From, c.FromID), image(c.To, c.ToID), c.Result, before, after)
 			}
 		}
 		if len(s.Health) > 0 {

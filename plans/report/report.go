@@ -99,6 +99,26 @@ type Change struct {
 	Result       string
 }
 
+// errorWindow is the span before and after a change whose error lines the
+// report compares.
+const errorWindow = 5 * time.Minute
+
+// ErrorsAround counts a service's error lines in the errorWindow before a
+// change and from its minute on, as the journals saw them.
+func (s *Service) ErrorsAround(c Change) (before, after int) {
+	m := c.Time.Unix() / 60
+	span := int64(errorWindow / time.Minute)
+	for minute, n := range s.PerMinute {
+		switch {
+		case minute >= m-span && minute < m:
+			before += n
+		case minute >= m && minute < m+span:
+			after += n
+		}
+	}
+	return before, after
+}
+
 // ErrorLine is an error-level line seen after a new container started.
 type ErrorLine struct {
 	Time  time.Time
