@@ -28,6 +28,15 @@ type LogStream struct {
 	closer io.Closer
 }
 
+// NewLogStream makes a stream of stdout and stderr ended by closer (nil:
+// nothing to close), for stand-ins of the engine in tests.
+func NewLogStream(stdout, stderr io.Reader, closer io.Closer) *LogStream {
+	if closer == nil {
+		closer = io.NopCloser(nil)
+	}
+	return &LogStream{Stdout: stdout, Stderr: stderr, closer: closer}
+}
+
 // Close ends the stream.
 func (s *LogStream) Close() error { return s.closer.Close() }
 
@@ -43,7 +52,7 @@ func (c *Client) Logs(ctx context.Context, id string, tty bool, opts LogOptions)
 		return nil, fmt.Errorf("logs of container %s: %w", ShortID(id), err)
 	}
 	if tty {
-		return &LogStream{Stdout: rc, Stderr: strings.NewReader(""), closer: rc}, nil
+		return NewLogStream(rc, strings.NewReader(""), rc), nil
 	}
 	outR, outW := io.Pipe()
 	errR, errW := io.Pipe()
@@ -52,7 +61,7 @@ func (c *Client) Logs(ctx context.Context, id string, tty bool, opts LogOptions)
 		outW.CloseWithError(err)
 		errW.CloseWithError(err)
 	}()
-	return &LogStream{Stdout: outR, Stderr: errR, closer: closers{rc, outR, errR}}, nil
+	return NewLogStream(outR, errR, closers{rc, outR, errR}), nil
 }
 
 type closers []io.Closer

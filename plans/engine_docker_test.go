@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -483,5 +484,40 @@ func TestApplyJournalsTheFirstErrorLinesAfterADeployAndErrorsPerMinute(t *testin
 	}
 	if n := buf.Counts().Total("api", logs.LevelError); n < total {
 		t.Fatalf("buffer counted %d errors, journal %d", n, total)
+	}
+}
+
+func TestRevertRemovesAServiceThatDidNotExistBefore(t *testing.T) {
+	f := newFixture(t)
+	p := f.plan("1", nil)
+	must(t, f.apply(p))
+	must(t, f.revert(p))
+	for _, name := range []string{"-api", "-web", "-api.prev", "-web.prev"} {
+		if f.container(f.project+name) != nil {
+			t.Fatalf("%s is still there after reverting its first deploy", f.project+name)
+		}
+	}
+	for _, e := range f.eventsOf(plans.EvRevertService) {
+		if !strings.Contains(e.Message, "did not exist before") {
+			t.Fatalf("%s: %s", e.Service, e.Message)
+		}
+	}
+}
+
+func TestAPortTakenOnTheHostFailsTheStartAndIsReverted(t *testing.T) {
+	f := newFixture(t)
+	must(t, f.apply(f.plan("1", nil)))
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	must(t, err)
+	defer taken.Close()
+	port := taken.Addr().(*net.TCPAddr).Port
+	// web moves to a port another process holds
+	err = f.apply(f.plan("2", func(v *planVars) { v.WebPort = port }))
+	var aerr *plans.ApplyError
+	if !errors.As(err, &aerr) || aerr.Outcome != plans.Reverted || !strings.Contains(err.Error(), "already in use on the Docker host") {
+		t.Fatalf("apply: %v", err)
+	}
+	if a, w := f.version(f.apiPort), f.version(f.webPort); a != "1" || w != "1" {
+		t.Fatalf("after the revert: api %s, web %s", a, w)
 	}
 }
