@@ -220,3 +220,23 @@ func TestWatchSeesTheReleaseLiveAndCannotChangeIt(t *testing.T) {
 	watcher.keys("q")
 	watcher.waitScreen("WATCH-EXITED 0", 10*time.Second)
 }
+
+// TestCockpitSurvivesAResizeStormAndSaysWhenTooSmall resizes the real tmux
+// window many times while the cockpit runs, down below 80×24 and back.
+func TestCockpitSurvivesAResizeStormAndSaysWhenTooSmall(t *testing.T) {
+	plan, _, _, _ := cockpitFixture(t, "")
+	tm := newTmux(t, 120, 40, fmt.Sprintf("%s %s; echo COCKPIT-EXITED $?; sleep 600", golive, plan))
+	tm.waitScreen("READY", 30*time.Second)
+	for i := 0; i < 30; i++ {
+		tm.run("resize-window", "-t", tm.session, "-x", fmt.Sprint(80+i*3), "-y", fmt.Sprint(24+i%10))
+	}
+	tm.run("resize-window", "-t", tm.session, "-x", "70", "-y", "20")
+	tm.waitScreen("needs a terminal of at least 80×24; this one is 70×20", 5*time.Second)
+	tm.run("resize-window", "-t", tm.session, "-x", "80", "-y", "24")
+	screen := tm.waitScreen("READY", 5*time.Second)
+	if !strings.HasPrefix(screen, "golive · ") {
+		t.Fatalf("after the storm:\n%s", screen)
+	}
+	tm.keys("q")
+	tm.waitScreen("COCKPIT-EXITED 0", 10*time.Second)
+}
