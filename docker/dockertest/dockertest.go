@@ -25,6 +25,8 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
+	"go.uber.org/goleak"
+
 	"github.com/golive/golive/docker"
 	"github.com/golive/golive/docker/scratch"
 )
@@ -194,5 +196,17 @@ func Push(t testing.TB, ref string, cfg scratch.Config) {
 	}
 	if err := remote.Write(tag, img); err != nil {
 		t.Fatalf("push %s: %v", ref, err)
+	}
+}
+
+// LongLivedGoroutines are the goroutines that outlive a test by design, for
+// goleak: the Docker client's idle HTTP connections to the engine, and the
+// one inotify tracker nxadm/tail shares per process.
+func LongLivedGoroutines() []goleak.Option {
+	return []goleak.Option{
+		goleak.IgnoreTopFunction("net/http.(*persistConn).readLoop"),
+		goleak.IgnoreTopFunction("net/http.(*persistConn).writeLoop"),
+		goleak.IgnoreTopFunction("internal/poll.runtime_pollWait"),
+		goleak.IgnoreTopFunction("github.com/nxadm/tail/watch.(*InotifyTracker).run"),
 	}
 }

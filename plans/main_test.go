@@ -1,0 +1,15 @@
+package plans
+
+import (
+	"testing"
+
+	"go.uber.org/goleak"
+
+	"github.com/golive/golive/docker/dockertest"
+)
+
+// TestMain fails the package when a test leaves a goroutine running: every
+// source, deploy and follower must stop when its context or engine ends.
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m, dockertest.LongLivedGoroutines()...)
+}
