@@ -27,7 +27,6 @@ type headless struct {
 	stdout io.Writer
 	stderr io.Writer
 	mu     sync.Mutex // serialises printing from parallel deploys
-	logs   *logs.Buffer
 }
 
 func check(plan *plans.Plan, stdout, stderr io.Writer) int {
@@ -41,15 +40,16 @@ func check(plan *plans.Plan, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-func (h *headless) engine(operation string) (*plans.Engine, *plans.Journal, error) {
+// engine makes the engine for one command, journaling to a new journal;
+// buf, when set, is the log buffer whose error lines it journals.
+func (h *headless) engine(operation string, buf *logs.Buffer) (*plans.Engine, *plans.Journal, error) {
 	j, err := plans.CreateJournal(h.opts.state, h.plan.Project, h.plan.Release, time.Now())
 	if err != nil {
 		return nil, nil, err
 	}
-	h.logs = logs.NewBuffer(0)
 	e := plans.NewEngine(h.plan, plans.Options{
 		Docker:   h.cli,
-		Logs:     h.logs,
+		Logs:     buf,
 		Journal:  j,
 		StateDir: h.opts.state,
 		Asker:    h.asker(),
@@ -83,7 +83,8 @@ func (h *headless) apply(ctx context.Context) int {
 		fmt.Fprintln(h.stderr, "golive apply: the plan has a confirm step and there is no terminal to answer it; pass --yes to answer yes, or run the cockpit")
 		return exitUsage
 	}
-	e, j, err := h.engine("apply")
+	buf := logs.NewBuffer(0)
+	e, j, err := h.engine("apply", buf)
 	if err != nil {
 		fmt.Fprintln(h.stderr, "golive:", err)
 		return exitEnvironment
@@ -93,7 +94,7 @@ func (h *headless) apply(ctx context.Context) int {
 	followed := make(chan struct{})
 	go func() {
 		defer close(followed)
-		e.FollowLogs(logCtx, h.logs, time.Now())
+		e.FollowLogs(logCtx, buf, time.Now())
 	}()
 	err = e.Apply(ctx)
 	stopLogs()
@@ -121,7 +122,7 @@ func (h *headless) apply(ctx context.Context) int {
 }
 
 func (h *headless) revert(ctx context.Context) int {
-	e, j, err := h.engine("revert")
+	e, j, err := h.engine("revert", nil)
 	if err != nil {
 		fmt.Fprintln(h.stderr, "golive:", err)
 		return exitEnvironment
@@ -146,7 +147,7 @@ func (h *headless) revert(ctx context.Context) int {
 }
 
 func (h *headless) unlock(ctx context.Context) int {
-	e, j, err := h.engine("unlock")
+	e, j, err := h.engine("unlock", nil)
 	if err != nil {
 		fmt.Fprintln(h.stderr, "golive:", err)
 		return exitEnvironment
