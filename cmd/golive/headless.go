@@ -78,10 +78,30 @@ func (h *headless) hasConfirm() bool {
 	return false
 }
 
+// confirmed asks the plan-level y/N (`confirm: true`) before an operation.
+func (h *headless) confirmed(ctx context.Context, question string) (bool, int) {
+	if !h.plan.Confirm {
+		return true, exitOK
+	}
+	a := h.asker()
+	if a == nil {
+		fmt.Fprintln(h.stderr, "golive: the plan sets confirm: true and there is no terminal to ask on; pass --yes")
+		return false, exitUsage
+	}
+	if yes, err := a.Confirm(ctx, question); err != nil || !yes {
+		fmt.Fprintln(h.stdout, "not started")
+		return false, exitOK
+	}
+	return true, exitOK
+}
+
 func (h *headless) apply(ctx context.Context) int {
 	if h.hasConfirm() && h.asker() == nil {
 		fmt.Fprintln(h.stderr, "golive apply: the plan has a confirm step and there is no terminal to answer it; pass --yes to answer yes, or run the cockpit")
 		return exitUsage
+	}
+	if ok, code := h.confirmed(ctx, fmt.Sprintf("Deploy %s %s to %s?", h.plan.Project, h.plan.Release, h.cli.Host())); !ok {
+		return code
 	}
 	buf := logs.NewBuffer(0)
 	e, j, err := h.engine("apply", buf)
@@ -122,6 +142,9 @@ func (h *headless) apply(ctx context.Context) int {
 }
 
 func (h *headless) revert(ctx context.Context) int {
+	if ok, code := h.confirmed(ctx, fmt.Sprintf("Revert %s to what ran before its latest apply?", h.plan.Project)); !ok {
+		return code
+	}
 	e, j, err := h.engine("revert", nil)
 	if err != nil {
 		fmt.Fprintln(h.stderr, "golive:", err)

@@ -67,6 +67,7 @@ func writeFile(t *testing.T, dir, name, content string) string {
 func TestUsageAndPlanMistakesExitWithCode2AndNoStackTrace(t *testing.T) {
 	dir := t.TempDir()
 	bad := writeFile(t, dir, "bad.yaml", "project: shop\nrelease: '1'\nservices:\n  api:\n    imag: x\n")
+	planConfirm := writeFile(t, dir, "plan-confirm.yaml", "project: gltest-confirm\nrelease: '1'\nconfirm: true\nservices: {api: {image: a}}\n")
 	confirm := writeFile(t, dir, "confirm.yaml", "project: shop\nrelease: '1'\nservices: {api: {image: a}}\nsteps:\n  - deploy: default\n  - confirm: sure?\n")
 	tests := []struct {
 		name string
@@ -81,6 +82,7 @@ func TestUsageAndPlanMistakesExitWithCode2AndNoStackTrace(t *testing.T) {
 		{"unknown flag", []string{"apply", bad, "--force"}, 2, "flag provided but not defined: -force"},
 		{"two plans", []string{"apply", bad, bad}, 2, "expected one PLAN file, got 2 arguments"},
 		{"confirm without a terminal", []string{"apply", confirm}, 2, "pass --yes to answer yes"},
+		{"plan confirm without a terminal", []string{"revert", planConfirm}, 2, "the plan sets confirm: true and there is no terminal to ask on; pass --yes"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
