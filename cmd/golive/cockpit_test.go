@@ -240,3 +240,64 @@ func TestCockpitSurvivesAResizeStormAndSaysWhenTooSmall(t *testing.T) {
 	tm.keys("q")
 	tm.waitScreen("COCKPIT-EXITED 0", 10*time.Second)
 }
+
+// TestCockpitOverSSH runs the cockpit through a real sshd and ssh client on
+// 127.0.0.1, inside tmux, as an operator on release night does.
+func TestCockpitOverSSH(t *testing.T) {
+	sshd, err := exec.LookPath("sshd")
+	if err != nil {
+		sshd = "/usr/sbin/sshd"
+	}
+	if _, err := os.Stat(sshd); err != nil {
+		t.Fatal("this test needs OpenSSH's sshd (apt-get install openssh-server; .ci/run installs it)")
+	}
+	plan, apiPort, _, _ := cockpitFixture(t, "")
+	dir := t.TempDir()
+	for _, k := range []string{"host", "client"} {
+		if out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", filepath.Join(dir, k)).CombinedOutput(); err != nil {
+			t.Fatalf("ssh-keygen: %v %s", err, out)
+		}
+	}
+	pub, _ := os.ReadFile(filepath.Join(dir, "client.pub"))
+	writeFile(t, dir, "authorized_keys", string(pub))
+	port := dockertest.FreePort(t)
+	config := writeFile(t, dir, "sshd_config", fmt.Sprintf(`Port %d
+ListenAddress 127.0.0.1
+HostKey %s
+AuthorizedKeysFile %s
+StrictModes no
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+PidFile %s
+`, port, filepath.Join(dir, "host"), filepath.Join(dir, "authorized_keys"), filepath.Join(dir, "sshd.pid")))
+	os.MkdirAll("/run/sshd", 0o755)
+	daemon := exec.Command(sshd, "-D", "-e", "-f", config)
+	if err := daemon.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { daemon.Process.Kill(); daemon.Wait() })
+	ssh := fmt.Sprintf("ssh -tt -i %s -p %d -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR %s@127.0.0.1",
+		filepath.Join(dir, "client"), port, currentUser(t))
+	remote := fmt.Sprintf("TERM=screen-256color %s %s", golive, plan)
+	tm := newTmux(t, 100, 30, fmt.Sprintf("%s '%s'; echo SSH-EXITED $?; sleep 600", ssh, remote))
+	screen := tm.waitScreen("READY", 30*time.Second)
+	if !strings.Contains(screen, "(ssh from 127.0.0.1)") {
+		t.Fatalf("the operator is not shown as coming over SSH:\n%s", screen)
+	}
+	tm.keys("D")
+	waitVersion(t, apiPort, "2")
+	tm.waitScreen("DEPLOYED", 30*time.Second)
+	tm.keys("R")
+	waitVersion(t, apiPort, "1")
+	tm.waitScreen("REVERTED", 30*time.Second)
+	tm.keys("q")
+	tm.waitScreen("SSH-EXITED 0", 10*time.Second)
+}
+
+func currentUser(t *testing.T) string {
+	out, err := exec.Command("id", "-un").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(string(out))
+}
