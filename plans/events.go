@@ -65,7 +65,6 @@ const (
 	EvRevertStart     = "revert.start"
 	EvRevertService   = "revert.service"
 	EvRevertEnd       = "revert.end"
-	EvInterrupt       = "interrupt"
 	EvOperator        = "operator.action" // a key the operator pressed in the cockpit
 	EvLogErrors       = "logs.errors"     // error-level lines per service in one minute
 	EvLogError        = "logs.error"      // one of the first error lines after a deploy
@@ -81,6 +80,5 @@ const (
 	ResultSkipped   = "skipped"
 	ResultReverted  = "reverted"
 	ResultDeployed  = "deployed"
-	ResultStopped   = "stopped"
 	ResultNothing   = "nothing"
 )

@@ -54,14 +54,13 @@ func sleepCtx(ctx context.Context, d time.Duration) {
 	}
 }
 
-// errorJournal records in the journal what the logs say during a release:
-// error-level lines per service per minute, and the first error lines of
-// each service after it was deployed.
+// errorJournal records in the journal what the logs show while the engine
+// lives: error-level lines per service per minute, and the first error
+// lines of each service after a new container of it started.
 type errorJournal struct {
 	e        *Engine
-	run      string
 	mu       sync.Mutex
-	deployed map[string]time.Time // service → when its deploy ended
+	deployed map[string]time.Time // service → when its new container started
 	firsts   map[string]int       // service → error lines recorded since
 	minute   int64
 	counts   map[string]int

@@ -275,11 +275,11 @@ func TestConfirmStepIsAnsweredWithY(t *testing.T) {
 	m, _, _ := newTestModel(t, testPlan, false)
 	q := &question{text: "QA regression pass done?", reply: make(chan bool, 1)}
 	m = send(m, tea.WindowSizeMsg{Width: 100, Height: 30}, bridgeMsg{asks: []*question{q}})
-	next, cmd := m.Update(press("D"))
+	next, _ := m.Update(press("D"))
 	if next.(Model).asking == nil || next.(Model).status != "answer y or n first" || !strings.Contains(plain(next.(Model)), "QA regression pass done?") {
 		t.Fatal("another key did not keep the question")
 	}
-	next, cmd = next.(Model).Update(press("y"))
+	next, cmd := next.(Model).Update(press("y"))
 	runCmd(cmd)
 	if yes := <-q.reply; !yes || next.(Model).asking != nil {
 		t.Fatal("y did not answer yes")

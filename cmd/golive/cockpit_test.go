@@ -174,9 +174,9 @@ func TestContainerOutputCannotTamperWithTheTerminal(t *testing.T) {
 	tm := newTmux(t, 120, 40, fmt.Sprintf("%s %s; sleep 600", golive, plan))
 	tm.waitScreen("READY", 30*time.Second)
 	tm.keys("D")
-	screen := tm.waitScreen("INJECT bidi", 60*time.Second)
+	tm.waitScreen("INJECT bidi", 60*time.Second)
 	time.Sleep(time.Second) // let every sequence reach tmux
-	screen = tm.screen()
+	screen := tm.screen()
 	if !strings.HasPrefix(screen, "golive · ") {
 		t.Fatalf("the screen lost its header:\n%s", screen)
 	}
