@@ -18,8 +18,7 @@ const logHistory = 5 * time.Minute
 
 // cockpit opens the interactive cockpit on the plan.
 func (h *headless) cockpit() int {
-	if !term.IsTerminal(os.Stdout.Fd()) || !term.IsTerminal(h.stdin.Fd()) {
-		fmt.Fprintln(h.stderr, "golive: the cockpit needs a terminal; use `golive apply PLAN` in scripts and CI")
+	if !h.onTerminal("the cockpit") {
 		return exitUsage
 	}
 	j, err := plans.CreateJournal(h.opts.state, h.plan.Project, h.plan.Release, time.Now())
@@ -32,19 +31,54 @@ func (h *headless) cockpit() int {
 	buf := logs.NewBuffer(0)
 	e := plans.NewEngine(h.plan, plans.Options{Docker: h.cli, Journal: j, StateDir: h.opts.state, Asker: bridge, OnEvent: bridge.OnEvent, Logs: buf})
 	e.Emit(plans.Event{Kind: plans.EvPlanLoaded, Message: fmt.Sprintf("cockpit %s on %s", h.plan.Path, h.cli.Host())})
-	ctx, stop := context.WithCancel(context.Background())
-	defer stop()
-	go e.FollowLogs(ctx, buf, time.Now().Add(-logHistory))
-	err = tui.Run(tui.Config{Engine: e, Bridge: bridge, Logs: buf, Host: h.cli.Host(), Operator: plans.Actor()}, h.opts.record)
-	stop()
+	code := h.runTUI(context.Background(), e, tui.Config{Bridge: bridge, Logs: buf})
 	e.Close()
-	if err != nil {
-		fmt.Fprintln(h.stderr, "golive:", err)
-		return exitEnvironment
-	}
 	fmt.Fprintln(h.stdout, "journal:", j.Path())
 	if err := e.JournalErr(); err != nil {
 		fmt.Fprintln(h.stderr, "golive: WARNING: the journal could not be written completely:", err)
+	}
+	return code
+}
+
+// watch opens the read-only cockpit: it follows the journals of whoever
+// deploys and the same log sources, and cannot act.
+func (h *headless) watch(stateGiven bool) int {
+	if !h.onTerminal("golive watch") {
+		return exitUsage
+	}
+	bridge := tui.NewBridge()
+	e := plans.NewEngine(h.plan, plans.Options{Docker: h.cli})
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	state := h.opts.state
+	if held, err := e.LockHolder(ctx); err == nil && held != nil && !stateGiven && held.StateDir != "" {
+		if _, err := os.Stat(plans.JournalDir(held.StateDir)); err == nil {
+			state = held.StateDir // the holder works on this machine: read its journal
+		}
+	}
+	go plans.FollowJournals(ctx, state, func(_ string, ev plans.Event) { bridge.OnEvent(ev) })
+	return h.runTUI(ctx, e, tui.Config{Bridge: bridge, Logs: logs.NewBuffer(0), ReadOnly: true})
+}
+
+// onTerminal reports whether stdin and stdout are a terminal, and says so when not.
+func (h *headless) onTerminal(what string) bool {
+	if term.IsTerminal(os.Stdout.Fd()) && term.IsTerminal(h.stdin.Fd()) {
+		return true
+	}
+	fmt.Fprintf(h.stderr, "golive: %s needs a terminal; use `golive apply PLAN` in scripts and CI\n", what)
+	return false
+}
+
+// runTUI follows the plan's logs into cfg.Logs and runs the cockpit until
+// the operator quits.
+func (h *headless) runTUI(ctx context.Context, e *plans.Engine, cfg tui.Config) int {
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	go e.FollowLogs(ctx, cfg.Logs, time.Now().Add(-logHistory))
+	cfg.Engine, cfg.Host, cfg.Operator = e, h.cli.Host(), plans.Actor()
+	if err := tui.Run(cfg, h.opts.record); err != nil {
+		fmt.Fprintln(h.stderr, "golive:", err)
+		return exitEnvironment
 	}
 	return exitOK
 }

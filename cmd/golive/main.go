@@ -51,7 +51,7 @@ Usage:
 Flags (after the command or the plan, in any order):
   --state DIR    state directory for journals (default: .golive beside the plan)
   --yes          answer yes to confirm steps and to the plan's confirm: true (needed when not on a terminal)
-  --record FILE  cockpit only: record the session as an asciicast v2 file
+  --record FILE  cockpit and watch: record the session as an asciicast v2 file
 
 Exit codes:
   0 success (also: revert with nothing to undo)
