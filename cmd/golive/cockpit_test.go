@@ -22,13 +22,17 @@ type tmux struct {
 	socket  string
 }
 
-func newTmux(t *testing.T, width, height int, command string) *tmux {
+func newTmux(t *testing.T, width, height int, command string, env ...string) *tmux {
 	t.Helper()
 	if _, err := exec.LookPath("tmux"); err != nil {
 		t.Fatal("this test needs tmux (apt-get install tmux; .ci/run installs it)")
 	}
 	tm := &tmux{t: t, session: fmt.Sprintf("golive-%d", time.Now().UnixNano()), socket: filepath.Join(t.TempDir(), "tmux.sock")}
-	tm.run("-f", "/dev/null", "new-session", "-d", "-s", tm.session, "-x", fmt.Sprint(width), "-y", fmt.Sprint(height), "-e", "TERM=xterm-256color", command)
+	args := []string{"-f", "/dev/null", "new-session", "-d", "-s", tm.session, "-x", fmt.Sprint(width), "-y", fmt.Sprint(height), "-e", "TERM=xterm-256color"}
+	for _, e := range env {
+		args = append(args, "-e", e)
+	}
+	tm.run(append(args, command)...)
 	// Let programs in the pane set the clipboard, so an OSC 52 that got through would show as a paste buffer.
 	tm.run("set-option", "-g", "set-clipboard", "on")
 	t.Cleanup(func() { exec.Command("tmux", "-S", tm.socket, "kill-server").Run() })
@@ -300,4 +304,25 @@ func currentUser(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return strings.TrimSpace(string(out))
+}
+
+// TestCockpitWithoutColourKeepsEveryStateReadable runs the cockpit in real
+// tmux with NO_COLOR on a 16-colour TERM: no colour reaches the terminal,
+// and the phase and log levels read as words and symbols.
+func TestCockpitWithoutColourKeepsEveryStateReadable(t *testing.T) {
+	plan, _, _, _ := cockpitFixture(t, ", INJECT: 'true'")
+	tm := newTmux(t, 100, 30, fmt.Sprintf("NO_COLOR=1 TERM=xterm %s %s; sleep 600", golive, plan), "NO_COLOR=1")
+	tm.waitScreen("READY", 30*time.Second)
+	tm.keys("D")
+	tm.waitScreen("✖", 30*time.Second) // the injected error line, marked in the gutter
+	screen := tm.run("capture-pane", "-e", "-p", "-t", tm.session)
+	for _, colour := range []string{"\x1b[31", "\x1b[32", "\x1b[33", "\x1b[36", "\x1b[38;", "\x1b[41", "\x1b[42", "\x1b[48;", ";31m", ";41m"} {
+		if strings.Contains(screen, colour) {
+			t.Fatalf("colour %q reached a NO_COLOR terminal:\n%q", colour, screen)
+		}
+	}
+	if !strings.Contains(screen, "DEPLOYING") && !strings.Contains(screen, "DEPLOYED") {
+		t.Fatalf("the phase does not read without colour:\n%s", screen)
+	}
+	tm.keys("q", "q")
 }
