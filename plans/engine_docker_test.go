@@ -22,6 +22,7 @@ import (
 	"github.com/golive/golive/docker/scratch"
 	"github.com/golive/golive/logs"
 	"github.com/golive/golive/plans"
+	"github.com/golive/golive/plans/report"
 )
 
 // fixture is one test's project on the real Docker engine, with demo
@@ -291,6 +292,15 @@ func TestFailingHealthGateRevertsAutomatically(t *testing.T) {
 	}
 	if a, w := f.version(f.apiPort), f.version(f.webPort); a != "1" || w != "1" {
 		t.Fatalf("after the automatic revert: api %s, web %s", a, w)
+	}
+	// The journal this release wrote makes a postmortem that says what happened.
+	paths, err := plans.Journals(filepath.Join(f.dir, ".golive"))
+	must(t, err)
+	journals, err := report.ReadJournals(paths[len(paths)-1:])
+	must(t, err)
+	r := report.Build(journals)
+	if r.Outcome != "reverted" || !strings.Contains(r.Failure, "api: not healthy within 2s") || !r.Reverted || len(r.Notes) > 0 {
+		t.Fatalf("report: outcome %s, failure %q, reverted %v, notes %v", r.Outcome, r.Failure, r.Reverted, r.Notes)
 	}
 }
 
