@@ -1,6 +1,7 @@
 package docker
 
 import (
+	"strconv"
 	"archive/tar"
 	"bytes"
 	"context"
@@ -21,6 +22,8 @@ const (
 	LabelLockSince  = "io.golive.lock.since"
 	LabelLockState  = "io.golive.lock.state"
 	LabelLockOp     = "io.golive.lock.operation"
+	LabelLockHost   = "io.golive.lock.host"
+	LabelLockPID    = "io.golive.lock.pid"
 )
 
 // LockInfo says who holds a release lock and since when.
@@ -30,6 +33,8 @@ type LockInfo struct {
 	Since     time.Time
 	StateDir  string
 	Operation string
+	Host      string // the machine the holding process runs on
+	PID       int    // the holding process
 }
 
 // HeldError is returned when somebody else holds the lock.
@@ -52,6 +57,8 @@ func (c *Client) AcquireLock(ctx context.Context, name string, info LockInfo, la
 		LabelLockSince:  info.Since.UTC().Format(time.RFC3339Nano),
 		LabelLockState:  info.StateDir,
 		LabelLockOp:     info.Operation,
+		LabelLockHost:   info.Host,
+		LabelLockPID:    strconv.Itoa(info.PID),
 	}
 	for k, v := range labels {
 		all[k] = v
@@ -80,7 +87,9 @@ func (c *Client) Lock(ctx context.Context, name string) (*LockInfo, error) {
 		return nil, err
 	}
 	since, _ := time.Parse(time.RFC3339Nano, ct.Labels[LabelLockSince])
-	return &LockInfo{Name: name, Holder: ct.Labels[LabelLockHolder], Since: since, StateDir: ct.Labels[LabelLockState], Operation: ct.Labels[LabelLockOp]}, nil
+	pid, _ := strconv.Atoi(ct.Labels[LabelLockPID])
+	return &LockInfo{Name: name, Holder: ct.Labels[LabelLockHolder], Since: since, StateDir: ct.Labels[LabelLockState],
+		Operation: ct.Labels[LabelLockOp], Host: ct.Labels[LabelLockHost], PID: pid}, nil
 }
 
 // ReleaseLock frees the lock; freeing a free lock is not an error.

@@ -8,6 +8,7 @@ import (
 	"os/user"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/golive/golive/docker"
@@ -174,11 +175,23 @@ func (p *Plan) LockName() string { return "golive-lock-" + p.Project }
 // recordName is the name of the project's record container.
 func (p *Plan) recordName() string { return "golive-record-" + p.Project }
 
-// Lock takes the project's release lock for operation, or says who holds it.
+// Lock takes the project's release lock for operation, or says who holds
+// it. A lock whose holder was a process on this machine that no longer
+// exists (killed mid-release) is broken, and the journal says so.
 func (e *Engine) Lock(ctx context.Context, operation string) error {
-	info := docker.LockInfo{Holder: e.opts.Actor, Since: e.opts.Now(), StateDir: e.opts.StateDir, Operation: operation}
-	err := e.opts.Docker.AcquireLock(ctx, e.plan.LockName(), info, map[string]string{LabelProject: e.plan.Project, LabelRelease: e.plan.Release})
+	host, _ := os.Hostname()
+	info := docker.LockInfo{Holder: e.opts.Actor, Since: e.opts.Now(), StateDir: e.opts.StateDir, Operation: operation, Host: host, PID: os.Getpid()}
+	labels := map[string]string{LabelProject: e.plan.Project, LabelRelease: e.plan.Release}
+	err := e.opts.Docker.AcquireLock(ctx, e.plan.LockName(), info, labels)
 	var held *docker.HeldError
+	if errors.As(err, &held) && held.Host == host && held.PID > 0 && !processAlive(held.PID) {
+		if err := e.opts.Docker.ReleaseLock(ctx, e.plan.LockName()); err != nil {
+			return err
+		}
+		e.Emit(Event{Kind: EvLockBroken, Message: fmt.Sprintf("lock of %s (%s since %s) broken: its process %d on this machine is gone",
+			held.Holder, held.Operation, held.Since.UTC().Format(time.RFC3339), held.PID)})
+		err = e.opts.Docker.AcquireLock(ctx, e.plan.LockName(), info, labels)
+	}
 	if errors.As(err, &held) {
 		e.Emit(Event{Kind: EvLockRefused, Message: "held by " + held.Holder + " since " + held.Since.UTC().Format(time.RFC3339)})
 		return err
@@ -188,6 +201,12 @@ func (e *Engine) Lock(ctx context.Context, operation string) error {
 	}
 	e.Emit(Event{Kind: EvLockAcquired, Message: operation})
 	return nil
+}
+
+// processAlive reports whether a process with this ID exists on this machine.
+func processAlive(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
 }
 
 // Unlock releases the project's lock. It uses its own context so an
