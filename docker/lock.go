@@ -1,12 +1,12 @@
 package docker
 
 import (
-	"strconv"
 	"archive/tar"
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/moby/moby/client"
