@@ -56,6 +56,7 @@ type planVars struct {
 	API, Web                    string // image references
 	APIPort, WebPort            int
 	APIEnv                      string // extra env entries for api, YAML flow style
+	APIRestart                  string
 	Stable, Timeout             string
 	Extra                       string // appended at the end of the plan
 }
@@ -69,6 +70,7 @@ services:
     group: backend
     ports: ["127.0.0.1:{{.APIPort}}:8080"]
     env: {ROLE: api{{.APIEnv}}}
+    restart: {{.APIRestart}}
     health: {http: "http://127.0.0.1:{{.APIPort}}/health", timeout: {{.Timeout}}, stable: {{.Stable}}, interval: 100ms}
   web:
     image: {{.Web}}
@@ -81,7 +83,7 @@ services:
 func (f *fixture) plan(v string, change func(*planVars)) *plans.Plan {
 	f.t.Helper()
 	vars := planVars{Project: f.project, Release: v, OnFailure: "revert", API: f.image("api:" + v), Web: f.image("web:" + v),
-		APIPort: f.apiPort, WebPort: f.webPort, Stable: "300ms", Timeout: "15s"}
+		APIPort: f.apiPort, WebPort: f.webPort, Stable: "300ms", Timeout: "15s", APIRestart: "unless-stopped"}
 	if change != nil {
 		change(&vars)
 	}
@@ -529,5 +531,34 @@ func TestAPortTakenOnTheHostFailsTheStartAndIsReverted(t *testing.T) {
 	}
 	if a, w := f.version(f.apiPort), f.version(f.webPort); a != "1" || w != "1" {
 		t.Fatalf("after the revert: api %s, web %s", a, w)
+	}
+}
+
+// TestFixingForwardAfterACrashKeepsTheLastHealthyVersionToRevertTo: a
+// release that crashed and was left (on_failure: stop) never became what
+// runs, so the next apply replaces it and still reverts to the version
+// before it.
+func TestFixingForwardAfterACrashKeepsTheLastHealthyVersionToRevertTo(t *testing.T) {
+	f := newFixture(t)
+	must(t, f.apply(f.plan("1", nil)))
+	v1 := f.container(f.project + "-api").ID
+	crash := func(v *planVars) { v.OnFailure, v.APIEnv, v.APIRestart, v.Stable = "stop", ", CRASH_AFTER: 500ms", "no", "3s" }
+	var aerr *plans.ApplyError
+	if err := f.apply(f.plan("2", crash)); !errors.As(err, &aerr) || aerr.Outcome != plans.Failed {
+		t.Fatalf("crashing apply: %v", err)
+	}
+	if ct := f.container(f.project + "-api"); ct == nil || ct.Running {
+		t.Fatalf("the crashed container should be left stopped: %+v", ct)
+	}
+	must(t, f.apply(f.plan("2", nil))) // the fix
+	if f.version(f.apiPort) != "2" {
+		t.Fatal("the fix did not deploy")
+	}
+	if prev := f.container(f.project + "-api.prev"); prev == nil || prev.ID != v1 {
+		t.Fatalf("the kept container is %+v, want v1's %s", prev, v1)
+	}
+	must(t, f.revert(f.plan("2", nil)))
+	if f.version(f.apiPort) != "1" || f.container(f.project+"-api").ID != v1 {
+		t.Fatal("revert did not go back to v1")
 	}
 }
