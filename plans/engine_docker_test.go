@@ -542,7 +542,9 @@ func TestFixingForwardAfterACrashKeepsTheLastHealthyVersionToRevertTo(t *testing
 	f := newFixture(t)
 	must(t, f.apply(f.plan("1", nil)))
 	v1 := f.container(f.project + "-api").ID
-	crash := func(v *planVars) { v.OnFailure, v.APIEnv, v.APIRestart, v.Stable = "stop", ", CRASH_AFTER: 500ms", "no", "3s" }
+	crash := func(v *planVars) {
+		v.OnFailure, v.APIEnv, v.APIRestart, v.Stable = "stop", ", CRASH_AFTER: 500ms", "no", "3s"
+	}
 	var aerr *plans.ApplyError
 	if err := f.apply(f.plan("2", crash)); !errors.As(err, &aerr) || aerr.Outcome != plans.Failed {
 		t.Fatalf("crashing apply: %v", err)
