@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -101,6 +102,7 @@ type Container struct {
 	StartedAt    time.Time
 	TTY          bool
 	Labels       map[string]string
+	Networks     []string // the networks it is attached to
 	// Spec recreates this container: its configuration with the image ID.
 	Spec Spec
 }
@@ -129,6 +131,15 @@ func (c *Client) Inspect(ctx context.Context, nameOrID string) (*Container, erro
 		if mode := string(h.NetworkMode); mode != "" && mode != "default" && mode != "bridge" {
 			ct.Spec.Network = mode
 		}
+		if ns := r.NetworkSettings; ns != nil && ct.Spec.Network != "" {
+			if ep := ns.Networks[ct.Spec.Network]; ep != nil {
+				for _, a := range ep.Aliases {
+					if a != ShortID(r.ID) { // the engine adds the short ID itself
+						ct.Spec.Aliases = append(ct.Spec.Aliases, a)
+					}
+				}
+			}
+		}
 		for port, bindings := range h.PortBindings {
 			for _, b := range bindings {
 				p := Port{HostPort: b.HostPort, ContainerPort: strconv.Itoa(int(port.Num())), Proto: string(port.Proto())}
@@ -145,6 +156,12 @@ func (c *Client) Inspect(ctx context.Context, nameOrID string) (*Container, erro
 			ct.Health = string(s.Health.Status)
 		}
 		ct.StartedAt, _ = time.Parse(time.RFC3339Nano, s.StartedAt)
+	}
+	if r.NetworkSettings != nil {
+		for name := range r.NetworkSettings.Networks {
+			ct.Networks = append(ct.Networks, name)
+		}
+		sort.Strings(ct.Networks)
 	}
 	return ct, nil
 }
@@ -251,6 +268,14 @@ func (c *Client) Rename(ctx context.Context, id, name string) error {
 func (c *Client) Remove(ctx context.Context, id string) error {
 	if _, err := c.api.ContainerRemove(ctx, id, client.ContainerRemoveOptions{Force: true}); err != nil && !IsNotFound(err) {
 		return fmt.Errorf("remove container %s: %w", ShortID(id), err)
+	}
+	return nil
+}
+
+// RemoveNetwork deletes a network; one that is not there is not an error.
+func (c *Client) RemoveNetwork(ctx context.Context, name string) error {
+	if _, err := c.api.NetworkRemove(ctx, name, client.NetworkRemoveOptions{}); err != nil && !IsNotFound(err) {
+		return fmt.Errorf("remove network %s: %w", name, err)
 	}
 	return nil
 }

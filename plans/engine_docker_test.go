@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -562,5 +563,30 @@ func TestFixingForwardAfterACrashKeepsTheLastHealthyVersionToRevertTo(t *testing
 	must(t, f.revert(f.plan("2", nil)))
 	if f.version(f.apiPort) != "1" || f.container(f.project+"-api").ID != v1 {
 		t.Fatal("revert did not go back to v1")
+	}
+}
+
+func TestServicesJoinTheirNetworkUnderTheirNameAndKeepItThroughARevert(t *testing.T) {
+	f := newFixture(t)
+	network := f.project + "-net"
+	p1 := f.plan("1", nil)
+	for _, s := range p1.Services {
+		s.Network = network
+	}
+	must(t, f.apply(p1))
+	ct := f.container(f.project + "-api")
+	if len(ct.Networks) != 1 || ct.Networks[0] != network || !slices.Contains(ct.Spec.Aliases, "api") {
+		t.Fatalf("networks %v, aliases %v", ct.Networks, ct.Spec.Aliases)
+	}
+	p2 := f.plan("2", nil)
+	for _, s := range p2.Services {
+		s.Network = network
+	}
+	must(t, f.apply(p2))
+	must(t, f.cli.Remove(context.Background(), f.project+"-api.prev")) // force the recreate path
+	must(t, f.revert(p2))
+	ct = f.container(f.project + "-api")
+	if f.version(f.apiPort) != "1" || len(ct.Networks) != 1 || ct.Networks[0] != network || !slices.Contains(ct.Spec.Aliases, "api") {
+		t.Fatalf("after a recreating revert: networks %v, aliases %v", ct.Networks, ct.Spec.Aliases)
 	}
 }

@@ -45,8 +45,8 @@ func Client(t testing.TB) *docker.Client {
 }
 
 // Project returns a project name unique to this test run, and removes
-// every container labeled with it, its lock and record containers and its
-// images when the test ends.
+// every container labeled with it, its lock and record containers, its
+// network <project>-net and its images when the test ends.
 func Project(t testing.TB, cli *docker.Client) string {
 	t.Helper()
 	b := make([]byte, 4)
@@ -64,6 +64,7 @@ func Cleanup(cli *docker.Client, project string) {
 	for _, c := range cts {
 		cli.Remove(ctx, c.ID)
 	}
+	cli.RemoveNetwork(ctx, project+"-net")
 	cli.Remove(ctx, "golive-lock-"+project)
 	cli.Remove(ctx, "golive-record-"+project)
 	for _, ref := range []string{"api:1", "api:2", "web:1", "web:2", "api:3"} {
