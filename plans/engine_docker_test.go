@@ -590,3 +590,39 @@ func TestServicesJoinTheirNetworkUnderTheirNameAndKeepItThroughARevert(t *testin
 		t.Fatalf("after a recreating revert: networks %v, aliases %v", ct.Networks, ct.Spec.Aliases)
 	}
 }
+
+func TestContainerConfigFollowsThePlanAndAChangedConfigRedeploys(t *testing.T) {
+	f := newFixture(t)
+	must(t, os.MkdirAll(filepath.Join(f.dir, "data"), 0o755))
+	must(t, os.WriteFile(filepath.Join(f.dir, "api.env"), []byte("# api settings\nFEATURE_X=on\nexport DB_USER=\"shop\"\n"), 0o644))
+	p := f.plan("1", nil)
+	api := p.Service("api")
+	api.EnvFile, api.Volumes, api.Command = "api.env", []string{"./data:/data:ro"}, plans.Command{"--verbose"}
+	api.Labels, api.StopTimeout = map[string]string{"team": "payments"}, 3*time.Second
+	must(t, f.apply(p))
+	spec := f.container(f.project + "-api").Spec
+	checks := map[string]bool{
+		"env_file":     slices.Contains(spec.Env, "FEATURE_X=on") && slices.Contains(spec.Env, "DB_USER=shop"),
+		"env":          slices.Contains(spec.Env, "ROLE=api"),
+		"volume":       slices.Contains(spec.Binds, filepath.Join(f.dir, "data")+":/data:ro"),
+		"command":      slices.Equal(spec.Cmd, []string{"--verbose"}),
+		"label":        spec.Labels["team"] == "payments",
+		"stop_timeout": spec.StopTimeout == 3,
+		"restart":      spec.Restart == "unless-stopped",
+	}
+	for what, ok := range checks {
+		if !ok {
+			t.Errorf("%s not applied: %+v", what, spec)
+		}
+	}
+	id := f.container(f.project + "-api").ID
+	must(t, f.apply(p))
+	if f.container(f.project+"-api").ID != id {
+		t.Fatal("an unchanged config was redeployed")
+	}
+	api.Env["FEATURE_Y"] = "on"
+	must(t, f.apply(p))
+	if f.container(f.project+"-api").ID == id {
+		t.Fatal("a changed env was not deployed")
+	}
+}
