@@ -625,4 +625,53 @@ func TestContainerConfigFollowsThePlanAndAChangedConfigRedeploys(t *testing.T) {
 	if f.container(f.project+"-api").ID == id {
 		t.Fatal("a changed env was not deployed")
 	}
+	// An unchanged but unhealthy service fails the release instead of passing as done.
+	api.Health.HTTP = fmt.Sprintf("http://127.0.0.1:%d/missing", f.apiPort)
+	api.Health.Timeout = time.Second
+	if err := f.apply(p); err == nil || !strings.Contains(err.Error(), "unchanged, but not healthy within 1s") {
+		t.Fatalf("re-apply with a failing gate: %v", err)
+	}
+}
+
+func TestHealthGatesByCommandAndByTheImagesHealthcheck(t *testing.T) {
+	f := newFixture(t)
+	checked := f.image("api:3")
+	dockertest.LoadDemoImage(t, f.cli, checked, scratch.Config{Env: []string{"VERSION=3", "ROLE=api"}, Healthcheck: []string{"/app", "healthcheck"}})
+	tests := []struct {
+		name    string
+		image   string
+		health  plans.Health
+		env     map[string]string
+		wantErr string
+	}{
+		{"a command on the operator's machine passes", f.image("api:1"), plans.Health{Cmd: plans.Command{"sh", "-c", "exit 0"}}, nil, ""},
+		{"a failing command fails the gate", f.image("api:1"), plans.Health{Cmd: plans.Command{"false"}}, nil, "not healthy within 2s: false: exit status 1"},
+		{"the image's HEALTHCHECK passes", checked, plans.Health{Docker: true}, nil, ""},
+		{"the image's HEALTHCHECK fails", checked, plans.Health{Docker: true}, map[string]string{"UNHEALTHY": "true"}, "docker health: "},
+		{"an image without HEALTHCHECK is named", f.image("api:1"), plans.Health{Docker: true}, nil, "the image has no HEALTHCHECK; health.docker needs one"},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := f.plan("1", func(v *planVars) { v.OnFailure = "stop" })
+			p.Service("api").Env["CASE"] = fmt.Sprint(i) // a new config: every case deploys
+			api := p.Service("api")
+			api.Image, api.Health.HTTP, api.Health.Cmd, api.Health.Docker = tt.image, "", tt.health.Cmd, tt.health.Docker
+			api.Health.Timeout = 2 * time.Second
+			if tt.image == checked && tt.wantErr == "" {
+				api.Health.Timeout = 15 * time.Second // the engine runs its first check after an interval
+			}
+			for k, v := range tt.env {
+				api.Env[k] = v
+			}
+			p.Services = p.Services[:1]
+			p.Steps = nil
+			err := f.apply(p)
+			if tt.wantErr == "" && err != nil {
+				t.Fatal(err)
+			}
+			if tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
+				t.Fatalf("error %v, want %q", err, tt.wantErr)
+			}
+		})
+	}
 }

@@ -11,6 +11,8 @@
 //	LOG_EVERY    interval of background log lines (default 400ms)
 //	INJECT       "true": print terminal escape sequences at start, as a
 //	             hostile or broken service might (for golive's safety tests)
+//
+// Run as `app healthcheck` it checks a running instance, for HEALTHCHECK.
 package main
 
 import (
@@ -24,6 +26,13 @@ import (
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "healthcheck" { // for an image's HEALTHCHECK: no shell in a scratch image
+		resp, err := http.Get("http://127.0.0.1:" + env("PORT", "8080") + "/health")
+		if err != nil || resp.StatusCode != http.StatusOK {
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
 	version := env("VERSION", "dev")
 	role := env("ROLE", "api")
 	port := env("PORT", "8080")
