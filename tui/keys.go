@@ -4,7 +4,7 @@ import "charm.land/bubbles/v2/key"
 
 // KeyMap is every key the cockpit knows, in one place.
 type KeyMap struct {
-	Deploy, Revert, Yes, No, Quit, Help          key.Binding
+	Deploy, Revert, Preload, Yes, No, Quit, Help key.Binding
 	Up, Down, PageUp, PageDown, Top, Follow      key.Binding
 	Search, Filter, NextMatch, PrevMatch         key.Binding
 	NextError, PrevError, ErrorsOnly, Wrap, Time key.Binding
@@ -17,6 +17,7 @@ func DefaultKeys() KeyMap {
 	return KeyMap{
 		Deploy:     key.NewBinding(key.WithKeys("D"), key.WithHelp("D", "deploy")),
 		Revert:     key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "revert")),
+		Preload:    key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "retry preload")),
 		Yes:        key.NewBinding(key.WithKeys("y", "Y"), key.WithHelp("y", "yes")),
 		No:         key.NewBinding(key.WithKeys("n", "N", "esc"), key.WithHelp("n", "no")),
 		Quit:       key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
@@ -63,7 +64,7 @@ func (h helpKeys) ShortHelp() []key.Binding {
 // FullHelp is every key, by column.
 func (h helpKeys) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
-		{h.k.Deploy, h.k.Revert, h.k.Yes, h.k.No, h.k.Quit, h.k.Help},
+		{h.k.Deploy, h.k.Revert, h.k.Preload, h.k.Yes, h.k.No, h.k.Quit, h.k.Help},
 		{h.k.Up, h.k.Down, h.k.PageUp, h.k.PageDown, h.k.Top, h.k.Follow},
 		{h.k.Search, h.k.NextMatch, h.k.Filter, h.k.NextError, h.k.ErrorsOnly, h.k.Escape},
 		{h.k.Wrap, h.k.Time, h.k.Source, h.k.AllSources},

@@ -201,7 +201,8 @@ func TestKeysThatCannotActSayWhy(t *testing.T) {
 		want  string
 	}{
 		{"deploy during preload", func(m Model) Model { return m }, "D", "D: preload is still running (0 of 2 images ready)"},
-		{"deploy after a failed preload", func(m Model) Model { return send(m, opDoneMsg{op: opPreload, err: fmt.Errorf("pull x: not found")}) }, "D", "D: preload failed, so nothing can be deployed: pull x: not found"},
+		{"deploy after a failed preload", func(m Model) Model { return send(m, opDoneMsg{op: opPreload, err: fmt.Errorf("pull x: not found")}) }, "D", "D: preload failed, so nothing can be deployed (p retries): pull x: not found"},
+		{"retry a preload that did not fail", func(m Model) Model { return send(m, opDoneMsg{op: opPreload}) }, "p", "p: the preload did not fail; nothing to retry"},
 		{"deploy while deploying", func(m Model) Model { return send(m, opDoneMsg{op: opPreload}, press("D")) }, "D", "D: a apply is running"},
 		{"revert while deploying", func(m Model) Model { return send(m, opDoneMsg{op: opPreload}, press("D")) }, "R", "R: a apply is running; it reverts by itself on failure (on_failure: revert)"},
 		{"next match without a search", func(m Model) Model { return m }, "n", "n/N: no search yet; press / to search"},
@@ -253,6 +254,23 @@ func runCmd(cmd tea.Cmd) []tea.Msg {
 		return out
 	}
 	return []tea.Msg{msg}
+}
+
+func TestAFailedPreloadIsRetriedWithP(t *testing.T) {
+	m, eng, _ := newTestModel(t, testPlan, false)
+	m = send(m, tea.WindowSizeMsg{Width: 100, Height: 30}, opDoneMsg{op: opPreload, err: fmt.Errorf("pull x: not found")})
+	if m.Phase() != PhaseFailed {
+		t.Fatalf("phase %s after a failed preload", m.Phase())
+	}
+	next, cmd := m.Update(press("p"))
+	m = next.(Model)
+	if m.Phase() != PhasePreloading || cmd == nil {
+		t.Fatalf("phase %s after p", m.Phase())
+	}
+	runCmd(cmd)
+	if m = send(m, opDoneMsg{op: opPreload}); m.Phase() != PhaseReady || len(eng.ops) != 1 {
+		t.Fatalf("phase %s, engine ran %v", m.Phase(), eng.ops)
+	}
 }
 
 func TestPlanConfirmAsksFirstAndNamesWhatWillChange(t *testing.T) {

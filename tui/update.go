@@ -322,6 +322,8 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		return m.deploy()
 	case key.Matches(msg, k.Revert):
 		return m.revert()
+	case key.Matches(msg, k.Preload):
+		return m.retryPreload()
 	case key.Matches(msg, k.Help):
 		m.help.ShowAll = !m.help.ShowAll
 	case key.Matches(msg, k.Up):
@@ -434,7 +436,7 @@ func (m Model) deploy() (tea.Model, tea.Cmd) {
 	case m.op != "":
 		m.status = "D: a " + m.op + " is running"
 	case m.preload.err != "":
-		m.status = "D: preload failed, so nothing can be deployed: " + firstLine(m.preload.err)
+		m.status = "D: preload failed, so nothing can be deployed (p retries): " + firstLine(m.preload.err)
 	case m.plan.Confirm:
 		m.pending = opApply
 	default:
@@ -457,6 +459,26 @@ func (m Model) revert() (tea.Model, tea.Cmd) {
 	default:
 		m.cfg.Engine.Emit(plans.Event{Kind: plans.EvOperator, Message: "pressed R: revert"})
 		return m, m.run(opRevert)
+	}
+	return m, nil
+}
+
+// retryPreload runs the preload again after it failed (a registry login
+// fixed, a tarball copied) without leaving the cockpit.
+func (m Model) retryPreload() (tea.Model, tea.Cmd) {
+	switch {
+	case m.cfg.ReadOnly:
+		m.status = "read-only: this view does not preload"
+	case m.preload.err == "":
+		m.status = "p: the preload did not fail; nothing to retry"
+	case m.op != "":
+		m.status = "p: a " + m.op + " is running"
+	default:
+		m.preload.err = ""
+		for i := range m.preload.images {
+			m.preload.images[i] = imageState{ref: m.preload.images[i].ref, layers: map[string][2]int64{}}
+		}
+		return m, m.run(opPreload)
 	}
 	return m, nil
 }
