@@ -44,7 +44,7 @@ Usage:
   golive status PLAN                 show what each service runs now
   golive logs [--plan PLAN] [--no-follow] [--since D] [--errors] [--json] SOURCE...
                                      follow logs of files, container:NAME or service:NAME
-  golive report JOURNAL... [--format md|html] [-o FILE]
+  golive report JOURNAL|DIR... [--format md|html] [-o FILE]
                                      write a postmortem from journals
   golive version                     print the version
 

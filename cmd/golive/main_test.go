@@ -311,3 +311,25 @@ services:
 `, project, v, dockertest.ImageRef(project, "api:"+v), port, env, port))
 	}, apiFixture{project: project, dir: dir, port: port}
 }
+
+func TestReportWritesAPostmortemFromJournalsOrAFolder(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "postmortem.html")
+	code, stdout, stderr := cli(t, "report", "../../plans/report/testdata", "--format", "html", "-o", out)
+	if code != 0 || !strings.Contains(stdout, "wrote "+out) || !strings.Contains(stderr, "note: ../../plans/report/testdata/cut-short.jsonl line 12") {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	html, _ := os.ReadFile(out)
+	if !strings.HasPrefix(string(html), "<!DOCTYPE html>") || !strings.Contains(string(html), "<svg") {
+		t.Fatal("not a self-contained HTML report")
+	}
+	code, stdout, _ = cli(t, "report", "../../plans/report/testdata/broken-release.jsonl")
+	if code != 0 || !strings.Contains(stdout, "| Outcome | **reverted** |") {
+		t.Fatalf("markdown report: exit %d\n%s", code, stdout)
+	}
+	for _, args := range [][]string{{"report"}, {"report", "--format", "pdf", out}, {"report", filepath.Join(dir, "none.jsonl")}, {"report", dir}} {
+		if code, _, stderr := cli(t, args...); code != exitUsage || stderr == "" {
+			t.Fatalf("%v: exit %d, %q", args, code, stderr)
+		}
+	}
+}

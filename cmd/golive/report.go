@@ -11,13 +11,13 @@ import (
 	"github.com/golive/golive/plans/report"
 )
 
-const reportUsage = `Usage: golive report JOURNAL... [--format md|html] [-o FILE]
+const reportUsage = `Usage: golive report JOURNAL|DIR... [--format md|html] [-o FILE]
 
 Turns journals (<state>/journal/*.jsonl) into a postmortem: summary, errors
 per minute with deploys and reverts marked, services, steps and timeline.
-Give every journal of the release (the apply's and the revert's). A journal
-cut short by a crash is reported as such; a malformed line is named and
-skipped.
+Give every journal of the release (the apply's and the revert's), or a
+folder to take every journal in it. A journal cut short by a crash is
+reported as such; a malformed line is named and skipped.
 
   --format md|html  Markdown (default) or one self-contained HTML file
   -o FILE           write to FILE instead of standard output
@@ -42,6 +42,11 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 	}
 	if *format != "md" && *format != "html" {
 		fmt.Fprintf(stderr, "golive report: --format is %q; use md or html\n", *format)
+		return exitUsage
+	}
+	paths, err = expandJournalDirs(paths)
+	if err != nil {
+		fmt.Fprintln(stderr, "golive report:", err)
 		return exitUsage
 	}
 	journals, err := report.ReadJournals(paths)
@@ -70,6 +75,27 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintln(stdout, "wrote", *out)
 	return exitOK
+}
+
+// expandJournalDirs replaces each folder among paths by the journals in it.
+func expandJournalDirs(paths []string) ([]string, error) {
+	var out []string
+	for _, p := range paths {
+		fi, err := os.Stat(p)
+		if err != nil {
+			return nil, fmt.Errorf("journal: %w", err)
+		}
+		if !fi.IsDir() {
+			out = append(out, p)
+			continue
+		}
+		found, err := filepath.Glob(filepath.Join(p, "*.jsonl"))
+		if err != nil || len(found) == 0 {
+			return nil, fmt.Errorf("%s holds no journal (*.jsonl)", p)
+		}
+		out = append(out, found...)
+	}
+	return out, nil
 }
 
 // writeAtomic writes a file so that it is either whole or not there.
