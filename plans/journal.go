@@ -17,12 +17,20 @@ import (
 )
 
 // Journal is an append-only JSON Lines record of a release. Each event is
-// written and synced before Append returns, so a crash loses nothing done.
+// written before Append returns, so a crash of golive loses nothing done,
+// and synced to disk at once, except command output lines: those are synced
+// with the next other event or within outputSync, so a chatty migration is
+// not slowed to one disk flush per line.
 type Journal struct {
-	mu   sync.Mutex
-	f    *os.File
-	path string
+	mu       sync.Mutex
+	f        *os.File
+	path     string
+	lastSync time.Time
+	dirty    bool
 }
+
+// outputSync bounds how long a command output line stays unsynced.
+const outputSync = 100 * time.Millisecond
 
 // JournalDir is the folder of the journals under a state directory.
 func JournalDir(stateDir string) string { return filepath.Join(stateDir, "journal") }
@@ -58,11 +66,33 @@ func (j *Journal) Append(e Event) error {
 	if _, err := j.f.Write(line); err != nil {
 		return fmt.Errorf("journal %s: %w", j.path, err)
 	}
-	return j.f.Sync()
+	if e.Kind == EvStepOutput && time.Since(j.lastSync) < outputSync {
+		j.dirty = true
+		return nil
+	}
+	return j.sync()
 }
 
-// Close closes the journal file.
-func (j *Journal) Close() error { return j.f.Close() }
+func (j *Journal) sync() error {
+	j.dirty, j.lastSync = false, time.Now()
+	if err := j.f.Sync(); err != nil {
+		return fmt.Errorf("journal %s: %w", j.path, err)
+	}
+	return nil
+}
+
+// Close syncs what is not yet on disk and closes the journal file.
+func (j *Journal) Close() error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.dirty {
+		if err := j.sync(); err != nil {
+			j.f.Close()
+			return err
+		}
+	}
+	return j.f.Close()
+}
 
 // JournalProblem is a line of a journal that could not be read.
 type JournalProblem struct {

@@ -100,3 +100,20 @@ func TestFollowJournalsReadsTheNewestAndEveryNewerOne(t *testing.T) {
 		t.Fatalf("followed %s", s)
 	}
 }
+
+// BenchmarkJournalAppend measures appending events: command output lines
+// (synced at most every outputSync) and other events (synced each).
+func BenchmarkJournalAppend(b *testing.B) {
+	for _, kind := range []string{EvStepOutput, EvServiceChange} {
+		b.Run(kind, func(b *testing.B) {
+			j, err := CreateJournal(b.TempDir(), "shop", "2.4.0", time.Now())
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer j.Close()
+			for i := 0; i < b.N; i++ {
+				j.Append(Event{Kind: kind, Line: "applying 2024_11_20_add_discount_code ... ok"})
+			}
+		})
+	}
+}
