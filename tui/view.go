@@ -131,12 +131,13 @@ func (m Model) servicesTable() []string {
 	for _, s := range m.services {
 		nameW, groupW = max(nameW, len(s.Service)), max(groupW, len(s.Group))
 	}
-	spark := 10
+	// The sparkline covers the last three minutes: a bar per 18 s, or per 6 s when roomy.
+	spark, perBar := 10, 18
 	if m.roomy() {
-		spark = 30
+		spark, perBar = 30, 6
 	}
 	imageW := max(m.width-nameW-groupW-10-9-spark-7, 20)
-	rows := []string{st.Dim.Render(fmt.Sprintf("%-*s %-*s %-*s %-10s %-9s %s", nameW, "SERVICE", groupW, "GROUP", imageW, "IMAGE NOW → TARGET", "STATE", "HEALTH", "ERRORS/s"))}
+	rows := []string{st.Dim.Render(fmt.Sprintf("%-*s %-*s %-*s %-10s %-9s %s", nameW, "SERVICE", groupW, "GROUP", imageW, "IMAGE NOW → TARGET", "STATE", "HEALTH", "ERRORS 3m"))}
 	now := m.cfg.Now()
 	for _, s := range m.services {
 		image := shortRef(s.Image) + " " + shortID(s.ImageID)
@@ -161,7 +162,7 @@ func (m Model) servicesTable() []string {
 		if s.Health == "unhealthy" {
 			health = st.Error.Render(health)
 		}
-		counts := m.cfg.Logs.Counts().PerSecond(s.Service, logs.LevelError, now, spark)
+		counts := bucket(m.cfg.Logs.Counts().PerSecond(s.Service, logs.LevelError, now, spark*perBar), perBar)
 		rows = append(rows, fmt.Sprintf("%-*s %-*s %s %s %s %s", nameW, s.Service, groupW, s.Group,
 			pad(ansi.Truncate(image, imageW, "…"), imageW), state, health, st.Error.Render(sparkline(counts))))
 	}
@@ -313,6 +314,15 @@ func (m Model) confirmText() string {
 
 func (m Model) footer() string {
 	return m.help.View(helpKeys{k: m.keys, asking: m.asking != nil || m.pending != "", readOnly: m.cfg.ReadOnly})
+}
+
+// bucket sums counts in groups of n.
+func bucket(counts []int, n int) []int {
+	out := make([]int, (len(counts)+n-1)/n)
+	for i, c := range counts {
+		out[i/n] += c
+	}
+	return out
 }
 
 // sparkline draws counts as bars, scaled to their maximum.
