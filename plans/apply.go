@@ -25,6 +25,8 @@ type ApplyError struct {
 	Err     error  // what went wrong
 	Revert  error  // what went wrong while reverting, if anything
 	State   string // what each service runs now, for the operator
+	// Unchanged says the release failed before it changed any container.
+	Unchanged bool
 }
 
 func (e *ApplyError) Error() string {
@@ -32,7 +34,9 @@ func (e *ApplyError) Error() string {
 	b.WriteString(e.Err.Error())
 	switch e.Outcome {
 	case Reverted:
-		if e.Revert != nil {
+		if e.Unchanged {
+			b.WriteString("\nno container had been changed yet, so there was nothing to revert")
+		} else if e.Revert != nil {
 			fmt.Fprintf(&b, "\nrevert FAILED, services may be half-deployed: %v", e.Revert)
 		} else {
 			b.WriteString("\nreverted: every changed service runs its previous image again")
@@ -109,7 +113,10 @@ func (e *Engine) fail(run string, err error, n int) error {
 	aerr := &ApplyError{Outcome: Failed, Err: err}
 	if e.plan.OnFailure == "revert" {
 		aerr.Outcome = Reverted
-		if rerr := e.revert(ctx, run); rerr != nil && !errors.Is(rerr, ErrNothingToRevert) {
+		switch rerr := e.revert(ctx, run); {
+		case errors.Is(rerr, ErrNothingToRevert):
+			aerr.Unchanged = true
+		case rerr != nil:
 			aerr.Revert = rerr
 		}
 	}
