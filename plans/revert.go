@@ -55,20 +55,20 @@ func (e *Engine) undoable(ctx context.Context, run string) (string, []revertTarg
 			return "", nil, fmt.Errorf("%w: the latest apply (%s, release %s) was already reverted by %s", ErrNothingToRevert, run, rec[LabelRelease], rec[LabelActor])
 		}
 	}
-	byName := map[string]*revertTarget{}
+	byName := map[string]int{} // container name → index in targets
 	var targets []revertTarget
 	for _, c := range all {
 		if !current(c) || c.Labels[LabelRun] != run {
 			continue
 		}
 		base := c.Labels[LabelContainer]
-		t := byName[base]
-		if t == nil {
+		i, ok := byName[base]
+		if !ok {
+			i = len(targets)
+			byName[base] = i
 			targets = append(targets, revertTarget{service: c.Labels[LabelService], group: c.Labels[LabelGroup], name: base})
-			t = &targets[len(targets)-1]
-			byName[base] = t
 		}
-		t.changed = append(t.changed, c)
+		targets[i].changed = append(targets[i].changed, c)
 	}
 	if len(targets) == 0 {
 		return "", nil, fmt.Errorf("%w: apply %s changed no container", ErrNothingToRevert, run)
