@@ -675,3 +675,27 @@ func TestHealthGatesByCommandAndByTheImagesHealthcheck(t *testing.T) {
 		})
 	}
 }
+
+func TestAFailedRevertCanBeRetried(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	must(t, f.apply(f.plan("1", nil)))
+	p2 := f.plan("2", nil)
+	must(t, f.apply(p2))
+	// The kept api container and its image are gone: api cannot go back.
+	must(t, f.cli.Remove(ctx, f.project+"-api.prev"))
+	must(t, f.cli.RemoveImage(ctx, f.image("api:1")))
+	err := f.revert(p2)
+	if err == nil || !strings.Contains(err.Error(), "is no longer on the Docker host; the service was left as it is: pull that image by digest and run revert again") {
+		t.Fatalf("revert without the previous image: %v", err)
+	}
+	if f.version(f.webPort) != "1" || f.version(f.apiPort) != "2" {
+		t.Fatal("web should be reverted and api left running v2, not taken down")
+	}
+	// The image is back: revert again finishes the job.
+	dockertest.LoadDemoImage(t, f.cli, f.image("api:1"), scratch.Config{Env: []string{"VERSION=1", "ROLE=api", "LOG_EVERY=200ms"}})
+	must(t, f.revert(p2))
+	if f.version(f.apiPort) != "1" {
+		t.Fatal("the second revert did not bring api back")
+	}
+}

@@ -114,10 +114,14 @@ func (e *Engine) revert(ctx context.Context, run string) error {
 		i = j
 	}
 	err = errors.Join(errs...)
-	if rerr := e.opts.Docker.WriteRecord(ctx, e.plan.recordName(), map[string]string{
-		LabelProject: e.plan.Project, LabelReverted: run, LabelRelease: e.plan.Release, LabelActor: e.opts.Actor,
-	}); rerr != nil {
-		err = errors.Join(err, fmt.Errorf("record the revert on the Docker host: %w", rerr))
+	// Only a complete revert is recorded: after a partial one, revert again
+	// retries the services still on the apply's containers.
+	if err == nil {
+		if rerr := e.opts.Docker.WriteRecord(ctx, e.plan.recordName(), map[string]string{
+			LabelProject: e.plan.Project, LabelReverted: run, LabelRelease: e.plan.Release, LabelActor: e.opts.Actor,
+		}); rerr != nil {
+			err = fmt.Errorf("record the revert on the Docker host: %w", rerr)
+		}
 	}
 	end := Event{Kind: EvRevertEnd, Run: run, Result: ResultReverted, DurationMS: ms(time.Since(start))}
 	if err != nil {
@@ -143,19 +147,34 @@ func (e *Engine) revertService(ctx context.Context, run string, t revertTarget) 
 	labels := t.changed[0].Labels
 	ev.ContainerID, ev.Image, ev.ImageID = t.changed[0].ID, t.changed[0].Image, t.changed[0].ImageID
 	ev.PrevContainerID, ev.PrevImage, ev.PrevImageID = labels[LabelPrevID], labels[LabelPrevImage], labels[LabelPrevImageID]
+	existed := labels[LabelPrevImageID] != ""
+	// Make sure what ran before can come back before taking anything down.
+	var prev *docker.Container
+	var spec docker.Spec
+	if existed {
+		if prev, err = d.Inspect(ctx, labels[LabelPrevID]); err != nil {
+			return err
+		}
+		if prev == nil {
+			if err := json.Unmarshal([]byte(labels[LabelPrevSpec]), &spec); err != nil {
+				return fmt.Errorf("the previous container is gone and its configuration was not recorded (%v); the service was left as it is", err)
+			}
+			if have, err := d.ImageID(ctx, labels[LabelPrevImageID]); err != nil {
+				return err
+			} else if have == "" {
+				return fmt.Errorf("the previous container is gone and its image %s (%s) is no longer on the Docker host; the service was left as it is: pull that image by digest and run revert again", labels[LabelPrevImage], docker.ShortID(labels[LabelPrevImageID]))
+			}
+		}
+	}
 	for _, c := range t.changed {
 		if err := d.Remove(ctx, c.ID); err != nil {
 			return err
 		}
 	}
-	if labels[LabelPrevImageID] == "" {
+	if !existed {
 		ev.Result, ev.Message = ResultReverted, "removed: the service did not exist before"
 		e.Emit(ev)
 		return nil
-	}
-	prev, err := d.Inspect(ctx, labels[LabelPrevID])
-	if err != nil {
-		return err
 	}
 	var id string
 	if prev != nil {
@@ -167,15 +186,6 @@ func (e *Engine) revertService(ctx context.Context, run string, t revertTarget) 
 		}
 		ev.Message = "restarted the kept container " + docker.ShortID(id)
 	} else {
-		var spec docker.Spec
-		if err := json.Unmarshal([]byte(labels[LabelPrevSpec]), &spec); err != nil {
-			return fmt.Errorf("the previous container is gone and its configuration was not recorded: %w", err)
-		}
-		if have, err := d.ImageID(ctx, labels[LabelPrevImageID]); err != nil {
-			return err
-		} else if have == "" {
-			return fmt.Errorf("the previous container is gone and its image %s (%s) is no longer on the Docker host; pull it by digest and run revert again", labels[LabelPrevImage], docker.ShortID(labels[LabelPrevImageID]))
-		}
 		spec.Name, spec.Image = t.name, labels[LabelPrevImageID]
 		if id, err = d.Create(ctx, spec); err != nil {
 			return err
