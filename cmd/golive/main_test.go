@@ -333,3 +333,28 @@ func TestReportWritesAPostmortemFromJournalsOrAFolder(t *testing.T) {
 		}
 	}
 }
+
+// TestInterruptDuringApplyRevertsWhatItChanged presses Ctrl-C (SIGINT)
+// while an apply waits in a health gate, against the real engine.
+func TestInterruptDuringApplyRevertsWhatItChanged(t *testing.T) {
+	plan, fx := apiPlans(t, "VERSION=")
+	if code, out, errout := cli(t, "apply", plan("1", "")); code != 0 {
+		t.Fatalf("apply v1: %d %s%s", code, out, errout)
+	}
+	apply := exec.Command(golive, "apply", plan("2", "UNHEALTHY: 'true'"))
+	var out syncBuffer
+	apply.Stdout, apply.Stderr = &out, &out
+	if err := apply.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the new container to start", func() bool { return strings.Contains(out.String(), "api: started") })
+	apply.Process.Signal(os.Interrupt)
+	err := apply.Wait()
+	exit, _ := err.(*exec.ExitError)
+	if exit == nil || exit.ExitCode() != exitReverted || !strings.Contains(out.String(), "interrupted: stopping the current step") {
+		t.Fatalf("interrupted apply: %v\n%s", err, out.String())
+	}
+	if v := serviceVersion(fx.port); v != "1" {
+		t.Fatalf("after the interrupt the service answers %q", v)
+	}
+}
