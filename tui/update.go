@@ -354,9 +354,12 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 			m.status = fmt.Sprintf("no more matches for %q", m.logs.search)
 		}
 	case key.Matches(msg, k.NextError), key.Matches(msg, k.PrevError):
-		older := key.Matches(msg, k.PrevError)
+		older, where := key.Matches(msg, k.PrevError), "below"
+		if older {
+			where = "above"
+		}
 		if !m.logs.jump(&logs.Filter{MinLevel: logs.LevelError}, older) {
-			m.status = "no error-level line " + map[bool]string{true: "above", false: "below"}[older]
+			m.status = "no error-level line " + where
 		}
 	case key.Matches(msg, k.ErrorsOnly):
 		m.logs.errors = !m.logs.errors
