@@ -168,6 +168,22 @@ func (f *fixture) eventsOf(kind string) []plans.Event {
 	return out
 }
 
+// eachService checks the events of a kind, which every service of the
+// fixture (api and web) must have: a check over no events cannot pass.
+func (f *fixture) eachService(kind string, check func(plans.Event)) {
+	f.t.Helper()
+	evs := f.eventsOf(kind)
+	var services []string
+	for _, e := range evs {
+		services = append(services, e.Service)
+		check(e)
+	}
+	slices.Sort(services)
+	if strings.Join(services, ",") != "api,web" {
+		f.t.Fatalf("%s events for services %v, want api and web", kind, services)
+	}
+}
+
 func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
@@ -209,11 +225,11 @@ func TestApplyDeploysBackendThenFrontendAndRevertBringsBackTheKeptContainers(t *
 
 	f.events = nil
 	must(t, f.apply(p2))
-	for _, e := range f.eventsOf(plans.EvServiceEnd) {
+	f.eachService(plans.EvServiceEnd, func(e plans.Event) {
 		if e.Result != plans.ResultUnchanged {
 			t.Fatalf("re-apply changed %s: %+v", e.Service, e)
 		}
-	}
+	})
 	if f.container(f.project+"-api").ID != cur.ID {
 		t.Fatal("re-apply replaced an unchanged container")
 	}
@@ -252,11 +268,11 @@ func TestRevertRecreatesFromThePreviousImageIDWhenTheKeptContainerIsGoneAndTheTa
 	if a, w := f.version(f.apiPort), f.version(f.webPort); a != "1" || w != "1" {
 		t.Fatalf("after revert: api %s, web %s", a, w)
 	}
-	for _, e := range f.eventsOf(plans.EvRevertService) {
+	f.eachService(plans.EvRevertService, func(e plans.Event) {
 		if !strings.Contains(e.Message, "recreated from image") {
 			t.Fatalf("%s: %s", e.Service, e.Message)
 		}
-	}
+	})
 }
 
 func TestFailingHealthGateWithOnFailureStopLeavesItForRevertLater(t *testing.T) {
@@ -510,11 +526,11 @@ func TestRevertRemovesAServiceThatDidNotExistBefore(t *testing.T) {
 			t.Fatalf("%s is still there after reverting its first deploy", f.project+name)
 		}
 	}
-	for _, e := range f.eventsOf(plans.EvRevertService) {
+	f.eachService(plans.EvRevertService, func(e plans.Event) {
 		if !strings.Contains(e.Message, "did not exist before") {
 			t.Fatalf("%s: %s", e.Service, e.Message)
 		}
-	}
+	})
 }
 
 func TestAPortTakenOnTheHostFailsTheStartAndIsReverted(t *testing.T) {
