@@ -114,8 +114,8 @@ func (g *Grouper) continues(line []byte, level Level) bool {
 			return true
 		}
 	case pgEntry:
-		if pgField(line) {
-			return true
+		if indented || pgField(line) {
+			return true // a DETAIL or STATEMENT goes on on indented lines
 		}
 	}
 	g.kind = plainEntry
@@ -134,6 +134,8 @@ func (g *Grouper) continues(line []byte, level Level) bool {
 	case g.level < LevelWarn:
 	case isExceptionLine(trimmed), bytes.HasPrefix(line, []byte("** (")):
 		return true // an exception logged with its message, even at warn
+	case bytes.HasPrefix(line, []byte("Stack trace:")), bytes.HasPrefix(line, []byte("[stacktrace]")), phpFrame(line), string(line) == `"}`:
+		return true // PHP's and Laravel's stack traces
 	}
 	// An indented line under a head line is part of its message unless
 	// it says a level of its own.
@@ -154,6 +156,15 @@ func isExceptionLine(line []byte) bool {
 		name = line[:sp-1]
 	}
 	return bytes.IndexByte(name, '.') > 0 && isExceptionName(name)
+}
+
+// phpFrame reports whether a line is a frame of a PHP stack trace: "#0 {main}".
+func phpFrame(line []byte) bool {
+	n := 1
+	for n < len(line) && line[n] >= '0' && line[n] <= '9' {
+		n++
+	}
+	return line[0] == '#' && n > 1 && n < len(line) && line[n] == ' '
 }
 
 // goDumpLine reports whether an unindented line belongs to a goroutine

@@ -220,6 +220,9 @@ func prefixLevel(line []byte) (Level, bool) {
 	if l, ok := dotnetLevel(line); ok {
 		return l, true
 	}
+	if l, ok := markLevel(line); ok {
+		return l, true
+	}
 	// Python logging's default: ERROR:name:message
 	if i := bytes.IndexByte(line, ':'); i > 2 && i < 9 && isUpper(line[:i]) {
 		if l, ok := levelWord(line[:i]); ok {
@@ -235,7 +238,9 @@ func prefixLevel(line []byte) (Level, bool) {
 	if n := leadingLetters(rest); n > 0 && n < len(rest) && rest[n] == ':' {
 		switch string(rest[:n]) {
 		case "error", "err", "fatal", "panic", "critical":
-			return LevelError, true
+			if !isNilValue(rest[n+1:]) { // err: <nil> says there was none
+				return LevelError, true
+			}
 		case "warning", "warn":
 			return LevelWarn, true
 		case "info", "notice":
@@ -244,7 +249,10 @@ func prefixLevel(line []byte) (Level, bool) {
 			return LevelDebug, true
 		}
 	}
-	if bytes.HasPrefix(rest, []byte("http: panic serving ")) || bytes.HasPrefix(rest, []byte("http2: panic serving ")) {
+	if httpPanic(rest) {
+		return LevelError, true
+	}
+	if _, after := nextField(line); httpPanic(skipTimestamp(after)) { // after a log.SetPrefix word
 		return LevelError, true
 	}
 	if crashHead(line) {
@@ -254,7 +262,104 @@ func prefixLevel(line []byte) (Level, bool) {
 	if name := exceptionHead(line); name != nil && isExceptionName(name) {
 		return LevelError, true
 	}
+	if l, ok := phpLevel(line); ok {
+		return l, true
+	}
+	if warningName(line) {
+		return LevelWarn, true
+	}
 	return LevelNone, false
+}
+
+// httpPanic reports whether a line (after its timestamp) is Go's net/http
+// or x/net/http2 reporting a handler's panic.
+func httpPanic(rest []byte) bool {
+	return bytes.HasPrefix(rest, []byte("http: panic serving ")) || bytes.HasPrefix(rest, []byte("http2: panic serving "))
+}
+
+// isNilValue reports whether a field's value says there is nothing: <nil>, nil, null, none.
+func isNilValue(v []byte) bool {
+	switch string(bytes.TrimSpace(v)) {
+	case "<nil>", "nil", "null", "none", "None":
+		return true
+	}
+	return false
+}
+
+// markLevel reads the markers that CLIs and dev servers put first: yarn's
+// "error Command failed…", Next.js's " ⨯ Error: …" and " ⚠ …", Django's
+// "Internal Server Error: /path".
+func markLevel(line []byte) (Level, bool) {
+	for _, m := range []struct {
+		prefix string
+		level  Level
+	}{
+		{"⨯ ", LevelError}, {"✖ ", LevelError}, {"✗ ", LevelError}, {"❌ ", LevelError}, {"⚠ ", LevelWarn},
+		{"Internal Server Error: ", LevelError}, {"Not Found: ", LevelWarn}, {"Bad Request: ", LevelWarn},
+	} {
+		if bytes.HasPrefix(line, []byte(m.prefix)) {
+			return m.level, true
+		}
+	}
+	// yarn: a lower-case level word, a space, then a sentence (a warning
+	// may start with a package name).
+	if n := leadingLetters(line); n+1 < len(line) && line[n] == ' ' && line[n+1] != ' ' {
+		sentence := line[n+1] >= 'A' && line[n+1] <= 'Z'
+		switch string(line[:n]) {
+		case "error":
+			if sentence {
+				return LevelError, true
+			}
+		case "warning":
+			return LevelWarn, true
+		case "info":
+			if sentence {
+				return LevelInfo, true
+			}
+		}
+	}
+	return LevelNone, false
+}
+
+// phpLevel reads PHP's own messages, alone or after a bracketed date:
+// "[25-Nov-2026 23:10:28 UTC] PHP Fatal error:  Uncaught …".
+func phpLevel(line []byte) (Level, bool) {
+	if line[0] == '[' {
+		if end := bytes.IndexByte(line, ']'); end > 0 {
+			line = bytes.TrimLeft(line[end+1:], " ")
+		}
+	}
+	rest, ok := bytes.CutPrefix(line, []byte("PHP "))
+	if !ok {
+		return LevelNone, false
+	}
+	for _, m := range []struct {
+		prefix string
+		level  Level
+	}{
+		{"Fatal error:", LevelError}, {"Parse error:", LevelError}, {"Recoverable fatal error:", LevelError},
+		{"Warning:", LevelWarn}, {"Deprecated:", LevelWarn}, {"Notice:", LevelInfo},
+	} {
+		if bytes.HasPrefix(rest, []byte(m.prefix)) {
+			return m.level, true
+		}
+	}
+	return LevelNone, false
+}
+
+// warningName reports whether one of a line's first fields names a
+// warning's type, as Python's warnings and Node print them:
+// "/app/clock.py:12: DeprecationWarning: …", "(node:1) [DEP0040] DeprecationWarning: …".
+func warningName(line []byte) bool {
+	rest := line
+	for n := 0; n < 4 && len(rest) > 0; n++ {
+		var f []byte
+		f, rest = nextField(rest)
+		if len(f) > len("Warning:") && f[0] >= 'A' && f[0] <= 'Z' && bytes.HasSuffix(f, []byte("Warning:")) {
+			return true
+		}
+	}
+	return false
 }
 
 // exceptionHead returns what precedes the ": " that ends a line's first
@@ -301,7 +406,7 @@ func nodeCrashHead(line []byte) bool {
 		return false
 	}
 	colon := bytes.LastIndexByte(line, ':')
-	if colon < 0 || !isDigits(line[colon+1:]) {
+	if colon <= 0 || !isDigits(line[colon+1:]) {
 		return false
 	}
 	file := line[:colon]
@@ -504,6 +609,8 @@ func wordLevel(line []byte) Level {
 func standsAlone(line []byte, i, j int) bool {
 	if i > 0 {
 		switch c := line[i-1]; {
+		case c == '.' && j < len(line) && line[j] == ':':
+			// Monolog's channel.LEVEL: (production.ERROR:, php.WARNING:)
 		case c >= '0' && c <= '9', c == '_', c == '.', c == '/', c == '=', c == '-', c == '\\', c == '$', c == '@', c == '#':
 			return false
 		}
