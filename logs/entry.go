@@ -59,10 +59,8 @@ func headKind(line []byte, level Level) entryKind {
 		return rustPanic
 	case level == LevelError && nodeCrashHead(line):
 		return nodeCrash
-	case level >= LevelWarn && bytes.IndexByte(line, '\t') > 0:
-		return zapStack
-	case pgSeverity(line):
-		return pgEntry
+	case level >= LevelWarn && bytes.IndexByte(line[:min(len(line), 40)], '\t') > 0:
+		return zapStack // zap's console encoder puts a tab after the time
 	}
 	return plainEntry
 }
@@ -140,6 +138,10 @@ func (g *Grouper) continues(line []byte, level Level) bool {
 	// An indented line under a head line is part of its message unless
 	// it says a level of its own.
 	if indented && g.level != LevelNone && len(trimmed) > 0 && (level == LevelNone || level == g.level) {
+		return true
+	}
+	if g.level != LevelNone && level == LevelNone && pgField(line) {
+		g.kind = pgEntry // PostgreSQL's DETAIL, HINT… after the message they explain
 		return true
 	}
 	return g.level != LevelNone && closing(line)
@@ -227,12 +229,6 @@ func pgWord(line []byte) []byte {
 		return nil
 	}
 	return line[j:i]
-}
-
-// pgSeverity reports whether a line is a PostgreSQL message's first line.
-func pgSeverity(line []byte) bool {
-	_, ok := levelWord(pgWord(line))
-	return ok
 }
 
 // pgField reports whether a line is a DETAIL, HINT, STATEMENT… line.

@@ -1,6 +1,9 @@
 package logs
 
-import "bytes"
+import (
+	"bytes"
+	"unicode/utf8"
+)
 
 // Level is how severe a log line is.
 type Level uint8
@@ -252,7 +255,7 @@ func prefixLevel(line []byte) (Level, bool) {
 	if httpPanic(rest) {
 		return LevelError, true
 	}
-	if _, after := nextField(line); httpPanic(skipTimestamp(after)) { // after a log.SetPrefix word
+	if f, after := nextField(line); len(f) < 20 && leadingLetters(f) > 0 && httpPanic(skipTimestamp(after)) { // after a log.SetPrefix word
 		return LevelError, true
 	}
 	if crashHead(line) {
@@ -290,6 +293,9 @@ func isNilValue(v []byte) bool {
 // "error Command failed…", Next.js's " ⨯ Error: …" and " ⚠ …", Django's
 // "Internal Server Error: /path".
 func markLevel(line []byte) (Level, bool) {
+	if c := line[0]; c < utf8.RuneSelf && c != 'I' && c != 'N' && c != 'B' && c != 'e' && c != 'w' && c != 'i' {
+		return LevelNone, false
+	}
 	for _, m := range []struct {
 		prefix string
 		level  Level
@@ -352,6 +358,12 @@ func phpLevel(line []byte) (Level, bool) {
 // "/app/clock.py:12: DeprecationWarning: …", "(node:1) [DEP0040] DeprecationWarning: …".
 func warningName(line []byte) bool {
 	rest := line
+	if len(rest) > 120 {
+		rest = rest[:120]
+	}
+	if !bytes.Contains(rest, []byte("Warning:")) {
+		return false
+	}
 	for n := 0; n < 4 && len(rest) > 0; n++ {
 		var f []byte
 		f, rest = nextField(rest)
@@ -383,6 +395,9 @@ func exceptionHead(line []byte) []byte {
 // exception, Node's "file:line" above an uncaught exception, an Elixir
 // exception, or a qualified exception name alone.
 func crashHead(line []byte) bool {
+	if bytes.IndexByte(line, ' ') < 0 {
+		return nodeCrashHead(line) || (bytes.IndexByte(line, '.') > 0 && isExceptionName(line))
+	}
 	switch {
 	case bytes.HasPrefix(line, []byte("Traceback (most recent call last)")),
 		bytes.HasPrefix(line, []byte("panic: ")),
@@ -395,7 +410,7 @@ func crashHead(line []byte) bool {
 		end := bytes.IndexByte(line, ')')
 		return end > 4 && isExceptionName(line[4:end])
 	}
-	return nodeCrashHead(line) || (bytes.IndexByte(line, '.') > 0 && isExceptionName(line))
+	return false
 }
 
 // nodeCrashHead reports whether a line is the "where" line Node prints
