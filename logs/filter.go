@@ -1,6 +1,7 @@
 package logs
 
 import (
+	"bytes"
 	"regexp"
 	"unicode"
 	"unicode/utf8"
@@ -45,8 +46,33 @@ func (f *Filter) match(source string, e *entry) bool {
 // containsFold reports whether text contains sub under Unicode simple case
 // folding, the folding of a (?i) regular expression, without allocating.
 func containsFold(text []byte, sub string) bool {
-	// The ASCII runes that can start a match (K also starts with the Kelvin sign).
 	first, _ := utf8.DecodeRuneInString(sub)
+	if f := unicode.SimpleFold(first); first < utf8.RuneSelf && f < utf8.RuneSelf && unicode.SimpleFold(f) == first {
+		// The first rune and its other case are ASCII and nothing else
+		// folds to them: jump from one to the next with IndexByte.
+		a, b := byte(first), byte(f)
+		for i := 0; i < len(text); i++ {
+			j := bytes.IndexByte(text[i:], a)
+			if b != a {
+				end := len(text)
+				if j >= 0 {
+					end = i + j
+				}
+				if k := bytes.IndexByte(text[i:end], b); k >= 0 {
+					j = k
+				}
+			}
+			if j < 0 {
+				return false
+			}
+			i += j
+			if hasPrefixFold(text[i:], sub) {
+				return true
+			}
+		}
+		return false
+	}
+	// The ASCII runes that can start a match (K also starts with the Kelvin sign).
 	a, b := rune(-1), rune(-1)
 	for r := first; ; {
 		if r < utf8.RuneSelf {

@@ -21,6 +21,10 @@ func TestFilterTextMatchesInAnyCaseAsTheHighlightDoes(t *testing.T) {
 		{"273 \u212Aelvin", "kelvin", true}, // the Kelvin sign folds to k
 		{"273 kelvin", "\u212Aelvin", true},
 		{"ΣΊΣΥΦΟΣ", "σίσυφος", true},
+		{"ſtop the line", "STOP", true}, // the long s folds to s
+		{"order 9912 failed", "9912 F", true},
+		{"dddddd discount", "DISCOUNT", true},
+		{"dddddd discoun", "DISCOUNT", false},
 		{"short", "longer than the text", false},
 		{"abc", "c", true},
 		{"", "x", false},
@@ -50,5 +54,15 @@ func TestSearchCountsAndFindsWhatItHighlights(t *testing.T) {
 	}
 	if _, ok := b.Find(0, nil, f, true); !ok {
 		t.Fatal("/LEVEL finds no line")
+	}
+}
+
+// BenchmarkFilterText matches a search against typical lines, as Count
+// and Find do over the whole buffer on each search key.
+func BenchmarkFilterText(b *testing.B) {
+	f := &Filter{Text: "Discount_Code"}
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		f.match("api", &entry{level: LevelInfo, text: sampleLines[i%len(sampleLines)]})
 	}
 }
