@@ -130,6 +130,7 @@ func (g *Grouper) continues(line []byte, level Level) bool {
 		g.kind = goDump
 		return true
 	case g.level < LevelWarn:
+		// what follows only goes on an entry that warns or fails
 	case isExceptionLine(trimmed), bytes.HasPrefix(line, []byte("** (")):
 		return true // an exception logged with its message, even at warn
 	case bytes.HasPrefix(line, []byte("Stack trace:")), bytes.HasPrefix(line, []byte("[stacktrace]")), phpFrame(line), string(line) == `"}`:
