@@ -1,0 +1,79 @@
+package engines_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/golive/golive/docker"
+	"github.com/golive/golive/docker/dockertest/engines"
+)
+
+func TestMain(m *testing.M) { engines.Main(m) }
+
+func TestEachEngineAnswersOnItsAddressAndSocketUnderItsOwnName(t *testing.T) {
+	set := engines.Get(t, 3)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	seen := map[string]bool{}
+	for _, e := range set.Engines {
+		for _, url := range []string{e.TCP(), e.Unix()} {
+			cli, err := docker.ConnectHost(ctx, url, docker.HostOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			name, err := cli.EngineName(ctx)
+			cli.Close()
+			if err != nil || name != e.Name {
+				t.Fatalf("%s: engine name %q, %v; want %q", url, name, err, e.Name)
+			}
+		}
+		if seen[e.Addr] {
+			t.Fatalf("two engines at %s", e.Addr)
+		}
+		seen[e.Addr] = true
+		mem, err := e.Memory()
+		if err != nil || mem == 0 {
+			t.Fatalf("%s memory = %d, %v", e.Name, mem, err)
+		}
+		t.Logf("%s at %s: started in %s, %d MB resident", e.Name, e.TCP(), e.StartTime.Round(time.Millisecond), mem>>20)
+	}
+}
+
+// TestCleanRemovesWhatACrashedRunLeftAndSparesARunningOne starts a second
+// set next to the shared one, abandons it as a killed test binary would,
+// and checks that Clean removes its engine, namespaces and files while the
+// shared set, whose owner is alive, keeps running.
+func TestCleanRemovesWhatACrashedRunLeftAndSparesARunningOne(t *testing.T) {
+	shared := engines.Get(t, 3)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	crashed, err := engines.Start(ctx, engines.Config{Count: 1, Prefix: "gltx"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if crashed.Slot == shared.Slot {
+		t.Fatalf("two running sets share slot %d", crashed.Slot)
+	}
+	e := crashed.Engines[0]
+	crashed.Abandon()
+	if err := engines.Clean("gltx", ""); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/run/netns/" + e.Namespace, fmt.Sprintf("/run/netns/gltx%dsw", crashed.Slot), fmt.Sprintf("/sys/class/net/gltx%dh", crashed.Slot), e.Dir, filepath.Join("/sys/fs/cgroup/memory", e.Namespace)} {
+		if _, err := os.Stat(path); err == nil {
+			t.Errorf("%s is left after Clean", path)
+		}
+	}
+	if err := engines.Clean(engines.TestPrefix, ""); err != nil {
+		t.Fatal(err)
+	}
+	cli, err := docker.ConnectHost(ctx, shared.Engines[0].TCP(), docker.HostOptions{})
+	if err != nil {
+		t.Fatalf("Clean broke a running set: %v", err)
+	}
+	cli.Close()
+}
