@@ -144,6 +144,41 @@ func TestConnectHostOverSSHReachesTheEngineInTheURLOrInDockerHost(t *testing.T) 
 	}
 }
 
+// TestConnectHostSpeaksTLSWithACertificateFolder needs root: it starts an
+// engine that requires TLS client certificates and reaches it with the
+// folder's ca.pem, cert.pem and key.pem (port 2376 by default), and not
+// without them.
+func TestConnectHostSpeaksTLSWithACertificateFolder(t *testing.T) {
+	if err := engines.Available(); err != nil {
+		t.Skip(err.Error())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	set, err := engines.Start(ctx, engines.Config{Count: 1, Prefix: engines.TestPrefix, TLS: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer set.Stop()
+	e := set.Engines[0]
+	for _, url := range []string{e.TCP(), "tcp://" + e.Addr} {
+		cli, err := docker.ConnectHost(ctx, url, docker.HostOptions{CertDir: set.CertDir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		name, err := cli.EngineName(ctx)
+		cli.Close()
+		if err != nil || name != e.Name {
+			t.Fatalf("%s reached engine %q (%v), want %q", url, name, err, e.Name)
+		}
+	}
+	cli, err := docker.ConnectHost(ctx, e.TCP(), docker.HostOptions{})
+	if err == nil {
+		cli.Close()
+		t.Fatalf("%s answered without client certificates", e.TCP())
+	}
+	t.Log(err)
+}
+
 // BenchmarkConnectHost measures opening one client per engine (connect,
 // negotiate the API version, one Info call) by tcp:// and ssh://, and what
 // each open connection costs in goroutines and heap, next to the docker

@@ -45,6 +45,9 @@ type Config struct {
 	// Detach lets the engines outlive this process (for a human's demo);
 	// otherwise they get SIGTERM when it dies.
 	Detach bool
+	// TLS makes every engine listen on port 2376 with TLS and client
+	// certificates (Set.CertDir) instead of plain TCP on 2375.
+	TLS bool
 }
 
 // DefaultDir is where engines keep their files unless Config.Dir says otherwise.
@@ -65,12 +68,18 @@ type Engine struct {
 	// StartTime is how long it took from exec to answering on its socket.
 	StartTime time.Duration
 
+	tls  bool
 	cmd  *exec.Cmd
 	done chan struct{}
 }
 
-// TCP is the engine's tcp:// URL (no TLS).
-func (e *Engine) TCP() string { return "tcp://" + net.JoinHostPort(e.Addr, "2375") }
+// TCP is the engine's tcp:// URL: port 2375, or 2376 with TLS.
+func (e *Engine) TCP() string {
+	if e.tls {
+		return "tcp://" + net.JoinHostPort(e.Addr, "2376")
+	}
+	return "tcp://" + net.JoinHostPort(e.Addr, "2375")
+}
 
 // Socket is the path of the engine's unix socket.
 func (e *Engine) Socket() string { return filepath.Join(e.Dir, "docker.sock") }
@@ -101,6 +110,9 @@ type Set struct {
 	// HostAddr is the host's address on the switch (10.S.0.1), where a
 	// registry for the engines can listen.
 	HostAddr string
+	// CertDir holds the client's ca.pem, cert.pem and key.pem when the
+	// engines speak TLS (Config.TLS).
+	CertDir string
 
 	cfg  Config
 	lock *os.File
@@ -170,7 +182,14 @@ func (s *Set) start(ctx context.Context) error {
 			Namespace: s.name(fmt.Sprintf("e%d", n)),
 			Addr:      fmt.Sprintf("10.%d.0.%d", s.Slot, 10+n),
 			Dir:       filepath.Join(dir, fmt.Sprintf("e%d", n)),
+			tls:       s.cfg.TLS,
 		})
+	}
+	if s.cfg.TLS {
+		s.CertDir = filepath.Join(dir, "client")
+		if err := writeCerts(s.CertDir, s.Engines); err != nil {
+			return fmt.Errorf("engines: TLS certificates: %w", err)
+		}
 	}
 	errs := make([]error, len(s.Engines))
 	var wg sync.WaitGroup
@@ -212,12 +231,20 @@ func (s *Set) startEngine(ctx context.Context, e *Engine, config string) error {
 		"--exec-root", filepath.Join(e.Dir, "exec"),
 		"--pidfile", filepath.Join(e.Dir, "docker.pid"),
 		"-H", e.Unix(),
-		"-H", e.TCP(), "--tls=false",
+		"-H", e.TCP(),
 		"--storage-driver=overlay2",
 		"--cgroup-parent", e.Namespace,
 		"--bip", fmt.Sprintf("10.%d.%d.1/24", s.Slot, n),
 		"--default-address-pool", fmt.Sprintf("base=10.%d.%d.0/20,size=24", s.Slot, 16*n),
 		"--insecure-registry", fmt.Sprintf("10.%d.0.0/24", s.Slot),
+	}
+	if e.tls {
+		args = append(args, "--tlsverify",
+			"--tlscacert", filepath.Join(s.CertDir, "ca.pem"),
+			"--tlscert", filepath.Join(e.Dir, "server-cert.pem"),
+			"--tlskey", filepath.Join(e.Dir, "server-key.pem"))
+	} else {
+		args = append(args, "--tls=false")
 	}
 	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1"}
