@@ -59,6 +59,19 @@ func TestConnectHostSaysWhatIsWrongWithAHostURL(t *testing.T) {
 	}
 }
 
+func TestConnectTakesAnSSHHostFromThePlanOrDockerHost(t *testing.T) {
+	for _, tt := range []struct{ host, env string }{
+		{host: "ssh://deploy:secret@app1"},
+		{env: "ssh://deploy:secret@app1"},
+	} {
+		t.Setenv("DOCKER_HOST", tt.env)
+		_, err := docker.Connect(context.Background(), tt.host)
+		if err == nil || !strings.Contains(err.Error(), "docker host ssh://deploy:xxxxx@app1: ssh host connection is not valid") {
+			t.Fatalf("host %q, DOCKER_HOST %q: error = %v, want the ssh connection helper's", tt.host, tt.env, err)
+		}
+	}
+}
+
 func TestConnectHostNamesAnEngineThatDoesNotAnswer(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
