@@ -8,8 +8,12 @@ import (
 	"testing"
 	"time"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
 	"github.com/golive/golive/docker"
+	"github.com/golive/golive/docker/dockertest"
 	"github.com/golive/golive/docker/dockertest/engines"
+	"github.com/golive/golive/docker/scratch"
 )
 
 func TestMain(m *testing.M) { engines.Main(m) }
@@ -76,4 +80,57 @@ func TestCleanRemovesWhatACrashedRunLeftAndSparesARunningOne(t *testing.T) {
 		t.Fatalf("Clean broke a running set: %v", err)
 	}
 	cli.Close()
+}
+
+// BenchmarkStartLoadAndStopThreeEngines measures what the fixture costs a
+// test binary: starting three engines in parallel, loading the demo image
+// (≈6 MB) into all of them, the memory each takes idle, and stopping them.
+func BenchmarkStartLoadAndStopThreeEngines(b *testing.B) {
+	if err := engines.Available(); err != nil {
+		b.Skip(err.Error())
+	}
+	img, err := scratch.Image(dockertest.DemoBinary(b), scratch.Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	tarball := filepath.Join(b.TempDir(), "image.tar")
+	f, err := os.Create(tarball)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := scratch.WriteTarball(f, map[string]v1.Image{"golive-test/bench:1": img}); err != nil {
+		b.Fatal(err)
+	}
+	f.Close()
+	ctx := context.Background()
+	var start, load, stop time.Duration
+	var memory int64
+	runs := 0
+	for b.Loop() {
+		began := time.Now()
+		set, err := engines.Start(ctx, engines.Config{Count: 3, Prefix: "glb"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		start += time.Since(began)
+		began = time.Now()
+		if err := set.LoadTarball(ctx, tarball); err != nil {
+			b.Fatal(err)
+		}
+		load += time.Since(began)
+		for _, e := range set.Engines {
+			m, _ := e.Memory()
+			memory += m
+		}
+		began = time.Now()
+		if err := set.Stop(); err != nil {
+			b.Fatal(err)
+		}
+		stop += time.Since(began)
+		runs++
+	}
+	b.ReportMetric(start.Seconds()/float64(runs), "start-s")
+	b.ReportMetric(load.Seconds()/float64(runs), "load-s")
+	b.ReportMetric(stop.Seconds()/float64(runs), "stop-s")
+	b.ReportMetric(float64(memory)/float64(3*runs)/(1<<20), "MB/engine")
 }
