@@ -26,6 +26,9 @@ const (
 	lockDir   = "/run/lock"
 )
 
+// ErrSlotInUse says that the address range a Config asked for is taken.
+var ErrSlotInUse = errors.New("the address range is in use on this machine")
+
 // Clean removes what sets with this prefix left behind when their process
 // died without stopping them (namespaces, links, processes, cgroups,
 // files), skipping any slot whose owner still holds its lock.
@@ -99,7 +102,7 @@ func claimSlot(cfg Config) (int, *os.File, error) {
 		return slot, lock, nil
 	}
 	if cfg.Slot != 0 {
-		return 0, nil, fmt.Errorf("engines: 10.%d.0.0/16 is in use on this machine; pick another slot or 0 for any", cfg.Slot)
+		return 0, nil, fmt.Errorf("engines: 10.%d.0.0/16: %w; pick another slot or 0 for any", cfg.Slot, ErrSlotInUse)
 	}
 	return 0, nil, fmt.Errorf("engines: no free address range 10.%d-%d.0.0/16 on this machine", firstSlot, lastSlot)
 }
