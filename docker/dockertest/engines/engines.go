@@ -347,7 +347,38 @@ func Available() error {
 			return fmt.Errorf("extra Docker engines need %s on PATH", tool)
 		}
 	}
+	if !hasCapabilities(capNetAdmin, capSysAdmin) {
+		return errors.New("extra Docker engines need CAP_NET_ADMIN and CAP_SYS_ADMIN (this looks like an unprivileged container)")
+	}
 	return nil
+}
+
+const (
+	capNetAdmin = 12
+	capSysAdmin = 21
+)
+
+// hasCapabilities reports whether this process holds every capability bit given.
+func hasCapabilities(bits ...uint) bool {
+	status, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return false
+	}
+	for line := range strings.SplitSeq(string(status), "\n") {
+		if rest, ok := strings.CutPrefix(line, "CapEff:"); ok {
+			eff, err := strconv.ParseUint(strings.TrimSpace(rest), 16, 64)
+			if err != nil {
+				return false
+			}
+			for _, b := range bits {
+				if eff&(1<<b) == 0 {
+					return false
+				}
+			}
+			return true
+		}
+	}
+	return false
 }
 
 func residentBytes(pid int) int64 {
