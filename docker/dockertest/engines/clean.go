@@ -273,16 +273,34 @@ func namespacePIDs(ns string) ([]int, error) {
 	return pids, nil
 }
 
-// cgroupDirs lists the top-level cgroup folders matching pattern, in every
-// v1 hierarchy and in the v2 root.
+// cgroupDirs lists the cgroup folders whose name matches pattern, in every
+// hierarchy, up to three levels down: a relative --cgroup-parent lands
+// below the cgroup dockerd was started in, which differs per controller
+// when this process runs in a nested cgroup (as under a session manager).
 func cgroupDirs(pattern string) []string {
-	v1, _ := filepath.Glob(filepath.Join("/sys/fs/cgroup", "*", pattern))
-	v2, _ := filepath.Glob(filepath.Join("/sys/fs/cgroup", pattern))
+	roots := []string{"/sys/fs/cgroup"}
+	if _, err := os.Stat("/sys/fs/cgroup/cgroup.controllers"); err != nil {
+		roots, _ = filepath.Glob("/sys/fs/cgroup/*") // v1: one hierarchy per folder
+	}
 	var dirs []string
-	for _, d := range append(v1, v2...) {
-		if fi, err := os.Stat(d); err == nil && fi.IsDir() {
-			dirs = append(dirs, d)
+	for _, root := range roots {
+		if fi, err := os.Lstat(root); err != nil || !fi.IsDir() {
+			continue
 		}
+		depth := strings.Count(root, "/")
+		filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+			if err != nil || !d.IsDir() || path == root {
+				return nil
+			}
+			if ok, _ := filepath.Match(pattern, d.Name()); ok {
+				dirs = append(dirs, path)
+				return filepath.SkipDir
+			}
+			if strings.Count(path, "/")-depth >= 3 {
+				return filepath.SkipDir
+			}
+			return nil
+		})
 	}
 	return dirs
 }
