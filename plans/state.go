@@ -44,6 +44,7 @@ type State struct {
 
 	Op      string    // the operation open now: OpPreload, OpApply, OpRevert or ""
 	OpStart time.Time // when it started
+	Ops     int       // how many operations have started
 	// Run is the latest apply; Outcome how the latest operation ended
 	// (deployed, failed, reverted, aborted, revert incomplete, …) and
 	// Error why, when it did not succeed.
@@ -58,6 +59,7 @@ type State struct {
 	Steps    []StepState // the plan's steps per apply, in order
 	Services []*ServiceStatus
 	Asking   string // a confirm question waiting for its answer
+	AskedBy  string // whose session asks it
 	Answered string // the latest answer: "yes: question" or "no: question"
 
 	// Newer names a newer release of the same project that started while
@@ -222,6 +224,9 @@ func (s *State) Apply(ev Event) {
 	if s.Start.IsZero() || ev.Time.Before(s.Start) {
 		s.Start = ev.Time
 	}
+	if s.Newer != "" && s.NewerAt.Before(s.Start) {
+		s.Newer, s.NewerBy, s.NewerAt = "", "", time.Time{} // it started before this one: not newer
+	}
 	if ev.Time.After(s.End) {
 		s.End = ev.Time
 	}
@@ -239,8 +244,12 @@ func (s *State) Apply(ev Event) {
 		s.Operator = ev.Actor
 	case EvPreloadStart:
 		s.Preload.Started, s.Preload.Done, s.Preload.Error = true, false, ""
+		for i := range s.Preload.Images {
+			s.Preload.Images[i] = ImageProgress{Ref: s.Preload.Images[i].Ref, Layers: map[string][2]int64{}}
+		}
 		if s.Op == "" {
 			s.Op, s.OpStart = OpPreload, ev.Time
+			s.Ops++
 		}
 	case EvPreloadProgress, EvPreloadImage:
 		img := s.image(ev.Image)
@@ -256,6 +265,7 @@ func (s *State) Apply(ev Event) {
 		}
 	case EvApplyStart:
 		s.Op, s.OpStart, s.Run, s.Operator = OpApply, ev.Time, ev.Run, ev.Actor
+		s.Ops++
 		s.Outcome, s.Error, s.reverting, s.revertFailed = "", "", false, false
 		s.Steps = slices.DeleteFunc(s.Steps, func(st StepState) bool { return st.Run == "" })
 		s.pendingSteps(ev.Run)
@@ -273,6 +283,7 @@ func (s *State) Apply(ev Event) {
 			s.reverting = true
 		} else {
 			s.Op, s.OpStart, s.Operator = OpRevert, ev.Time, ev.Actor
+			s.Ops++
 			s.Outcome, s.Error, s.revertFailed = "", "", false
 		}
 	case EvRevertEnd:
@@ -317,7 +328,7 @@ func (s *State) Apply(ev Event) {
 			}
 		}
 	case EvConfirmAsk:
-		s.Asking = ev.Message
+		s.Asking, s.AskedBy = ev.Message, ev.Actor
 	case EvConfirmAnswer:
 		s.Asking, s.Answered = "", ev.Result+": "+ev.Message
 	case EvServiceStart:

@@ -8,7 +8,7 @@ type KeyMap struct {
 	Up, Down, PageUp, PageDown, Top, Follow      key.Binding
 	Search, Filter, NextMatch, PrevMatch         key.Binding
 	NextError, PrevError, ErrorsOnly, Wrap, Time key.Binding
-	Source, AllSources, Escape                   key.Binding
+	Source, AllSources, Escape, Latest           key.Binding
 }
 
 // DefaultKeys are the cockpit's keys. Deploy and revert are capitals: a
@@ -40,6 +40,7 @@ func DefaultKeys() KeyMap {
 		Source:     key.NewBinding(key.WithKeys("1", "2", "3", "4", "5", "6", "7", "8", "9"), key.WithHelp("1-9", "one source")),
 		AllSources: key.NewBinding(key.WithKeys("0"), key.WithHelp("0", "all sources")),
 		Escape:     key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear")),
+		Latest:     key.NewBinding(key.WithKeys("L"), key.WithHelp("L", "follow the newer release")),
 	}
 }
 
@@ -48,12 +49,16 @@ type helpKeys struct {
 	k        KeyMap
 	asking   bool
 	readOnly bool
+	newer    bool // read-only: a newer release started
 }
 
 // ShortHelp is the footer: the keys that act right now.
 func (h helpKeys) ShortHelp() []key.Binding {
 	if h.asking {
 		return []key.Binding{h.k.Yes, h.k.No}
+	}
+	if h.readOnly && h.newer {
+		return []key.Binding{h.k.Latest, h.k.Follow, h.k.Search, h.k.NextError, h.k.Quit, h.k.Help}
 	}
 	if h.readOnly {
 		return []key.Binding{h.k.Follow, h.k.Search, h.k.NextError, h.k.ErrorsOnly, h.k.Quit, h.k.Help}
@@ -67,6 +72,6 @@ func (h helpKeys) FullHelp() [][]key.Binding {
 		{h.k.Deploy, h.k.Revert, h.k.Preload, h.k.Yes, h.k.No, h.k.Quit, h.k.Help},
 		{h.k.Up, h.k.Down, h.k.PageUp, h.k.PageDown, h.k.Top, h.k.Follow},
 		{h.k.Search, h.k.NextMatch, h.k.Filter, h.k.NextError, h.k.ErrorsOnly, h.k.Escape},
-		{h.k.Wrap, h.k.Time, h.k.Source, h.k.AllSources},
+		{h.k.Wrap, h.k.Time, h.k.Source, h.k.AllSources, h.k.Latest},
 	}
 }

@@ -97,7 +97,15 @@ func send(m Model, msgs ...tea.Msg) Model {
 	return m
 }
 
-func events(evs ...plans.Event) bridgeMsg { return bridgeMsg{events: evs} }
+// events delivers engine events; like the engine, it stamps a time on each.
+func events(evs ...plans.Event) bridgeMsg {
+	for i := range evs {
+		if evs[i].Time.IsZero() {
+			evs[i].Time = clock
+		}
+	}
+	return bridgeMsg{events: evs}
+}
 
 func press(s string) tea.KeyPressMsg {
 	switch s {
@@ -114,6 +122,49 @@ func press(s string) tea.KeyPressMsg {
 	return tea.KeyPressMsg{Code: r, Text: s}
 }
 
+// Events of the test plan's release, as the engine would send them.
+var (
+	api, web      = "registry.example.com/shop/api:2.4.0", "registry.example.com/shop/web:2.4.0"
+	apiV1         = "registry.example.com/shop/api:2.3.1"
+	preloaded     = events(plans.Event{Kind: plans.EvPreloadStart, Time: clock.Add(-time.Minute)},
+		plans.Event{Kind: plans.EvPreloadImage, Image: api, ImageID: "sha256:55aa66bb77cc", Result: plans.ResultPulled, Time: clock.Add(-time.Minute)},
+		plans.Event{Kind: plans.EvPreloadImage, Image: web, ImageID: "sha256:77aa88bb99cc", Result: plans.ResultPresent, Time: clock.Add(-time.Minute)},
+		plans.Event{Kind: plans.EvPreloadEnd, Result: plans.ResultOK, Time: clock.Add(-time.Minute)})
+	applyStarted  = plans.Event{Kind: plans.EvApplyStart, Run: "r1", Time: clock.Add(-40 * time.Second), Actor: "alice@ops1"}
+	apiDeployed   = []plans.Event{{Kind: plans.EvServiceStart, Run: "r1", Service: "api", Image: api, PrevImage: apiV1, Time: clock.Add(-30 * time.Second)}, {Kind: plans.EvServiceChange, Action: plans.ActionStopped, Run: "r1", Service: "api", Time: clock.Add(-29 * time.Second)}, {Kind: plans.EvServiceChange, Action: plans.ActionStarted, Run: "r1", Service: "api", Image: api, Time: clock.Add(-28 * time.Second)}}
+	apiUnhealthy  = plans.Event{Kind: plans.EvHealth, Service: "api", Result: plans.ResultFailed, Error: "not healthy within 30s: GET http://127.0.0.1:8080/health: 503", Time: clock.Add(-20 * time.Second)}
+	backendFailed = plans.Event{Kind: plans.EvStepEnd, Run: "r1", Step: 2, Result: plans.ResultFailed, Error: "api: not healthy within 30s: GET http://127.0.0.1:8080/health: 503", Time: clock.Add(-20 * time.Second)}
+)
+
+func stepsEnd(from, to int, result string) []plans.Event {
+	var out []plans.Event
+	for i := from; i <= to; i++ {
+		code := 0
+		ev := plans.Event{Kind: plans.EvStepEnd, Run: "r1", Step: i, Result: result}
+		if result == plans.ResultOK {
+			ev.DurationMS = int64(i) * 900
+		}
+		if i == 1 && result == plans.ResultOK {
+			ev.ExitCode = &code
+		}
+		out = append(out, ev)
+	}
+	return out
+}
+
+func seq(parts ...any) bridgeMsg {
+	var out []plans.Event
+	for _, p := range parts {
+		switch p := p.(type) {
+		case plans.Event:
+			out = append(out, p)
+		case []plans.Event:
+			out = append(out, p...)
+		}
+	}
+	return events(out...)
+}
+
 // phases brings a model into each phase the header can show.
 var phases = []struct {
 	name  string
@@ -121,34 +172,49 @@ var phases = []struct {
 }{
 	{"preloading", func(m Model) Model {
 		return send(m, events(plans.Event{Kind: plans.EvPreloadStart},
-			plans.Event{Kind: plans.EvPreloadProgress, Image: "registry.example.com/shop/api:2.4.0", Layer: "a1", Current: 3 << 20, Total: 8 << 20},
-			plans.Event{Kind: plans.EvPreloadImage, Image: "registry.example.com/shop/web:2.4.0", ImageID: "sha256:77aa88bb99cc", Result: plans.ResultPresent}))
+			plans.Event{Kind: plans.EvPreloadProgress, Image: api, Layer: "a1", Current: 3 << 20, Total: 8 << 20},
+			plans.Event{Kind: plans.EvPreloadImage, Image: web, ImageID: "sha256:77aa88bb99cc", Result: plans.ResultPresent}))
 	}},
-	{"ready", func(m Model) Model { return send(m, opDoneMsg{op: opPreload}) }},
+	{"ready", func(m Model) Model { return send(m, preloaded, opDoneMsg{op: opPreload}) }},
 	{"deploying", func(m Model) Model {
-		m = send(m, opDoneMsg{op: opPreload}, press("D"))
-		return send(m, events(plans.Event{Kind: plans.EvLockAcquired, Actor: "alice@ops1"},
-			plans.Event{Kind: plans.EvStepStart, Step: 1}, plans.Event{Kind: plans.EvStepEnd, Step: 1, Result: plans.ResultOK, DurationMS: 1200},
-			plans.Event{Kind: plans.EvStepStart, Step: 2}, plans.Event{Kind: plans.EvStepOutput, Step: 2, Line: "api: started shop-api"}))
+		m = send(m, preloaded, opDoneMsg{op: opPreload}, press("D"))
+		return send(m, seq(applyStarted, plans.Event{Kind: plans.EvLockAcquired, Actor: "alice@ops1"},
+			plans.Event{Kind: plans.EvStepStart, Run: "r1", Step: 1}, stepsEnd(1, 1, plans.ResultOK),
+			plans.Event{Kind: plans.EvStepStart, Run: "r1", Step: 2}, plans.Event{Kind: plans.EvStepOutput, Run: "r1", Step: 2, Line: "api: started shop-api"}))
 	}},
 	{"deployed", func(m Model) Model {
-		m = send(m, opDoneMsg{op: opPreload}, press("D"))
-		for i := 1; i <= 4; i++ {
-			m = send(m, events(plans.Event{Kind: plans.EvStepEnd, Step: i, Result: plans.ResultOK, DurationMS: int64(i) * 900}))
-		}
+		m = send(m, preloaded, opDoneMsg{op: opPreload}, press("D"))
+		m = send(m, seq(applyStarted, apiDeployed, plans.Event{Kind: plans.EvHealth, Service: "api", Result: plans.ResultOK, Time: clock.Add(-16 * time.Second)},
+			plans.Event{Kind: plans.EvServiceEnd, Run: "r1", Service: "api", Image: api, Result: plans.ResultDeployed},
+			plans.Event{Kind: plans.EvServiceEnd, Run: "r1", Service: "web", Image: web, Result: plans.ResultUnchanged},
+			stepsEnd(1, 4, plans.ResultOK), plans.Event{Kind: plans.EvApplyEnd, Run: "r1", Result: string(plans.Deployed)}))
 		return send(m, opDoneMsg{op: opApply})
 	}},
 	{"failed", func(m Model) Model {
-		m = send(m, opDoneMsg{op: opPreload}, press("D"))
-		m = send(m, events(plans.Event{Kind: plans.EvStepEnd, Step: 1, Result: plans.ResultOK, DurationMS: 900},
-			plans.Event{Kind: plans.EvStepEnd, Step: 2, Result: plans.ResultFailed, Error: "api: not healthy within 30s: GET http://127.0.0.1:8080/health: 503"},
-			plans.Event{Kind: plans.EvStepEnd, Step: 3, Result: plans.ResultSkipped}, plans.Event{Kind: plans.EvStepEnd, Step: 4, Result: plans.ResultSkipped}))
+		m = send(m, preloaded, opDoneMsg{op: opPreload}, press("D"))
+		m = send(m, seq(applyStarted, stepsEnd(1, 1, plans.ResultOK), apiDeployed, apiUnhealthy, plans.Event{Kind: plans.EvServiceEnd, Run: "r1", Service: "api", Image: api, Result: plans.ResultFailed},
+			backendFailed, stepsEnd(3, 4, plans.ResultSkipped),
+			plans.Event{Kind: plans.EvApplyEnd, Run: "r1", Result: string(plans.Failed), Error: "step 2 (Deploy backend): api: not healthy within 30s\nleft as it is"}))
 		return send(m, opDoneMsg{op: opApply, err: fmt.Errorf("step 2 (Deploy backend): api: not healthy within 30s\nleft as it is")})
 	}},
-	{"reverting", func(m Model) Model { return send(m, opDoneMsg{op: opPreload}, press("R")) }},
-	{"reverted", func(m Model) Model { return send(m, opDoneMsg{op: opPreload}, press("R"), opDoneMsg{op: opRevert}) }},
+	{"failed_and_reverted", func(m Model) Model {
+		m = send(m, preloaded, opDoneMsg{op: opPreload}, press("D"))
+		m = send(m, seq(applyStarted, stepsEnd(1, 1, plans.ResultOK), apiDeployed, apiUnhealthy, plans.Event{Kind: plans.EvServiceEnd, Run: "r1", Service: "api", Image: api, Result: plans.ResultFailed},
+			backendFailed, stepsEnd(3, 4, plans.ResultSkipped), plans.Event{Kind: plans.EvRevertStart, Run: "r1", Message: "1 services"},
+			plans.Event{Kind: plans.EvHealth, Service: "api", Result: plans.ResultOK, Time: clock.Add(-17 * time.Second)},
+			plans.Event{Kind: plans.EvRevertService, Run: "r1", Service: "api", Image: api, PrevImage: apiV1, PrevImageID: "sha256:1a2b3c4d5e6f", Result: plans.ResultReverted},
+			plans.Event{Kind: plans.EvRevertEnd, Run: "r1", Result: plans.ResultReverted},
+			plans.Event{Kind: plans.EvApplyEnd, Run: "r1", Result: string(plans.Reverted), Error: "step 2 (Deploy backend): api: not healthy within 30s\nreverted"}))
+		return send(m, opDoneMsg{op: opApply, err: fmt.Errorf("step 2 (Deploy backend): api: not healthy within 30s\nreverted")})
+	}},
+	{"reverting", func(m Model) Model {
+		return send(m, preloaded, opDoneMsg{op: opPreload}, press("R"), events(plans.Event{Kind: plans.EvRevertStart, Time: clock.Add(-3 * time.Second), Message: "2 services"}))
+	}},
+	{"reverted", func(m Model) Model {
+		return send(m, preloaded, opDoneMsg{op: opPreload}, press("R"), events(plans.Event{Kind: plans.EvRevertStart}, plans.Event{Kind: plans.EvRevertEnd, Result: plans.ResultReverted}), opDoneMsg{op: opRevert})
+	}},
 	{"confirm", func(m Model) Model {
-		m = send(m, opDoneMsg{op: opPreload}, press("D"))
+		m = send(m, preloaded, opDoneMsg{op: opPreload}, press("D"), events(applyStarted))
 		return send(m, bridgeMsg{asks: []*question{{text: "QA regression pass done?", reply: make(chan bool, 1)}}})
 	}},
 }
@@ -201,10 +267,11 @@ func TestKeysThatCannotActSayWhy(t *testing.T) {
 		want  string
 	}{
 		{"deploy during preload", func(m Model) Model { return m }, "D", "D: preload is still running (0 of 2 images ready)"},
-		{"deploy after a failed preload", func(m Model) Model { return send(m, opDoneMsg{op: opPreload, err: fmt.Errorf("pull x: not found")}) }, "D", "D: preload failed, so nothing can be deployed (p retries): pull x: not found"},
-		{"retry a preload that did not fail", func(m Model) Model { return send(m, opDoneMsg{op: opPreload}) }, "p", "p: the preload did not fail; nothing to retry"},
-		{"deploy while deploying", func(m Model) Model { return send(m, opDoneMsg{op: opPreload}, press("D")) }, "D", "D: a apply is running"},
-		{"revert while deploying", func(m Model) Model { return send(m, opDoneMsg{op: opPreload}, press("D")) }, "R", "R: a apply is running; it reverts by itself on failure (on_failure: revert)"},
+		{"deploy after a failed preload", func(m Model) Model { return send(m, preloadFailed, opDoneMsg{op: opPreload, err: fmt.Errorf("pull x: not found")}) }, "D", "D: preload failed, so nothing can be deployed (p retries): pull x: not found"},
+		{"retry a preload that did not fail", func(m Model) Model { return send(m, preloaded, opDoneMsg{op: opPreload}) }, "p", "p: the preload did not fail; nothing to retry"},
+		{"deploy while deploying", func(m Model) Model { return send(m, preloaded, opDoneMsg{op: opPreload}, press("D")) }, "D", "D: a apply is running"},
+		{"revert while deploying", func(m Model) Model { return send(m, preloaded, opDoneMsg{op: opPreload}, press("D")) }, "R", "R: a apply is running; it reverts by itself on failure (on_failure: revert)"},
+		{"follow a newer release in the operator's cockpit", func(m Model) Model { return m }, "L", ""},
 		{"next match without a search", func(m Model) Model { return m }, "n", "n/N: no search yet; press / to search"},
 		{"source that does not exist", func(m Model) Model { return m }, "7", "there is no source 7 (there are 2)"},
 	}
@@ -219,23 +286,28 @@ func TestKeysThatCannotActSayWhy(t *testing.T) {
 	}
 }
 
-func TestDeployAndRevertActAtOnceAndAreJournaled(t *testing.T) {
+var preloadFailed = events(plans.Event{Kind: plans.EvPreloadStart}, plans.Event{Kind: plans.EvPreloadEnd, Result: plans.ResultFailed, Error: "pull x: not found"})
+
+func TestDeployAndRevertActAtOnceAndTheEngineJournalsThem(t *testing.T) {
 	m, eng, _ := newTestModel(t, testPlan, false)
-	m = send(m, tea.WindowSizeMsg{Width: 100, Height: 30}, opDoneMsg{op: opPreload})
+	m = send(m, tea.WindowSizeMsg{Width: 100, Height: 30}, preloaded, opDoneMsg{op: opPreload})
 	next, cmd := m.Update(press("D"))
 	m = next.(Model)
-	if m.Phase() != PhaseDeploying || cmd == nil {
-		t.Fatalf("phase %s after D", m.Phase())
+	if m.Phase() != PhaseDeploying || cmd == nil || len(eng.events) != 0 {
+		t.Fatalf("phase %s after D, %d events written by Update", m.Phase(), len(eng.events))
 	}
 	runCmd(cmd)
-	m = send(m, opDoneMsg{op: opApply}, press("R"))
-	if m.Phase() != PhaseReverting {
-		t.Fatalf("phase %s after R", m.Phase())
+	m = send(m, events(applyStarted, plans.Event{Kind: plans.EvApplyEnd, Run: "r1", Result: string(plans.Deployed)}), opDoneMsg{op: opApply})
+	next, cmd = m.Update(press("R"))
+	m = next.(Model)
+	if m.Phase() != PhaseReverting || len(eng.events) != 1 {
+		t.Fatalf("phase %s after R, %d events", m.Phase(), len(eng.events))
 	}
+	runCmd(cmd)
 	if len(eng.events) != 2 || !strings.Contains(eng.events[0].Message, "pressed D") || !strings.Contains(eng.events[1].Message, "pressed R") {
 		t.Fatalf("journaled: %+v", eng.events)
 	}
-	if strings.Join(eng.ops, ",") != "apply" {
+	if strings.Join(eng.ops, ",") != "apply,revert" {
 		t.Fatalf("engine ran %v", eng.ops)
 	}
 }
@@ -258,7 +330,7 @@ func runCmd(cmd tea.Cmd) []tea.Msg {
 
 func TestAFailedPreloadIsRetriedWithP(t *testing.T) {
 	m, eng, _ := newTestModel(t, testPlan, false)
-	m = send(m, tea.WindowSizeMsg{Width: 100, Height: 30}, opDoneMsg{op: opPreload, err: fmt.Errorf("pull x: not found")})
+	m = send(m, tea.WindowSizeMsg{Width: 100, Height: 30}, preloadFailed, opDoneMsg{op: opPreload, err: fmt.Errorf("pull x: not found")})
 	if m.Phase() != PhaseFailed {
 		t.Fatalf("phase %s after a failed preload", m.Phase())
 	}
@@ -268,24 +340,26 @@ func TestAFailedPreloadIsRetriedWithP(t *testing.T) {
 		t.Fatalf("phase %s after p", m.Phase())
 	}
 	runCmd(cmd)
-	if m = send(m, opDoneMsg{op: opPreload}); m.Phase() != PhaseReady || len(eng.ops) != 1 {
+	if m = send(m, preloaded, opDoneMsg{op: opPreload}); m.Phase() != PhaseReady || len(eng.ops) != 1 {
 		t.Fatalf("phase %s, engine ran %v", m.Phase(), eng.ops)
 	}
 }
 
 func TestPlanConfirmAsksFirstAndNamesWhatWillChange(t *testing.T) {
 	m, eng, _ := newTestModel(t, "confirm: true\n"+testPlan, false)
-	m = send(m, tea.WindowSizeMsg{Width: 120, Height: 30}, opDoneMsg{op: opPreload}, press("D"))
-	if !strings.Contains(plain(m), "Deploy 2.4.0: api api:2.3.1→api:2.4.0, web web:2.3.1→web:2.4.0?") || m.op != "" {
+	m = send(m, tea.WindowSizeMsg{Width: 120, Height: 30}, preloaded, opDoneMsg{op: opPreload}, press("D"))
+	if !strings.Contains(plain(m), "Deploy 2.4.0: api api:2.3.1→api:2.4.0, web web:2.3.1→web:2.4.0?") || m.running != "" {
 		t.Fatalf("no question:\n%s", plain(m))
 	}
 	m = send(m, press("n"))
-	if m.op != "" || !strings.Contains(plain(m), "apply not started") {
+	if m.running != "" || !strings.Contains(plain(m), "apply not started") {
 		t.Fatal("n did not cancel")
 	}
-	m = send(m, press("D"), press("y"))
-	if m.op != opApply || len(eng.events) != 1 || eng.events[0].Message != "confirmed apply" {
-		t.Fatalf("y did not start: op %q, events %+v", m.op, eng.events)
+	m = send(m, press("D"))
+	next, cmd := m.Update(press("y"))
+	runCmd(cmd)
+	if m = next.(Model); m.running != opApply || len(eng.events) != 1 || eng.events[0].Message != "confirmed apply" {
+		t.Fatalf("y did not start: op %q, events %+v", m.running, eng.events)
 	}
 }
 
@@ -306,7 +380,7 @@ func TestConfirmStepIsAnsweredWithY(t *testing.T) {
 
 func TestQuitIsRefusedWhileAReleaseRunsUnlessAskedTwice(t *testing.T) {
 	m, eng, _ := newTestModel(t, testPlan, false)
-	m = send(m, tea.WindowSizeMsg{Width: 100, Height: 30}, opDoneMsg{op: opPreload}, press("D"))
+	m = send(m, tea.WindowSizeMsg{Width: 100, Height: 30}, preloaded, opDoneMsg{op: opPreload}, press("D"))
 	cancelled := false
 	m.opCancel = func() { cancelled = true }
 	next, cmd := m.Update(press("q"))
@@ -314,8 +388,9 @@ func TestQuitIsRefusedWhileAReleaseRunsUnlessAskedTwice(t *testing.T) {
 	if cmd != nil || !strings.Contains(plain(m), "press q again") {
 		t.Fatalf("first q: %s", plain(m))
 	}
-	next, _ = m.Update(press("q"))
+	next, cmd = m.Update(press("q"))
 	m = next.(Model)
+	runCmd(cmd)
 	if !cancelled || !strings.Contains(eng.events[len(eng.events)-1].Message, "pressed q twice") {
 		t.Fatal("second q did not stop the operation and journal it")
 	}
@@ -332,7 +407,7 @@ func TestReadOnlyViewCannotDeployRevertOrAnswer(t *testing.T) {
 		t.Fatal(plain(m))
 	}
 	m = send(m, press("R"))
-	if !strings.Contains(plain(m), "this view cannot revert") || len(eng.ops) > 0 || m.op != "" {
+	if !strings.Contains(plain(m), "this view cannot revert") || len(eng.ops) > 0 || m.running != "" {
 		t.Fatal("read-only view acted")
 	}
 	m = send(m, events(plans.Event{Kind: plans.EvConfirmAsk, Actor: "bob@ops2", Message: "QA done?"}), press("y"))
@@ -420,5 +495,63 @@ func TestSecretsAreMaskedOnScreen(t *testing.T) {
 	v := plain(send(m, tea.WindowSizeMsg{Width: 120, Height: 30}))
 	if strings.Contains(v, "hunter22") || !strings.Contains(v, "password ****") {
 		t.Fatalf("secret on screen:\n%s", v)
+	}
+}
+
+// failedAndReverted is an apply whose health gate failed and that
+// on_failure: revert put back, as the engine and the journal tell it.
+var failedAndReverted = seq(plans.Event{Kind: plans.EvPlanLoaded, Project: "shop", Release: "2.4.0"}, applyStarted,
+	plans.Event{Kind: plans.EvLockAcquired, Actor: "alice@ops1"}, stepsEnd(1, 1, plans.ResultOK), apiDeployed, apiUnhealthy,
+	plans.Event{Kind: plans.EvServiceEnd, Run: "r1", Service: "api", Image: api, Result: plans.ResultFailed},
+	backendFailed, stepsEnd(3, 4, plans.ResultSkipped), plans.Event{Kind: plans.EvRevertStart, Run: "r1", Message: "1 services"},
+	plans.Event{Kind: plans.EvHealth, Service: "api", Result: plans.ResultOK, Time: clock.Add(-17 * time.Second)},
+	plans.Event{Kind: plans.EvRevertService, Run: "r1", Service: "api", Image: api, PrevImage: apiV1, PrevImageID: "sha256:1a2b3c4d5e6f", Result: plans.ResultReverted},
+	plans.Event{Kind: plans.EvRevertEnd, Run: "r1", Result: plans.ResultReverted},
+	plans.Event{Kind: plans.EvLockReleased, Result: plans.ResultOK},
+	plans.Event{Kind: plans.EvApplyEnd, Run: "r1", Result: string(plans.Reverted), Error: "step 2 (Deploy backend): api: not healthy\nreverted: every changed service runs its previous image again"})
+
+func TestAFailedAndRevertedApplySaysRevertedInTheCockpitAndInWatch(t *testing.T) {
+	for _, readOnly := range []bool{false, true} {
+		m, _, _ := newTestModel(t, testPlan, readOnly)
+		m = send(m, tea.WindowSizeMsg{Width: 100, Height: 30})
+		if !readOnly {
+			m = send(m, preloaded, opDoneMsg{op: opPreload}, press("D"))
+		}
+		m = send(m, failedAndReverted)
+		if !readOnly {
+			m = send(m, opDoneMsg{op: opApply, err: fmt.Errorf("step 2 (Deploy backend): api: not healthy")})
+		}
+		v := plain(m)
+		if m.Phase() != PhaseReverted || !strings.Contains(v, "services now: api api:2.3.1 (reverted) · web unchanged") ||
+			!strings.Contains(v, "not serving:  api 12s (deploy)") || !strings.Contains(v, "failed, then reverted: step 2 (Deploy backend)") {
+			t.Errorf("read-only %v: phase %s:\n%s", readOnly, m.Phase(), v)
+		}
+	}
+}
+
+func TestWatchFollowsItsReleaseAndSwitchesToANewerOneOnL(t *testing.T) {
+	m, _, _ := newTestModel(t, testPlan, true)
+	m = send(m, tea.WindowSizeMsg{Width: 100, Height: 30})
+	at := func(ev plans.Event, release string, sec int) plans.Event {
+		ev.Project, ev.Release, ev.Actor, ev.Time = "shop", release, "bob@ops2", clock.Add(time.Duration(sec)*time.Second)
+		return ev
+	}
+	m = send(m, events(
+		at(plans.Event{Kind: plans.EvApplyStart, Run: "r1"}, "2.4.0", -60),
+		at(plans.Event{Kind: plans.EvApplyEnd, Run: "r1", Result: string(plans.Deployed)}, "2.4.0", -50),
+		at(plans.Event{Kind: plans.EvPlanLoaded}, "2.4.1", -20),
+		at(plans.Event{Kind: plans.EvApplyStart, Run: "r2"}, "2.4.1", -20),
+		at(plans.Event{Kind: plans.EvLockAcquired}, "2.4.1", -20),
+		at(plans.Event{Kind: plans.EvStepEnd, Run: "r2", Step: 1, StepName: "Migrate", Result: plans.ResultFailed, Error: "exit 3"}, "2.4.1", -10),
+		at(plans.Event{Kind: plans.EvRevertStart, Run: "r2", Message: "2 services"}, "2.4.1", -9),
+		plans.Event{Kind: plans.EvApplyStart, Project: "other", Release: "9"},
+	))
+	v := plain(m)
+	if m.Phase() != PhaseDeployed || strings.Contains(v, "reverting") || strings.Contains(v, "Migrate") || !strings.Contains(v, "release 2.4.1 started at") || !strings.Contains(v, "by bob@ops2: L follows it") {
+		t.Fatalf("release 2.4.0 mixed with 2.4.1: phase %s\n%s", m.Phase(), v)
+	}
+	m = send(m, press("L"))
+	if v := plain(m); m.Phase() != PhaseReverting || !strings.Contains(v, "shop 2.4.1") || !strings.Contains(v, "✗1") || strings.Contains(v, "L follows it") {
+		t.Fatalf("after L: phase %s\n%s", m.Phase(), v)
 	}
 }
