@@ -124,9 +124,9 @@ func press(s string) tea.KeyPressMsg {
 
 // Events of the test plan's release, as the engine would send them.
 var (
-	api, web      = "registry.example.com/shop/api:2.4.0", "registry.example.com/shop/web:2.4.0"
-	apiV1         = "registry.example.com/shop/api:2.3.1"
-	preloaded     = events(plans.Event{Kind: plans.EvPreloadStart, Time: clock.Add(-time.Minute)},
+	api, web  = "registry.example.com/shop/api:2.4.0", "registry.example.com/shop/web:2.4.0"
+	apiV1     = "registry.example.com/shop/api:2.3.1"
+	preloaded = events(plans.Event{Kind: plans.EvPreloadStart, Time: clock.Add(-time.Minute)},
 		plans.Event{Kind: plans.EvPreloadImage, Image: api, ImageID: "sha256:55aa66bb77cc", Result: plans.ResultPulled, Time: clock.Add(-time.Minute)},
 		plans.Event{Kind: plans.EvPreloadImage, Image: web, ImageID: "sha256:77aa88bb99cc", Result: plans.ResultPresent, Time: clock.Add(-time.Minute)},
 		plans.Event{Kind: plans.EvPreloadEnd, Result: plans.ResultOK, Time: clock.Add(-time.Minute)})
@@ -267,7 +267,9 @@ func TestKeysThatCannotActSayWhy(t *testing.T) {
 		want  string
 	}{
 		{"deploy during preload", func(m Model) Model { return m }, "D", "D: preload is still running (0 of 2 images ready)"},
-		{"deploy after a failed preload", func(m Model) Model { return send(m, preloadFailed, opDoneMsg{op: opPreload, err: fmt.Errorf("pull x: not found")}) }, "D", "D: preload failed, so nothing can be deployed (p retries): pull x: not found"},
+		{"deploy after a failed preload", func(m Model) Model {
+			return send(m, preloadFailed, opDoneMsg{op: opPreload, err: fmt.Errorf("pull x: not found")})
+		}, "D", "D: preload failed, so nothing can be deployed (p retries): pull x: not found"},
 		{"retry a preload that did not fail", func(m Model) Model { return send(m, preloaded, opDoneMsg{op: opPreload}) }, "p", "p: the preload did not fail; nothing to retry"},
 		{"deploy while deploying", func(m Model) Model { return send(m, preloaded, opDoneMsg{op: opPreload}, press("D")) }, "D", "D: a apply is running"},
 		{"revert while deploying", func(m Model) Model { return send(m, preloaded, opDoneMsg{op: opPreload}, press("D")) }, "R", "R: a apply is running; it reverts by itself on failure (on_failure: revert)"},
