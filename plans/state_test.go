@@ -1,6 +1,7 @@
 package plans_test
 
 import (
+	"context"
 	"os"
 	"strings"
 	"testing"
@@ -132,5 +133,37 @@ func TestARevertThatFailedInsideAnApplyIsNotCalledReverted(t *testing.T) {
 	s.Apply(plans.Event{Kind: plans.EvApplyEnd, Run: "r2", Result: "revert incomplete"}) // an outcome the engine may add
 	if s.Phase() != plans.PhaseRevertIncomplete {
 		t.Fatalf("phase %s for a revert-incomplete outcome", s.Phase())
+	}
+}
+
+func TestFollowReleaseStartsAtTheJournalOfItsReleaseAndGoesOn(t *testing.T) {
+	state := t.TempDir()
+	t0 := time.Date(2026, 11, 25, 23, 0, 0, 0, time.UTC)
+	for i, release := range []string{"2.0.0", "2.0.0", "2.0.1"} {
+		j, err := plans.CreateJournal(state, "shop", release, t0.Add(time.Duration(i)*time.Minute))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := j.Append(plans.Event{Kind: plans.EvApplyStart, Project: "shop", Release: release, Run: string(rune('a' + i))}); err != nil {
+			t.Fatal(err)
+		}
+		j.Close()
+	}
+	got := make(chan string, 10)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- plans.FollowRelease(ctx, state, "shop", "2.0.0", func(_ string, e plans.Event) { got <- e.Release + "/" + e.Run }) }()
+	var runs []string
+	for len(runs) < 2 {
+		select {
+		case r := <-got:
+			runs = append(runs, r)
+		case <-time.After(5 * time.Second):
+			t.Fatalf("delivered only %v", runs)
+		}
+	}
+	cancel()
+	if err := <-done; err != nil || strings.Join(runs, " ") != "2.0.0/b 2.0.1/c" {
+		t.Fatalf("delivered %v (%v); want the newest journal of 2.0.0 and the newer one of 2.0.1", runs, err)
 	}
 }

@@ -56,7 +56,9 @@ func (h *headless) watch(stateGiven bool) int {
 			state = held.StateDir // the holder works on this machine: read its journal
 		}
 	}
-	go plans.FollowJournals(ctx, state, func(_ string, ev plans.Event) { bridge.OnEvent(ev) })
+	// Every journal from the plan's release on reaches the view, which
+	// follows its release and offers to switch when a newer one starts.
+	go plans.FollowRelease(ctx, state, h.plan.Project, h.plan.Release, func(_ string, ev plans.Event) { bridge.OnEvent(ev) })
 	return h.runTUI(ctx, e, tui.Config{Bridge: bridge, Logs: logs.NewBuffer(0), ReadOnly: true})
 }
 
