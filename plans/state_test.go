@@ -152,7 +152,9 @@ func TestFollowReleaseStartsAtTheJournalOfItsReleaseAndGoesOn(t *testing.T) {
 	got := make(chan string, 10)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
-	go func() { done <- plans.FollowRelease(ctx, state, "shop", "2.0.0", func(_ string, e plans.Event) { got <- e.Release + "/" + e.Run }) }()
+	go func() {
+		done <- plans.FollowRelease(ctx, state, "shop", "2.0.0", func(_ string, e plans.Event) { got <- e.Release + "/" + e.Run })
+	}()
 	var runs []string
 	for len(runs) < 2 {
 		select {
