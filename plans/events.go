@@ -38,6 +38,9 @@ type Event struct {
 	// Times holds, per service, the Unix milliseconds of each error line
 	// counted in Counts (logs.errors), so windows around a change are exact.
 	Times map[string][]int64 `json:"times,omitempty"`
+	// Services lists the plan's services (plan.loaded), so that a report
+	// names every one, changed or not.
+	Services []PlannedService `json:"services,omitempty"`
 	// Action says what a service.container event did to the service:
 	// ActionCreated, ActionStopped (it stopped serving) or ActionStarted.
 	Action string `json:"action,omitempty"`

@@ -67,9 +67,13 @@ type State struct {
 	Newer, NewerBy string
 	NewerAt        time.Time
 
+	// FirstSignal is the first failed step or error line after a deploy;
+	// ApplyEnded when the latest apply ended; RevertedAt when a revert
+	// last put every changed service back.
+	FirstSignal, ApplyEnded, RevertedAt time.Time
+
 	plan         *Plan
 	errorMinutes map[string]map[int64]minuteErrors
-	lastFailure  time.Time
 }
 
 // Preload is the images being made present before a release.
@@ -113,11 +117,11 @@ type ServiceStatus struct {
 	Result             string // deployed, unchanged, failed, reverted, … of its latest change
 	Error              string
 	Health             Probe         // the latest health gate result
+	Probes             []Probe       // every health gate result, in order
 	Errors             int           // error-level lines journaled
 	FirstErrors        []ErrorLine   // the first error lines after each deploy
 	Changes            []Change      // deploys and reverts, in order
 	Unavailable        []Unavailable // when it was not serving
-	lastError, errTime time.Time
 }
 
 // Probe is the latest result of a service's health gate.
@@ -167,6 +171,23 @@ type minuteErrors struct {
 
 // outputKept is how many output lines of a step the state keeps.
 const outputKept = 10
+
+// PlannedService is a service as the plan names it.
+type PlannedService struct {
+	Name  string `json:"name"`
+	Group string `json:"group,omitempty"`
+	Image string `json:"image"`
+}
+
+// LoadedEvent is the plan.loaded event that opens a journal: it names
+// every service of the plan.
+func LoadedEvent(p *Plan, message string) Event {
+	ev := Event{Kind: EvPlanLoaded, Message: message}
+	for _, svc := range p.Services {
+		ev.Services = append(ev.Services, PlannedService{Name: svc.Name, Group: svc.Group, Image: svc.Image})
+	}
+	return ev
+}
 
 // NewState starts the state of a plan's release: every service and step
 // is listed before any event mentions it. A nil plan follows the release
@@ -234,6 +255,12 @@ func (s *State) Apply(ev Event) {
 		s.Actors = append(s.Actors, ev.Actor)
 	}
 	switch ev.Kind {
+	case EvPlanLoaded:
+		for _, p := range ev.Services {
+			if svc := s.service(p.Name, p.Group); svc.Target == "" {
+				svc.Target = p.Image
+			}
+		}
 	case EvLockAcquired:
 		s.LockHolder, s.LockRefused = ev.Actor, ""
 	case EvLockReleased, EvLockBroken:
@@ -271,9 +298,12 @@ func (s *State) Apply(ev Event) {
 		s.pendingSteps(ev.Run)
 	case EvApplyEnd:
 		s.Op, s.last, s.reverting, s.Asking = "", OpApply, false, ""
-		s.Outcome, s.Error = ev.Result, ev.Error
+		s.Outcome, s.Error, s.ApplyEnded = ev.Result, ev.Error, ev.Time
 		if s.revertFailed && ev.Result == string(Reverted) {
 			s.Outcome = string(PhaseRevertIncomplete)
+		}
+		if s.Outcome == string(Reverted) {
+			s.RevertedAt = ev.Time
 		}
 		if ev.Result == string(Deployed) {
 			s.Error = ""
@@ -294,7 +324,7 @@ func (s *State) Apply(ev Event) {
 			s.Op, s.last = "", OpRevert
 			switch ev.Result {
 			case ResultReverted:
-				s.Outcome, s.Error = string(Reverted), ""
+				s.Outcome, s.Error, s.RevertedAt = string(Reverted), "", ev.Time
 			case ResultNothing:
 				s.Outcome, s.Error = ResultNothing, ev.Message
 			case ResultFailed:
@@ -323,8 +353,8 @@ func (s *State) Apply(ev Event) {
 			st.State = "skipped"
 		default:
 			st.State = "failed"
-			if s.lastFailure.IsZero() {
-				s.lastFailure = ev.Time
+			if s.FirstSignal.IsZero() {
+				s.FirstSignal = ev.Time
 			}
 		}
 	case EvConfirmAsk:
@@ -351,6 +381,7 @@ func (s *State) Apply(ev Event) {
 	case EvHealth:
 		svc := s.service(ev.Service, "")
 		svc.Health = Probe{Result: ev.Result, Time: ev.Time, Detail: firstOf(ev.Message, ev.Error), After: time.Duration(ev.DurationMS) * time.Millisecond}
+		svc.Probes = append(svc.Probes, svc.Health)
 		if ev.Result == ResultOK {
 			svc.up(ev.Time)
 		}
@@ -382,6 +413,9 @@ func (s *State) Apply(ev Event) {
 	case EvLogError:
 		svc := s.service(ev.Service, "")
 		svc.FirstErrors = append(svc.FirstErrors, ErrorLine{Time: ev.Time, After: time.Duration(ev.DurationMS) * time.Millisecond, Line: ev.Line})
+		if s.FirstSignal.IsZero() {
+			s.FirstSignal = ev.Time
+		}
 	case EvLogErrors:
 		s.logErrors(ev)
 	}

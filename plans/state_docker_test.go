@@ -23,6 +23,7 @@ func (f *fixture) run(p *plans.Plan, op func(context.Context, *plans.Engine) err
 	f.t.Helper()
 	buf := logs.NewBuffer(0)
 	e, j := f.engine(p, plans.Options{Logs: buf})
+	e.Emit(plans.LoadedEvent(p, "state test"))
 	ctx, cancel := context.WithCancel(context.Background())
 	followed := make(chan error, 1)
 	go func() { followed <- e.FollowLogs(ctx, buf, time.Now()) }()

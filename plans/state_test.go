@@ -44,7 +44,7 @@ func TestStateFoldsRecordedJournals(t *testing.T) {
 		steps    string // each step of the latest apply: state and exit code
 	}{
 		{"deployed", []string{"testdata/journals/deployed.jsonl"}, plans.PhaseDeployed, false, "api (deployed), web (deployed)", "api ", "run:done/0 deploy:done deploy:done verify:done/0"},
-		{"failed and reverted automatically", []string{"testdata/journals/failed-reverted.jsonl"}, plans.PhaseReverted, false, "api (reverted)", "(deploy)", "run:done/0 deploy:failed deploy:skipped verify:skipped"},
+		{"failed and reverted automatically", []string{"testdata/journals/failed-reverted.jsonl"}, plans.PhaseReverted, false, "api (reverted), web not changed", "(deploy)", "run:done/0 deploy:failed deploy:skipped verify:skipped"},
 		{"failed and left as it is", []string{"testdata/journals/failed-stop.jsonl"}, plans.PhaseFailed, false, "api (failed)", "still not serving", "run:done/0 deploy:failed deploy:skipped verify:skipped"},
 		{"reverted by a second command", []string{"testdata/journals/manual-revert.jsonl"}, plans.PhaseReverted, false, "api (reverted), web (reverted)", "(revert)", ""},
 		{"a revert that could not finish", []string{"testdata/journals/revert-incomplete.jsonl"}, plans.PhaseRevertIncomplete, false, "api (failed), web (reverted)", "", ""},

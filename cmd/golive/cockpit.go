@@ -30,7 +30,7 @@ func (h *headless) cockpit() int {
 	bridge := tui.NewBridge()
 	buf := logs.NewBuffer(0)
 	e := plans.NewEngine(h.plan, plans.Options{Docker: h.cli, Journal: j, StateDir: h.opts.state, Asker: bridge, OnEvent: bridge.OnEvent, Logs: buf})
-	e.Emit(plans.Event{Kind: plans.EvPlanLoaded, Message: fmt.Sprintf("cockpit %s on %s", h.plan.Path, h.cli.Host())})
+	e.Emit(plans.LoadedEvent(h.plan, fmt.Sprintf("cockpit %s on %s", h.plan.Path, h.cli.Host())))
 	code := h.runTUI(context.Background(), e, tui.Config{Bridge: bridge, Logs: buf})
 	e.Close()
 	fmt.Fprintln(h.stdout, "journal:", j.Path())
