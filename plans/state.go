@@ -109,19 +109,19 @@ type StepState struct {
 
 // ServiceStatus is one service as the release's events tell it.
 type ServiceStatus struct {
-	Name, Group        string
-	Target, TargetID   string // what the plan deploys
-	Before, BeforeID   string // what ran before the latest deploy
-	Now, NowID         string // what runs now, as far as the events tell ("" unknown)
-	Container          string // the container ID that runs now
-	Result             string // deployed, unchanged, failed, reverted, … of its latest change
-	Error              string
-	Health             Probe         // the latest health gate result
-	Probes             []Probe       // every health gate result, in order
-	Errors             int           // error-level lines journaled
-	FirstErrors        []ErrorLine   // the first error lines after each deploy
-	Changes            []Change      // deploys and reverts, in order
-	Unavailable        []Unavailable // when it was not serving
+	Name, Group      string
+	Target, TargetID string // what the plan deploys
+	Before, BeforeID string // what ran before the latest deploy
+	Now, NowID       string // what runs now, as far as the events tell ("" unknown)
+	Container        string // the container ID that runs now
+	Result           string // deployed, unchanged, failed, reverted, … of its latest change
+	Error            string
+	Health           Probe         // the latest health gate result
+	Probes           []Probe       // every health gate result, in order
+	Errors           int           // error-level lines journaled
+	FirstErrors      []ErrorLine   // the first error lines after each deploy
+	Changes          []Change      // deploys and reverts, in order
+	Unavailable      []Unavailable // when it was not serving
 }
 
 // Probe is the latest result of a service's health gate.
