@@ -372,7 +372,11 @@ func (s *State) Apply(ev Event) {
 		svc.Changes = append(svc.Changes, Change{Time: ev.Time, What: "deploy", From: ev.PrevImage, FromID: ev.PrevImageID, To: ev.Image, ToID: ev.ImageID})
 	case EvServiceChange:
 		svc := s.service(ev.Service, ev.Group)
-		switch ev.Action {
+		action := ev.Action
+		if action == "" { // journals written before actions were: the message says it
+			action, _, _ = strings.Cut(ev.Message, " ")
+		}
+		switch action {
 		case ActionStopped:
 			svc.down(s.causeOf(ev), ev.Time)
 		case ActionStarted:
