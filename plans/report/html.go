@@ -16,14 +16,14 @@ func (r *Report) HTML() (string, error) {
 }
 
 type chart struct {
-	Service        string
-	Width, Height  int
-	Band           int // height of the label rows above the bars
-	Bottom, AxisY  int // the bars' baseline and the axis labels' line
-	Bars           []bar
-	Marks          []chartMark
-	Total          int
-	From, To       string
+	Service       string
+	Width, Height int
+	Band          int // height of the label rows above the bars
+	Bottom, AxisY int // the bars' baseline and the axis labels' line
+	Bars          []bar
+	Marks         []chartMark
+	Total         int
+	From, To      string
 }
 
 type bar struct {
@@ -121,7 +121,7 @@ func (r *Report) htmlData() map[string]any {
 
 var page = template.Must(template.New("report").Funcs(template.FuncMap{
 	"utc": utc, "hms": hms, "image": image, "run": shortRun, "result": resultText,
-	"join": strings.Join,
+	"join":   strings.Join,
 	"around": around, "probes": probes, "orText": orText,
 	"dur": func(d time.Duration) string {
 		if d == 0 {

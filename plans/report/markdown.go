@@ -185,8 +185,8 @@ func optional(d time.Duration, ok bool, none string) string {
 	return d.Round(100 * time.Millisecond).String()
 }
 
-func utc(t time.Time) string    { return t.UTC().Format("2006-01-02 15:04:05 UTC") }
-func hms(t time.Time) string    { return t.UTC().Format("15:04:05.000") }
+func utc(t time.Time) string      { return t.UTC().Format("2006-01-02 15:04:05 UTC") }
+func hms(t time.Time) string      { return t.UTC().Format("15:04:05.000") }
 func hmsShort(t time.Time) string { return t.UTC().Format("15:04:05") }
 
 // sparkline draws counts as bars scaled to their maximum; a space is zero.
