@@ -142,6 +142,10 @@ func Build(journals []Journal) *Report {
 		}
 	}
 	r.state = st
+	if st.Newer != "" {
+		r.Notes = append(r.Notes, fmt.Sprintf("the journals also hold release %s of %s (started %s by %s); this report is of release %s only: report that one from its own journals",
+			st.Newer, st.Project, st.NewerAt.UTC().Format("2006-01-02 15:04:05 UTC"), st.NewerBy, st.Release))
+	}
 	r.Project, r.Release, r.Actors, r.Start, r.End = st.Project, st.Release, st.Actors, st.Start, st.End
 	r.Phase, r.Outcome = st.Phase(), string(st.Phase())
 	if st.Running() {

@@ -99,6 +99,18 @@ func TestReportsOfRealJournals(t *testing.T) {
 	}
 }
 
+func TestAReportOfTwoReleasesTellsOfOneAndNamesTheOther(t *testing.T) {
+	journals, err := ReadJournals([]string{"testdata/apply-2.0.0.jsonl", "testdata/broken-release.jsonl"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := Build(journals)
+	md := r.Markdown()
+	if r.Release != "2.0.1" || strings.Contains(md, "confirm.answer") || !strings.Contains(md, "the journals also hold release 2.0.0 of golive-demo") {
+		t.Fatalf("release %s:\n%s", r.Release, md)
+	}
+}
+
 func TestHTMLEscapesWhatTheJournalSays(t *testing.T) {
 	journals, err := ReadJournals([]string{"testdata/broken-release.jsonl"})
 	if err != nil {
