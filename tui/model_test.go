@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -556,4 +557,66 @@ func TestWatchFollowsItsReleaseAndSwitchesToANewerOneOnL(t *testing.T) {
 	if v := plain(m); m.Phase() != PhaseReverting || !strings.Contains(v, "shop 2.4.1") || !strings.Contains(v, "✗1") || strings.Contains(v, "L follows it") {
 		t.Fatalf("after L: phase %s\n%s", m.Phase(), v)
 	}
+}
+
+type marks struct{ labels []string }
+
+func (r *marks) Resize(int, int)     {}
+func (r *marks) Marker(label string) { r.labels = append(r.labels, label) }
+
+func TestQAfterTheLastEventQuitsOnceTheEngineReturnsAndMarksIt(t *testing.T) {
+	m, _, _ := newTestModel(t, testPlan, false)
+	rec := &marks{}
+	m.cfg.Recorder = rec
+	m = send(m, tea.WindowSizeMsg{Width: 100, Height: 30}, preloaded, opDoneMsg{op: opPreload}, press("R"),
+		events(plans.Event{Kind: plans.EvRevertStart}, plans.Event{Kind: plans.EvRevertEnd, Result: plans.ResultReverted}))
+	next, cmd := m.Update(press("q"))
+	if m = next.(Model); cmd != nil || m.Phase() != PhaseReverted || !strings.Contains(plain(m), "finishing") {
+		t.Fatalf("q after the last event: phase %s\n%s", m.Phase(), plain(m))
+	}
+	_, cmd = m.Update(opDoneMsg{op: opRevert})
+	var quit bool
+	for _, msg := range runSequence(cmd) {
+		quit = quit || msg == tea.Quit()
+	}
+	if !quit || strings.Join(rec.labels, ",") != "revert done" {
+		t.Fatalf("quit %v, marks %v", quit, rec.labels)
+	}
+}
+
+// runSequence runs a command, and the commands of a sequence in order.
+func runSequence(cmd tea.Cmd) []tea.Msg {
+	if cmd == nil {
+		return nil
+	}
+	msg := cmd()
+	var out []tea.Msg
+	switch v := msg.(type) {
+	case tea.BatchMsg:
+		for _, c := range v {
+			out = append(out, runSequence(c)...)
+		}
+	default:
+		if cmds, ok := sequenceCmds(msg); ok {
+			for _, c := range cmds {
+				out = append(out, runSequence(c)...)
+			}
+			return out
+		}
+		out = append(out, msg)
+	}
+	return out
+}
+
+// sequenceCmds are the commands of a tea.Sequence message.
+func sequenceCmds(msg tea.Msg) ([]tea.Cmd, bool) {
+	v := reflect.ValueOf(msg)
+	if !v.IsValid() || v.Kind() != reflect.Slice || v.Type().Elem() != reflect.TypeOf(tea.Cmd(nil)) {
+		return nil, false
+	}
+	cmds := make([]tea.Cmd, v.Len())
+	for i := range cmds {
+		cmds[i] = v.Index(i).Interface().(tea.Cmd)
+	}
+	return cmds, true
 }

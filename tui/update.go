@@ -152,16 +152,16 @@ func (m Model) opDone(msg opDoneMsg) (tea.Model, tea.Cmd) {
 			m.status = "preload failed: " + firstLine(msg.err.Error())
 		}
 	}
-	if m.quitArm {
-		return m, tea.Quit
-	}
-	cmds := []tea.Cmd{m.refreshStatus()}
+	var mark tea.Cmd
 	if msg.err != nil && msg.op != opPreload {
-		cmds = append(cmds, m.mark(func(r Marks) { r.Marker(msg.op + " failed") }))
+		mark = m.mark(func(r Marks) { r.Marker(msg.op + " failed") })
 	} else if msg.op != opPreload {
-		cmds = append(cmds, m.mark(func(r Marks) { r.Marker(msg.op + " done") }))
+		mark = m.mark(func(r Marks) { r.Marker(msg.op + " done") })
 	}
-	return m, tea.Batch(cmds...)
+	if m.quitArm {
+		return m, tea.Sequence(mark, tea.Quit)
+	}
+	return m, tea.Batch(m.refreshStatus(), mark)
 }
 
 // deployer names who holds the lock, for the read-only view.
@@ -427,6 +427,11 @@ func (m Model) quit() (tea.Model, tea.Cmd) {
 			m.opCancel()
 		}
 		return m, tea.Quit
+	}
+	if !m.state.Running() && m.state.Ops > m.ranAfter {
+		m.quitArm = true // its last event is here: quit the moment the engine returns
+		m.status = "the " + m.running + " is finishing (lock release), then quitting…"
+		return m, nil
 	}
 	if !m.quitArm {
 		m.quitArm = true
