@@ -102,6 +102,17 @@ func (v *logView) jump(want *logs.Filter, older bool) bool {
 	return true
 }
 
+// latest shows the newest line matching want, the bottom line included.
+func (v *logView) latest(want *logs.Filter) bool {
+	v.catchUp()
+	off, ok := v.buf.Find(-1, v.currentFilter(), want, true)
+	if !ok {
+		return false
+	}
+	v.offset, v.follow = off, off == 0
+	return true
+}
+
 // refilter applies a changed filter: the view goes back to the newest lines.
 func (v *logView) refilter() { v.resume() }
 

@@ -92,7 +92,8 @@ type Model struct {
 	asking   *question
 	pending  string // an operation waiting for the plan's y/N confirm
 	quitArm  bool   // q pressed once while an operation runs
-	status   string // why the last key did nothing, or what happened
+	status   string    // why the last key did nothing, or what happened
+	statusAt time.Time // when it was said: it expires after statusTTL
 
 	logs      logView
 	inputMode string // "", "search" or "filter"

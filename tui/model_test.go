@@ -354,7 +354,7 @@ func TestPlanConfirmAsksFirstAndNamesWhatWillChange(t *testing.T) {
 	if !strings.Contains(plain(m), "Deploy 2.4.0: api api:2.3.1→api:2.4.0, web web:2.3.1→web:2.4.0?") || m.running != "" {
 		t.Fatalf("no question:\n%s", plain(m))
 	}
-	m = send(m, press("n"))
+	m = send(m, press("c"))
 	if m.running != "" || !strings.Contains(plain(m), "apply not started") {
 		t.Fatal("n did not cancel")
 	}
@@ -366,18 +366,64 @@ func TestPlanConfirmAsksFirstAndNamesWhatWillChange(t *testing.T) {
 	}
 }
 
-func TestConfirmStepIsAnsweredWithY(t *testing.T) {
+func TestAPendingQuestionLeavesEveryLogKeyWorkingAndEscNeverAnswers(t *testing.T) {
 	m, _, _ := newTestModel(t, testPlan, false)
 	q := &question{text: "QA regression pass done?", reply: make(chan bool, 1)}
-	m = send(m, tea.WindowSizeMsg{Width: 100, Height: 30}, bridgeMsg{asks: []*question{q}})
-	next, _ := m.Update(press("D"))
-	if next.(Model).asking == nil || next.(Model).status != "answer y or n first" || !strings.Contains(plain(next.(Model)), "QA regression pass done?") {
-		t.Fatal("another key did not keep the question")
+	m = send(m, tea.WindowSizeMsg{Width: 100, Height: 30}, preloaded, opDoneMsg{op: opPreload}, press("D"), bridgeMsg{asks: []*question{q}})
+	m = send(m, press("x"))
+	if v := plain(m); m.asking == nil || !m.logs.errors || !strings.Contains(v, "errors only") || !strings.Contains(v, "? QA regression pass done?") || !strings.Contains(v, "y yes · c no") {
+		t.Fatalf("x with a question pending:\n%s", v)
 	}
-	next, cmd := next.(Model).Update(press("y"))
+	m = send(m, press("x"), press("/"), press("o"), press("r"), press("d"), press("enter"), press("n"), press("N"), press("esc"), press("e"), press("E"))
+	if m.asking == nil || m.logs.search != "" || len(q.reply) != 0 {
+		t.Fatalf("search, n/N, esc, e/E answered or lost the question (search %q)", m.logs.search)
+	}
+	next, cmd := m.Update(press("y"))
 	runCmd(cmd)
 	if yes := <-q.reply; !yes || next.(Model).asking != nil {
 		t.Fatal("y did not answer yes")
+	}
+	if v := plain(send(next.(Model), press("c"))); !strings.Contains(v, "c: no question is waiting for an answer") {
+		t.Fatalf("c without a question:\n%s", v)
+	}
+}
+
+func TestStatusMessagesExpireAndAKeyClearsThem(t *testing.T) {
+	m, _, _ := newTestModel(t, testPlan, false)
+	now := clock
+	m.cfg.Now = func() time.Time { return now }
+	m = send(m, tea.WindowSizeMsg{Width: 100, Height: 30}, press("7"))
+	if !strings.Contains(plain(m), "there is no source 7") {
+		t.Fatal("no status")
+	}
+	now = now.Add(statusTTL)
+	if strings.Contains(plain(m), "there is no source 7") {
+		t.Fatal("the status outlived statusTTL")
+	}
+	now = clock
+	m = send(m, press("7"), press("w"))
+	if strings.Contains(plain(m), "there is no source 7") {
+		t.Fatal("the next key did not clear the status")
+	}
+}
+
+func TestEWhileFollowingGoesToTheLatestError(t *testing.T) {
+	m, _, buf := newTestModel(t, testPlan, false)
+	m = send(m, tea.WindowSizeMsg{Width: 100, Height: 30})
+	in := logs.NewIngester("api", buf, nil, 0)
+	in.Add("stdout", clock, []byte("level=error msg=latest"), 0)
+	in.Add("stdout", clock.Add(time.Millisecond), []byte("level=info msg=after"), 0)
+	m = send(m, frameMsg(clock), press("e"))
+	if m.logs.follow || m.logs.offset != 1 {
+		t.Fatalf("e while following: follow %v, offset %d\n%s", m.logs.follow, m.logs.offset, plain(m))
+	}
+}
+
+func TestHelpListsTheSourcesWithTheirNumberKeys(t *testing.T) {
+	m, _, _ := newTestModel(t, testPlan, false)
+	v := plain(send(m, tea.WindowSizeMsg{Width: 160, Height: 48}, press("?")))
+	if !strings.Contains(v, "1 api") || !strings.Contains(v, "2 web") || !strings.Contains(v, "0 all sources") {
+		t.Fatalf("help:\n%s", v)
 	}
 }
 

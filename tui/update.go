@@ -94,8 +94,22 @@ func opCmd(engine Engine, op, why string, ctx context.Context) tea.Cmd {
 	}
 }
 
-// Update handles one message; it does no I/O.
+// statusTTL is how long a status message stays on screen.
+const statusTTL = 5 * time.Second
+
+// Update handles one message; it does no I/O. A status message is dated
+// when it changes, so that it expires.
 func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	prev := m.status
+	next, cmd := m.update(msg)
+	if n := next.(Model); n.status != prev {
+		n.statusAt = n.cfg.Now()
+		return n, cmd
+	}
+	return next, cmd
+}
+
+func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
@@ -221,21 +235,19 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		return m.inputKey(msg)
 	}
 	k := m.keys
+	m.status = "" // a key ends the previous message
 	if m.cfg.ReadOnly && key.Matches(msg, k.Latest) {
 		return m.followNewer()
 	}
-	if m.cfg.ReadOnly && (key.Matches(msg, k.Yes) || key.Matches(msg, k.No) && msg.String() != "esc") {
-		m.status = "read-only: only " + m.deployer() + " can answer"
-		return m, nil
-	}
-	if m.asking != nil || m.pending != "" {
+	if key.Matches(msg, k.Yes, k.No) {
 		switch {
-		case key.Matches(msg, k.Yes):
-			return m.answer(true)
-		case key.Matches(msg, k.No):
-			return m.answer(false)
+		case m.cfg.ReadOnly:
+			m.status = "read-only: only " + m.deployer() + " can answer"
+		case m.asking == nil && m.pending == "":
+			m.status = msg.String() + ": no question is waiting for an answer"
+		default:
+			return m.answer(key.Matches(msg, k.Yes))
 		}
-		m.status = "answer y or n first"
 		return m, nil
 	}
 	if !key.Matches(msg, k.Quit) {
@@ -285,7 +297,13 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		if older {
 			where = "above"
 		}
-		if !m.logs.jump(&logs.Filter{MinLevel: logs.LevelError}, older) {
+		errs := &logs.Filter{MinLevel: logs.LevelError}
+		switch {
+		case m.logs.follow && !older: // following, the next error is the latest one
+			if !m.logs.latest(errs) {
+				m.status = "no error-level line yet"
+			}
+		case !m.logs.jump(errs, older):
 			m.status = "no error-level line " + where
 		}
 	case key.Matches(msg, k.ErrorsOnly):

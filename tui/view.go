@@ -59,6 +59,7 @@ func (m Model) layout() (top, bottom []string, logHeight int) {
 		top = append(top, m.preloadLines(false, 28, 20)...)
 	}
 	top = append(top, m.outcomeLines()...)
+	top = append(top, m.questionLine()...)
 	if st := m.state.RunningStep(); st != nil && len(st.Output) > 0 {
 		for _, l := range st.Output[max(0, len(st.Output)-m.outputRows()):] {
 			top = append(top, m.styles.Dim.Render("  │ ")+ansi.Truncate(m.cfg.Engine.Mask(l), m.width-4, "…"))
@@ -307,14 +308,8 @@ func (m Model) statusLine() string {
 	switch {
 	case m.inputMode != "":
 		return m.input.View()
-	case m.asking != nil:
-		return st.Question.Render(" ? "+clean(m.asking.text)+" ") + "  y / n"
-	case m.pending != "":
-		return st.Question.Render(" ? "+m.confirmText()+" ") + "  y / n"
-	case m.status != "":
+	case m.status != "" && m.cfg.Now().Sub(m.statusAt) < statusTTL:
 		return st.Status.Render(clean(m.status))
-	case m.cfg.ReadOnly && m.state.Asking != "":
-		return st.Status.Render(clean(m.state.AskedBy + " is asked: " + m.state.Asking))
 	case m.state.Error != "" && !m.state.Running():
 		what, outcome := m.state.FirstFailure(), m.state.Outcome
 		if what == "" {
@@ -363,6 +358,21 @@ func (m Model) newerLine() []string {
 	return []string{m.styles.Status.Render(clean(fmt.Sprintf("release %s started at %s by %s: L follows it", s.Newer, s.NewerAt.Local().Format("15:04:05"), s.NewerBy)))}
 }
 
+// questionLine is a question waiting for an answer, with its keys: a line
+// of its own, so that every other key keeps working meanwhile.
+func (m Model) questionLine() []string {
+	st := m.styles
+	switch {
+	case m.asking != nil:
+		return []string{st.Question.Render(" ? "+clean(m.asking.text)+" ") + "  y yes · c no"}
+	case m.pending != "":
+		return []string{st.Question.Render(" ? "+m.confirmText()+" ") + "  y yes · c no"}
+	case m.cfg.ReadOnly && m.state.Asking != "":
+		return []string{st.Status.Render(clean(m.state.AskedBy + " is asked: " + m.state.Asking))}
+	}
+	return nil
+}
+
 // confirmText names what a pending operation will change.
 func (m Model) confirmText() string {
 	if m.pending == opRevert {
@@ -381,7 +391,7 @@ func (m Model) confirmText() string {
 }
 
 func (m Model) footer() string {
-	return m.help.View(helpKeys{k: m.keys, asking: m.asking != nil || m.pending != "", readOnly: m.cfg.ReadOnly, newer: m.state.Newer != ""})
+	return m.help.View(helpKeys{k: m.keys, asking: m.asking != nil || m.pending != "", readOnly: m.cfg.ReadOnly, newer: m.state.Newer != "", sources: m.sourceNames()})
 }
 
 // bucket sums counts in groups of n.
