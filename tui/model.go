@@ -90,8 +90,8 @@ type Model struct {
 	opCancel context.CancelFunc
 	services []plans.ServiceState // what Docker says each container runs
 	asking   *question
-	pending  string // an operation waiting for the plan's y/N confirm
-	quitArm  bool   // q pressed once while an operation runs
+	pending  string    // an operation waiting for the plan's y/N confirm
+	quitArm  bool      // q pressed once while an operation runs
 	status   string    // why the last key did nothing, or what happened
 	statusAt time.Time // when it was said: it expires after statusTTL
 
