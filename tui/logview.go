@@ -113,6 +113,30 @@ func (v *logView) latest(want *logs.Filter) bool {
 	return true
 }
 
+// position says where the bottom line stands among the shown lines that
+// match want, counted from the oldest: "error 3/12". It reads only the
+// lines below the bottom one; "" when want cannot be combined with the
+// view's own filter text.
+func (v *logView) position(what string, want *logs.Filter) string {
+	both := *v.currentFilter()
+	switch {
+	case want.Text == "":
+		both.MinLevel = max(both.MinLevel, want.MinLevel)
+	case both.Text == "" && both.Regexp == nil:
+		both.Text = want.Text
+	default:
+		return ""
+	}
+	newer := 0
+	for _, l := range v.buf.Window(0, v.offset, v.currentFilter()) {
+		if want.Match(l) {
+			newer++
+		}
+	}
+	total := v.buf.Count(&both)
+	return fmt.Sprintf("%s %d/%d", what, total-newer, total)
+}
+
 // refilter applies a changed filter: the view goes back to the newest lines.
 func (v *logView) refilter() { v.resume() }
 

@@ -666,3 +666,21 @@ func sequenceCmds(msg tea.Msg) ([]tea.Cmd, bool) {
 	}
 	return cmds, true
 }
+
+func TestErrorAndSearchJumpsSayWhereTheyAre(t *testing.T) {
+	m, _, _ := newTestModel(t, testPlan, false)
+	m = send(m, tea.WindowSizeMsg{Width: 100, Height: 30}, press("e"))
+	if v := plain(m); !strings.Contains(v, "error 2/2") {
+		t.Fatalf("e while following:\n%s", v)
+	}
+	if v := plain(send(m, press("E"))); !strings.Contains(v, "error 1/2") {
+		t.Fatalf("E:\n%s", v)
+	}
+	m = send(m, press("G"), press("/"), press("G"), press("E"), press("T"), press("enter"))
+	if v := plain(m); !strings.Contains(v, "match 3/3") {
+		t.Fatalf("search:\n%s", v)
+	}
+	if v := plain(send(m, press("N"))); !strings.Contains(v, "match 2/3") {
+		t.Fatalf("N:\n%s", v)
+	}
+}

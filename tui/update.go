@@ -287,10 +287,14 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		m.input.SetValue("")
 		return m, m.input.Focus()
 	case key.Matches(msg, k.NextMatch), key.Matches(msg, k.PrevMatch):
-		if m.logs.search == "" {
+		want := &logs.Filter{Text: m.logs.search}
+		switch {
+		case m.logs.search == "":
 			m.status = "n/N: no search yet; press / to search"
-		} else if !m.logs.jump(&logs.Filter{Text: m.logs.search}, key.Matches(msg, k.PrevMatch)) {
+		case !m.logs.jump(want, key.Matches(msg, k.PrevMatch)):
 			m.status = fmt.Sprintf("no more matches for %q", m.logs.search)
+		default:
+			m.status = m.logs.position("match", want)
 		}
 	case key.Matches(msg, k.NextError), key.Matches(msg, k.PrevError):
 		older, where := key.Matches(msg, k.PrevError), "below"
@@ -302,9 +306,13 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		case m.logs.follow && !older: // following, the next error is the latest one
 			if !m.logs.latest(errs) {
 				m.status = "no error-level line yet"
+				break
 			}
+			m.status = m.logs.position("error", errs)
 		case !m.logs.jump(errs, older):
 			m.status = "no error-level line " + where
+		default:
+			m.status = m.logs.position("error", errs)
 		}
 	case key.Matches(msg, k.ErrorsOnly):
 		m.logs.errors = !m.logs.errors
@@ -355,7 +363,12 @@ func (m Model) inputKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		value := m.input.Value()
 		if m.inputMode == "search" {
 			m.logs.setSearch(value)
-			if value != "" && !m.logs.jump(&logs.Filter{Text: value}, true) && m.cfg.Logs.Count(&logs.Filter{Text: value}) == 0 {
+			want := &logs.Filter{Text: value}
+			switch {
+			case value == "":
+			case m.logs.jump(want, true):
+				m.status = m.logs.position("match", want)
+			case m.cfg.Logs.Count(want) == 0:
 				m.status = fmt.Sprintf("no line contains %q", value)
 			}
 		} else {
