@@ -378,7 +378,7 @@ func (s *State) Apply(ev Event) {
 		}
 		switch action {
 		case ActionStopped:
-			svc.down(s.causeOf(ev), ev.Time)
+			svc.down(s.cause(), ev.Time)
 		case ActionStarted:
 			svc.Now, svc.NowID, svc.Container = ev.Image, ev.ImageID, ev.ContainerID
 		}
@@ -425,8 +425,8 @@ func (s *State) Apply(ev Event) {
 	}
 }
 
-// causeOf says whether a container stop belongs to a deploy or a revert.
-func (s *State) causeOf(ev Event) string {
+// cause says whether a container stopped now belongs to a deploy or a revert.
+func (s *State) cause() string {
 	if s.Op == OpRevert || s.reverting {
 		return "revert"
 	}
