@@ -3,14 +3,32 @@ GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 BIN     := bin/golive
 
-.PHONY: build test bench demo demo-broken demo-revert demo-clean demo-hosts clean-hosts lint clean
+.PHONY: build test test-deps bench demo demo-broken demo-revert demo-clean demo-hosts clean-hosts lint clean
 
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/golive
 
-# The whole suite, against the real Docker engine (and tmux where tests need it).
-test:
+# The whole suite, against the real Docker engine (and tmux, OpenSSH and
+# asciinema where tests need them: a test whose tool is missing skips and says why).
+test: test-deps
 	$(GO) test -race -count=1 -timeout 12m ./...
+
+# Installs the tools the end-to-end tests use, with apt when running as root
+# and they are missing; otherwise it says which are missing and goes on.
+test-deps:
+	@missing=""; \
+	command -v tmux >/dev/null || missing="$$missing tmux"; \
+	{ [ -x /usr/sbin/sshd ] || command -v sshd >/dev/null; } || missing="$$missing openssh-server"; \
+	command -v ssh >/dev/null || missing="$$missing openssh-client"; \
+	command -v asciinema >/dev/null || missing="$$missing asciinema"; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "test-deps: installing$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null \
+			|| echo "test-deps: could not install$$missing; the tests that need them skip"; \
+	else \
+		echo "test-deps: missing$$missing (not root or no apt); the tests that need them skip"; \
+	fi
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
