@@ -92,7 +92,7 @@ func (e *Engine) deployGroup(ctx context.Context, run, group string) error {
 		}()
 	}
 	wg.Wait()
-	return errors.Join(errs...)
+	return e.watchErrorGates(ctx, group, errors.Join(errs...))
 }
 
 // deployService replaces one service's container with the plan's target,
@@ -204,6 +204,7 @@ func (e *Engine) deployService(ctx context.Context, run string, svc *Service) er
 	if err := d.Rename(ctx, id, spec.Name); err != nil {
 		return e.serviceFailed(ev, start, err)
 	}
+	e.startErrorGate(svc, id, time.Now())
 	if err := d.Start(ctx, id); err != nil {
 		return e.serviceFailed(ev, start, err)
 	}

@@ -65,6 +65,7 @@ type Engine struct {
 	mu         sync.Mutex
 	journalErr error
 	errors     *errorJournal // with Options.Logs
+	gates      errorGates    // the error gates open during an apply
 	run        string        // the latest apply
 }
 

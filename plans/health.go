@@ -42,6 +42,9 @@ func (e *Engine) waitHealthy(ctx context.Context, svc *Service, id string) error
 		if !ct.Running || ct.RestartCount != restarts {
 			return e.crashError(ctx, ct, time.Since(start))
 		}
+		if err := e.errorGateFailed(id); err != nil {
+			return err
+		}
 		ok, detail := e.probe(ctx, h, ct)
 		lastDetail = detail
 		switch {
