@@ -116,12 +116,12 @@ type ServiceStatus struct {
 	Container        string // the container ID that runs now
 	Result           string // deployed, unchanged, failed, reverted, … of its latest change
 	Error            string
-	Health           Probe         // the latest health gate result
-	Probes           []Probe       // every health gate result, in order
-	Errors           int           // error-level lines journaled
-	FirstErrors      []ErrorLine   // the first error lines after each deploy
-	Changes          []Change      // deploys and reverts, in order
-	Unavailable      []Unavailable // when it was not serving
+	Health           Probe           // the latest health gate result
+	Probes           []Probe         // every health gate result, in order
+	Errors           int             // error-level lines journaled
+	FirstErrors      []ErrorLine     // the first error lines after each deploy
+	Changes          []Change        // deploys and reverts, in order
+	Unavailable      []Unavailable   // when it was not serving
 	ErrorGate        ErrorGateStatus // the error budget of its latest deploy
 }
 
