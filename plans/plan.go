@@ -23,6 +23,11 @@ type Plan struct {
 	Preload   PreloadConfig `yaml:"preload"`
 	Steps     []Step        `yaml:"steps"`
 	Logs      LogsConfig    `yaml:"logs"`
+	// Compose names a compose file whose services the plan deploys; the
+	// plan's services then only override group and health.
+	Compose string `yaml:"compose"`
+	// ComposeWarnings is what the compose file says that golive does not honour.
+	ComposeWarnings []ComposeWarning `yaml:"-"`
 }
 
 // DockerConfig says which Docker engine the plan targets.
@@ -58,6 +63,9 @@ type Service struct {
 	Restart     string            `yaml:"restart"`
 	StopTimeout time.Duration     `yaml:"stop_timeout"`
 	Health      Health            `yaml:"health"`
+	Entrypoint  Command           `yaml:"entrypoint"`
+	Aliases     []string          `yaml:"aliases"`     // network aliases besides the service name
+	Healthcheck *Healthcheck      `yaml:"healthcheck"` // the HEALTHCHECK the container runs
 }
 
 // Health is the gate a new container must pass before its group counts as deployed.
