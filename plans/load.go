@@ -288,6 +288,7 @@ func (v *validator) validate() {
 		}
 	}
 	v.steps()
+	v.notify()
 }
 
 func (v *validator) service(s *Service, containers, hostPorts map[string]string) {
@@ -405,9 +406,15 @@ func (v *validator) steps() {
 				set++
 			}
 		}
+		if s.Mark != nil {
+			set++
+		}
 		if set != 1 {
-			v.at(at, "step %d must have exactly one of run, deploy, verify or confirm", i+1)
+			v.at(at, "step %d must have exactly one of run, deploy, verify, confirm or mark", i+1)
 			continue
+		}
+		if s.Mark != nil {
+			v.mark(s.Mark, i, at+".mark")
 		}
 		if (s.Before != "" || s.After != "") && s.Kind() != StepRun {
 			v.at(at, "step %d: before and after go with run, not with %s", i+1, s.Kind())
