@@ -285,6 +285,8 @@ func (c *Client) RemoveNetwork(ctx context.Context, name string) error {
 
 // EnsureNetwork creates a bridge network with this name unless it exists.
 func (c *Client) EnsureNetwork(ctx context.Context, name string, labels map[string]string) error {
+	c.netMu.Lock()
+	defer c.netMu.Unlock()
 	if _, err := c.api.NetworkInspect(ctx, name, client.NetworkInspectOptions{}); err == nil {
 		return nil
 	} else if !IsNotFound(err) {
