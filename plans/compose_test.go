@@ -63,6 +63,8 @@ func TestLoadComposeReadsTheShopAsDockerComposeDoes(t *testing.T) {
 		{"named volume gets the project prefix", strings.Join(cache.Volumes, ","), "shop_cache-data:/data"},
 		{"default network", cache.Network, "shop_default"},
 		{"stop_grace_period", cache.StopTimeout, 3 * time.Second},
+		{"entrypoint", strings.Join(cache.Entrypoint, " "), "/app"},
+		{"command", strings.Join(worker.Command, " "), "--queue orders"},
 		{"healthcheck test", strings.Join(cache.Healthcheck.Test, " "), "CMD /app healthcheck"},
 		{"healthcheck retries", cache.Healthcheck.Retries, 3},
 		{"health gate waits for the healthcheck", cache.Health.Docker, true},
@@ -88,11 +90,11 @@ func TestLoadComposeReadsTheShopAsDockerComposeDoes(t *testing.T) {
 		has  string
 	}{
 		{39, "deploy.*"},
-		{55, "cap_add is not honoured"},
-		{56, "secrets"},
-		{60, "builder has no image: left out"},
-		{64, "debug is only in profiles debug"},
-		{72, "top-level secrets"},
+		{56, "cap_add is not honoured"},
+		{57, "secrets"},
+		{61, "builder has no image: left out"},
+		{65, "debug is only in profiles debug"},
+		{73, "top-level secrets"},
 	}
 	for _, w := range warnings {
 		found := false
