@@ -159,10 +159,20 @@ func (c *Compose) warn(path, format string, args ...any) {
 	c.Warnings = append(c.Warnings, ComposeWarning{File: c.File, Line: line, Column: col, Message: fmt.Sprintf(format, args...)})
 }
 
-// position finds the compose node for path, or its nearest parent.
+// position finds the compose node for path, or its nearest parent; a
+// mapping entry is found at its key.
 func (c *Compose) position(path string) (int, int) {
 	v := validator{file: c.ast}
 	for p := path; p != ""; {
+		if i := strings.LastIndex(p, "."); i > 0 && !strings.Contains(p[i:], "[") {
+			if parent, ok := lookup(c.ast, p[:i]).(*ast.MappingNode); ok {
+				for _, kv := range parent.Values {
+					if kv.Key.String() == p[i+1:] {
+						return kv.Key.GetToken().Position.Line, kv.Key.GetToken().Position.Column
+					}
+				}
+			}
+		}
 		if line, col, ok := v.position(p); ok {
 			return line, col
 		}

@@ -199,7 +199,7 @@ func TestPlanWithComposeReportsProblemsWhereTheyAre(t *testing.T) {
 			want: []string{
 				"plan.yaml:6:12: service web: image comes from compose.yaml; change it there",
 				"plan.yaml:7:3: service nosuch is not in compose.yaml (its services: cache, web, worker)",
-				"compose.yaml:42:21: container name \"shop web\" may contain only",
+				"compose.yaml:42:5: container name \"shop web\" may contain only",
 			},
 		},
 		{
