@@ -14,7 +14,7 @@ import (
 // are filled in. A marker that cannot be delivered does not fail the
 // release unless required is set.
 type Mark struct {
-	URL      string            `yaml:"url"`     // ${VAR} is taken from the environment
+	URL      string            `yaml:"url"`     // ${VAR} from the environment; {{.Release}} and the like filled in
 	Headers  map[string]string `yaml:"headers"` // ${VAR} is taken from the environment
 	Body     any               `yaml:"body"`
 	Required bool              `yaml:"required"`
@@ -25,9 +25,13 @@ func (e *Engine) mark(ctx context.Context, base Event, m Mark) error {
 	notice := e.notifier.snapshot()
 	notice.Event = StepMark
 	notice.Text = noticeText(notice, "deploying")
-	body, err := markBody(m.Body, notice)
+	target, err := fillTemplate(m.URL, notice)
+	var body []byte
 	if err == nil {
-		err = postJSON(ctx, e.opts.Lookup, m.URL, m.Headers, body, 0)
+		body, err = markBody(m.Body, notice)
+	}
+	if err == nil {
+		err = postJSON(ctx, e.opts.Lookup, target, m.Headers, body, 0)
 	}
 	out := base
 	out.Kind, out.Phase, out.Stream = EvStepOutput, StepMark, "stdout"
@@ -104,10 +108,13 @@ func fillTemplate(text string, n Notice) (string, error) {
 	return b.String(), nil
 }
 
-// mark checks a mark step: its URL, and that its body's templates name
-// Notice fields.
+// mark checks a mark step: its URL, and that its templates name Notice
+// fields.
 func (v *validator) mark(m *Mark, i int, at string) {
 	v.webhookURL(m.URL, at)
+	if _, err := fillTemplate(m.URL, Notice{}); err != nil {
+		v.at(at+".url", "step %d: mark url: %v", i+1, err)
+	}
 	if _, err := markBody(m.Body, Notice{}); err != nil {
 		v.at(at+".body", "step %d: mark body: %v (fields: .Project .Release .Actor .Run .Text .StartedAt .Services .Steps .Errors .Journal)", i+1, err)
 	}

@@ -80,7 +80,7 @@ func TestNotifyAndMarkTellTheWebhooksAboutTheReleaseWithoutSecrets(t *testing.T)
     on: [done, failed, reverted]
 steps:
   - mark:
-      url: ` + h.srv.URL + `/annotations
+      url: ` + h.srv.URL + `/annotations/{{.Release}}
       headers: {Authorization: "Bearer ${TEST_HOOK_TOKEN}"}
       body: {text: "deploy {{.Release}} by {{.Actor}}", tags: [golive, "{{.Project}}"]}
   - mark: {url: "http://127.0.0.1:1/unreachable"}
@@ -105,7 +105,7 @@ steps:
 			t.Errorf("a secret reached webhook %s: %s", r.path, r.body)
 		}
 	}
-	marks := h.requests("/annotations")
+	marks := h.requests("/annotations/2")
 	if len(marks) != 1 {
 		t.Fatalf("%d marks, want 1", len(marks))
 	}
