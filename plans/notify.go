@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"os"
@@ -416,6 +417,31 @@ func expandEnv(s string, lookup LookupEnv) (string, error) {
 		return "", fmt.Errorf("uses %s, not set in your environment", strings.Join(missing, ", "))
 	}
 	return out, nil
+}
+
+// WebhookWarnings says which webhooks and mark steps use a ${VAR} that is
+// not set now: they would not be told.
+func (p *Plan) WebhookWarnings(lookup LookupEnv) []string {
+	var out []string
+	check := func(what, rawURL string, headers map[string]string) {
+		if _, err := expandEnv(rawURL, lookup); err != nil {
+			out = append(out, fmt.Sprintf("%s: url %v", what, err))
+		}
+		for _, k := range slices.Sorted(maps.Keys(headers)) {
+			if _, err := expandEnv(headers[k], lookup); err != nil {
+				out = append(out, fmt.Sprintf("%s: header %s %v", what, k, err))
+			}
+		}
+	}
+	for i, w := range p.Notify {
+		check(fmt.Sprintf("notify %d (%s)", i+1, w.URL), w.URL, w.Headers)
+	}
+	for i, s := range p.Steps {
+		if s.Mark != nil {
+			check(fmt.Sprintf("step %d (mark %s)", i+1, s.Mark.URL), s.Mark.URL, s.Mark.Headers)
+		}
+	}
+	return out
 }
 
 // notify checks the plan's webhooks.

@@ -35,6 +35,9 @@ func check(plan *plans.Plan, stdout, stderr io.Writer) int {
 	for _, w := range plan.ComposeWarnings {
 		fmt.Fprintln(stderr, "warning:", w)
 	}
+	for _, w := range plan.WebhookWarnings(os.LookupEnv) {
+		fmt.Fprintf(stderr, "warning: %s: it would not be told; export it before running golive\n", w)
+	}
 	for _, svc := range plan.Services {
 		if _, err := plan.ServiceEnv(svc, os.LookupEnv); err != nil {
 			fmt.Fprintf(stderr, "warning: %v (apply will refuse to start until it is set)\n", err)

@@ -74,3 +74,28 @@ volumes:
 		t.Errorf("--help does not list import")
 	}
 }
+
+func TestCheckWarnsOfWebhookVariablesThatAreNotSet(t *testing.T) {
+	dir := t.TempDir()
+	plan := writeFile(t, dir, "plan.yaml", `project: shop
+release: "1"
+services: {api: {image: shop/api:1}}
+notify:
+  - url: ${GOLIVE_TEST_UNSET_HOOK}
+steps:
+  - mark: {url: "https://grafana.example.com/api/annotations", headers: {Authorization: "Bearer ${GOLIVE_TEST_UNSET_TOKEN}"}}
+  - deploy: default
+`)
+	code, _, stderr := cli(t, "check", plan)
+	if code != 0 {
+		t.Fatalf("check exited %d: %s", code, stderr)
+	}
+	for _, want := range []string{
+		"warning: notify 1 (${GOLIVE_TEST_UNSET_HOOK}): url uses GOLIVE_TEST_UNSET_HOOK, not set in your environment",
+		"warning: step 1 (mark https://grafana.example.com/api/annotations): header Authorization uses GOLIVE_TEST_UNSET_TOKEN",
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+}
