@@ -287,12 +287,19 @@ func (c *Compose) service(project *types.Project, sc types.ServiceConfig, opts C
 	svc.Command = Command(sc.Command)
 	svc.Entrypoint = Command(sc.Entrypoint)
 	c.environment(svc, sc, opts)
-	for i, f := range sc.EnvFiles {
+	var envFiles []string
+	for _, f := range sc.EnvFiles {
+		if _, err := os.Stat(f.Path); err != nil && !bool(f.Required) {
+			continue // optional and absent, as compose takes it
+		}
+		envFiles = append(envFiles, f.Path)
+	}
+	for i, f := range envFiles {
 		if i == 0 {
-			svc.EnvFile = relPath(opts.Dir, f.Path)
+			svc.EnvFile = relPath(opts.Dir, f)
 			continue
 		}
-		c.warn(fmt.Sprintf("%s.env_file[%d]", at, i), "service %s: golive reads one env_file; %s is not read: merge it into %s", sc.Name, f.Path, sc.EnvFiles[0].Path)
+		c.warn(at+".env_file", "service %s: golive reads one env_file; %s is not read: merge it into %s", sc.Name, f, envFiles[0])
 	}
 	for i, p := range sc.Ports {
 		spec, ok := portSpec(p)
