@@ -80,7 +80,7 @@ var composeNotes = map[string]string{
 var logrusMu sync.Mutex
 
 // LoadCompose reads a compose file as `docker compose` does (.env beside
-// it, interpolation from the environment, extends, profiles) and converts
+// it, interpolation from the environment, extends, COMPOSE_PROFILES) and converts
 // its services; what golive cannot honour becomes a warning with its line.
 func LoadCompose(ctx context.Context, path string, opts ComposeOptions) (*Compose, error) {
 	abs, err := filepath.Abs(path)
@@ -125,6 +125,7 @@ func (c *Compose) load(ctx context.Context) (*types.Project, error) {
 		cli.WithOsEnv,
 		cli.WithEnvFiles(),
 		cli.WithDotEnv,
+		cli.WithDefaultProfiles(),
 		cli.WithResolvedPaths(true),
 		cli.WithoutEnvironmentResolution,
 	)
@@ -196,7 +197,7 @@ func (c *Compose) convert(project *types.Project, opts ComposeOptions) {
 	}
 	for _, name := range slices.Sorted(maps.Keys(project.DisabledServices)) {
 		svc := project.DisabledServices[name]
-		c.warn("$.services."+name+".profiles", "service %s is only in profiles %s, none of them active: left out, as `docker compose up` leaves it out", name, strings.Join(svc.Profiles, ", "))
+		c.warn("$.services."+name+".profiles", "service %s is only in profiles %s, none of them active: left out, as `docker compose up` leaves it out (COMPOSE_PROFILES activates profiles)", name, strings.Join(svc.Profiles, ", "))
 	}
 	order := c.serviceOrder(project)
 	layers := layerOf(project)

@@ -118,6 +118,22 @@ func TestLoadComposeWithoutKeepRefsTakesValuesFromDotEnv(t *testing.T) {
 	}
 }
 
+func TestLoadComposeActivatesCOMPOSE_PROFILES(t *testing.T) {
+	t.Setenv("COMPOSE_PROFILES", "debug")
+	dir := shopDir(t)
+	c, err := plans.LoadCompose(context.Background(), filepath.Join(dir, "compose.yaml"), plans.ComposeOptions{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, s := range c.Services {
+		names = append(names, s.Name)
+	}
+	if !slices.Contains(names, "debug") {
+		t.Errorf("services %v lack debug, whose profile is active", names)
+	}
+}
+
 func TestImportedPlanIsAValidPlanWithoutSecrets(t *testing.T) {
 	dir := shopDir(t)
 	c, err := plans.LoadCompose(context.Background(), filepath.Join(dir, "compose.yaml"), plans.ComposeOptions{Dir: dir, KeepRefs: true})
