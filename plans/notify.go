@@ -176,6 +176,8 @@ func (n *notifier) observe(ev Event) {
 			send, what = NoticeDone, "deployed"
 		case Reverted:
 			send, what = NoticeReverted, "release failed and was REVERTED"
+		case Aborted:
+			send, what = NoticeFailed, "release FAILED before changing anything"
 		default:
 			send, what = NoticeFailed, "release FAILED"
 		}
