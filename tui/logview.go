@@ -22,7 +22,7 @@ type logView struct {
 	seen     uint64 // the newest line when the offset was last brought up to date
 	newBelow int    // lines that arrived below a paused view
 	wrap     bool
-	times    bool
+	times    timeMode
 	errors   bool   // errors only
 	source   string // one source only, "" for all
 	search   string
@@ -171,6 +171,9 @@ func (v *logView) title(st Styles) string {
 	if v.search != "" {
 		parts = append(parts, "search "+v.search)
 	}
+	if v.times != timesShort {
+		parts = append(parts, v.times.String())
+	}
 	return strings.Join(parts, " · ")
 }
 
@@ -208,9 +211,12 @@ func (v *logView) renderLine(l logs.Line, width, srcWidth int, st Styles, mask f
 	case l.Level == logs.LevelWarn:
 		gutter, lineStyle = st.Warn.Render("▲ "), st.WarnLine
 	}
+	if v.times != timesLogged && l.Dropped == 0 {
+		text = rewriteTimes(text, v.times == timesColumn)
+	}
 	prefix := gutter
-	if v.times {
-		prefix += st.Dim.Render(l.Time.Local().Format("15:04:05")) + " "
+	if v.times == timesColumn {
+		prefix += st.Dim.Render(l.Time.Local().Format("15:04:05.00")) + " "
 	}
 	src := ansi.Truncate(l.Source, srcWidth, "…")
 	src += strings.Repeat(" ", srcWidth-ansi.StringWidth(src))

@@ -49,7 +49,14 @@ const (
 	opPreload = "preload"
 	opApply   = "apply"
 	opRevert  = "revert"
+	opStop    = "stop" // stop the running apply and revert what it changed
 )
+
+// applyStopper stops a running apply at its next safe point and reverts
+// what it changed; *plans.Engine provides it.
+type applyStopper interface {
+	StopApply()
+}
 
 // Config is what the cockpit is started with.
 type Config struct {
@@ -60,7 +67,8 @@ type Config struct {
 	Operator string
 	ReadOnly bool // the pair's watch view: it follows a journal and cannot act
 	Now      func() time.Time
-	Recorder Marks // nil: not recording
+	Recorder Marks  // nil: not recording
+	SaveDir  string // where s saves the shown log lines; "" is the working directory
 }
 
 // Marks is where the cockpit notes resizes and named moments; *Recorder provides it.
@@ -91,6 +99,7 @@ type Model struct {
 	services []plans.ServiceState // what Docker says each container runs
 	asking   *question
 	pending  string    // an operation waiting for the plan's y/N confirm
+	stopping bool      // R during the apply: the engine was asked to stop it and revert
 	quitArm  bool      // q pressed once while an operation runs
 	status   string    // why the last key did nothing, or what happened
 	statusAt time.Time // when it was said: it expires after statusTTL
