@@ -161,3 +161,14 @@ func TestSSavesWhatTheFilterShowsMaskedAndSanitizedToANewFile(t *testing.T) {
 		t.Fatalf("a second save in the same second replaced the file: %v", again)
 	}
 }
+
+func TestASearchWhoseOnlyMatchIsTheNewestLineSaysWhereItIs(t *testing.T) {
+	m, _, _ := newTestModel(t, testPlan, false)
+	m = send(m, tea.WindowSizeMsg{Width: 100, Height: 30}, press("/"))
+	for _, r := range "CONNECTED TO" {
+		m = send(m, press(string(r)))
+	}
+	if v := plain(send(m, press("enter"))); !strings.Contains(v, "match 1/1") {
+		t.Fatalf("no position for a match on the bottom line:\n%s", v)
+	}
+}

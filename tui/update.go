@@ -373,9 +373,15 @@ func (m Model) inputKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		if m.inputMode == "search" {
 			m.logs.setSearch(value)
 			want := &logs.Filter{Text: value}
+			found := false
+			if value != "" && m.logs.follow { // following, the nearest match is the latest, the bottom line included
+				found = m.logs.latest(want)
+			} else if value != "" {
+				found = m.logs.jump(want, true)
+			}
 			switch {
 			case value == "":
-			case m.logs.jump(want, true):
+			case found:
 				m.status = m.logs.position("match", want)
 			case m.cfg.Logs.Count(want) == 0:
 				m.status = fmt.Sprintf("no line contains %q", value)
