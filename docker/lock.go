@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/moby/moby/client"
@@ -24,6 +25,7 @@ const (
 	LabelLockOp     = "io.golive.lock.operation"
 	LabelLockHost   = "io.golive.lock.host"
 	LabelLockPID    = "io.golive.lock.pid"
+	LabelLockStart  = "io.golive.lock.process-start"
 )
 
 // LockInfo says who holds a release lock and since when.
@@ -35,6 +37,10 @@ type LockInfo struct {
 	Operation string
 	Host      string // the machine the holding process runs on
 	PID       int    // the holding process
+	// Started is when the holding process started (its /proc start time),
+	// so a new process that reused the PID is not taken for the holder.
+	Started string
+	ID      string // the lock container's ID
 }
 
 // HeldError is returned when somebody else holds the lock.
@@ -49,8 +55,15 @@ func (e *HeldError) Error() string {
 // that is never started, whose name the engine keeps unique. Extra labels
 // (for example the project) are stored on it.
 func (c *Client) AcquireLock(ctx context.Context, name string, info LockInfo, labels map[string]string) error {
+	_, err := c.TakeLock(ctx, name, info, labels)
+	return err
+}
+
+// TakeLock is AcquireLock that also returns the lock container's ID, which
+// lets the holder tell its own lock from one taken after it was broken.
+func (c *Client) TakeLock(ctx context.Context, name string, info LockInfo, labels map[string]string) (string, error) {
 	if err := c.ensureLockImage(ctx); err != nil {
-		return err
+		return "", err
 	}
 	all := map[string]string{
 		LabelLockHolder: info.Holder,
@@ -59,25 +72,36 @@ func (c *Client) AcquireLock(ctx context.Context, name string, info LockInfo, la
 		LabelLockOp:     info.Operation,
 		LabelLockHost:   info.Host,
 		LabelLockPID:    strconv.Itoa(info.PID),
+		LabelLockStart:  info.Started,
 	}
 	for k, v := range labels {
 		all[k] = v
 	}
-	_, err := c.Create(ctx, Spec{Name: name, Image: lockImage, Cmd: []string{"golive-lock"}, Labels: all})
-	if err == nil {
-		return nil
+	for attempt := 0; ; attempt++ {
+		id, err := c.Create(ctx, Spec{Name: name, Image: lockImage, Cmd: []string{"golive-lock"}, Labels: all})
+		if err == nil {
+			return id, nil
+		}
+		if !IsConflict(err) {
+			return "", fmt.Errorf("take lock %s: %w", name, err)
+		}
+		held, ierr := c.Lock(ctx, name)
+		if ierr != nil {
+			return "", fmt.Errorf("take lock %s: %w", name, ierr)
+		}
+		if held != nil || attempt == 20 {
+			if held == nil {
+				held = &LockInfo{Name: name, Holder: "another process (the lock changed hands 20 times while golive tried to take it)"}
+			}
+			return "", &HeldError{*held}
+		}
+		// Released between our create and inspect: try again.
+		select {
+		case <-ctx.Done():
+			return "", ctx.Err()
+		case <-time.After(10 * time.Millisecond):
+		}
 	}
-	if !IsConflict(err) {
-		return fmt.Errorf("take lock %s: %w", name, err)
-	}
-	held, ierr := c.Lock(ctx, name)
-	if ierr != nil {
-		return fmt.Errorf("take lock %s: %w", name, ierr)
-	}
-	if held == nil { // released between our create and inspect: try once more
-		return c.AcquireLock(ctx, name, info, labels)
-	}
-	return &HeldError{*held}
 }
 
 // Lock returns who holds the lock, or nil when it is free.
@@ -89,13 +113,24 @@ func (c *Client) Lock(ctx context.Context, name string) (*LockInfo, error) {
 	since, _ := time.Parse(time.RFC3339Nano, ct.Labels[LabelLockSince])
 	pid, _ := strconv.Atoi(ct.Labels[LabelLockPID])
 	return &LockInfo{Name: name, Holder: ct.Labels[LabelLockHolder], Since: since, StateDir: ct.Labels[LabelLockState],
-		Operation: ct.Labels[LabelLockOp], Host: ct.Labels[LabelLockHost], PID: pid}, nil
+		Operation: ct.Labels[LabelLockOp], Host: ct.Labels[LabelLockHost], PID: pid, Started: ct.Labels[LabelLockStart], ID: ct.ID}, nil
+}
+
+// RemoveLock frees the lock held by the lock container id, and only that
+// one: a lock taken by someone else after it is left alone. A lock already
+// gone, or being removed by another process, is not an error.
+func (c *Client) RemoveLock(ctx context.Context, id string) error {
+	_, err := c.api.ContainerRemove(ctx, id, client.ContainerRemoveOptions{Force: true})
+	if err != nil && !IsNotFound(err) && !strings.Contains(err.Error(), "already in progress") {
+		return fmt.Errorf("release lock %s: %w", ShortID(id), err)
+	}
+	return nil
 }
 
 // ReleaseLock frees the lock; freeing a free lock is not an error.
 func (c *Client) ReleaseLock(ctx context.Context, name string) error {
 	_, err := c.api.ContainerRemove(ctx, name, client.ContainerRemoveOptions{Force: true})
-	if err != nil && !IsNotFound(err) {
+	if err != nil && !IsNotFound(err) && !strings.Contains(err.Error(), "already in progress") {
 		return fmt.Errorf("release lock %s: %w", name, err)
 	}
 	return nil
@@ -132,6 +167,20 @@ func (c *Client) WriteRecord(ctx context.Context, name string, labels map[string
 	}
 	_, err := c.Create(ctx, Spec{Name: name, Image: lockImage, Cmd: []string{"golive-record"}, Labels: labels})
 	return err
+}
+
+// CreateRecord stores labels in a new never-started container named name.
+// It is atomic: the record exists whole or not at all. A record of that
+// name that exists already is left as it is.
+func (c *Client) CreateRecord(ctx context.Context, name string, labels map[string]string) error {
+	if err := c.ensureLockImage(ctx); err != nil {
+		return err
+	}
+	_, err := c.Create(ctx, Spec{Name: name, Image: lockImage, Cmd: []string{"golive-record"}, Labels: labels})
+	if err != nil && !IsConflict(err) {
+		return fmt.Errorf("record %s: %w", name, err)
+	}
+	return nil
 }
 
 // ReadRecord returns the labels of the record named name, or nil when there is none.

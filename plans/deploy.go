@@ -80,6 +80,9 @@ func sortedCopy(in []string) []string {
 // runs to its end, so the state of each is known, before the group fails.
 func (e *Engine) deployGroup(ctx context.Context, run, group string) error {
 	services := e.plan.GroupServices(group)
+	if err := e.ensureNetworks(ctx, services); err != nil {
+		return err
+	}
 	errs := make([]error, len(services))
 	var wg sync.WaitGroup
 	for i, svc := range services {
@@ -93,6 +96,33 @@ func (e *Engine) deployGroup(ctx context.Context, run, group string) error {
 	}
 	wg.Wait()
 	return errors.Join(errs...)
+}
+
+// ensureNetworks creates the networks of services that do not exist yet,
+// one at a time and once per apply: created in parallel, engine 20.10
+// would make several networks of one name.
+func (e *Engine) ensureNetworks(ctx context.Context, services []*Service) error {
+	for _, svc := range services {
+		e.mu.Lock()
+		done := svc.Network == "" || e.networks[svc.Network]
+		e.mu.Unlock()
+		if done {
+			continue
+		}
+		if err := e.guard(ctx); err != nil {
+			return err
+		}
+		if err := e.opts.Docker.EnsureNetwork(ctx, svc.Network, map[string]string{LabelProject: e.plan.Project}); err != nil {
+			return fmt.Errorf("%s: %w", svc.Name, err)
+		}
+		e.mu.Lock()
+		if e.networks == nil {
+			e.networks = map[string]bool{}
+		}
+		e.networks[svc.Network] = true
+		e.mu.Unlock()
+	}
+	return nil
 }
 
 // deployService replaces one service's container with the plan's target,
@@ -136,11 +166,6 @@ func (e *Engine) deployService(ctx context.Context, run string, svc *Service) er
 		e.Emit(withKind(ev, EvServiceEnd))
 		return nil
 	}
-	if svc.Network != "" {
-		if err := d.EnsureNetwork(ctx, svc.Network, map[string]string{LabelProject: e.plan.Project}); err != nil {
-			return e.serviceFailed(ev, start, err)
-		}
-	}
 	next := spec
 	next.Name = spec.Name + suffixNext
 	next.Labels = map[string]string{}
@@ -151,6 +176,9 @@ func (e *Engine) deployService(ctx context.Context, run string, svc *Service) er
 	next.Labels[LabelRelease] = e.plan.Release
 	next.Labels[LabelConfig] = hash
 	next.Labels[LabelActor] = e.opts.Actor
+	// Its own gate goes with it: a later revert to it is judged by this gate.
+	gate, _ := json.Marshal(svc.Health)
+	next.Labels[LabelHealth] = string(gate)
 	// A stopped container that golive deployed never became what runs: what
 	// it replaced stays the one to go back to.
 	inherit := cur != nil && !cur.Running && cur.Labels[LabelRun] != ""
@@ -171,6 +199,9 @@ func (e *Engine) deployService(ctx context.Context, run string, svc *Service) er
 	ev.PrevImage, ev.PrevImageID, ev.PrevContainerID = next.Labels[LabelPrevImage], next.Labels[LabelPrevImageID], next.Labels[LabelPrevID]
 	e.Emit(withKind(ev, EvServiceStart))
 
+	if err := e.guard(ctx); err != nil {
+		return e.serviceFailed(ev, start, err)
+	}
 	id, err := d.Create(ctx, next)
 	if err != nil {
 		return e.serviceFailed(ev, start, err)
@@ -178,6 +209,9 @@ func (e *Engine) deployService(ctx context.Context, run string, svc *Service) er
 	ev.ContainerID = id
 	e.Emit(withKind(ev, EvServiceChange, "created "+next.Name))
 
+	if err := e.guard(ctx); err != nil {
+		return e.serviceFailed(ev, start, err)
+	}
 	if cur != nil {
 		if !inherit {
 			if old, err := d.Inspect(ctx, spec.Name+suffixPrev); err != nil {
@@ -202,6 +236,9 @@ func (e *Engine) deployService(ctx context.Context, run string, svc *Service) er
 		e.Emit(withKind(ev, EvServiceChange, "stopped the previous container "+docker.ShortID(cur.ID)))
 	}
 	if err := d.Rename(ctx, id, spec.Name); err != nil {
+		return e.serviceFailed(ev, start, err)
+	}
+	if err := e.guard(ctx); err != nil {
 		return e.serviceFailed(ev, start, err)
 	}
 	if err := d.Start(ctx, id); err != nil {

@@ -135,6 +135,13 @@ func (f *fixture) revert(p *plans.Plan) error {
 	return e.Revert(ctx)
 }
 
+func (f *fixture) revertAnswering(p *plans.Plan, yes bool) error {
+	e, _ := f.engine(p, plans.Options{Asker: answer(yes)})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	return e.Revert(ctx)
+}
+
 // version asks the service over HTTP which version answers.
 func (f *fixture) version(port int) string {
 	f.t.Helper()
@@ -241,16 +248,87 @@ func TestApplyDeploysBackendThenFrontendAndRevertBringsBackTheKeptContainers(t *
 	if f.container(f.project+"-api").ID != v1api || f.container(f.project+"-web").ID != v1web {
 		t.Fatal("revert did not restart the kept containers")
 	}
-	var reverted []string
-	for _, e := range f.eventsOf(plans.EvRevertService) {
-		reverted = append(reverted, e.Service)
-	}
-	if got := strings.Join(reverted, ","); got != "web,api" {
-		t.Fatalf("revert order %s, want the frontend first", got)
-	}
+	f.eachService(plans.EvRevertService, func(e plans.Event) {
+		if e.Result != plans.ResultReverted || !strings.Contains(e.Message, "restarted the kept container") {
+			t.Fatalf("revert of %s: %+v", e.Service, e)
+		}
+	})
+	run := f.eventsOf(plans.EvRevertStart)[0].Run
 	err := f.revert(p2)
-	if !errors.Is(err, plans.ErrNothingToRevert) || !strings.Contains(err.Error(), "already reverted by tester@ci") {
+	if !errors.Is(err, plans.ErrNothingToRevert) || !strings.Contains(err.Error(), "the latest apply ("+run+", release 2) was already reverted by tester@ci") {
 		t.Fatalf("second revert: %v", err)
+	}
+}
+
+// revertOrder reverts v2 of a plan with extra settings and returns the
+// services in the order their revert ended, and the revert's start message.
+func revertOrder(t *testing.T, extra string) (*fixture, []plans.Event, string) {
+	f := newFixture(t)
+	set := func(v *planVars) { v.Extra = extra }
+	must(t, f.apply(f.plan("1", set)))
+	p2 := f.plan("2", set)
+	must(t, f.apply(p2))
+	f.events = nil
+	must(t, f.revert(p2))
+	if a, w := f.version(f.apiPort), f.version(f.webPort); a != "1" || w != "1" {
+		t.Fatalf("after revert: api %s, web %s", a, w)
+	}
+	return f, f.eventsOf(plans.EvRevertService), f.eventsOf(plans.EvRevertStart)[0].Message
+}
+
+func TestRevertRestoresEveryServiceAtOnceByDefault(t *testing.T) {
+	f, services, msg := revertOrder(t, "")
+	if len(services) != 2 || !strings.Contains(msg, "2 services, order parallel") {
+		t.Fatalf("revert: %q, %d services", msg, len(services))
+	}
+	// No stable window: each service counts as back at its first passing check.
+	f.eachService(plans.EvHealth, func(e plans.Event) {
+		if e.DurationMS >= 300 {
+			t.Fatalf("%s waited %dms: a stable window was applied", e.Service, e.DurationMS)
+		}
+	})
+}
+
+func TestRevertOrderGroupsGoesBackOneGroupAtATimeFrontendFirst(t *testing.T) {
+	f, services, msg := revertOrder(t, "revert: {order: groups, stable: 500ms}")
+	var order []string
+	for _, e := range services {
+		order = append(order, e.Service)
+	}
+	if got := strings.Join(order, ","); got != "web,api" || !strings.Contains(msg, "order groups") {
+		t.Fatalf("revert order %s (%q), want the frontend first", got, msg)
+	}
+	f.eachService(plans.EvHealth, func(e plans.Event) {
+		if e.DurationMS < 500 {
+			t.Fatalf("%s back after %dms, before revert.stable", e.Service, e.DurationMS)
+		}
+	})
+}
+
+// TestRevertJudgesThePreviousVersionByItsOwnGate: v2 moves api to another
+// port and health URL and sets a stable window longer than its timeout.
+// Judged by v2's gate, v1 would fail; the revert must succeed, and a second
+// revert must not go further back and remove the services.
+func TestRevertJudgesThePreviousVersionByItsOwnGate(t *testing.T) {
+	f := newFixture(t)
+	must(t, f.apply(f.plan("1", nil)))
+	v1port := f.apiPort
+	f.apiPort = dockertest.FreePort(t)
+	p2 := f.plan("2", func(v *planVars) { v.APIEnv = ", UNHEALTHY: 'true'"; v.Timeout = "2s" })
+	err := f.apply(p2)
+	var aerr *plans.ApplyError
+	if !errors.As(err, &aerr) || aerr.Outcome != plans.Reverted || aerr.Revert != nil {
+		t.Fatalf("apply v2: %v", err)
+	}
+	if f.version(v1port) != "1" || f.version(f.webPort) != "1" {
+		t.Fatalf("after the automatic revert: api %s, web %s", f.version(v1port), f.version(f.webPort))
+	}
+	err = f.revert(p2)
+	if !errors.Is(err, plans.ErrNothingToRevert) {
+		t.Fatalf("revert after a reverted apply: %v", err)
+	}
+	if f.version(v1port) != "1" || f.container(f.project+"-web") == nil {
+		t.Fatal("a retried revert took v1 down")
 	}
 }
 
@@ -520,7 +598,14 @@ func TestRevertRemovesAServiceThatDidNotExistBefore(t *testing.T) {
 	f := newFixture(t)
 	p := f.plan("1", nil)
 	must(t, f.apply(p))
-	must(t, f.revert(p))
+	// Nobody to ask: nothing is removed.
+	if err := f.revert(p); !errors.Is(err, plans.ErrRemovalNotConfirmed) || !strings.Contains(err.Error(), "--yes") || f.version(f.apiPort) != "1" {
+		t.Fatalf("revert without an operator: %v", err)
+	}
+	if err := f.revertAnswering(p, false); !errors.Is(err, plans.ErrDeclined) || f.version(f.apiPort) != "1" {
+		t.Fatalf("revert declined: %v", err)
+	}
+	must(t, f.revertAnswering(p, true))
 	for _, name := range []string{"-api", "-web", "-api.prev", "-web.prev"} {
 		if f.container(f.project+name) != nil {
 			t.Fatalf("%s is still there after reverting its first deploy", f.project+name)

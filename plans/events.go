@@ -65,6 +65,7 @@ const (
 	EvRevertStart     = "revert.start"
 	EvRevertService   = "revert.service"
 	EvRevertEnd       = "revert.end"
+	EvRevertRetry     = "revert.retry"    // the Docker engine stopped answering; the revert is tried again
 	EvOperator        = "operator.action" // a key the operator pressed in the cockpit
 	EvLogErrors       = "logs.errors"     // error-level lines per service in one minute
 	EvLogError        = "logs.error"      // one of the first error lines after a deploy
@@ -81,4 +82,6 @@ const (
 	ResultReverted  = "reverted"
 	ResultDeployed  = "deployed"
 	ResultNothing   = "nothing"
+	// ResultIncomplete ends a revert that could not put every service back.
+	ResultIncomplete = "incomplete"
 )

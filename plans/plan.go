@@ -23,7 +23,25 @@ type Plan struct {
 	Preload   PreloadConfig `yaml:"preload"`
 	Steps     []Step        `yaml:"steps"`
 	Logs      LogsConfig    `yaml:"logs"`
+	Revert    RevertConfig  `yaml:"revert"`
 }
+
+// RevertConfig says how a revert brings the previous version back. By
+// default every changed service is restored at once and counts as back on
+// its first passing health check.
+type RevertConfig struct {
+	// Order is "parallel" (the default) or "groups": one group at a time,
+	// in reverse deploy order.
+	Order string `yaml:"order"`
+	// Stable, when set, is how long a restored service must stay healthy.
+	Stable time.Duration `yaml:"stable"`
+}
+
+// Revert orders.
+const (
+	RevertParallel = "parallel"
+	RevertGroups   = "groups"
+)
 
 // DockerConfig says which Docker engine the plan targets.
 type DockerConfig struct {

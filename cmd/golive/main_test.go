@@ -162,7 +162,10 @@ func TestLockContentionAndRevertAfterSIGKILLMidDeploy(t *testing.T) {
 	if code, _, errout := cli(t, "revert", p2); code != exitLocked || !strings.Contains(errout, "bob@ops2") {
 		t.Fatalf("revert under another machine's lock: exit %d %s", code, errout)
 	}
-	if code, out, errout := cli(t, "unlock", p2); code != 0 || !strings.Contains(out, "broke the lock of bob@ops2 (apply since") {
+	if code, _, errout := cli(t, "unlock", p2); code != exitUsage || !strings.Contains(errout, "held by bob@ops2") || !strings.Contains(errout, "pass --yes") {
+		t.Fatalf("unlock without a terminal: exit %d %s", code, errout)
+	}
+	if code, out, errout := cli(t, "unlock", p2, "--yes"); code != 0 || !strings.Contains(out, "broke the lock of bob@ops2 (apply since") {
 		t.Fatalf("unlock: exit %d\n%s%s", code, out, errout)
 	}
 	journals, _ := filepath.Glob(filepath.Join(dir, ".golive", "journal", project+"-*.jsonl"))
@@ -351,7 +354,7 @@ func TestInterruptDuringApplyRevertsWhatItChanged(t *testing.T) {
 	apply.Process.Signal(os.Interrupt)
 	err := apply.Wait()
 	exit, _ := err.(*exec.ExitError)
-	if exit == nil || exit.ExitCode() != exitReverted || !strings.Contains(out.String(), "interrupted: stopping the current step") {
+	if exit == nil || exit.ExitCode() != exitInterrupted || !strings.Contains(out.String(), "interrupted: stopping the current step") || !strings.Contains(out.String(), "was reverted") {
 		t.Fatalf("interrupted apply: %v\n%s", err, out.String())
 	}
 	if v := serviceVersion(fx.port); v != "1" {
