@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -47,8 +48,12 @@ type LockInfo struct {
 type HeldError struct{ LockInfo }
 
 func (e *HeldError) Error() string {
-	return fmt.Sprintf("another release holds the lock %s: %s, %s since %s (%s ago); wait for it, or if that release is dead run `golive unlock PLAN`",
-		e.Name, e.Holder, e.Operation, e.Since.Local().Format("2006-01-02 15:04:05"), time.Since(e.Since).Round(time.Second))
+	process := ""
+	if e.PID > 0 {
+		process = fmt.Sprintf(" (process %d on %s)", e.PID, e.Host)
+	}
+	return fmt.Sprintf("another release holds the lock %s: %s%s, %s since %s (%s ago); wait for it, or if that release is dead run `golive unlock PLAN`",
+		e.Name, e.Holder, process, e.Operation, e.Since.Local().Format("2006-01-02 15:04:05"), time.Since(e.Since).Round(time.Second))
 }
 
 // AcquireLock takes the lock named name atomically: it creates a container
@@ -86,23 +91,34 @@ func (c *Client) TakeLock(ctx context.Context, name string, info LockInfo, label
 			return "", fmt.Errorf("take lock %s: %w", name, err)
 		}
 		held, ierr := c.Lock(ctx, name)
+		if ierr == nil && held == nil {
+			// The engine names the container that holds the name, which
+			// the name may not lead to yet while another one is removed.
+			if m := conflictID.FindStringSubmatch(err.Error()); m != nil {
+				held, ierr = c.Lock(ctx, m[1])
+			}
+		}
 		if ierr != nil {
 			return "", fmt.Errorf("take lock %s: %w", name, ierr)
 		}
-		if held != nil || attempt == 20 {
-			if held == nil {
-				held = &LockInfo{Name: name, Holder: "another process (the lock changed hands 20 times while golive tried to take it)"}
-			}
+		if held != nil {
+			held.Name = name
 			return "", &HeldError{*held}
+		}
+		if attempt == 50 {
+			return "", &HeldError{LockInfo{Name: name, Holder: "another process (the lock's name stayed taken while golive tried to take it for 10 s)", Since: time.Now()}}
 		}
 		// Released between our create and inspect: try again.
 		select {
 		case <-ctx.Done():
 			return "", ctx.Err()
-		case <-time.After(10 * time.Millisecond):
+		case <-time.After(time.Duration(min(10*(attempt+1), 200)) * time.Millisecond):
 		}
 	}
 }
+
+// conflictID finds the container ID in the engine's "name is already in use" error.
+var conflictID = regexp.MustCompile(`already in use by container "?([0-9a-f]{12,64})`)
 
 // Lock returns who holds the lock, or nil when it is free.
 func (c *Client) Lock(ctx context.Context, name string) (*LockInfo, error) {
