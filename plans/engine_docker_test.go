@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -798,5 +799,87 @@ func TestAFailedRevertCanBeRetried(t *testing.T) {
 	must(t, f.revert(p2))
 	if f.version(f.apiPort) != "1" {
 		t.Fatal("the second revert did not bring api back")
+	}
+}
+
+// TestARevertWhoseOldVersionCannotStartPutsTheNewOneBack: v2 moved api to
+// another host port, and v1's port is now taken: the revert must not leave
+// api down on both ports. It puts v2 back, says so, and a later revert
+// finishes once the port is free.
+func TestARevertWhoseOldVersionCannotStartPutsTheNewOneBack(t *testing.T) {
+	f := newFixture(t)
+	must(t, f.apply(f.plan("1", nil)))
+	v1port := f.apiPort
+	f.apiPort = dockertest.FreePort(t)
+	p2 := f.plan("2", nil)
+	must(t, f.apply(p2))
+	taken, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", v1port))
+	must(t, err)
+	err = f.revert(p2)
+	var rerr *plans.RevertError
+	if !errors.As(err, &rerr) || !strings.Contains(err.Error(), "the previous version could not start") || !strings.Contains(err.Error(), "the new version was put back and runs again") ||
+		!strings.Contains(err.Error(), "golive revert "+p2.Path) {
+		t.Fatalf("revert with v1's port taken: %v", err)
+	}
+	if f.version(f.apiPort) != "2" || f.version(f.webPort) != "1" {
+		t.Fatalf("api answers %s on its v2 port, web %s", f.version(f.apiPort), f.version(f.webPort))
+	}
+	if ends := f.eventsOf(plans.EvRevertEnd); ends[len(ends)-1].Result != plans.ResultIncomplete {
+		t.Fatalf("revert.end: %+v", ends[len(ends)-1])
+	}
+	taken.Close()
+	must(t, f.revert(p2))
+	if f.version(v1port) != "1" || f.container(f.project+"-api.next") != nil || f.container(f.project+"-api.prev") != nil {
+		t.Fatal("the finishing revert did not bring v1 back cleanly")
+	}
+}
+
+// TestAReleaseWhoseLockIsBrokenStopsBeforeItsNextChange breaks the lock
+// while the first step runs, as `golive unlock --force` from another
+// machine would: the release must change nothing and not revert.
+func TestAReleaseWhoseLockIsBrokenStopsBeforeItsNextChange(t *testing.T) {
+	f := newFixture(t)
+	must(t, f.apply(f.plan("1", nil)))
+	before := f.container(f.project + "-api").ID
+	p2 := f.plan("2", func(v *planVars) {
+		v.Extra = "steps:\n  - run: sleep 1\n  - deploy: backend\n  - deploy: frontend\n"
+	})
+	go func() {
+		for {
+			if held, _ := f.cli.Lock(context.Background(), p2.LockName()); held != nil {
+				f.cli.ReleaseLock(context.Background(), p2.LockName())
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
+	err := f.apply(p2)
+	var lost *plans.LockLostError
+	var aerr *plans.ApplyError
+	if !errors.As(err, &lost) || !errors.As(err, &aerr) || aerr.Outcome != plans.Failed || !strings.Contains(err.Error(), "nothing was reverted") {
+		t.Fatalf("apply after its lock was broken: %v", err)
+	}
+	if f.container(f.project+"-api").ID != before || f.container(f.project+"-api.next") != nil || len(f.eventsOf(plans.EvRevertStart)) > 0 {
+		t.Fatal("the release changed something after its lock was broken")
+	}
+}
+
+// TestServicesOfOneGroupSharingANewNetworkCreateItOnce: engine 20.10
+// creates duplicates when services create their network in parallel.
+func TestServicesOfOneGroupSharingANewNetworkCreateItOnce(t *testing.T) {
+	if _, err := exec.LookPath("docker"); err != nil {
+		t.Skip("counting networks needs the docker CLI")
+	}
+	f := newFixture(t)
+	network := f.project + "-net"
+	p := f.plan("1", nil)
+	for _, s := range p.Services {
+		s.Network, s.Group = network, "default"
+	}
+	must(t, f.apply(p))
+	out, err := exec.Command("docker", "network", "ls", "-q", "--filter", "name=^"+network+"$").Output()
+	must(t, err)
+	if n := len(strings.Fields(string(out))); n != 1 {
+		t.Fatalf("%d networks named %s", n, network)
 	}
 }

@@ -138,6 +138,13 @@ func TestLockContentionAndRevertAfterSIGKILLMidDeploy(t *testing.T) {
 	if code != exitLocked || !strings.Contains(errout, "another release holds the lock golive-lock-"+project) || !strings.Contains(errout, "golive unlock PLAN") {
 		t.Fatalf("second process: exit %d: %s", code, errout)
 	}
+	// Its process runs on this machine: unlock refuses, even with --force.
+	for _, args := range [][]string{{"unlock", p2}, {"unlock", p2, "--force"}} {
+		code, _, errout := cli(t, args...)
+		if code != exitLocked || !strings.Contains(errout, fmt.Sprintf("process %d is still running on this machine", hung.Process.Pid)) {
+			t.Fatalf("%v under a live lock: exit %d %s", args, code, errout)
+		}
+	}
 	hung.Process.Signal(syscall.SIGKILL)
 	hung.Wait()
 
