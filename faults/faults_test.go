@@ -518,3 +518,32 @@ func (b *syncBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+// TestARevertFromASecondTerminalTakesOverARunningApply: while an apply of
+// v2 waits in api's health gate, `golive revert --yes` from another process
+// stops it and puts v1 back; both say so.
+func TestARevertFromASecondTerminalTakesOverARunningApply(t *testing.T) {
+	r := newRelease(t)
+	p1, p2 := r.plan("1", "", ""), r.plan("2", "UNHEALTHY: 'true'", "")
+	r.mustRun(0, "apply", p1)
+	apply := r.command("apply", p2)
+	var out syncBuffer
+	apply.Stdout, apply.Stderr = &out, &out
+	if err := apply.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "api v2 to start", func() bool { return strings.Contains(out.String(), "api: started") })
+	if code, _, errout := r.run("revert", p2); code != 4 || !strings.Contains(errout, "with --yes") {
+		t.Fatalf("revert without --yes during an apply: exit %d %s", code, errout)
+	}
+	took := r.mustRun(0, "revert", p2, "--yes")
+	err := apply.Wait()
+	exit, _ := err.(*exec.ExitError)
+	if exit == nil || exit.ExitCode() != 4 || !strings.Contains(out.String(), "took over with golive revert") {
+		t.Fatalf("the apply that was taken over: %v\n%s", err, out.String())
+	}
+	if !strings.Contains(took, "this revert takes over") || !strings.Contains(took, "reverted") {
+		t.Fatalf("the revert that took over:\n%s", took)
+	}
+	r.settled("1", "after the takeover")
+}

@@ -50,9 +50,12 @@ func (e *ApplyError) Error() string {
 		fmt.Fprintf(&b, "\n%v", e.Revert)
 	case Failed:
 		var lost *LockLostError
+		var taken *TakeoverError
 		switch {
 		case errors.As(e.Err, &lost):
 			b.WriteString("\nnothing was reverted: whoever broke the lock now decides; `golive revert PLAN` puts the previous images back")
+		case errors.As(e.Err, &taken):
+			b.WriteString("\nits revert puts back what this apply changed")
 		case e.Unchanged:
 			b.WriteString("\nnothing had been changed yet")
 		default:
@@ -77,13 +80,19 @@ func (e *Engine) Apply(ctx context.Context) error {
 	run := NewRunID(e.opts.Now())
 	start := time.Now()
 	e.Emit(Event{Kind: EvApplyStart, Run: run, Message: fmt.Sprintf("%d steps, on_failure: %s", len(e.plan.ReleaseSteps()), e.plan.OnFailure)})
+	inner, cancel := context.WithCancel(ctx)
+	defer cancel()
 	e.mu.Lock()
-	e.run = run
+	e.run, e.applyCancel, e.stopRevert, e.takenOver = run, cancel, false, nil
 	e.mu.Unlock()
-	err := e.apply(ctx, run)
+	err := e.apply(inner, run)
+	e.mu.Lock()
+	e.applyCancel = nil
+	e.mu.Unlock()
 	end := Event{Kind: EvApplyEnd, Run: run, Result: string(Deployed), DurationMS: ms(time.Since(start))}
 	var aerr *ApplyError
 	if errors.As(err, &aerr) {
+		aerr.Interrupted = ctx.Err() != nil
 		end.Result, end.Error = string(aerr.Outcome), aerr.Error()
 	} else if err != nil {
 		end.Result, end.Error = string(Aborted), err.Error()
@@ -102,6 +111,9 @@ func (e *Engine) apply(ctx context.Context, run string) error {
 		return err
 	}
 	defer e.Unlock()
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	go e.watchTakeover(watchCtx)
 	if err := e.checkSettled(ctx); err != nil {
 		return err
 	}
@@ -114,9 +126,10 @@ func (e *Engine) apply(ctx context.Context, run string) error {
 			err = e.runStep(ctx, run, i+1, step)
 		}
 		if err != nil {
-			aerr := e.fail(run, err, i+1)
-			aerr.Interrupted = ctx.Err() != nil
-			return aerr
+			if t := e.takeover(); t != nil {
+				err = t
+			}
+			return e.fail(run, err, i+1)
 		}
 	}
 	return nil
@@ -142,9 +155,10 @@ func (e *Engine) fail(run string, err error, n int) *ApplyError {
 		ranCommands = ranCommands || s.Kind() == StepRun
 	}
 	var lost *LockLostError
+	var taken *TakeoverError
 	switch {
-	case errors.As(err, &lost):
-	case e.plan.OnFailure == "revert":
+	case errors.As(err, &lost), errors.As(err, &taken):
+	case e.plan.OnFailure == "revert" || e.stopRequested():
 		aerr.Outcome = Reverted
 		switch rerr := e.revertRetrying(ctx, run); {
 		case errors.Is(rerr, ErrNothingToRevert):

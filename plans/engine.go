@@ -68,6 +68,11 @@ type Engine struct {
 	run        string        // the latest apply
 	lockID     string        // the lock container this engine holds, if any
 	networks   map[string]bool
+	// applyCancel stops the running apply; stopRevert says StopApply asked
+	// for a revert; takenOver says a revert from elsewhere took over.
+	applyCancel context.CancelFunc
+	stopRevert  bool
+	takenOver   *TakeoverError
 }
 
 // NewEngine prepares an engine for plan.

@@ -883,3 +883,24 @@ func TestServicesOfOneGroupSharingANewNetworkCreateItOnce(t *testing.T) {
 		t.Fatalf("%d networks named %s", n, network)
 	}
 }
+
+// TestStopApplyStopsARunningApplyAndRevertsItEvenWithOnFailureStop is the
+// cockpit's "stop and revert" against the real engine.
+func TestStopApplyStopsARunningApplyAndRevertsItEvenWithOnFailureStop(t *testing.T) {
+	f := newFixture(t)
+	must(t, f.apply(f.plan("1", nil)))
+	p2 := f.plan("2", func(v *planVars) { v.OnFailure = "stop"; v.APIEnv = ", UNHEALTHY: 'true'" })
+	e, _ := f.engine(p2, plans.Options{})
+	f.events = nil
+	go func() {
+		for len(f.eventsOf(plans.EvServiceChange)) < 3 { // created, stopped v1, started
+			time.Sleep(20 * time.Millisecond)
+		}
+		e.StopApply()
+	}()
+	err := e.Apply(context.Background())
+	var aerr *plans.ApplyError
+	if !errors.As(err, &aerr) || aerr.Outcome != plans.Reverted || f.version(f.apiPort) != "1" {
+		t.Fatalf("stopped apply: %v (api answers %s)", err, f.version(f.apiPort))
+	}
+}

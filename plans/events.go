@@ -48,6 +48,7 @@ const (
 	EvLockReleased    = "lock.released"
 	EvLockRefused     = "lock.refused"
 	EvLockBroken      = "lock.broken"
+	EvLockTakeover    = "lock.takeover" // a revert stopped a running apply to undo it
 	EvPreloadStart    = "preload.start"
 	EvPreloadLoad     = "preload.load"
 	EvPreloadProgress = "preload.progress"

@@ -616,12 +616,28 @@ func (e *Engine) revertGate(ctx context.Context, t revertTarget, id string) erro
 
 // Revert undoes the latest apply that is not completely reverted, under
 // the lock; a revert that was cut short is finished.
+// When an apply holds the lock, the operator is asked whether to stop it
+// and take over.
 func (e *Engine) Revert(ctx context.Context) error {
-	if err := e.Lock(ctx, "revert"); err != nil {
+	err := e.Lock(ctx, "revert")
+	var held *docker.HeldError
+	if errors.As(err, &held) && held.Operation == "apply" {
+		if e.opts.Asker == nil {
+			return fmt.Errorf("%w\nto stop that apply where it is and revert what it changed, run revert on a terminal or with --yes", err)
+		}
+		q := fmt.Sprintf("An apply by %s (process %d on %s) is running since %s. Stop it and revert what it changed?",
+			held.Holder, held.PID, held.Host, held.Since.Local().Format("15:04:05"))
+		yes, aerr := e.opts.Asker.Confirm(ctx, q)
+		if aerr != nil || !yes {
+			return err
+		}
+		err = e.takeOver(ctx, held)
+	}
+	if err != nil {
 		return err
 	}
 	defer e.Unlock()
-	err := e.revert(ctx, "", false)
+	err = e.revert(ctx, "", false)
 	if errors.Is(err, ErrNothingToRevert) {
 		e.Emit(Event{Kind: EvRevertEnd, Result: ResultNothing, Message: strings.TrimPrefix(err.Error(), ErrNothingToRevert.Error()+": ")})
 	}

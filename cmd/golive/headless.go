@@ -143,9 +143,10 @@ func (h *headless) apply(ctx context.Context) int {
 	fmt.Fprintln(h.stderr, "golive apply:", err)
 	var held *docker.HeldError
 	var lost *plans.LockLostError
+	var taken *plans.TakeoverError
 	var aerr *plans.ApplyError
 	switch {
-	case errors.As(err, &held), errors.As(err, &lost):
+	case errors.As(err, &held), errors.As(err, &lost), errors.As(err, &taken):
 		return exitLocked
 	case errors.As(err, &aerr):
 		fmt.Fprintln(h.stdout, applySummary(h.plan.Release, aerr))

@@ -34,7 +34,7 @@ func formatEvent(ev plans.Event, steps int) string {
 		return "lock taken by " + ev.Actor
 	case plans.EvLockReleased:
 		return fail("lock released")
-	case plans.EvLockBroken:
+	case plans.EvLockBroken, plans.EvLockTakeover:
 		return ev.Message
 	case plans.EvPreloadStart:
 		return "preload: " + ev.Message
