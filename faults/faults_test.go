@@ -547,3 +547,15 @@ func TestARevertFromASecondTerminalTakesOverARunningApply(t *testing.T) {
 	}
 	r.settled("1", "after the takeover")
 }
+
+// TestAFailureThatChangedNothingExits5: the first step fails, so no
+// container was touched and nothing needs reverting.
+func TestAFailureThatChangedNothingExits5(t *testing.T) {
+	r := newRelease(t)
+	r.mustRun(0, "apply", r.plan("1", "", ""))
+	out := r.mustRun(5, "apply", r.plan("2", "", "steps:\n  - run: exit 1\n  - deploy: backend\n  - deploy: frontend\n"))
+	if !strings.Contains(out, "failed before it changed anything") {
+		t.Fatalf("apply:\n%s", out)
+	}
+	r.settled("1", "after a failure that changed nothing")
+}

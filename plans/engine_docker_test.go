@@ -19,6 +19,8 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/moby/moby/client"
+
 	"github.com/golive/golive/docker"
 	"github.com/golive/golive/docker/dockertest"
 	"github.com/golive/golive/docker/scratch"
@@ -902,5 +904,36 @@ func TestStopApplyStopsARunningApplyAndRevertsItEvenWithOnFailureStop(t *testing
 	var aerr *plans.ApplyError
 	if !errors.As(err, &aerr) || aerr.Outcome != plans.Reverted || f.version(f.apiPort) != "1" {
 		t.Fatalf("stopped apply: %v (api answers %s)", err, f.version(f.apiPort))
+	}
+}
+
+// TestADuplicateNetworkIsReportedWithTheCommandThatCleansItUp: engine 20.10
+// accepts two networks of one name, after which Docker cannot tell which
+// one a container joins.
+func TestADuplicateNetworkIsReportedWithTheCommandThatCleansItUp(t *testing.T) {
+	f := newFixture(t)
+	network := f.project + "-net"
+	api, err := client.New(client.FromEnv)
+	must(t, err)
+	defer api.Close()
+	ctx := context.Background()
+	var ids []string
+	for range 2 {
+		res, err := api.NetworkCreate(ctx, network, client.NetworkCreateOptions{Labels: map[string]string{plans.LabelProject: f.project}})
+		must(t, err)
+		ids = append(ids, res.ID)
+	}
+	t.Cleanup(func() {
+		for _, id := range ids {
+			api.NetworkRemove(context.Background(), id, client.NetworkRemoveOptions{})
+		}
+	})
+	p := f.plan("1", nil)
+	for _, s := range p.Services {
+		s.Network = network
+	}
+	err = f.apply(p)
+	if err == nil || !strings.Contains(err.Error(), "network "+network+" exists 2 times") || !strings.Contains(err.Error(), "docker network rm ") {
+		t.Fatalf("apply with a duplicate network: %v", err)
 	}
 }
