@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"sort"
 	"strings"
 	"sync"
@@ -190,6 +191,12 @@ func (e *Engine) deployService(ctx context.Context, run string, svc *Service) er
 	case cur != nil:
 		prevSpec := cur.Spec
 		prevSpec.Name = spec.Name
+		// What the previous container itself replaced is not needed to
+		// bring it back, and would nest one more spec per release.
+		prevSpec.Labels = maps.Clone(prevSpec.Labels)
+		for _, k := range []string{LabelPrevID, LabelPrevImageID, LabelPrevImage, LabelPrevSpec} {
+			delete(prevSpec.Labels, k)
+		}
 		b, _ := json.Marshal(prevSpec)
 		next.Labels[LabelPrevID] = cur.ID
 		next.Labels[LabelPrevImageID] = cur.ImageID

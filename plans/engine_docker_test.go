@@ -783,6 +783,10 @@ func TestHealthGatesByCommandAndByTheImagesHealthcheck(t *testing.T) {
 func TestAFailedRevertCanBeRetried(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
+	// An image of its own: other tests on the engine load identical ones,
+	// which would keep the image ID alive after its tag is removed.
+	apiV1 := []string{"VERSION=1", "ROLE=api", "LOG_EVERY=200ms", "TEST_PROJECT=" + f.project}
+	dockertest.LoadDemoImage(t, f.cli, f.image("api:1"), scratch.Config{Env: apiV1})
 	must(t, f.apply(f.plan("1", nil)))
 	p2 := f.plan("2", nil)
 	must(t, f.apply(p2))
@@ -797,7 +801,7 @@ func TestAFailedRevertCanBeRetried(t *testing.T) {
 		t.Fatal("web should be reverted and api left running v2, not taken down")
 	}
 	// The image is back: revert again finishes the job.
-	dockertest.LoadDemoImage(t, f.cli, f.image("api:1"), scratch.Config{Env: []string{"VERSION=1", "ROLE=api", "LOG_EVERY=200ms"}})
+	dockertest.LoadDemoImage(t, f.cli, f.image("api:1"), scratch.Config{Env: apiV1})
 	must(t, f.revert(p2))
 	if f.version(f.apiPort) != "1" {
 		t.Fatal("the second revert did not bring api back")
