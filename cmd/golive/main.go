@@ -63,7 +63,8 @@ Exit codes:
     incomplete (the message says what runs and the command that finishes it)
   2 invalid plan, flag or argument
   3 the release failed and was reverted
-  4 another release holds the lock, or took it while this one ran
+  4 another release holds the lock, broke it while this one ran, or took this
+    release over with golive revert
   5 nothing was changed: Docker unreachable, preload failed, a step failed
     before anything changed, or a similar problem
   130 interrupted (after the on_failure action)

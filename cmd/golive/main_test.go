@@ -80,7 +80,7 @@ func TestUsageAndPlanMistakesExitWithCode2AndNoStackTrace(t *testing.T) {
 		{"unknown command", []string{"deploy", bad}, 2, `unknown command "deploy"`},
 		{"missing plan file", []string{"check", filepath.Join(dir, "nope.yaml")}, 2, "read plan: open " + filepath.Join(dir, "nope.yaml") + ": no such file or directory"},
 		{"invalid plan", []string{"check", bad}, 2, bad + `:5:5: unknown field "imag"`},
-		{"unknown flag", []string{"apply", bad, "--force"}, 2, "flag provided but not defined: -force"},
+		{"unknown flag", []string{"apply", bad, "--forcefully"}, 2, "flag provided but not defined: -forcefully"},
 		{"two plans", []string{"apply", bad, bad}, 2, "expected one PLAN file, got 2 arguments"},
 		{"confirm without a terminal", []string{"apply", confirm}, 2, "pass --yes to answer yes"},
 		{"plan confirm without a terminal", []string{"revert", planConfirm}, 2, "the plan sets confirm: true and there is no terminal to ask on; pass --yes"},
