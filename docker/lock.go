@@ -171,39 +171,45 @@ func (c *Client) ensureLockImage(ctx context.Context) error {
 	return nil
 }
 
-// WriteRecord stores labels in a never-started container named name,
-// replacing an earlier record of that name. Records keep small facts on the
-// Docker host where every operator sees them.
-func (c *Client) WriteRecord(ctx context.Context, name string, labels map[string]string) error {
-	if err := c.ensureLockImage(ctx); err != nil {
-		return err
-	}
-	if err := c.Remove(ctx, name); err != nil {
-		return err
-	}
-	_, err := c.Create(ctx, Spec{Name: name, Image: lockImage, Cmd: []string{"golive-record"}, Labels: labels})
-	return err
+// Record is a small fact golive keeps on the Docker host, where every
+// operator sees it: a volume with labels and no content. Creating one is
+// atomic and cheap.
+type Record struct {
+	Name   string
+	Labels map[string]string
 }
 
-// CreateRecord stores labels in a new never-started container named name.
-// It is atomic: the record exists whole or not at all. A record of that
-// name that exists already is left as it is.
+// CreateRecord stores labels in a new record named name. It is atomic: the
+// record exists whole or not at all. A record of that name that exists
+// already is left as it is.
 func (c *Client) CreateRecord(ctx context.Context, name string, labels map[string]string) error {
-	if err := c.ensureLockImage(ctx); err != nil {
-		return err
-	}
-	_, err := c.Create(ctx, Spec{Name: name, Image: lockImage, Cmd: []string{"golive-record"}, Labels: labels})
-	if err != nil && !IsConflict(err) {
+	if _, err := c.api.VolumeCreate(ctx, client.VolumeCreateOptions{Name: name, Labels: labels}); err != nil {
 		return fmt.Errorf("record %s: %w", name, err)
 	}
 	return nil
 }
 
-// ReadRecord returns the labels of the record named name, or nil when there is none.
-func (c *Client) ReadRecord(ctx context.Context, name string) (map[string]string, error) {
-	ct, err := c.Inspect(ctx, name)
-	if err != nil || ct == nil {
-		return nil, err
+// Records returns every record that carries all these labels.
+func (c *Client) Records(ctx context.Context, labels map[string]string) ([]Record, error) {
+	f := client.Filters{}
+	for k, v := range labels {
+		f.Add("label", k+"="+v)
 	}
-	return ct.Labels, nil
+	res, err := c.api.VolumeList(ctx, client.VolumeListOptions{Filters: f})
+	if err != nil {
+		return nil, fmt.Errorf("list records: %w", err)
+	}
+	out := make([]Record, 0, len(res.Items))
+	for _, v := range res.Items {
+		out = append(out, Record{Name: v.Name, Labels: v.Labels})
+	}
+	return out, nil
+}
+
+// RemoveRecord deletes a record; one that is not there is not an error.
+func (c *Client) RemoveRecord(ctx context.Context, name string) error {
+	if _, err := c.api.VolumeRemove(ctx, name, client.VolumeRemoveOptions{Force: true}); err != nil && !IsNotFound(err) {
+		return fmt.Errorf("remove record %s: %w", name, err)
+	}
+	return nil
 }

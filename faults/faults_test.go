@@ -153,7 +153,7 @@ func (r *release) killAfter(d time.Duration, args ...string) string {
 }
 
 // settled fails unless every service runs version v's image, answers as
-// version v, and no other container of the project is left (records aside).
+// version v, and no other container of the project is left.
 func (r *release) settled(v, context string) {
 	r.t.Helper()
 	ctx := t0()
@@ -163,9 +163,7 @@ func (r *release) settled(v, context string) {
 	}
 	var names []string
 	for _, c := range all {
-		if c.Labels["io.golive.record"] == "" {
-			names = append(names, c.Name)
-		}
+		names = append(names, c.Name)
 	}
 	want := []string{r.project + "-api", r.project + "-web"}
 	if len(names) != 2 || !(names[0] == want[0] && names[1] == want[1] || names[0] == want[1] && names[1] == want[0]) {

@@ -36,6 +36,8 @@ type Docker interface {
 	RemoveLock(ctx context.Context, id string) error
 	Lock(ctx context.Context, name string) (*docker.LockInfo, error)
 	CreateRecord(ctx context.Context, name string, labels map[string]string) error
+	Records(ctx context.Context, labels map[string]string) ([]docker.Record, error)
+	RemoveRecord(ctx context.Context, name string) error
 }
 
 // Asker gets an operator's yes or no for a confirm step.

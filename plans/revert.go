@@ -21,7 +21,8 @@ var ErrNothingToRevert = errors.New("nothing to revert")
 // exist before, and nobody could be asked whether to.
 var ErrRemovalNotConfirmed = errors.New("the revert would remove a service and there is no terminal to ask on")
 
-// Values of LabelRecord: a revert leaves a "reverting" record when it
+// Values of LabelRecord: a revert leaves a "reverting" record (a labelled
+// volume, see docker.Record) when it
 // starts and a "reverted" one when every service is back, so a revert cut
 // short is found and finished by the next one instead of being stacked on.
 const (
@@ -64,21 +65,33 @@ func (e *Engine) undoable(ctx context.Context, run string) (*revertJob, error) {
 	if err != nil {
 		return nil, err
 	}
-	started := map[string]docker.Container{}
-	done := map[string]docker.Container{}
+	records, err := d.Records(ctx, map[string]string{LabelProject: e.plan.Project})
+	if err != nil {
+		return nil, err
+	}
+	started := map[string]docker.Record{}
+	done := map[string]docker.Record{}
 	latest := ""
+	for _, rec := range records {
+		r := rec.Labels[LabelRevertOf]
+		switch rec.Labels[LabelRecord] {
+		case recordReverting:
+			started[r] = rec
+		case recordReverted:
+			done[r] = rec
+		default:
+			continue
+		}
+		if r > latest {
+			latest = r
+		}
+	}
 	for _, c := range all {
 		r := ""
 		switch {
-		case c.Labels[LabelRecord] == recordReverting:
-			r = c.Labels[LabelRevertOf]
-			started[r] = c
-		case c.Labels[LabelRecord] == recordReverted:
-			r = c.Labels[LabelRevertOf]
-			done[r] = c
-		case c.Labels[LabelReverted] != "": // the single record of earlier versions
+		case c.Labels[LabelReverted] != "": // the record container of earlier versions
 			r = c.Labels[LabelReverted]
-			done[r] = c
+			done[r] = docker.Record{Name: c.Name, Labels: c.Labels}
 		case c.Labels[LabelContainer] != "" && c.Name != c.Labels[LabelContainer]+suffixPrev:
 			// A kept .prev container speaks of older applies.
 			r = c.Labels[LabelRun]
@@ -99,7 +112,7 @@ func (e *Engine) undoable(ctx context.Context, run string) (*revertJob, error) {
 	job := &revertJob{run: run}
 	if rec, ok := started[run]; ok {
 		if err := json.Unmarshal([]byte(rec.Labels[LabelTargets]), &job.targets); err != nil {
-			return nil, fmt.Errorf("the record %s of the interrupted revert cannot be read (%v); remove it with `docker rm %s` and run revert again", rec.Name, err, rec.Name)
+			return nil, fmt.Errorf("the record %s of the interrupted revert cannot be read (%v); remove it with `docker volume rm %s` and run revert again", rec.Name, err, rec.Name)
 		}
 		job.release, job.resumed = rec.Labels[LabelRelease], true
 		return job, nil
@@ -251,14 +264,14 @@ func (e *Engine) recordLabels(state string, job *revertJob, targets string) map[
 // its own "reverting" one and "reverted" ones of older applies.
 func (e *Engine) pruneRecords(ctx context.Context, run string) {
 	d := e.opts.Docker
-	d.Remove(ctx, e.plan.revertRecordName(recordReverting, run))
-	all, err := d.List(ctx, map[string]string{LabelProject: e.plan.Project, LabelRecord: recordReverted})
+	d.RemoveRecord(ctx, e.plan.revertRecordName(recordReverting, run))
+	all, err := d.Records(ctx, map[string]string{LabelProject: e.plan.Project, LabelRecord: recordReverted})
 	if err != nil {
 		return
 	}
-	for _, c := range all {
-		if c.Labels[LabelRevertOf] < run {
-			d.Remove(ctx, c.ID)
+	for _, rec := range all {
+		if rec.Labels[LabelRevertOf] < run {
+			d.RemoveRecord(ctx, rec.Name)
 		}
 	}
 }

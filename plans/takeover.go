@@ -78,10 +78,11 @@ func (e *Engine) watchTakeover(ctx context.Context) {
 		e.mu.Lock()
 		lock := e.lockID
 		e.mu.Unlock()
-		rec, err := e.opts.Docker.Inspect(ctx, e.plan.takeoverName())
-		if err != nil || rec == nil || lock == "" || rec.Labels[labelTakeoverLock] != lock {
+		recs, err := e.opts.Docker.Records(ctx, map[string]string{LabelProject: e.plan.Project, LabelRecord: recordTakeover})
+		if err != nil || len(recs) == 0 || lock == "" || recs[0].Labels[labelTakeoverLock] != lock {
 			continue
 		}
+		rec := recs[0]
 		pid, _ := strconv.Atoi(rec.Labels[labelTakeoverPID])
 		taken := &TakeoverError{By: rec.Labels[LabelActor], PID: pid}
 		e.mu.Lock()
@@ -101,14 +102,14 @@ func (e *Engine) watchTakeover(ctx context.Context) {
 func (e *Engine) takeOver(ctx context.Context, held *docker.HeldError) error {
 	d := e.opts.Docker
 	name := e.plan.takeoverName()
-	if err := d.Remove(ctx, name); err != nil { // an earlier request, for another lock
+	if err := d.RemoveRecord(ctx, name); err != nil { // an earlier request, for another lock
 		return err
 	}
 	if err := d.CreateRecord(ctx, name, map[string]string{LabelProject: e.plan.Project, LabelRecord: recordTakeover,
 		LabelActor: e.opts.Actor, labelTakeoverLock: held.ID, labelTakeoverPID: strconv.Itoa(os.Getpid())}); err != nil {
 		return err
 	}
-	defer d.Remove(context.WithoutCancel(ctx), name)
+	defer d.RemoveRecord(context.WithoutCancel(ctx), name)
 	e.Emit(Event{Kind: EvLockTakeover, Message: fmt.Sprintf("asked the apply of %s (process %d on %s, since %s) to stop; this revert takes over",
 		held.Holder, held.PID, held.Host, held.Since.UTC().Format(time.RFC3339))})
 	deadline := time.Now().Add(takeoverWait)
