@@ -112,8 +112,12 @@ func (e *Engine) apply(ctx context.Context, run string) error {
 	}
 	defer e.Unlock()
 	watchCtx, stopWatch := context.WithCancel(ctx)
-	defer stopWatch()
-	go e.watchTakeover(watchCtx)
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		e.watchTakeover(watchCtx)
+	}()
+	defer func() { stopWatch(); <-watched }()
 	if err := e.checkSettled(ctx); err != nil {
 		return err
 	}
@@ -208,7 +212,7 @@ func (e *Engine) checkSettled(ctx context.Context) error {
 			return err
 		}
 		if next != nil {
-			return fmt.Errorf("service %s is half-deployed: an interrupted apply (%s, by %s) left %s behind; run `golive revert PLAN` first",
+			return fmt.Errorf("service %s is half-deployed: an interrupted apply or revert (of apply %s, by %s) left %s behind; run `golive revert PLAN` first",
 				svc.Name, next.Labels[LabelRun], next.Labels[LabelActor], name+suffixNext)
 		}
 	}
