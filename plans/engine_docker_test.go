@@ -823,7 +823,7 @@ func TestARevertWhoseOldVersionCannotStartPutsTheNewOneBack(t *testing.T) {
 	must(t, err)
 	err = f.revert(p2)
 	var rerr *plans.RevertError
-	if !errors.As(err, &rerr) || !strings.Contains(err.Error(), "the previous version could not start") || !strings.Contains(err.Error(), "the new version was put back and runs again") ||
+	if !errors.As(err, &rerr) || !strings.Contains(err.Error(), "the previous version could not start") || !strings.Contains(err.Error(), "the new version was put back, runs again and passed its health gate") ||
 		!strings.Contains(err.Error(), "golive revert "+p2.Path) {
 		t.Fatalf("revert with v1's port taken: %v", err)
 	}

@@ -464,7 +464,7 @@ func (e *Engine) revertService(ctx context.Context, run string, t revertTarget, 
 				return err
 			}
 			if err := d.Rename(ctx, c.ID, t.Name+suffixNext); err != nil {
-				return e.putNewBack(news, "", prev, err)
+				return e.putNewBack(t, news, "", prev, err)
 			}
 		}
 	}
@@ -479,7 +479,7 @@ func (e *Engine) revertService(ctx context.Context, run string, t revertTarget, 
 				return err
 			}
 			if err := d.Rename(ctx, id, t.Name); err != nil {
-				return e.putNewBack(news, "", prev, err)
+				return e.putNewBack(t, news, "", prev, err)
 			}
 		}
 	} else {
@@ -488,7 +488,7 @@ func (e *Engine) revertService(ctx context.Context, run string, t revertTarget, 
 			return err
 		}
 		if id, err = d.Create(ctx, spec); err != nil {
-			return e.putNewBack(news, "", nil, err)
+			return e.putNewBack(t, news, "", nil, err)
 		}
 		ev.Message = "recreated from image " + docker.ShortID(spec.Image) + " (the kept container was gone)"
 	}
@@ -497,7 +497,7 @@ func (e *Engine) revertService(ctx context.Context, run string, t revertTarget, 
 			return err
 		}
 		if err := d.Start(ctx, id); err != nil {
-			return e.putNewBack(news, id, prev, fmt.Errorf("the previous version could not start: %w", err))
+			return e.putNewBack(t, news, id, prev, fmt.Errorf("the previous version could not start: %w", err))
 		}
 	}
 
@@ -527,7 +527,7 @@ func (e *Engine) revertService(ctx context.Context, run string, t revertTarget, 
 // putNewBack undoes a revert step that failed: the previous container (id,
 // when it was started or created) goes back where it was, the apply's
 // containers get their names back and those that ran are started again.
-func (e *Engine) putNewBack(news []*docker.Container, id string, prev *docker.Container, cause error) error {
+func (e *Engine) putNewBack(t revertTarget, news []*docker.Container, id string, prev *docker.Container, cause error) error {
 	d := e.opts.Docker
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -551,14 +551,26 @@ func (e *Engine) putNewBack(news []*docker.Container, id string, prev *docker.Co
 		}
 		if c.Running {
 			running = true
-			errs = append(errs, d.Start(ctx, c.ID))
+			if err := d.Start(ctx, c.ID); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			// Back means passing its own gate again, as it did before.
+			own := revertTarget{Service: t.Service}
+			var h Health
+			if json.Unmarshal([]byte(c.Labels[LabelHealth]), &h) == nil {
+				own.Gate = &h
+			}
+			if err := e.revertGate(ctx, own, c.ID); err != nil {
+				errs = append(errs, fmt.Errorf("the new version runs again but did not pass its health gate: %w", err))
+			}
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("%w; putting the new version back failed too: %v", cause, err)
 	}
 	if running {
-		return fmt.Errorf("%w; the new version was put back and runs again", cause)
+		return fmt.Errorf("%w; the new version was put back, runs again and passed its health gate", cause)
 	}
 	return fmt.Errorf("%w; the containers were put back as they were", cause)
 }
