@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/moby/moby/client"
@@ -18,11 +19,17 @@ import (
 type Client struct {
 	api  *client.Client
 	host string
+	// netMu serialises EnsureNetwork: the engine accepts two networks of
+	// one name, so parallel deploys sharing a new network would make two.
+	netMu sync.Mutex
 }
 
 // Connect opens a client for host (empty: DOCKER_HOST, else the local socket)
-// and checks that the engine answers.
+// and checks that the engine answers. An ssh:// host goes through ConnectHost.
 func Connect(ctx context.Context, host string) (*Client, error) {
+	if url, ok := sshHost(host); ok {
+		return ConnectHost(ctx, url, HostOptions{})
+	}
 	opts := []client.Opt{client.FromEnv}
 	if host != "" {
 		opts = append(opts, client.WithHost(host))

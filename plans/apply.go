@@ -21,7 +21,7 @@ const (
 	Aborted  Outcome = "aborted"  // nothing was changed: lock, preload or environment problem
 	// RevertIncomplete: a step failed and the revert could not put every
 	// changed service back; `golive revert` finishes it.
-	RevertIncomplete Outcome = "revert-incomplete"
+	RevertIncomplete Outcome = "revert incomplete"
 )
 
 // ApplyError says how a failed apply ended and what state it left.

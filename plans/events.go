@@ -35,6 +35,15 @@ type Event struct {
 	Message         string         `json:"message,omitempty"`
 	Error           string         `json:"error,omitempty"`
 	Counts          map[string]int `json:"counts,omitempty"`
+	// Times holds, per service, the Unix milliseconds of each error line
+	// counted in Counts (logs.errors), so windows around a change are exact.
+	Times map[string][]int64 `json:"times,omitempty"`
+	// Services lists the plan's services (plan.loaded), so that a report
+	// names every one, changed or not.
+	Services []PlannedService `json:"services,omitempty"`
+	// Action says what a service.container event did to the service:
+	// ActionCreated, ActionStopped (it stopped serving) or ActionStarted.
+	Action string `json:"action,omitempty"`
 	// Transient events (byte-level pull progress) are published but not journaled.
 	Transient bool `json:"-"`
 }
@@ -72,6 +81,13 @@ const (
 	EvLogError        = "logs.error"      // one of the first error lines after a deploy
 )
 
+// Actions of service.container events.
+const (
+	ActionCreated = "created" // the new container exists, not yet serving
+	ActionStopped = "stopped" // the container that served was stopped or removed
+	ActionStarted = "started" // the new container started; it serves once its gate passes
+)
+
 // Results carried by events.
 const (
 	ResultOK        = "ok"
@@ -84,5 +100,5 @@ const (
 	ResultDeployed  = "deployed"
 	ResultNothing   = "nothing"
 	// ResultIncomplete ends a revert that could not put every service back.
-	ResultIncomplete = "incomplete"
+	ResultIncomplete = "revert incomplete"
 )

@@ -24,6 +24,13 @@ type Plan struct {
 	Steps     []Step        `yaml:"steps"`
 	Logs      LogsConfig    `yaml:"logs"`
 	Revert    RevertConfig  `yaml:"revert"`
+	// Compose names a compose file whose services the plan deploys; the
+	// plan's services then only override group and health.
+	Compose string `yaml:"compose"`
+	// Notify lists the webhooks told about the release.
+	Notify []Notify `yaml:"notify"`
+	// ComposeWarnings is what the compose file says that golive does not honour.
+	ComposeWarnings []ComposeWarning `yaml:"-"`
 }
 
 // RevertConfig says how a revert brings the previous version back. By
@@ -76,6 +83,9 @@ type Service struct {
 	Restart     string            `yaml:"restart"`
 	StopTimeout time.Duration     `yaml:"stop_timeout"`
 	Health      Health            `yaml:"health"`
+	Entrypoint  Command           `yaml:"entrypoint"`
+	Aliases     []string          `yaml:"aliases"`     // network aliases besides the service name
+	Healthcheck *Healthcheck      `yaml:"healthcheck"` // the HEALTHCHECK the container runs
 }
 
 // Health is the gate a new container must pass before its group counts as deployed.
@@ -108,7 +118,7 @@ func (c *Command) UnmarshalYAML(unmarshal func(any) error) error {
 }
 
 // Step is one entry of the plan's ordered steps. Exactly one of Run, Deploy,
-// Verify and Confirm is set.
+// Verify, Confirm and Mark is set.
 type Step struct {
 	Name    string        `yaml:"name"`
 	Run     string        `yaml:"run"`
@@ -118,6 +128,7 @@ type Step struct {
 	Verify  string        `yaml:"verify"`
 	Confirm string        `yaml:"confirm"`
 	Timeout time.Duration `yaml:"timeout"`
+	Mark    *Mark         `yaml:"mark"`
 }
 
 // Step kinds.
@@ -126,11 +137,14 @@ const (
 	StepDeploy  = "deploy"
 	StepVerify  = "verify"
 	StepConfirm = "confirm"
+	StepMark    = "mark"
 )
 
-// Kind says what the step does: run, deploy, verify or confirm.
+// Kind says what the step does: run, deploy, verify, confirm or mark.
 func (s Step) Kind() string {
 	switch {
+	case s.Mark != nil:
+		return StepMark
 	case s.Deploy != "":
 		return StepDeploy
 	case s.Verify != "":
@@ -153,6 +167,8 @@ func (s Step) Title() string {
 		return "Verify: " + s.Verify
 	case StepConfirm:
 		return "Confirm: " + s.Confirm
+	case StepMark:
+		return "Mark: " + s.Mark.URL
 	}
 	return "Run: " + s.Run
 }
@@ -166,6 +182,8 @@ func (s Step) Command() string {
 		return s.Verify
 	case StepConfirm:
 		return "confirm: " + s.Confirm
+	case StepMark:
+		return "POST " + s.Mark.URL
 	}
 	cmd := s.Run
 	if s.Before != "" {

@@ -411,6 +411,11 @@ func (e *Engine) revertService(ctx context.Context, run string, t revertTarget, 
 			if err := d.Remove(ctx, c.ID); err != nil {
 				return err
 			}
+			action := ""
+			if c.Running {
+				action = ActionStopped
+			}
+			e.containerEvent(run, t, action, c, "removed the new container "+docker.ShortID(c.ID)+" (the service did not exist before)")
 		}
 		ev.Result, ev.Message = ResultReverted, "removed: the service did not exist before"
 		e.Emit(ev)
@@ -458,6 +463,7 @@ func (e *Engine) revertService(ctx context.Context, run string, t revertTarget, 
 			if err := d.Stop(ctx, c.ID, stopTimeout); err != nil {
 				return err
 			}
+			e.containerEvent(run, t, ActionStopped, c, "stopped the new container "+docker.ShortID(c.ID)+", kept until the previous one is back")
 		}
 		if c.Name == t.Name {
 			if err := change(); err != nil {
@@ -499,6 +505,7 @@ func (e *Engine) revertService(ctx context.Context, run string, t revertTarget, 
 		if err := d.Start(ctx, id); err != nil {
 			return e.putNewBack(t, news, id, prev, fmt.Errorf("the previous version could not start: %w", err))
 		}
+		e.containerEvent(run, t, ActionStarted, &docker.Container{ID: id, Image: t.PrevImage, ImageID: t.PrevImageID}, "started the previous container "+docker.ShortID(id))
 	}
 
 	// 4. Judged by its own gate.
@@ -518,10 +525,19 @@ func (e *Engine) revertService(ctx context.Context, run string, t revertTarget, 
 		if err := d.Remove(ctx, c.ID); err != nil {
 			return err
 		}
+		e.containerEvent(run, t, "", c, "removed the new container "+docker.ShortID(c.ID))
 	}
 	ev.Result = ResultReverted
 	e.Emit(ev)
 	return nil
+}
+
+// containerEvent journals what a revert did to one container, so the
+// release state knows what serves: action is ActionStopped, ActionStarted
+// or "" (no change to what serves).
+func (e *Engine) containerEvent(run string, t revertTarget, action string, c *docker.Container, message string) {
+	e.Emit(Event{Kind: EvServiceChange, Action: action, Run: run, Service: t.Service, Group: t.Group,
+		ContainerID: c.ID, Image: c.Image, ImageID: c.ImageID, Message: message})
 }
 
 // putNewBack undoes a revert step that failed: the previous container (id,
@@ -555,6 +571,7 @@ func (e *Engine) putNewBack(t revertTarget, news []*docker.Container, id string,
 				errs = append(errs, err)
 				continue
 			}
+			e.containerEvent(e.currentRun(), t, ActionStarted, c, "started the new container "+docker.ShortID(c.ID)+" again")
 			// Back means passing its own gate again, as it did before.
 			own := revertTarget{Service: t.Service}
 			var h Health
