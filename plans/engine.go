@@ -75,7 +75,7 @@ type Engine struct {
 	applyCancel context.CancelFunc
 	stopRevert  bool
 	takenOver   *TakeoverError
-	notifier   *notifier     // the plan's webhooks and mark steps read the release from it
+	notifier    *notifier // the plan's webhooks and mark steps read the release from it
 }
 
 // NewEngine prepares an engine for plan.
