@@ -23,6 +23,9 @@ type Engine interface {
 	Preload(ctx context.Context) error
 	Apply(ctx context.Context) error
 	Revert(ctx context.Context) error
+	// StopApply stops a running apply at its next safe point and reverts
+	// what it changed; Apply returns when the revert is done.
+	StopApply()
 	Status(ctx context.Context) ([]plans.ServiceState, error)
 	Mask(s string) string
 	Emit(ev plans.Event)
@@ -52,11 +55,6 @@ const (
 	opStop    = "stop" // stop the running apply and revert what it changed
 )
 
-// applyStopper stops a running apply at its next safe point and reverts
-// what it changed; *plans.Engine provides it.
-type applyStopper interface {
-	StopApply()
-}
 
 // Config is what the cockpit is started with.
 type Config struct {

@@ -450,13 +450,9 @@ func (m Model) revert() (tea.Model, tea.Cmd) {
 // stopApply asks the engine to stop the running apply and revert it;
 // the engine journals the request, and its events show the revert.
 func (m Model) stopApply() (tea.Model, tea.Cmd) {
-	stopper, ok := m.cfg.Engine.(applyStopper)
-	if !ok {
-		m.status = "R: this engine cannot stop a running apply"
-		return m, nil
-	}
+	engine := m.cfg.Engine
 	m.stopping, m.asking = true, nil // a question of the apply is moot now
-	return m, tea.Batch(func() tea.Msg { stopper.StopApply(); return nil },
+	return m, tea.Batch(func() tea.Msg { engine.StopApply(); return nil },
 		m.mark(func(r Marks) { r.Marker("stop and revert") }))
 }
 
