@@ -55,7 +55,6 @@ const (
 	opStop    = "stop" // stop the running apply and revert what it changed
 )
 
-
 // Config is what the cockpit is started with.
 type Config struct {
 	Engine   Engine
