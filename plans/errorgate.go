@@ -92,6 +92,18 @@ func (e *Engine) startErrorGate(svc *Service, id string, since time.Time) {
 	g.check()
 }
 
+// FollowLogsFrom is where a log follower started now should begin for
+// this plan: ratioBaseline earlier when an error gate's max_ratio needs
+// the previous version's rate, else now.
+func (p *Plan) FollowLogsFrom(now time.Time) time.Time {
+	for _, s := range p.Services {
+		if b := s.Health.Errors; b != nil && b.MaxRatio > 0 {
+			return now.Add(-ratioBaseline)
+		}
+	}
+	return now
+}
+
 // errorBudget is the number of error lines allowed per window: max, or
 // max_ratio times the previous version's lines per window measured over
 // before (per-second counts), that rate counting as at least one line.

@@ -73,3 +73,19 @@ func TestTheBudgetReadsAsTheCockpitShowsIt(t *testing.T) {
 		t.Fatal("90s")
 	}
 }
+
+func TestLogsAreFollowedFromBeforeTheDeployOnlyWhenARatioNeedsThePreviousRate(t *testing.T) {
+	now := time.Date(2026, 11, 26, 2, 0, 0, 0, time.UTC)
+	for plan, want := range map[string]time.Time{
+		"project: shop\nrelease: '1'\nservices:\n  api: {image: a, health: {errors: {max: 5}}}\n":       now,
+		"project: shop\nrelease: '1'\nservices:\n  api: {image: a, health: {errors: {max_ratio: 3}}}\n": now.Add(-ratioBaseline),
+	} {
+		p, err := Parse("/x/p.yaml", []byte(plan))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := p.FollowLogsFrom(now); !got.Equal(want) {
+			t.Errorf("%s: from %s, want %s", plan, got, want)
+		}
+	}
+}
