@@ -152,22 +152,35 @@ func TestRealEngineExecSeparatesOutputStreamsAndReportsExitCodes(t *testing.T) {
 
 // demoTarget runs the demo service as version on the proxy's network and
 // returns its HOST:PORT there.
-func demoTarget(t *testing.T, cli *docker.Client, project, network, version string, env ...string) (string, string) {
+func demoTarget(t testing.TB, cli *docker.Client, project, network, version string, env ...string) string {
+	t.Helper()
+	name := project + "-web-" + version
+	demoContainer(t, cli, project, version, docker.Spec{Name: name, Network: network}, env...)
+	return name + ":8080"
+}
+
+// demoContainer starts spec with a demo service image that reports version.
+func demoContainer(t testing.TB, cli *docker.Client, project, version string, spec docker.Spec, env ...string) string {
 	t.Helper()
 	ref := dockertest.ImageRef(project, "web:"+version)
 	dockertest.LoadDemoImage(t, cli, ref, scratch.Config{Env: append([]string{"VERSION=" + version, "ROLE=web", "LOG_EVERY=1h"}, env...)})
-	t.Cleanup(func() { cli.RemoveImage(context.Background(), ref) })
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	name := project + "-web-" + version
-	id, err := cli.Create(ctx, docker.Spec{Name: name, Image: ref, Network: network, Labels: map[string]string{"io.golive.project": project}})
+	spec.Image, spec.Labels = ref, map[string]string{"io.golive.project": project}
+	id, err := cli.Create(ctx, spec)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		cli.Remove(ctx, id)
+		cli.RemoveImage(ctx, ref)
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := cli.Start(ctx, id); err != nil {
 		t.Fatal(err)
 	}
-	return name + ":8080", id
+	return id
 }
 
 // result is one request of the load generator.
@@ -219,9 +232,9 @@ func TestRealProxySwitchesBetweenVersionsWithoutAFailedRequest(t *testing.T) {
 	project := dockertest.Project(t, cli)
 	port := dockertest.FreePort(t)
 	p, spec := dockertest.Proxy(t, cli, project, docker.Port{HostIP: "127.0.0.1", HostPort: strconv.Itoa(port), ContainerPort: "80", Proto: "tcp"})
-	v1, _ := demoTarget(t, cli, project, spec.Network, "1")
-	v2, _ := demoTarget(t, cli, project, spec.Network, "2")
-	broken, _ := demoTarget(t, cli, project, spec.Network, "3", "UNHEALTHY=true")
+	v1 := demoTarget(t, cli, project, spec.Network, "1")
+	v2 := demoTarget(t, cli, project, spec.Network, "2")
+	broken := demoTarget(t, cli, project, spec.Network, "3", "UNHEALTHY=true")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	deploy := func(target string) docker.ProxyDeploy {
@@ -305,8 +318,8 @@ func TestRealProxyPausesStopsAndSplitsTraffic(t *testing.T) {
 	project := dockertest.Project(t, cli)
 	port := dockertest.FreePort(t)
 	p, spec := dockertest.Proxy(t, cli, project, docker.Port{HostIP: "127.0.0.1", HostPort: strconv.Itoa(port), ContainerPort: "80", Proto: "tcp"})
-	v1, _ := demoTarget(t, cli, project, spec.Network, "1")
-	v2, _ := demoTarget(t, cli, project, spec.Network, "2")
+	v1 := demoTarget(t, cli, project, spec.Network, "1")
+	v2 := demoTarget(t, cli, project, spec.Network, "2")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	url := fmt.Sprintf("http://127.0.0.1:%d/version", port)
@@ -434,5 +447,96 @@ func TestRealProxyIsReusedAndRefusesAnotherImage(t *testing.T) {
 	}
 	if after, _ := cli.Inspect(ctx, spec.Name); after == nil || !after.Running {
 		t.Fatalf("stopped proxy not started again: %+v", after)
+	}
+}
+
+// BenchmarkProxySwitchBack measures a revert while the old version is warm:
+// from the `kamal-proxy deploy` call back to version 1 until every request
+// is answered by version 1 (switch) and until the call returns (call), next
+// to the floor of a stop-first replacement in the same run: `docker stop -t 0`
+// and `docker start` of a container until it answers again (stopstart).
+// Run: go test -run '^$' -bench ProxySwitchBack -benchtime 20x ./docker
+func BenchmarkProxySwitchBack(b *testing.B) {
+	cli := dockertest.Client(b)
+	project := dockertest.Project(b, cli)
+	port := dockertest.FreePort(b)
+	p, spec := dockertest.Proxy(b, cli, project, docker.Port{HostIP: "127.0.0.1", HostPort: strconv.Itoa(port), ContainerPort: "80", Proto: "tcp"})
+	v1 := demoTarget(b, cli, project, spec.Network, "1")
+	v2 := demoTarget(b, cli, project, spec.Network, "2")
+	floorPort := dockertest.FreePort(b)
+	floorID := demoContainer(b, cli, project, "floor", docker.Spec{Name: project + "-floor",
+		Ports: []docker.Port{{HostIP: "127.0.0.1", HostPort: strconv.Itoa(floorPort), ContainerPort: "8080", Proto: "tcp"}}})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	deploy := func(target string) docker.ProxyDeploy {
+		return docker.ProxyDeploy{Target: target, HealthPath: "/health", HealthInterval: 100 * time.Millisecond, DeployTimeout: 10 * time.Second, DrainTimeout: 5 * time.Second}
+	}
+	if err := p.Deploy(ctx, "web", deploy(v1)); err != nil {
+		b.Fatal(err)
+	}
+	client := &http.Client{Timeout: 5 * time.Second}
+	version := func(url string) string {
+		resp, err := client.Get(url)
+		if err != nil {
+			return ""
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return strings.TrimSpace(string(body))
+	}
+	proxied := fmt.Sprintf("http://127.0.0.1:%d/version", port)
+	var switches, calls, floors []time.Duration
+	b.ResetTimer()
+	for range b.N {
+		if err := p.Deploy(ctx, "web", deploy(v2)); err != nil {
+			b.Fatal(err)
+		}
+		// A probe sends requests one after another during the switch back and
+		// notes when the last one answered by version 2 started.
+		start := time.Now()
+		stop, lastOld := make(chan struct{}), make(chan time.Time)
+		go func() {
+			var last time.Time
+			for {
+				select {
+				case <-stop:
+					lastOld <- last
+					return
+				default:
+				}
+				at := time.Now()
+				if version(proxied) != "1" {
+					last = at
+				}
+			}
+		}()
+		if err := p.Deploy(ctx, "web", deploy(v1)); err != nil {
+			b.Fatal(err)
+		}
+		calls = append(calls, time.Since(start))
+		time.Sleep(50 * time.Millisecond)
+		close(stop)
+		switches = append(switches, max(0, (<-lastOld).Sub(start)))
+
+		start = time.Now()
+		if err := cli.Stop(ctx, floorID, 0); err != nil {
+			b.Fatal(err)
+		}
+		if err := cli.Start(ctx, floorID); err != nil {
+			b.Fatal(err)
+		}
+		for version(fmt.Sprintf("http://127.0.0.1:%d/version", floorPort)) != "floor" {
+			time.Sleep(time.Millisecond)
+		}
+		floors = append(floors, time.Since(start))
+	}
+	b.StopTimer()
+	for _, m := range []struct {
+		name string
+		d    []time.Duration
+	}{{"switch", switches}, {"call", calls}, {"stopstart", floors}} {
+		slices.Sort(m.d)
+		b.ReportMetric(float64(m.d[len(m.d)/2].Microseconds())/1000, m.name+"-p50-ms")
+		b.ReportMetric(float64(m.d[(len(m.d)*95+99)/100-1].Microseconds())/1000, m.name+"-p95-ms")
 	}
 }
