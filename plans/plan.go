@@ -23,6 +23,7 @@ type Plan struct {
 	Preload   PreloadConfig `yaml:"preload"`
 	Steps     []Step        `yaml:"steps"`
 	Logs      LogsConfig    `yaml:"logs"`
+	Proxy     *ProxyConfig  `yaml:"proxy"`
 }
 
 // DockerConfig says which Docker engine the plan targets.
@@ -58,6 +59,7 @@ type Service struct {
 	Restart     string            `yaml:"restart"`
 	StopTimeout time.Duration     `yaml:"stop_timeout"`
 	Health      Health            `yaml:"health"`
+	Proxy       *ServiceProxy     `yaml:"proxy"`
 }
 
 // Health is the gate a new container must pass before its group counts as deployed.
