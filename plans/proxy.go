@@ -44,8 +44,8 @@ const (
 // through the proxy yet, so nobody believes they have zero downtime.
 const ProxyNotWired = "proxy: is validated but blue/green switching is not wired into apply and revert yet: services with proxy: are still replaced stop-first, with a short outage on every deploy and revert"
 
-// Warnings are things about a valid plan its operator should know before a release.
-func (p *Plan) Warnings() []string {
+// ProxyWarnings are what the operator of a plan with proxy: should know before a release.
+func (p *Plan) ProxyWarnings() []string {
 	if p.Proxy != nil {
 		return []string{ProxyNotWired}
 	}

@@ -36,7 +36,7 @@ services:
 	if got := p.Images(); !slices.Equal(got, []string{"shop/web:2", "shop/api:2", "basecamp/kamal-proxy:v0.9.2"}) {
 		t.Errorf("images = %v", got)
 	}
-	if got := p.Warnings(); !slices.Equal(got, []string{ProxyNotWired}) {
+	if got := p.ProxyWarnings(); !slices.Equal(got, []string{ProxyNotWired}) {
 		t.Errorf("warnings = %v", got)
 	}
 	spec, err := p.ProxySpec()
@@ -53,8 +53,8 @@ func TestPlanWithoutProxyHasNoWarningAndNoProxyImage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Proxy != nil || len(p.Warnings()) != 0 || !slices.Equal(p.Images(), []string{"w"}) {
-		t.Errorf("proxy %+v, warnings %v, images %v", p.Proxy, p.Warnings(), p.Images())
+	if p.Proxy != nil || len(p.ProxyWarnings()) != 0 || !slices.Equal(p.Images(), []string{"w"}) {
+		t.Errorf("proxy %+v, warnings %v, images %v", p.Proxy, p.ProxyWarnings(), p.Images())
 	}
 }
 
