@@ -213,6 +213,7 @@ func (e *Engine) watchErrorGates(ctx context.Context, group string, err error) e
 		ev := Event{Kind: EvErrorGate, Run: e.currentRun(), Service: g.svc.Name, ContainerID: g.id, Current: int64(len(g.window)),
 			Total: int64(g.budget), DurationMS: ms(g.per), Result: ResultOK, Message: g.budgetText(len(g.window))}
 		if g.tripped != nil {
+			ev.Current, ev.Message = int64(g.tripped.Count), g.budgetText(g.tripped.Count)
 			ev.Result, ev.Error = ResultFailed, g.tripped.Error()
 			if err == nil {
 				err = fmt.Errorf("%s: %w", g.svc.Name, g.tripped)
