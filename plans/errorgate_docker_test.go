@@ -22,8 +22,13 @@ func (f *fixture) applyFollowing(p *plans.Plan) (*plans.State, error) {
 	e, _ := f.engine(p, plans.Options{Logs: buf})
 	ctx, cancel := context.WithCancel(context.Background())
 	followed := make(chan error, 1)
-	go func() { followed <- e.FollowLogs(ctx, buf, time.Now().Add(-time.Minute)) }()
+	go func() { followed <- e.FollowLogs(ctx, buf, p.FollowLogsFrom(time.Now())) }()
+	for end := time.Now().Add(10 * time.Second); buf.Len() == 0 && time.Now().Before(end); {
+		time.Sleep(50 * time.Millisecond) // the running version's lines are in, as in a cockpit open for a while
+	}
+	f.mu.Lock()
 	f.events = nil
+	f.mu.Unlock()
 	err := e.Apply(context.Background())
 	cancel()
 	must(f.t, <-followed)
@@ -91,6 +96,28 @@ func TestErrorsDuringTheWatchWindowAfterTheGroupDeployedRevertIt(t *testing.T) {
 	}
 	if len(f.eventsOf(plans.EvHealth)) == 0 || f.eventsOf(plans.EvHealth)[0].Result != plans.ResultOK {
 		t.Fatalf("the health gate should have passed before the watch: %+v", f.eventsOf(plans.EvHealth))
+	}
+	if a := f.version(f.apiPort); a != "1" {
+		t.Fatalf("after the revert: api %s", a)
+	}
+}
+
+func TestARatioBudgetIsMeasuredFromThePreviousVersionsErrors(t *testing.T) {
+	f := newFixture(t)
+	must(t, f.apply(f.plan("1", func(v *planVars) { v.APIEnv = ", ERROR_RATE: '1', LOG_EVERY: 100ms" })))
+	time.Sleep(3 * time.Second) // v1 logs about 30 error lines
+	p := f.plan("2", func(v *planVars) {
+		v.APIEnv, v.Stable = ", ERROR_RATE: '1', LOG_EVERY: 20ms", gated("5s", "{max_ratio: 2, per: 1m}")
+	})
+	state, err := f.applyFollowing(p)
+	var aerr *plans.ApplyError
+	if !errors.As(err, &aerr) || aerr.Outcome != plans.Reverted || !strings.Contains(err.Error(), "api: error gate: ") {
+		t.Fatalf("apply: %v", err)
+	}
+	// v1's rate over the 5 minutes before the deploy, doubled: more than
+	// the 2 lines a quiet previous version would give.
+	if g := state.Service("api").ErrorGate; g.Budget <= 2 || g.Result != plans.ResultFailed {
+		t.Fatalf("api's gate: %+v", g)
 	}
 	if a := f.version(f.apiPort); a != "1" {
 		t.Fatalf("after the revert: api %s", a)
