@@ -77,6 +77,9 @@ func TestTheErrorBudgetFillsUpBesideEachService(t *testing.T) {
 	}
 	checkFits(t, m.View().Content, 80, 24)
 	t.Run("error_budget_80x24", func(t *testing.T) { golden.RequireEqual(t, []byte(m.View().Content)) })
+	roomy := send(m, tea.WindowSizeMsg{Width: 160, Height: 48})
+	checkFits(t, roomy.View().Content, 160, 48)
+	t.Run("error_budget_160x48", func(t *testing.T) { golden.RequireEqual(t, []byte(roomy.View().Content)) })
 	m = send(m, events(plans.Event{Kind: plans.EvErrorGate, Run: "r1", Service: "api", Current: 6, Total: 5, DurationMS: 60000, Result: plans.ResultFailed, Error: "error gate: 6 error lines"}))
 	if v := plain(m); !strings.Contains(v, "✗ 6/5 per 1m") {
 		t.Fatalf("a tripped gate:\n%s", v)
