@@ -27,6 +27,8 @@ const (
 	ratioBaseline = 5 * time.Minute
 	// trippedShown is how many of the lines that tripped a gate its error names.
 	trippedShown = 5
+	// gateReportEvery spaces the journaled updates of a filling budget.
+	gateReportEvery = time.Second
 )
 
 // ErrorGateError says a new container logged more error lines than its budget.
@@ -54,10 +56,12 @@ type errorGate struct {
 	sub    *logs.Subscription
 	done   chan struct{}
 
-	mu       sync.Mutex
-	window   []logs.Line // the error lines within per of the latest
-	tripped  *ErrorGateError
-	reported int // the count last published
+	mu         sync.Mutex
+	window     []logs.Line // the error lines within per of the latest
+	tripped    *ErrorGateError
+	missed     int       // lines lost to the gate in a flood, or by the follower
+	reported   int       // the count last published
+	reportedAt time.Time // when
 }
 
 // errorGates are the gates open during an apply, by container ID.
@@ -122,6 +126,14 @@ func errorBudget(b *ErrorBudget, before []int) int {
 func (g *errorGate) read() {
 	defer close(g.done)
 	for l := range g.sub.C {
+		// A marker of lost lines: the subscription's own (no Seq: any
+		// source), or one the follower put in for this service.
+		if l.Dropped > 0 && !l.Time.Before(g.since) && (l.Seq == 0 || l.Source == g.svc.Name) {
+			g.mu.Lock()
+			g.missed += l.Dropped
+			g.mu.Unlock()
+			continue
+		}
 		if l.Source != g.svc.Name || l.Level != logs.LevelError || l.Cont || l.Dropped > 0 || l.Time.Before(g.since) {
 			continue
 		}
@@ -142,12 +154,16 @@ func (g *errorGate) read() {
 	}
 }
 
-// check publishes the budget when it changed and says whether the gate tripped.
+// check publishes the budget when it changed (at most every
+// gateReportEvery) and says whether the gate tripped.
 func (g *errorGate) check() error {
+	now := time.Now()
 	g.mu.Lock()
 	count, tripped := len(g.window), g.tripped
-	changed := count != g.reported
-	g.reported = count
+	changed := count != g.reported && now.Sub(g.reportedAt) >= gateReportEvery
+	if changed {
+		g.reported, g.reportedAt = count, now
+	}
 	g.mu.Unlock()
 	if tripped != nil {
 		return tripped
@@ -166,7 +182,13 @@ func (g *errorGate) count() int {
 }
 
 func (g *errorGate) budgetText(count int) string {
-	return fmt.Sprintf("errors %d/%d per %s", count, g.budget, shortDuration(g.per))
+	text := fmt.Sprintf("errors %d/%d per %s", count, g.budget, shortDuration(g.per))
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.missed > 0 {
+		text += fmt.Sprintf(" (%d log lines of the burst not read: the count may be low)", g.missed)
+	}
+	return text
 }
 
 func (g *errorGate) stop() {

@@ -1,9 +1,13 @@
 package plans
 
 import (
+	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/golive/golive/logs"
 )
 
 func TestErrorGateKeysAreValidatedWithTheirPosition(t *testing.T) {
@@ -87,5 +91,97 @@ func TestLogsAreFollowedFromBeforeTheDeployOnlyWhenARatioNeedsThePreviousRate(t 
 		if got := p.FollowLogsFrom(now); !got.Equal(want) {
 			t.Errorf("%s: from %s, want %s", plan, got, want)
 		}
+	}
+}
+
+// gateFixture is an engine with api's error gate open on container c1,
+// fed lines through the log buffer as the follower feeds them.
+type gateFixture struct {
+	t     *testing.T
+	e     *Engine
+	buf   *logs.Buffer
+	since time.Time
+}
+
+func newGateFixture(t *testing.T, budget string) *gateFixture {
+	p, err := Parse("/x/p.yaml", []byte("project: shop\nrelease: '2'\nservices:\n  api: {image: a, group: backend, health: {errors: "+budget+"}}\n  web: {image: w, group: frontend}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := logs.NewBuffer(0)
+	e := NewEngine(p, Options{Logs: buf})
+	t.Cleanup(e.Close)
+	f := &gateFixture{t: t, e: e, buf: buf, since: time.Now()}
+	e.startErrorGate(p.Services[0], "c1", f.since)
+	t.Cleanup(func() { e.watchErrorGates(context.Background(), "backend", nil) })
+	return f
+}
+
+// add appends a line at since+at, as the follower does.
+func (f *gateFixture) add(source string, at time.Duration, level logs.Level, cont bool, text string) {
+	f.buf.Append(source, "stdout", f.since.Add(at), level, cont, []byte(text))
+}
+
+// eventually waits until the gate has read its lines and cond holds.
+func (f *gateFixture) eventually(what string, cond func() bool) {
+	f.t.Helper()
+	for end := time.Now().Add(5 * time.Second); !(len(f.gate().sub.C) == 0 && cond()); time.Sleep(time.Millisecond) {
+		if time.Now().After(end) {
+			f.t.Fatalf("the gate never came to %s", what)
+		}
+	}
+}
+
+func (f *gateFixture) gate() *errorGate {
+	f.e.gates.mu.Lock()
+	defer f.e.gates.mu.Unlock()
+	return f.e.gates.gates["c1"]
+}
+
+func TestAGateCountsTheErrorEntriesOfItsNewContainerOnly(t *testing.T) {
+	f := newGateFixture(t, "{max: 2, per: 1m}")
+	f.add("api", -time.Second, logs.LevelError, false, "the previous container's error")
+	f.add("web", time.Second, logs.LevelError, false, "another service's error")
+	f.add("api", time.Second, logs.LevelWarn, false, "a warning")
+	f.add("api", 2*time.Second, logs.LevelError, false, "first error")
+	f.add("api", 2*time.Second, logs.LevelError, true, "  its continuation")
+	f.add("api", 3*time.Second, logs.LevelError, false, "second error")
+	f.eventually("2 lines", func() bool { return f.gate().count() == 2 })
+	if err := f.e.errorGateFailed("c1"); err != nil {
+		t.Fatalf("within budget: %v", err)
+	}
+	f.add("api", 4*time.Second, logs.LevelError, false, "third error \x1b]0;title\x07")
+	f.eventually("trip", func() bool { return f.e.errorGateFailed("c1") != nil })
+	err := f.e.errorGateFailed("c1")
+	var gerr *ErrorGateError
+	if !errors.As(err, &gerr) || gerr.Count != 3 || len(gerr.Lines) != 3 || gerr.Lines[2] != "third error " ||
+		strings.Contains(err.Error(), "previous container") || strings.Contains(err.Error(), "another service") {
+		t.Fatalf("beyond budget: %v", err)
+	}
+	if err := f.e.watchErrorGates(context.Background(), "backend", nil); !errors.As(err, &gerr) {
+		t.Fatalf("the group's end did not fail on the tripped gate: %v", err)
+	}
+}
+
+func TestAGateWindowSlides(t *testing.T) {
+	f := newGateFixture(t, "{max: 2, per: 1m}")
+	for _, at := range []time.Duration{0, 30 * time.Second, 70 * time.Second, 100 * time.Second, 131 * time.Second} {
+		f.add("api", at, logs.LevelError, false, "error")
+	}
+	f.eventually("the last line in", func() bool { return f.gate().count() == 2 })
+	if err := f.e.errorGateFailed("c1"); err != nil || f.gate().count() != 2 {
+		t.Fatalf("never more than 2 within a minute: %v (count %d)", err, f.gate().count())
+	}
+	if err := f.e.watchErrorGates(context.Background(), "backend", nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestAGateSaysWhenLinesWereLostToIt(t *testing.T) {
+	f := newGateFixture(t, "{max: 5}")
+	f.buf.AppendDropped("api", f.since.Add(time.Second), 7)
+	f.eventually("the marker read", func() bool { return strings.Contains(f.gate().budgetText(0), "not read") })
+	if text := f.gate().budgetText(0); !strings.Contains(text, "7 log lines of the burst not read") {
+		t.Fatal(text)
 	}
 }
