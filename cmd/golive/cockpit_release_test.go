@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -39,12 +41,12 @@ func TestRDuringTheStableWindowInTmuxStopsTheReleaseAndPutsV1Back(t *testing.T) 
 }
 
 // TestAPendingConfirmStepInTmuxLeavesErrorsOnlyAndSearchWorking waits at
-// the plan's confirm step in the real cockpit: x, / and Esc work and do
-// not answer; y goes on to the next group.
+// the plan's confirm step in the real cockpit: x, /, s and Esc work and
+// do not answer; y goes on to the next group.
 func TestAPendingConfirmStepInTmuxLeavesErrorsOnlyAndSearchWorking(t *testing.T) {
-	plan, apiPort, webPort, _ := releaseFixture(t, releaseVars{APIEnv: ", ERROR_RATE: '0.3'",
+	plan, apiPort, webPort, dir := releaseFixture(t, releaseVars{APIEnv: ", ERROR_RATE: '0.3'",
 		Steps: "steps:\n  - deploy: backend\n  - confirm: QA regression pass done?\n  - deploy: frontend\n"})
-	tm := newTmux(t, 100, 30, fmt.Sprintf("%s %s; echo COCKPIT-EXITED $?; sleep 600", golive, plan))
+	tm := newTmux(t, 100, 30, fmt.Sprintf("cd %s && %s %s; echo COCKPIT-EXITED $?; sleep 600", dir, golive, plan))
 	tm.waitScreen("READY", 30*time.Second)
 	tm.keys("D")
 	tm.waitScreen("? QA regression pass done?", 30*time.Second)
@@ -54,6 +56,15 @@ func TestAPendingConfirmStepInTmuxLeavesErrorsOnlyAndSearchWorking(t *testing.T)
 	tm.keys("unknown column", "Enter")
 	tm.waitScreen("search unknown column", 5*time.Second)
 	tm.waitScreen("match ", 5*time.Second)
+	tm.keys("s") // save what errors only shows
+	tm.waitScreen("saved ", 5*time.Second)
+	saved, _ := filepath.Glob(filepath.Join(dir, "golive-*.log"))
+	if len(saved) != 1 {
+		t.Fatalf("saved files: %v", saved)
+	}
+	if data, _ := os.ReadFile(saved[0]); !strings.Contains(string(data), "Unknown column") || strings.Contains(string(data), "level=info") {
+		t.Fatalf("the saved file is not what errors only showed:\n%s", data)
+	}
 	tm.keys("Escape")
 	time.Sleep(time.Second)
 	screen := tm.screen()
