@@ -1,0 +1,190 @@
+package plans
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"syscall"
+
+	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/token"
+)
+
+// Limits on what a plan may ask of the loader. A real plan uses a tiny
+// fraction of each; they exist so that no file can make golive hang or run
+// out of memory.
+const (
+	// MaxPlanBytes is the largest plan file golive reads.
+	MaxPlanBytes = 1 << 20
+	// MaxPlanDepth is how deeply lists and mappings may nest in a plan.
+	MaxPlanDepth = 64
+	// MaxAliasValues is how many values YAML aliases (*name) may add to a
+	// plan in total once expanded.
+	MaxAliasValues = 10000
+	// MaxEnvFileBytes is the largest env_file golive reads.
+	MaxEnvFileBytes = 1 << 20
+)
+
+// readCapped reads at most max bytes of the file at path; what names the
+// file in errors. With regular set, anything but a regular file (a FIFO, a
+// device, a folder) is refused before reading. The file is opened without
+// blocking, so a FIFO with no writer cannot hang the caller.
+func readCapped(path, what string, max int64, regular bool) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", what, err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", what, err)
+	}
+	if fi.IsDir() || (regular && !fi.Mode().IsRegular()) {
+		return nil, fmt.Errorf("read %s %s: not a regular file (it is %s); name a plain file", what, path, fileKind(fi.Mode()))
+	}
+	data, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", what, err)
+	}
+	if int64(len(data)) > max {
+		return nil, fmt.Errorf("read %s %s: larger than %s; golive reads at most that much", what, path, byteSize(max))
+	}
+	return data, nil
+}
+
+func fileKind(m os.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a folder"
+	case m&os.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&os.ModeSocket != 0:
+		return "a socket"
+	case m&os.ModeDevice != 0:
+		return "a device"
+	}
+	return "not a plain file"
+}
+
+func byteSize(n int64) string {
+	if n >= 1<<20 && n%(1<<20) == 0 {
+		return fmt.Sprintf("%d MiB", n>>20)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+// tooDeep returns the first token at which lists and mappings nest deeper
+// than MaxPlanDepth, or nil. It reads the token stream, so it runs before
+// the parser, whose memory grows with the nesting. Block nesting is counted
+// by indentation columns and flow nesting by brackets.
+func tooDeep(tokens token.Tokens) *token.Token {
+	flow := 0
+	var columns []int
+	for i, tk := range tokens {
+		switch tk.Type {
+		case token.SequenceStartType, token.MappingStartType:
+			flow++
+		case token.SequenceEndType, token.MappingEndType:
+			if flow > 0 {
+				flow--
+			}
+		case token.SequenceEntryType, token.MappingKeyType, token.MappingValueType:
+			if flow > 0 {
+				break
+			}
+			col := tk.Position.Column
+			if tk.Type == token.MappingValueType && i > 0 {
+				col = tokens[i-1].Position.Column
+			}
+			for len(columns) > 0 && columns[len(columns)-1] > col {
+				columns = columns[:len(columns)-1]
+			}
+			if len(columns) == 0 || columns[len(columns)-1] < col {
+				columns = append(columns, col)
+			}
+		default:
+			continue
+		}
+		if flow+len(columns) > MaxPlanDepth {
+			return tk
+		}
+	}
+	return nil
+}
+
+// aliasCounter measures what aliases add to a document when expanded, in
+// document order, so that a "billion laughs" is refused before anything
+// decodes it.
+type aliasCounter struct {
+	sizes map[string]int // expanded size of each anchor's value, by name
+	added int
+	err   *aliasError
+}
+
+type aliasError struct {
+	node ast.Node
+	msg  string
+}
+
+// checkAliases returns the first alias that refers to no earlier anchor or
+// takes the expansion past MaxAliasValues.
+func checkAliases(file *ast.File) *aliasError {
+	c := &aliasCounter{sizes: map[string]int{}}
+	for _, doc := range file.Docs {
+		if c.size(doc); c.err != nil {
+			return c.err
+		}
+	}
+	return nil
+}
+
+// size is the number of values node stands for with aliases expanded,
+// capped just above the budget so that it never overflows.
+func (c *aliasCounter) size(node ast.Node) int {
+	if c.err != nil || node == nil {
+		return 0
+	}
+	n := 1
+	switch nd := node.(type) {
+	case *ast.DocumentNode:
+		n = c.size(nd.Body)
+	case *ast.MappingNode:
+		for _, kv := range nd.Values {
+			n += c.size(kv)
+		}
+	case *ast.MappingValueNode:
+		n = c.size(nd.Key) + c.size(nd.Value)
+	case *ast.MappingKeyNode:
+		n = c.size(nd.Value)
+	case *ast.SequenceNode:
+		for _, v := range nd.Values {
+			n += c.size(v)
+		}
+	case *ast.TagNode:
+		n = c.size(nd.Value)
+	case *ast.AnchorNode:
+		n = c.size(nd.Value)
+		c.sizes[anchorName(nd.Name)] = n
+	case *ast.AliasNode:
+		name := anchorName(nd.Value)
+		size, ok := c.sizes[name]
+		if !ok {
+			c.err = &aliasError{node: nd, msg: fmt.Sprintf("alias *%s refers to no anchor &%s before it: define the anchor first, or write the value out", name, name)}
+			return 0
+		}
+		c.added += size
+		if c.added > MaxAliasValues {
+			c.err = &aliasError{node: nd, msg: fmt.Sprintf("aliases expand to more than %d values (as at *%s): a plan needs far fewer; write the values out or use fewer aliases", MaxAliasValues, name)}
+			return 0
+		}
+		n = size
+	}
+	return min(n, MaxAliasValues+1)
+}
+
+func anchorName(n ast.Node) string {
+	if n == nil || n.GetToken() == nil {
+		return ""
+	}
+	return n.GetToken().Value
+}
