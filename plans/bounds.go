@@ -21,6 +21,10 @@ const (
 	// MaxAliasValues is how many values YAML aliases (*name) may add to a
 	// plan in total once expanded.
 	MaxAliasValues = 10000
+	// MaxPlanTokens is how many YAML tokens a plan may have.
+	MaxPlanTokens = 50000
+	// MaxMappingEntries is how many keys one block mapping may have.
+	MaxMappingEntries = 1000
 	// MaxEnvFileBytes is the largest env_file golive reads.
 	MaxEnvFileBytes = 1 << 20
 )
@@ -73,14 +77,40 @@ func byteSize(n int64) string {
 	return fmt.Sprintf("%d bytes", n)
 }
 
-// tooDeep returns the first token at which lists and mappings nest deeper
-// than MaxPlanDepth, or nil. It reads the token stream, so it runs before
-// the parser, whose memory grows with the nesting. Block nesting is counted
-// by indentation columns and flow nesting by brackets.
-func tooDeep(tokens token.Tokens) *token.Token {
+// tooManyTokens returns the line and column past which data holds more
+// than MaxPlanTokens lines, commas and brackets: every token needs one of
+// them or a space, so this bounds the lexer's work before it starts.
+func tooManyTokens(data []byte) (line, col int, ok bool) {
+	n, line, start := 0, 1, 0
+	for i, b := range data {
+		switch b {
+		case '\n':
+			line, start = line+1, i+1
+		case ',', '[', '{':
+		default:
+			continue
+		}
+		if n++; n > MaxPlanTokens {
+			return line, i - start + 1, true
+		}
+	}
+	return 0, 0, false
+}
+
+// tooCostly returns the first token past which the parser's cost would
+// grow out of bounds, and what is wrong there: more than MaxPlanTokens
+// tokens, lists and mappings nested deeper than MaxPlanDepth, or a block
+// mapping of more than MaxMappingEntries keys (the parser's work grows with
+// their square). It reads the token stream, so it runs before the parser.
+// Block nesting is counted by indentation columns, flow nesting by brackets.
+func tooCostly(tokens token.Tokens) (*token.Token, string) {
+	type level struct{ column, keys int }
 	flow := 0
-	var columns []int
+	var levels []level
 	for i, tk := range tokens {
+		if i == MaxPlanTokens {
+			return tk, fmt.Sprintf("the plan has more than %d YAML tokens (keys, values, brackets); a plan needs far fewer", MaxPlanTokens)
+		}
 		switch tk.Type {
 		case token.SequenceStartType, token.MappingStartType:
 			flow++
@@ -96,20 +126,27 @@ func tooDeep(tokens token.Tokens) *token.Token {
 			if tk.Type == token.MappingValueType && i > 0 {
 				col = tokens[i-1].Position.Column
 			}
-			for len(columns) > 0 && columns[len(columns)-1] > col {
-				columns = columns[:len(columns)-1]
+			for len(levels) > 0 && levels[len(levels)-1].column > col {
+				levels = levels[:len(levels)-1]
 			}
-			if len(columns) == 0 || columns[len(columns)-1] < col {
-				columns = append(columns, col)
+			if len(levels) == 0 || levels[len(levels)-1].column < col {
+				levels = append(levels, level{column: col})
+			}
+			if tk.Type != token.MappingValueType {
+				break
+			}
+			top := &levels[len(levels)-1]
+			if top.keys++; top.keys > MaxMappingEntries {
+				return tk, fmt.Sprintf("a mapping here has more than %d keys; a plan needs far fewer", MaxMappingEntries)
 			}
 		default:
 			continue
 		}
-		if flow+len(columns) > MaxPlanDepth {
-			return tk
+		if flow+len(levels) > MaxPlanDepth {
+			return tk, fmt.Sprintf("lists and mappings nest more than %d levels deep here; a plan needs a handful of levels", MaxPlanDepth)
 		}
 	}
-	return nil
+	return nil, ""
 }
 
 // aliasCounter measures what aliases add to a document when expanded, in

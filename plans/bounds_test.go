@@ -1,6 +1,8 @@
 package plans
 
 import (
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -35,9 +37,12 @@ func TestPlansThatWouldCostTooMuchAreRefusedBeforeDecoding(t *testing.T) {
 		want string
 	}{
 		{"a billion laughs", billionLaughs, "p.yaml:11:14: aliases expand to more than 10000 values (as at *d): a plan needs far fewer; write the values out or use fewer aliases"},
-		{"100,000 nested flow lists", "project: " + strings.Repeat("[", 100000) + strings.Repeat("]", 100000), "p.yaml:1:73: lists and mappings nest more than 64 levels deep here; a plan needs a handful of levels"},
-		{"100,000 nested flow mappings", "project: " + strings.Repeat("{a: ", 100000) + "x" + strings.Repeat("}", 100000), "p.yaml:1:262: lists and mappings nest more than 64 levels deep here; a plan needs a handful of levels"},
-		{"100,000 nested block lists", "project: x\nlabels:\n  " + strings.Repeat("- ", 100000) + "x\n", "p.yaml:3:129: lists and mappings nest more than 64 levels deep here; a plan needs a handful of levels"},
+		{"100,000 nested flow lists", "project: " + strings.Repeat("[", 100000) + strings.Repeat("]", 100000), "p.yaml:1:50010: the plan has more than 50000 lines, commas and brackets; a plan needs far fewer"},
+		{"40,000 nested flow lists", "project: " + strings.Repeat("[", 40000) + strings.Repeat("]", 40000), "p.yaml:1:73: lists and mappings nest more than 64 levels deep here; a plan needs a handful of levels"},
+		{"40,000 nested flow mappings", "project: " + strings.Repeat("{a: ", 40000) + "x" + strings.Repeat("}", 40000), "p.yaml:1:262: lists and mappings nest more than 64 levels deep here; a plan needs a handful of levels"},
+		{"40,000 nested block lists", "project: x\nlabels:\n  " + strings.Repeat("- ", 40000) + "x\n", "p.yaml:3:129: lists and mappings nest more than 64 levels deep here; a plan needs a handful of levels"},
+		{"a mapping of 1,001 keys", "project: x\nlabels:\n" + keys(1001), "p.yaml:1003:8: a mapping here has more than 1000 keys; a plan needs far fewer"},
+		{"50,000 tokens", "project: x\nrelease: '1'\nlabels: [" + strings.Repeat("a,", 20000) + "a]\nservices: [" + strings.Repeat("a,", 20000) + "a]\n", "p.yaml:4:9998: the plan has more than 50000 YAML tokens (keys, values, brackets); a plan needs far fewer"},
 		{"deep indentation", deepIndent(200), "p.yaml:66:130: lists and mappings nest more than 64 levels deep here; a plan needs a handful of levels"},
 		{"alias before its anchor", "project: x\nrelease: *r\nx: &r 1\n", "p.yaml:2:10: alias *r refers to no anchor &r before it: define the anchor first, or write the value out"},
 		{"alias inside its own anchor", "project: x\nrelease: '1'\nservices: &s {api: *s}\n", "p.yaml:3:20: alias *s refers to no anchor &s before it: define the anchor first, or write the value out"},
@@ -56,6 +61,14 @@ func TestPlansThatWouldCostTooMuchAreRefusedBeforeDecoding(t *testing.T) {
 			t.Logf("refused in %s", time.Since(start))
 		})
 	}
+}
+
+func keys(n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, "  k%d: v\n", i)
+	}
+	return b.String()
 }
 
 func deepIndent(levels int) string {
@@ -277,5 +290,24 @@ func TestLoadRefusesAPlanFileLargerThanTheCap(t *testing.T) {
 	_, err := Load(path)
 	if want := "read plan " + path + ": larger than 1 MiB; golive reads at most that much"; err == nil || err.Error() != want {
 		t.Fatalf("error:\n%v\nwant:\n%s", err, want)
+	}
+}
+
+func TestAPlanWithHundredsOfProblemsListsTheFirstHundred(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("project: x\nrelease: '1'\nservices:\n")
+	for i := range 150 {
+		fmt.Fprintf(&b, "  s%d: {group: g}\n", i)
+	}
+	_, err := Parse("p.yaml", []byte(b.String()))
+	var perr *PlanError
+	if !errors.As(err, &perr) {
+		t.Fatalf("error %v", err)
+	}
+	if n := len(perr.Problems); n != 101 {
+		t.Fatalf("%d problems", n)
+	}
+	if first, last := perr.Problems[0].Message, perr.Problems[100].Message; first != "service s0 has no image: add `image: NAME:TAG`" || last != "50 more problems not shown; fix these first" {
+		t.Fatalf("first %q, last %q", first, last)
 	}
 }

@@ -70,6 +70,9 @@ func Load(path string) (*Plan, error) {
 	return Parse(abs, data)
 }
 
+// maxProblems is how many problems one PlanError lists.
+const maxProblems = 100
+
 // Parse validates plan text; path names the file in messages and anchors
 // relative paths. It refuses text that would cost more than a plan can
 // need (see MaxPlanBytes, MaxPlanDepth and MaxAliasValues) before decoding
@@ -83,10 +86,12 @@ func Parse(path string, data []byte) (*Plan, error) {
 	if len(data) > MaxPlanBytes {
 		return fail(Problem{Message: fmt.Sprintf("the plan is larger than %s; a plan needs a few kilobytes", byteSize(MaxPlanBytes))})
 	}
+	if line, col, many := tooManyTokens(data); many {
+		return fail(Problem{Line: line, Column: col, Message: fmt.Sprintf("the plan has more than %d lines, commas and brackets; a plan needs far fewer", MaxPlanTokens)})
+	}
 	tokens := lexer.Tokenize(string(data))
-	if tk := tooDeep(tokens); tk != nil {
-		return fail(Problem{Line: tk.Position.Line, Column: tk.Position.Column,
-			Message: fmt.Sprintf("lists and mappings nest more than %d levels deep here; a plan needs a handful of levels", MaxPlanDepth)})
+	if tk, msg := tooCostly(tokens); tk != nil {
+		return fail(Problem{Line: tk.Position.Line, Column: tk.Position.Column, Message: msg})
 	}
 	file, err := parser.Parse(tokens, 0)
 	if err != nil {
@@ -117,9 +122,11 @@ func Parse(path string, data []byte) (*Plan, error) {
 	if body != nil {
 		sh.walk(reflect.TypeFor[planFile](), body, nil, "")
 		perr.Problems = append(perr.Problems, sh.problems...)
-		// The parser has refused duplicate keys already; this lets a key
-		// written after a merge (<<: *base) override the merged one.
-		if err := yaml.NodeToValue(body, &raw, yaml.AllowDuplicateMapKey()); err != nil {
+		if err := decode(body, &raw); err != nil {
+			if len(perr.Problems) > 0 {
+				// What the decoder trips over follows from a problem found already.
+				return nil, perr.sorted()
+			}
 			return fail(yamlProblem(err, file))
 		}
 	}
@@ -136,16 +143,39 @@ func Parse(path string, data []byte) (*Plan, error) {
 	v := validator{plan: p, file: file, shape: sh, err: perr}
 	v.validate()
 	if len(perr.Problems) > 0 {
-		slices.SortStableFunc(perr.Problems, func(a, b Problem) int {
-			if a.Line != b.Line {
-				return a.Line - b.Line
-			}
-			return a.Column - b.Column
-		})
-		perr.Problems = slices.Compact(perr.Problems)
-		return nil, perr
+		return nil, perr.sorted()
 	}
 	return p, nil
+}
+
+// sorted orders the problems by position, drops repeats and keeps the
+// first maxProblems.
+func (e *PlanError) sorted() *PlanError {
+	slices.SortStableFunc(e.Problems, func(a, b Problem) int {
+		if a.Line != b.Line {
+			return a.Line - b.Line
+		}
+		return a.Column - b.Column
+	})
+	e.Problems = slices.Compact(e.Problems)
+	if n := len(e.Problems); n > maxProblems {
+		e.Problems = append(e.Problems[:maxProblems], Problem{Message: fmt.Sprintf("%d more problems not shown; fix these first", n-maxProblems)})
+	}
+	return e
+}
+
+// decode fills raw from the checked YAML. The decoder is a third-party
+// library fed with untrusted text: a panic in it becomes an error, not a
+// crash. The parser has refused duplicate keys already, so allowing them
+// here only lets a key written after a merge (<<: *base) override the
+// merged one.
+func decode(body ast.Node, raw *planFile) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("the YAML decoder failed on this plan (%v); simplify the YAML: anchors, tags and unusual syntax are the likely cause", r)
+		}
+	}()
+	return yaml.NodeToValue(body, raw, yaml.AllowDuplicateMapKey())
 }
 
 // yamlProblem turns a YAML decoding error into a Problem. Errors that carry

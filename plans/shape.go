@@ -12,18 +12,19 @@ import (
 
 // shape checks a plan's YAML against the Go types it decodes into before
 // anything decodes it: it reports every unknown key and every value of the
-// wrong kind at its position, drops those values so that the rest still
-// decodes and gets validated, and records which settings the file sets.
+// wrong kind at its position, drops those keys and values so that the rest
+// still decodes and gets validated, and records which settings the file sets.
 type shape struct {
 	anchors  map[string]ast.Node
 	problems []Problem
 	set      map[string]bool // settings the file names, by path (services.api.health.stable): true with a value, false when empty
 	dropped  map[string]bool // settings removed for having the wrong kind of value
 	services []string        // service names in file order
+	named    map[string]bool // the names in services
 }
 
 func newShape() *shape {
-	return &shape{anchors: map[string]ast.Node{}, set: map[string]bool{}, dropped: map[string]bool{}}
+	return &shape{anchors: map[string]ast.Node{}, set: map[string]bool{}, dropped: map[string]bool{}, named: map[string]bool{}}
 }
 
 var (
@@ -35,6 +36,12 @@ var (
 		reflect.TypeFor[yaml.NodeUnmarshaler](),
 	}
 )
+
+// standardTags are the YAML tags golive accepts; the decoder handles them.
+var standardTags = map[string]bool{
+	"!!str": true, "!!int": true, "!!float": true, "!!bool": true, "!!null": true,
+	"!!seq": true, "!!map": true, "!!binary": true, "!!timestamp": true,
+}
 
 // problem records a problem at node.
 func (s *shape) problem(node ast.Node, format string, args ...any) {
@@ -63,10 +70,15 @@ func (s *shape) walk(t reflect.Type, node, at ast.Node, path string) bool {
 		target := s.anchors[anchorName(n.Value)]
 		return target == nil || s.walk(t, target, n, path)
 	case *ast.TagNode:
-		if n.Value == nil {
-			return true
-		}
-		if n.Start.Value != "!!str" {
+		tag := n.Start.Value
+		switch {
+		case !standardTags[tag]:
+			s.problem(n, "%s: the YAML tag %s is not one golive reads; remove it", describe(path), tag)
+			return false
+		case n.Value == nil:
+			s.problem(n, "%s: the YAML tag %s has no value; remove it or give it one", describe(path), tag)
+			return false
+		case tag != "!!str":
 			return s.walk(t, n.Value, at, path)
 		}
 	}
@@ -153,7 +165,8 @@ func (s *shape) mapping(t reflect.Type, node ast.Node, path string) {
 		elem := t
 		if fields == nil {
 			elem = t.Elem()
-			if path == "services" && !containsString(s.services, key) {
+			if path == "services" && !s.named[key] {
+				s.named[key] = true
 				s.services = append(s.services, key)
 			}
 		} else if elem = fields[key]; elem == nil {
@@ -162,7 +175,7 @@ func (s *shape) mapping(t reflect.Type, node ast.Node, path string) {
 			if guess != "" {
 				s.dropped[joinPath(path, guess)] = true
 			}
-			return true
+			return false
 		}
 		if !s.walk(elem, kv.Value, nil, sub) {
 			s.dropped[sub] = true
@@ -382,15 +395,6 @@ func joinPath(path, key string) string {
 		return key
 	}
 	return path + "." + key
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // isPort reports whether path names an element of a service's ports.

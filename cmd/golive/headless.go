@@ -34,9 +34,10 @@ func check(plan *plans.Plan, stdout, stderr io.Writer) int {
 		plan.Path, plan.Project, plan.Release, len(plan.Services), strings.Join(plan.Groups(), " → "), len(plan.ReleaseSteps()), plan.OnFailure)
 	for _, svc := range plan.Services {
 		if _, err := plan.ServiceEnv(svc, os.LookupEnv); err != nil {
-			fmt.Fprintf(stderr, "warning: %v (apply will refuse to start until it is set)\n", err)
+			fmt.Fprintf(stderr, "warning: %s (apply will refuse to start until it is set)\n", logs.SanitizeString(err.Error()))
 		}
 	}
+	warnUnavailableImages(plan, stderr)
 	return exitOK
 }
 
