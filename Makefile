@@ -3,7 +3,7 @@ GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 BIN     := bin/golive
 
-.PHONY: build test bench demo demo-broken demo-revert demo-clean lint clean
+.PHONY: build test fuzz bench demo demo-broken demo-revert demo-clean lint clean
 
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/golive
@@ -11,6 +11,13 @@ build:
 # The whole suite, against the real Docker engine (and tmux where tests need it).
 test:
 	$(GO) test -race -count=1 -timeout 12m ./...
+	$(MAKE) fuzz
+
+# Feeds the plan loader generated plans for FUZZTIME: no panic, no hang,
+# bounded memory. New failing inputs land in plans/testdata/fuzz.
+FUZZTIME ?= 30s
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) ./plans
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...

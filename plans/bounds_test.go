@@ -311,3 +311,20 @@ func TestAPlanWithHundredsOfProblemsListsTheFirstHundred(t *testing.T) {
 		t.Fatalf("first %q, last %q", first, last)
 	}
 }
+
+func TestAServiceOfTheWrongKindIsReportedOnce(t *testing.T) {
+	_, err := Parse("p.yaml", []byte("project: x\nrelease: '1'\nservices:\n  api: 5\n  web: {image: w}\n"))
+	if want := "p.yaml:4:8: service api must be a mapping of settings (key: value), not a number"; err == nil || err.Error() != want {
+		t.Fatalf("error:\n%v\nwant:\n%s", err, want)
+	}
+}
+
+func TestTaggedStringsAreReadPastTheirTag(t *testing.T) {
+	p, err := Parse("/p.yaml", []byte("project: x\nrelease: !!str 2\nservices:\n  api: {image: a, health: {http: 'http://x/h', stable: !!str 3s}}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Release != "2" || p.Services[0].Health.Stable != 3*time.Second {
+		t.Fatalf("release %q, stable %s", p.Release, p.Services[0].Health.Stable)
+	}
+}

@@ -223,18 +223,6 @@ func (f scalarFinder) Visit(node ast.Node) ast.Visitor {
 	return f
 }
 
-// mappingKeys returns the keys of the mapping at path, in file order.
-func mappingKeys(file *ast.File, path string) []string {
-	node := lookup(file, path)
-	var keys []string
-	if m, ok := node.(*ast.MappingNode); ok {
-		for _, kv := range m.Values {
-			keys = append(keys, kv.Key.String())
-		}
-	}
-	return keys
-}
-
 func lookup(file *ast.File, path string) ast.Node {
 	p, err := yaml.PathString(path)
 	if err != nil {

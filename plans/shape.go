@@ -104,7 +104,8 @@ func (s *shape) walk(t reflect.Type, node, at ast.Node, path string) bool {
 	switch t.Kind() {
 	case reflect.String:
 		if isPort(path) && kind == "a number" {
-			s.problem(at, "%s: port %s is written as a number; quote it, as in \"%s:%s\" (HOST_PORT:CONTAINER_PORT), so that YAML cannot misread it", describe(servicePath(path)), node.GetToken().Value, node.GetToken().Value, node.GetToken().Value)
+			n := scalarText(node)
+			s.problem(at, "%s: port %s is written as a number; quote it, as in \"%s:%s\" (HOST_PORT:CONTAINER_PORT), so that YAML cannot misread it", describe(servicePath(path)), n, n, n)
 			return false
 		}
 		if kind == "a mapping" || kind == "a list" {
@@ -165,10 +166,6 @@ func (s *shape) mapping(t reflect.Type, node ast.Node, path string) {
 		elem := t
 		if fields == nil {
 			elem = t.Elem()
-			if path == "services" && !s.named[key] {
-				s.named[key] = true
-				s.services = append(s.services, key)
-			}
 		} else if elem = fields[key]; elem == nil {
 			msg, guess := unknownField(key, fields)
 			s.problem(kv.Key, "%s", msg)
@@ -182,6 +179,10 @@ func (s *shape) mapping(t reflect.Type, node ast.Node, path string) {
 			return false
 		}
 		s.set[sub] = !isNull(kv.Value)
+		if path == "services" && !s.named[key] {
+			s.named[key] = true
+			s.services = append(s.services, key)
+		}
 		return true
 	}
 	switch n := node.(type) {
@@ -234,7 +235,7 @@ func (s *shape) duration(node, at ast.Node, path, kind string) bool {
 	text := ""
 	switch kind {
 	case "a string", "a number":
-		text = node.GetToken().Value
+		text = scalarText(node)
 	default:
 		s.problem(at, "%s must be a duration such as 500ms, 30s, 2m or 1m30s, not %s", describe(path), kind)
 		return false
@@ -348,7 +349,18 @@ func keyName(key ast.MapKeyNode) (string, bool) {
 	case "a mapping", "a list", "an alias", "empty":
 		return "", false
 	}
-	return node.GetToken().Value, true
+	return scalarText(node), true
+}
+
+// scalarText is the text of a scalar node, past a tag such as !!str.
+func scalarText(node ast.Node) string {
+	if t, ok := node.(*ast.TagNode); ok && t.Value != nil {
+		node = t.Value
+	}
+	if tk := node.GetToken(); tk != nil {
+		return tk.Value
+	}
+	return ""
 }
 
 // unknownField is the message for an unknown key, and the known key it is
