@@ -3,7 +3,7 @@ GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 BIN     := bin/golive
 
-.PHONY: build test fuzz bench demo demo-broken demo-revert demo-clean lint clean
+.PHONY: build test fuzz bench demo demo-broken demo-revert demo-clean demo-hosts clean-hosts lint clean
 
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/golive
@@ -54,6 +54,20 @@ demo-revert: build
 demo-clean:
 	-docker rm -f $$(docker ps -aq --filter label=io.golive.project=golive-demo) golive-lock-golive-demo golive-record-golive-demo 2>/dev/null
 	rm -rf examples/demo/.golive
+
+# Two extra Docker engines on this machine, each in its own network
+# namespace (needs root; the machine's own engine is left alone), with the
+# demo's version 1 deployed on each by its own plan.
+demo-hosts: build
+	$(GO) run ./examples/demo/mkimages
+	$(GO) run ./examples/hosts start
+	for plan in examples/hosts/.golive/*.yaml; do $(BIN) apply $$plan --yes || exit 1; done
+	@echo
+	@echo "Now: curl http://10.213.0.11:18080/version  (the addresses printed above)"
+	@echo "     make clean-hosts                        (stop the engines, remove their files)"
+
+clean-hosts:
+	$(GO) run ./examples/hosts stop
 
 lint:
 	gofmt -l . | (! grep .)
