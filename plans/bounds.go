@@ -22,8 +22,8 @@ const (
 	// plan in total once expanded.
 	MaxAliasValues = 10000
 	// MaxPlanTokens is how many YAML tokens a plan may have.
-	MaxPlanTokens = 50000
-	// MaxMappingEntries is how many keys one block mapping may have.
+	MaxPlanTokens = 100000
+	// MaxMappingEntries is how many keys one mapping may have.
 	MaxMappingEntries = 1000
 	// MaxEnvFileBytes is the largest env_file golive reads.
 	MaxEnvFileBytes = 1 << 20
@@ -77,20 +77,35 @@ func byteSize(n int64) string {
 	return fmt.Sprintf("%d bytes", n)
 }
 
-// tooManyTokens returns the line and column past which data holds more
-// than MaxPlanTokens lines, commas and brackets: every token needs one of
-// them or a space, so this bounds the lexer's work before it starts.
-func tooManyTokens(data []byte) (line, col int, ok bool) {
+var tooManyTokensMessage = fmt.Sprintf("the plan has more than %d YAML tokens (keys, values, brackets); a plan needs far fewer", MaxPlanTokens)
+
+// tooManyTokens returns the line and column past which data may hold more
+// than MaxPlanTokens tokens. Every token starts at an indicator character
+// (a bracket, comma, colon, dash, quote…), at a line break or at the start
+// of a word, so counting those bounds the lexer's work before it starts.
+func tooManyTokens(data []byte) (line, col int, many bool) {
 	n, line, start := 0, 1, 0
+	afterSpace := true
 	for i, b := range data {
+		starts := afterSpace
 		switch b {
+		case ' ', '\t', '\r':
+			starts, afterSpace = false, true
 		case '\n':
+			starts, afterSpace = true, true
 			line, start = line+1, i+1
-		case ',', '[', '{':
+		case ',', '[', ']', '{', '}', ':', '-', '?', '&', '*', '!', '|', '>', '\'', '"', '#', '%', '@', '`':
+			starts, afterSpace = true, false
 		default:
+			afterSpace = false
+		}
+		if !starts {
 			continue
 		}
 		if n++; n > MaxPlanTokens {
+			if b == '\n' {
+				return line - 1, i - start, true
+			}
 			return line, i - start + 1, true
 		}
 	}
@@ -109,7 +124,7 @@ func tooCostly(tokens token.Tokens) (*token.Token, string) {
 	var levels []level
 	for i, tk := range tokens {
 		if i == MaxPlanTokens {
-			return tk, fmt.Sprintf("the plan has more than %d YAML tokens (keys, values, brackets); a plan needs far fewer", MaxPlanTokens)
+			return tk, tooManyTokensMessage
 		}
 		switch tk.Type {
 		case token.SequenceStartType, token.MappingStartType:

@@ -37,12 +37,12 @@ func TestPlansThatWouldCostTooMuchAreRefusedBeforeDecoding(t *testing.T) {
 		want string
 	}{
 		{"a billion laughs", billionLaughs, "p.yaml:11:14: aliases expand to more than 10000 values (as at *d): a plan needs far fewer; write the values out or use fewer aliases"},
-		{"100,000 nested flow lists", "project: " + strings.Repeat("[", 100000) + strings.Repeat("]", 100000), "p.yaml:1:50010: the plan has more than 50000 lines, commas and brackets; a plan needs far fewer"},
-		{"40,000 nested flow lists", "project: " + strings.Repeat("[", 40000) + strings.Repeat("]", 40000), "p.yaml:1:73: lists and mappings nest more than 64 levels deep here; a plan needs a handful of levels"},
-		{"40,000 nested flow mappings", "project: " + strings.Repeat("{a: ", 40000) + "x" + strings.Repeat("}", 40000), "p.yaml:1:262: lists and mappings nest more than 64 levels deep here; a plan needs a handful of levels"},
+		{"100,000 nested flow lists", "project: " + strings.Repeat("[", 100000) + strings.Repeat("]", 100000), "p.yaml:1:100008: the plan has more than 100000 YAML tokens (keys, values, brackets); a plan needs far fewer"},
+		{"20,000 nested flow lists", "project: " + strings.Repeat("[", 20000) + strings.Repeat("]", 20000), "p.yaml:1:73: lists and mappings nest more than 64 levels deep here; a plan needs a handful of levels"},
+		{"10,000 nested flow mappings", "project: " + strings.Repeat("{a: ", 10000) + "x" + strings.Repeat("}", 10000), "p.yaml:1:262: lists and mappings nest more than 64 levels deep here; a plan needs a handful of levels"},
 		{"40,000 nested block lists", "project: x\nlabels:\n  " + strings.Repeat("- ", 40000) + "x\n", "p.yaml:3:129: lists and mappings nest more than 64 levels deep here; a plan needs a handful of levels"},
 		{"a mapping of 1,001 keys", "project: x\nlabels:\n" + keys(1001), "p.yaml:1003:8: a mapping here has more than 1000 keys; a plan needs far fewer"},
-		{"50,000 tokens", "project: x\nrelease: '1'\nlabels: [" + strings.Repeat("a,", 20000) + "a]\nservices: [" + strings.Repeat("a,", 20000) + "a]\n", "p.yaml:4:9998: the plan has more than 50000 YAML tokens (keys, values, brackets); a plan needs far fewer"},
+		{"100,000 tokens", "project: x\nrelease: '1'\nlabels: [" + strings.Repeat("a,", 40000) + "a]\nservices: [" + strings.Repeat("a,", 40000) + "a]\n", "p.yaml:4:19998: the plan has more than 100000 YAML tokens (keys, values, brackets); a plan needs far fewer"},
 		{"deep indentation", deepIndent(200), "p.yaml:66:130: lists and mappings nest more than 64 levels deep here; a plan needs a handful of levels"},
 		{"alias before its anchor", "project: x\nrelease: *r\nx: &r 1\n", "p.yaml:2:10: alias *r refers to no anchor &r before it: define the anchor first, or write the value out"},
 		{"alias inside its own anchor", "project: x\nrelease: '1'\nservices: &s {api: *s}\n", "p.yaml:3:20: alias *s refers to no anchor &s before it: define the anchor first, or write the value out"},
@@ -61,6 +61,14 @@ func TestPlansThatWouldCostTooMuchAreRefusedBeforeDecoding(t *testing.T) {
 			t.Logf("refused in %s", time.Since(start))
 		})
 	}
+}
+
+func flowKeys(n int) string {
+	keys := make([]string, n)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("K%d: v", i)
+	}
+	return strings.Join(keys, ", ")
 }
 
 func keys(n int) string {
@@ -133,6 +141,8 @@ func TestEveryNewCheckSaysWhereAndWhatToDo(t *testing.T) {
 			"p.yaml:5:12: service api: image must be a single value, not a list"},
 		{"confirm as a word", head + "confirm: please\nservices: {api: {image: a}}\n",
 			"p.yaml:3:10: confirm must be true or false, not a string"},
+		{"a flow mapping of 1,001 keys", head + "services: {api: {image: a, env: {" + flowKeys(1001) + "}}}\n",
+			"p.yaml:3:33: service api: env has more than 1000 keys; a plan needs far fewer"},
 		{"services as a list", head + "services: [api, web]\n",
 			"p.yaml:3:11: services must be a mapping of settings (key: value), not a list"},
 		{"env as a list", head + "services:\n  api:\n    image: a\n    env: [A=1]\n",
@@ -326,5 +336,24 @@ func TestTaggedStringsAreReadPastTheirTag(t *testing.T) {
 	}
 	if p.Release != "2" || p.Services[0].Health.Stable != 3*time.Second {
 		t.Fatalf("release %q, stable %s", p.Release, p.Services[0].Health.Stable)
+	}
+}
+
+func TestALargeRealisticPlanIsWithinTheLimits(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("project: big\nrelease: 2026.11.26-rc1\nservices:\n")
+	for s := range 100 {
+		fmt.Fprintf(&b, "  svc-%d:\n    image: registry.example.com/team/svc-%d:2026.11.26-rc1\n    group: g%d\n", s, s, s%5)
+		fmt.Fprintf(&b, "    ports: [\"127.0.0.1:%d:8080\"]\n    health: {http: 'http://127.0.0.1:%d/health', timeout: 30s, stable: 2s}\n    env:\n", 10000+s, 10000+s)
+		for e := range 20 {
+			fmt.Fprintf(&b, "      SETTING_%d: \"value-%d, with a comma and a -dash\"\n", e, e)
+		}
+	}
+	p, err := Parse("/p.yaml", []byte(b.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Services) != 100 {
+		t.Fatalf("%d services", len(p.Services))
 	}
 }

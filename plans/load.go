@@ -87,7 +87,7 @@ func Parse(path string, data []byte) (*Plan, error) {
 		return fail(Problem{Message: fmt.Sprintf("the plan is larger than %s; a plan needs a few kilobytes", byteSize(MaxPlanBytes))})
 	}
 	if line, col, many := tooManyTokens(data); many {
-		return fail(Problem{Line: line, Column: col, Message: fmt.Sprintf("the plan has more than %d lines, commas and brackets; a plan needs far fewer", MaxPlanTokens)})
+		return fail(Problem{Line: line, Column: col, Message: tooManyTokensMessage})
 	}
 	tokens := lexer.Tokenize(string(data))
 	if tk, msg := tooCostly(tokens); tk != nil {

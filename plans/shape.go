@@ -140,6 +140,10 @@ func (s *shape) walk(t reflect.Type, node, at ast.Node, path string) bool {
 			s.problem(at, "%s must be a mapping of settings (key: value), not %s", describe(path), kind)
 			return false
 		}
+		if m, ok := node.(*ast.MappingNode); ok && len(m.Values) > MaxMappingEntries {
+			s.problem(at, "%s has more than %d keys; a plan needs far fewer", describe(path), MaxMappingEntries)
+			return false
+		}
 		s.mapping(t, node, path)
 	}
 	return true

@@ -67,7 +67,7 @@ func TestCheckOfHostilePlansIsQuickSafeAndExits2(t *testing.T) {
 		name, plan, want string
 	}{
 		{"a billion laughs", bomb, "aliases expand to more than 10000 values"},
-		{"100,000-deep nesting", "project: " + strings.Repeat("[", 100000) + strings.Repeat("]", 100000), "the plan has more than 50000 lines, commas and brackets"},
+		{"100,000-deep nesting", "project: " + strings.Repeat("[", 100000) + strings.Repeat("]", 100000), "the plan has more than 100000 YAML tokens"},
 		{"an env_file that is a FIFO", "project: x\nrelease: '1'\nservices: {api: {image: a, env_file: fifo.env}}\n", "not a regular file (it is a named pipe)"},
 		{"a release that climbs out of journal/", "project: x\nrelease: ../../etc/x\nservices: {api: {image: a}}\n", `release "../../etc/x" may contain only letters`},
 		{"escape sequences in project and release", "project: \"\\e]2;owned\\a\"\nrelease: \"\\e[2J\"\nservices: {api: {image: a}}\n", `project "\x1b]2;owned\a" may contain only letters`},

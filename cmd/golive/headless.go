@@ -31,7 +31,7 @@ type headless struct {
 
 func check(plan *plans.Plan, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "%s: plan ok: project %s, release %s, %d services in groups %s, %d steps, on_failure %s\n",
-		plan.Path, plan.Project, plan.Release, len(plan.Services), strings.Join(plan.Groups(), " → "), len(plan.ReleaseSteps()), plan.OnFailure)
+		logs.SanitizeString(plan.Path), plan.Project, plan.Release, len(plan.Services), strings.Join(plan.Groups(), " → "), len(plan.ReleaseSteps()), plan.OnFailure)
 	for _, svc := range plan.Services {
 		if _, err := plan.ServiceEnv(svc, os.LookupEnv); err != nil {
 			fmt.Fprintf(stderr, "warning: %s (apply will refuse to start until it is set)\n", logs.SanitizeString(err.Error()))
