@@ -73,7 +73,7 @@ func FuzzLoad(f *testing.F) {
 			t.Fatalf("accepted plan with project %q, release %q, %d services", p.Project, p.Release, len(p.Services))
 		}
 		for _, s := range p.Services {
-			if s.Image == "" || !namePattern.MatchString(s.Name) || !namePattern.MatchString(s.Group) {
+			if s.Image == "" || !namePattern.MatchString(s.Name) || !plainWord(s.Group) {
 				t.Fatalf("accepted service %+v", s)
 			}
 			if h := s.Health; h.Timeout <= 0 || h.Interval <= 0 || h.Stable < 0 || h.Stable >= h.Timeout {

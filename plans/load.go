@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/distribution/reference"
 	"github.com/goccy/go-yaml"
@@ -27,6 +29,7 @@ import (
 type Problem struct {
 	Line, Column int
 	Message      string
+	File         string // when the problem is in another file than the plan (its compose file)
 }
 
 // PlanError lists everything wrong with a plan file.
@@ -37,15 +40,18 @@ type PlanError struct {
 
 func (e *PlanError) Error() string {
 	var b strings.Builder
-	file := logs.SanitizeString(e.File)
 	for i, p := range e.Problems {
 		if i > 0 {
 			b.WriteByte('\n')
 		}
+		file := e.File
+		if p.File != "" {
+			file = p.File
+		}
 		if p.Line > 0 {
-			fmt.Fprintf(&b, "%s:%d:%d: %s", file, p.Line, p.Column, logs.SanitizeString(p.Message))
+			fmt.Fprintf(&b, "%s:%d:%d: %s", logs.SanitizeString(file), p.Line, p.Column, logs.SanitizeString(p.Message))
 		} else {
-			fmt.Fprintf(&b, "%s: %s", file, logs.SanitizeString(p.Message))
+			fmt.Fprintf(&b, "%s: %s", logs.SanitizeString(file), logs.SanitizeString(p.Message))
 		}
 	}
 	return b.String()
@@ -141,6 +147,9 @@ func Parse(path string, data []byte) (*Plan, error) {
 		p.Services = append(p.Services, svc)
 	}
 	v := validator{plan: p, file: file, shape: sh, err: perr}
+	if p.Compose != "" {
+		v.mergeCompose()
+	}
 	v.validate()
 	if len(perr.Problems) > 0 {
 		return nil, perr.sorted()
@@ -148,10 +157,13 @@ func Parse(path string, data []byte) (*Plan, error) {
 	return p, nil
 }
 
-// sorted orders the problems by position, drops repeats and keeps the
-// first maxProblems.
+// sorted orders the problems by file (the plan's own first) and position,
+// drops repeats and keeps the first maxProblems.
 func (e *PlanError) sorted() *PlanError {
 	slices.SortStableFunc(e.Problems, func(a, b Problem) int {
+		if a.File != b.File {
+			return strings.Compare(a.File, b.File)
+		}
 		if a.Line != b.Line {
 			return a.Line - b.Line
 		}
@@ -223,6 +235,18 @@ func (f scalarFinder) Visit(node ast.Node) ast.Visitor {
 	return f
 }
 
+// mappingKeys returns the keys of the mapping at path, in file order.
+func mappingKeys(file *ast.File, path string) []string {
+	node := lookup(file, path)
+	var keys []string
+	if m, ok := node.(*ast.MappingNode); ok {
+		for _, kv := range m.Values {
+			keys = append(keys, kv.Key.String())
+		}
+	}
+	return keys
+}
+
 func lookup(file *ast.File, path string) ast.Node {
 	p, err := yaml.PathString(path)
 	if err != nil {
@@ -245,10 +269,19 @@ type validator struct {
 	file  *ast.File
 	shape *shape
 	err   *PlanError
+	// elsewhere places a problem whose node is in another file (the
+	// plan's compose file); nil or !ok: the plan file.
+	elsewhere func(path string) (file string, line, col int, ok bool)
 }
 
 // at records a problem at the YAML node for path, or the nearest parent that exists.
 func (v *validator) at(path, format string, args ...any) {
+	if v.elsewhere != nil {
+		if file, line, col, ok := v.elsewhere(path); ok {
+			v.err.Problems = append(v.err.Problems, Problem{File: file, Line: line, Column: col, Message: fmt.Sprintf(format, args...)})
+			return
+		}
+	}
 	line, col := 0, 0
 	for p := path; p != ""; {
 		if l, c, ok := v.position(p); ok {
@@ -347,6 +380,7 @@ func (v *validator) validate() {
 		}
 	}
 	v.steps()
+	v.notify()
 }
 
 // maxNameLen is the longest project, release, service or group name.
@@ -375,6 +409,17 @@ func (v *validator) numberText(path, what, value string) {
 	}
 }
 
+// plainWord reports whether s is printable text without spaces, so that
+// echoing it cannot move the cursor or reorder a terminal line.
+func plainWord(s string) bool {
+	for _, r := range s {
+		if !unicode.IsPrint(r) || unicode.IsSpace(r) {
+			return false
+		}
+	}
+	return utf8.ValidString(s)
+}
+
 func (v *validator) service(s *Service, containers, hostPorts map[string]string) {
 	at := "$.services." + s.Name
 	key := "services." + s.Name
@@ -383,8 +428,8 @@ func (v *validator) service(s *Service, containers, hostPorts map[string]string)
 	}
 	if s.Group == "" {
 		s.Group = DefaultGroup
-	} else if !namePattern.MatchString(s.Group) || len(s.Group) > maxNameLen {
-		v.at(at+".group", "service %s: group %q may contain only letters, digits, '_', '.' and '-', starting with a letter or digit", s.Name, s.Group)
+	} else if !plainWord(s.Group) || len(s.Group) > maxNameLen {
+		v.at(at+".group", "service %s: group %q may not contain spaces or control characters, and at most %d characters", s.Name, s.Group, maxNameLen)
 	}
 	if s.Image == "" {
 		if !v.shape.dropped[key+".image"] {
@@ -442,6 +487,10 @@ func (v *validator) service(s *Service, containers, hostPorts map[string]string)
 		s.StopTimeout = DefaultStopTimeout
 	}
 	v.health(s, at+".health", key+".health")
+	v.healthcheck(s, at+".healthcheck")
+	if len(s.Aliases) > 0 && s.Network == "" {
+		v.at(at+".aliases", "service %s: aliases need a network: add `network: NAME`", s.Name)
+	}
 }
 
 func (v *validator) health(s *Service, at, key string) {
@@ -515,9 +564,15 @@ func (v *validator) steps() {
 				set++
 			}
 		}
+		if s.Mark != nil {
+			set++
+		}
 		if set != 1 {
-			v.at(at, "step %d must have exactly one of run, deploy, verify or confirm", i+1)
+			v.at(at, "step %d must have exactly one of run, deploy, verify, confirm or mark", i+1)
 			continue
+		}
+		if s.Mark != nil {
+			v.mark(s.Mark, i, at+".mark")
 		}
 		if (s.Before != "" || s.After != "") && s.Kind() != StepRun {
 			v.at(at, "step %d: before and after go with run, not with %s", i+1, s.Kind())
