@@ -7,6 +7,8 @@ import (
 	"syscall"
 
 	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/lexer"
+	"github.com/goccy/go-yaml/parser"
 	"github.com/goccy/go-yaml/token"
 )
 
@@ -28,6 +30,32 @@ const (
 	// MaxEnvFileBytes is the largest env_file golive reads.
 	MaxEnvFileBytes = 1 << 20
 )
+
+// parseBounded parses YAML text within the limits above. It refuses what
+// would cost too much before the lexer, the parser or a decoder gets to
+// it; the problem says what, and where.
+func parseBounded(data []byte) (*ast.File, *Problem) {
+	if len(data) > MaxPlanBytes {
+		return nil, &Problem{Message: fmt.Sprintf("the file is larger than %s; a plan needs a few kilobytes", byteSize(MaxPlanBytes))}
+	}
+	if line, col, many := tooManyTokens(data); many {
+		return nil, &Problem{Line: line, Column: col, Message: tooManyTokensMessage}
+	}
+	tokens := lexer.Tokenize(string(data))
+	if tk, msg := tooCostly(tokens); tk != nil {
+		return nil, &Problem{Line: tk.Position.Line, Column: tk.Position.Column, Message: msg}
+	}
+	file, err := parser.Parse(tokens, 0)
+	if err != nil {
+		p := yamlProblem(err, nil)
+		return nil, &p
+	}
+	if aerr := checkAliases(file); aerr != nil {
+		tk := aerr.node.GetToken()
+		return nil, &Problem{Line: tk.Position.Line, Column: tk.Position.Column, Message: aerr.msg}
+	}
+	return file, nil
+}
 
 // readCapped reads at most max bytes of the file at path; what names the
 // file in errors. With regular set, anything but a regular file (a FIFO, a

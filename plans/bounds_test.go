@@ -46,7 +46,7 @@ func TestPlansThatWouldCostTooMuchAreRefusedBeforeDecoding(t *testing.T) {
 		{"deep indentation", deepIndent(200), "p.yaml:66:130: lists and mappings nest more than 64 levels deep here; a plan needs a handful of levels"},
 		{"alias before its anchor", "project: x\nrelease: *r\nx: &r 1\n", "p.yaml:2:10: alias *r refers to no anchor &r before it: define the anchor first, or write the value out"},
 		{"alias inside its own anchor", "project: x\nrelease: '1'\nservices: &s {api: *s}\n", "p.yaml:3:20: alias *s refers to no anchor &s before it: define the anchor first, or write the value out"},
-		{"more than a MiB", "project: x\n" + strings.Repeat("# padding\n", MaxPlanBytes/10), "p.yaml: the plan is larger than 1 MiB; a plan needs a few kilobytes"},
+		{"more than a MiB", "project: x\n" + strings.Repeat("# padding\n", MaxPlanBytes/10), "p.yaml: the file is larger than 1 MiB; a plan needs a few kilobytes"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -357,5 +357,34 @@ func TestALargeRealisticPlanIsWithinTheLimits(t *testing.T) {
 	}
 	if len(p.Services) != 100 {
 		t.Fatalf("%d services", len(p.Services))
+	}
+}
+
+func TestAComposeFileIsReadWithinTheSameLimits(t *testing.T) {
+	dir := t.TempDir()
+	if err := syscall.Mkfifo(filepath.Join(dir, "fifo.yaml"), 0o600); err != nil {
+		t.Skipf("cannot make a FIFO here: %v", err)
+	}
+	deep := "services: " + strings.Repeat("[", 20000) + strings.Repeat("]", 20000) + "\n"
+	if err := os.WriteFile(filepath.Join(dir, "deep.yaml"), []byte(deep), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "bomb.yaml"), []byte(strings.Replace(billionLaughs, "project: lol\nrelease: '1'\n", "", 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	plan := filepath.Join(dir, "plan.yaml")
+	tests := []struct{ file, want string }{
+		{"fifo.yaml", "read compose file " + filepath.Join(dir, "fifo.yaml") + ": not a regular file (it is a named pipe); name a plain file"},
+		{"deep.yaml", filepath.Join(dir, "deep.yaml") + ":1:74: lists and mappings nest more than 64 levels deep here; a plan needs a handful of levels"},
+		{"bomb.yaml", filepath.Join(dir, "bomb.yaml") + ":9:14: aliases expand to more than 10000 values (as at *d): a plan needs far fewer; write the values out or use fewer aliases"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			_, err := Parse(plan, []byte("project: x\nrelease: '1'\ncompose: "+tt.file+"\n"))
+			want := plan + ":1:1: services is missing or empty: a plan deploys at least one service\n" + plan + ":3:10: compose: " + tt.want
+			if err == nil || err.Error() != want {
+				t.Fatalf("error:\n%v\nwant:\n%s", err, want)
+			}
+		})
 	}
 }

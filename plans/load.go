@@ -18,8 +18,6 @@ import (
 	"github.com/distribution/reference"
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
-	"github.com/goccy/go-yaml/lexer"
-	"github.com/goccy/go-yaml/parser"
 
 	"github.com/golive/golive/docker"
 	"github.com/golive/golive/logs"
@@ -89,23 +87,9 @@ func Parse(path string, data []byte) (*Plan, error) {
 		perr.Problems = append(perr.Problems, p)
 		return nil, perr
 	}
-	if len(data) > MaxPlanBytes {
-		return fail(Problem{Message: fmt.Sprintf("the plan is larger than %s; a plan needs a few kilobytes", byteSize(MaxPlanBytes))})
-	}
-	if line, col, many := tooManyTokens(data); many {
-		return fail(Problem{Line: line, Column: col, Message: tooManyTokensMessage})
-	}
-	tokens := lexer.Tokenize(string(data))
-	if tk, msg := tooCostly(tokens); tk != nil {
-		return fail(Problem{Line: tk.Position.Line, Column: tk.Position.Column, Message: msg})
-	}
-	file, err := parser.Parse(tokens, 0)
-	if err != nil {
-		return fail(yamlProblem(err, nil))
-	}
-	if aerr := checkAliases(file); aerr != nil {
-		tk := aerr.node.GetToken()
-		return fail(Problem{Line: tk.Position.Line, Column: tk.Position.Column, Message: aerr.msg})
+	file, problem := parseBounded(data)
+	if problem != nil {
+		return fail(*problem)
 	}
 	if len(file.Docs) > 1 {
 		pos := Problem{Message: fmt.Sprintf("the file holds %d YAML documents; a plan is one: remove the `---` line and what follows, or split it into plan files", len(file.Docs))}
