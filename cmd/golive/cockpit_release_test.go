@@ -14,7 +14,7 @@ import (
 // window: with confirm: true it asks on a line of its own, Esc does not
 // answer, y stops the release and v1 answers again over HTTP.
 func TestRDuringTheStableWindowInTmuxStopsTheReleaseAndPutsV1Back(t *testing.T) {
-	plan, apiPort, webPort, _ := releaseFixture(t, releaseVars{Head: "confirm: true", Stable: "2m",
+	plan, apiPort, webPort, _ := releaseFixture(t, releaseVars{Head: "confirm: true", Stable: "2m", Timeout: "3m",
 		APIEnv: ", ERROR_RATE: '0.3'", APIHealth: ", errors: {max: 1000, per: 1m}"})
 	tm := newTmux(t, 80, 24, fmt.Sprintf("%s %s; echo COCKPIT-EXITED $?; sleep 600", golive, plan))
 	tm.waitScreen("READY", 30*time.Second)

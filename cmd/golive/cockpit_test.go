@@ -80,6 +80,7 @@ type releaseVars struct {
 	APIEnv    string // extra env entries for api, YAML flow style
 	APIHealth string // extra health entries for api, YAML flow style
 	Stable    string // api's health.stable (500ms)
+	Timeout   string // api's health.timeout (20s)
 	Head      string // plan keys before services (confirm: true)
 	Steps     string // a steps: section
 }
@@ -104,7 +105,7 @@ services:
     group: backend
     ports: ["127.0.0.1:%[4]d:8080"]
     env: {ROLE: api%[7]s}
-    health: {http: "http://127.0.0.1:%[4]d/health", timeout: 20s, stable: %[11]s, interval: 100ms%[9]s}
+    health: {http: "http://127.0.0.1:%[4]d/health", timeout: %[12]s, stable: %[11]s, interval: 100ms%[9]s}
   web:
     image: %[5]s
     group: frontend
@@ -112,7 +113,7 @@ services:
     env: {ROLE: web}
     health: {tcp: "127.0.0.1:%[6]d", timeout: 20s, stable: 500ms, interval: 100ms}
 %[10]s`, project, v, dockertest.ImageRef(project, "api:"+v), apiPort, dockertest.ImageRef(project, "web:"+v), webPort,
-			vars.APIEnv, vars.Head, vars.APIHealth, vars.Steps, cmp.Or(vars.Stable, "500ms")))
+			vars.APIEnv, vars.Head, vars.APIHealth, vars.Steps, cmp.Or(vars.Stable, "500ms"), cmp.Or(vars.Timeout, "20s")))
 	}
 	if code, out, errout := cli(t, "apply", write("1", releaseVars{})); code != 0 {
 		t.Fatalf("apply v1: %d\n%s%s", code, out, errout)
