@@ -4,10 +4,11 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
-	"strings"
 
 	"github.com/moby/moby/api/pkg/stdcopy"
 	"github.com/moby/moby/client"
@@ -16,34 +17,93 @@ import (
 // LogOptions selects what a container log stream returns.
 type LogOptions struct {
 	Since      string // RFC 3339 timestamp or Unix time; "" for the beginning
+	Until      string // the same; "" for no end
 	Tail       int    // only the last N lines; 0 for all
 	Follow     bool
 	Timestamps bool
 }
 
-// LogStream is a container's log output with stdout and stderr separated.
+// Stream tells stdout from stderr in a log stream.
+type Stream int
+
+// The output streams of a container.
+const (
+	Stdout Stream = 1
+	Stderr Stream = 2
+)
+
+// logReadSize is how much of a log stream is read at once: big reads keep
+// syscalls few when a container floods.
+const logReadSize = 256 << 10
+
+// LogStream is a container's log output, read in large blocks and handed
+// out chunk by chunk with its stream, without copying.
 type LogStream struct {
-	Stdout io.Reader
-	Stderr io.Reader
+	r      *bufio.Reader
+	tty    bool
 	closer io.Closer
+	hdr    [8]byte
+	big    []byte // a frame larger than the read buffer
 }
 
-// NewLogStream makes a stream of stdout and stderr ended by closer (nil:
-// nothing to close), for stand-ins of the engine in tests.
-func NewLogStream(stdout, stderr io.Reader, closer io.Closer) *LogStream {
+// NewLogStream reads the engine's log format from r: multiplexed stdout
+// and stderr frames, or raw output for a TTY container. closer (nil:
+// nothing) ends the stream; tests build streams of their own with it.
+func NewLogStream(r io.Reader, tty bool, closer io.Closer) *LogStream {
 	if closer == nil {
 		closer = io.NopCloser(nil)
 	}
-	return &LogStream{Stdout: stdout, Stderr: stderr, closer: closer}
+	return &LogStream{r: bufio.NewReaderSize(r, logReadSize), tty: tty, closer: closer}
+}
+
+// Next returns the next chunk of output and the stream it belongs to. A
+// chunk holds whole lines as the engine wrote them (one frame) or, for a
+// TTY, whatever arrived; it is valid until the next call.
+func (s *LogStream) Next() (Stream, []byte, error) {
+	if s.tty {
+		if _, err := s.r.Peek(1); err != nil {
+			return 0, nil, err
+		}
+		chunk, _ := s.r.Peek(s.r.Buffered())
+		s.r.Discard(len(chunk))
+		return Stdout, chunk, nil
+	}
+	if _, err := io.ReadFull(s.r, s.hdr[:]); err != nil {
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			err = fmt.Errorf("log stream cut inside a frame header: %w", err)
+		}
+		return 0, nil, err
+	}
+	stream := Stream(s.hdr[0])
+	if stream != Stdout && stream != Stderr {
+		return 0, nil, fmt.Errorf("log stream: unknown stream %d", s.hdr[0])
+	}
+	size := int(binary.BigEndian.Uint32(s.hdr[4:]))
+	if size <= s.r.Size() {
+		chunk, err := s.r.Peek(size)
+		if err != nil {
+			return 0, nil, err
+		}
+		s.r.Discard(size)
+		return stream, chunk, nil
+	}
+	if cap(s.big) < size {
+		s.big = make([]byte, size)
+	}
+	s.big = s.big[:size]
+	if _, err := io.ReadFull(s.r, s.big); err != nil {
+		return 0, nil, err
+	}
+	return stream, s.big, nil
 }
 
 // Close ends the stream.
 func (s *LogStream) Close() error { return s.closer.Close() }
 
-// Logs opens a container's log stream. Non-TTY output is demultiplexed
-// into stdout and stderr; a TTY container has only stdout.
+// Logs opens a container's log stream; tty says whether the container has
+// a TTY (its output is then not multiplexed).
 func (c *Client) Logs(ctx context.Context, id string, tty bool, opts LogOptions) (*LogStream, error) {
-	o := client.ContainerLogsOptions{ShowStdout: true, ShowStderr: true, Since: opts.Since, Follow: opts.Follow, Timestamps: opts.Timestamps}
+	o := client.ContainerLogsOptions{ShowStdout: true, ShowStderr: true, Since: opts.Since, Until: opts.Until, Follow: opts.Follow, Timestamps: opts.Timestamps}
 	if opts.Tail > 0 {
 		o.Tail = strconv.Itoa(opts.Tail)
 	}
@@ -51,26 +111,51 @@ func (c *Client) Logs(ctx context.Context, id string, tty bool, opts LogOptions)
 	if err != nil {
 		return nil, fmt.Errorf("logs of container %s: %w", ShortID(id), err)
 	}
-	if tty {
-		return NewLogStream(rc, strings.NewReader(""), rc), nil
-	}
-	outR, outW := io.Pipe()
-	errR, errW := io.Pipe()
-	go func() {
-		_, err := stdcopy.StdCopy(outW, errW, rc)
-		outW.CloseWithError(err)
-		errW.CloseWithError(err)
-	}()
-	return NewLogStream(outR, errR, closers{rc, outR, errR}), nil
+	return NewLogStream(rc, tty, rc), nil
 }
 
-type closers []io.Closer
-
-func (cs closers) Close() error {
-	for _, c := range cs {
-		c.Close()
+// LogRotation is the size at which the engine rotates a container's log
+// file (json-file and local drivers), 0 when it does not rotate. Rotation
+// during a burst is when the engine's follow stream loses lines.
+func (c *Client) LogRotation(ctx context.Context, id string) (int64, error) {
+	res, err := c.api.ContainerInspect(ctx, id, client.ContainerInspectOptions{})
+	if err != nil {
+		return 0, fmt.Errorf("inspect container %s: %w", ShortID(id), err)
 	}
-	return nil
+	if res.Container.HostConfig == nil {
+		return 0, nil
+	}
+	lc := res.Container.HostConfig.LogConfig
+	size, ok := lc.Config["max-size"]
+	switch {
+	case ok:
+		return parseSize(size), nil
+	case lc.Type == "local":
+		return 20 << 20, nil // the local driver rotates at 20 MB by default
+	}
+	return 0, nil
+}
+
+// parseSize reads the engine's size syntax: 10m, 1g, 512k or bytes.
+func parseSize(s string) int64 {
+	mult := int64(1)
+	if n := len(s); n > 0 {
+		switch s[n-1] {
+		case 'k', 'K':
+			mult, s = 1<<10, s[:n-1]
+		case 'm', 'M':
+			mult, s = 1<<20, s[:n-1]
+		case 'g', 'G':
+			mult, s = 1<<30, s[:n-1]
+		case 'b', 'B':
+			s = s[:n-1]
+		}
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || v <= 0 {
+		return 0
+	}
+	return int64(v * float64(mult))
 }
 
 // LastLines returns up to n of a container's most recent output lines

@@ -4,7 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
+	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -21,26 +22,50 @@ type ContainerLogs interface {
 	Logs(ctx context.Context, id string, tty bool, opts docker.LogOptions) (*docker.LogStream, error)
 }
 
+// logRotation is what a container source asks of Docker, when it can, to
+// know how often the engine rotates a container's log.
+type logRotation interface {
+	LogRotation(ctx context.Context, id string) (int64, error)
+}
+
 // pollInterval is how often a source looks for a container that is not there yet.
 const pollInterval = 250 * time.Millisecond
+
+// ContainerOptions say what a container source reads.
+type ContainerOptions struct {
+	Follow bool      // keep reading new lines; otherwise return after what is there
+	Since  time.Time // limits the first container's history (zero: all of it)
+	// OnContainer sees each container the name moves to, before its lines
+	// (its environment tells which secrets to mask).
+	OnContainer func(*docker.Container)
+	// CaughtUp is called once, when the history present at the start is read.
+	CaughtUp func()
+}
 
 // FollowContainer streams the logs of the container named name. It follows
 // the name, not a container: when a deploy or revert puts another container
 // under that name, the stream moves to it and starts at its first line; a
-// dropped stream reconnects from the last timestamp seen. Without follow
-// it returns after what is there now. since limits the first container's
-// history (zero: all of it). A container that comes back under the name (a
-// revert restarts the kept one) resumes after the last line already read.
-func FollowContainer(ctx context.Context, api ContainerLogs, name string, follow bool, since time.Time, sink Sink) error {
-	var mu sync.Mutex
-	locked := func(stream string, t time.Time, line []byte, cut int) {
-		mu.Lock()
-		defer mu.Unlock()
-		sink(stream, t, line, cut)
+// dropped stream reconnects from the last timestamp seen. A container that
+// comes back under the name (a revert restarts the kept one) resumes after
+// the last line already read.
+//
+// Lines are delivered once: the engine's follow stream repeats lines, and
+// loses some when it rotates a log file during a burst; the source keeps
+// the (time, stream) of what it delivered, drops repeats, and after each
+// rotation's worth of output re-reads the range with a plain request and
+// delivers what the stream skipped.
+func FollowContainer(ctx context.Context, api ContainerLogs, name string, opts ContainerOptions, sink Sink) error {
+	var mu sync.Mutex // serializes sink calls of the stream and of the checks
+	caughtUp := func() {
+		if opts.CaughtUp != nil {
+			opts.CaughtUp()
+			opts.CaughtUp = nil
+		}
 	}
-	var curID string
-	var last time.Time
-	seen := map[string]time.Time{} // the newest line read of each container
+	defer caughtUp()
+	var cs *containerStream
+	seen := map[string]int64{} // the newest line read of each container
+	since := opts.Since
 	for {
 		ct, err := api.Inspect(ctx, name)
 		if err != nil && ctx.Err() != nil {
@@ -50,66 +75,67 @@ func FollowContainer(ctx context.Context, api ContainerLogs, name string, follow
 			return err
 		}
 		if ct == nil {
-			if !follow {
+			if !opts.Follow {
 				return fmt.Errorf("no container named %s", name)
 			}
+			caughtUp()
 			if !sleep(ctx, pollInterval) {
 				return nil
 			}
 			continue
 		}
-		if ct.ID != curID {
-			if curID != "" {
-				seen[curID] = last
+		if cs == nil || ct.ID != cs.id {
+			if cs != nil {
+				seen[cs.id] = cs.last()
 			}
-			curID, last = ct.ID, since
-			if t, ok := seen[curID]; ok {
-				last = t
+			if opts.OnContainer != nil {
+				opts.OnContainer(ct)
+			}
+			cs = &containerStream{api: api, id: ct.ID, tty: ct.TTY, sink: sink, mu: &mu}
+			if !since.IsZero() {
+				cs.confirmed = since.UnixNano() - 1
+			}
+			if t, ok := seen[ct.ID]; ok {
+				cs.confirmed = t
+			}
+			if r, ok := api.(logRotation); ok && opts.Follow {
+				cs.rotation, _ = r.LogRotation(ctx, ct.ID)
 			}
 			since = time.Time{}
+			// The history first, with a plain request: it loses nothing.
+			if err := cs.read(ctx, docker.LogOptions{Since: sinceArg(cs.confirmed)}, false); err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
+				if docker.IsNotFound(err) {
+					continue // removed between inspect and logs
+				}
+				return err
+			}
+			cs.settle()
 		} else if !ct.Running {
 			// Stopped: wait for it to run again or for another container to take the name.
-			if !follow || !sleep(ctx, pollInterval) {
+			caughtUp()
+			if !opts.Follow || !sleep(ctx, pollInterval) {
 				return nil
 			}
 			continue
 		}
-		opts := docker.LogOptions{Follow: follow, Timestamps: true}
-		if !last.IsZero() {
-			opts.Since = fmt.Sprintf("%d.%09d", last.Unix(), last.Nanosecond())
+		caughtUp()
+		if !opts.Follow {
+			return nil
 		}
-		stream, err := api.Logs(ctx, ct.ID, ct.TTY, opts)
-		if err != nil {
-			if ctx.Err() != nil {
+		if !ct.Running {
+			continue
+		}
+		err = cs.follow(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil && !docker.IsNotFound(err) {
+			if !sleep(ctx, pollInterval) {
 				return nil
 			}
-			if docker.IsNotFound(err) {
-				continue // removed between inspect and logs
-			}
-			return err
-		}
-		from := last
-		var wg sync.WaitGroup
-		var newest [2]time.Time
-		for i, part := range []struct {
-			name string
-			r    io.Reader
-		}{{"stdout", stream.Stdout}, {"stderr", stream.Stderr}} {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				newest[i] = readTimestamped(part.r, part.name, from, locked)
-			}()
-		}
-		wg.Wait()
-		stream.Close()
-		for _, t := range newest {
-			if t.After(last) {
-				last = t
-			}
-		}
-		if !follow || ctx.Err() != nil {
-			return nil
 		}
 		if !sleep(ctx, pollInterval/5) {
 			return nil
@@ -117,30 +143,277 @@ func FollowContainer(ctx context.Context, api ContainerLogs, name string, follow
 	}
 }
 
-// readTimestamped reads "TIMESTAMP line" records, skipping those not newer
-// than after (already delivered before a reconnect), and returns the
-// newest timestamp read.
-func readTimestamped(r io.Reader, stream string, after time.Time, sink Sink) time.Time {
-	lr := NewLineReader(r, DefaultMaxLine)
-	newest := after
-	for {
-		line, cut, err := lr.Next()
-		if err != nil {
-			return newest
-		}
-		t := time.Now()
-		if sp := bytes.IndexByte(line, ' '); sp > 0 {
-			if ts, perr := time.Parse(time.RFC3339Nano, string(line[:sp])); perr == nil {
-				t, line = ts, line[sp+1:]
+func sinceArg(ns int64) string {
+	if ns <= 0 {
+		return ""
+	}
+	return strconv.FormatInt(ns/1e9, 10) + "." + fmt.Sprintf("%09d", ns%1e9)
+}
+
+// jsonOverhead is about what the json-file driver adds to each line: the
+// rotation size counts these bytes too.
+const jsonOverhead = 64
+
+// containerStream reads one container's log and delivers each line once.
+type containerStream struct {
+	api  ContainerLogs
+	id   string
+	tty  bool
+	sink Sink
+	mu   *sync.Mutex
+
+	// Every line with a time up to confirmed was delivered; delivered holds
+	// the keys (time<<1 | stderr) of the lines delivered after it, sorted.
+	confirmed int64
+	delivered []int64
+
+	rotation  int64 // the engine rotates the log every this many bytes (0: never)
+	unchecked int64 // bytes delivered since the last check
+	backwards bool  // the stream went back in time since the last check
+	lastLine  time.Time
+
+	carry [3][]byte // per stream: a line not ended yet
+	cut   [3]int
+}
+
+// last is the time of the newest line delivered.
+func (cs *containerStream) last() int64 {
+	if n := len(cs.delivered); n > 0 {
+		return max(cs.delivered[n-1]>>1, cs.confirmed)
+	}
+	return cs.confirmed
+}
+
+// settle marks everything delivered so far as complete.
+func (cs *containerStream) settle() {
+	cs.confirmed = cs.last()
+	cs.delivered = cs.delivered[:0]
+	cs.unchecked, cs.backwards = 0, false
+}
+
+// accept reports whether the line with this key is new, and notes it.
+func (cs *containerStream) accept(key int64) bool {
+	if key>>1 <= cs.confirmed {
+		return false
+	}
+	n := len(cs.delivered)
+	if n == 0 || key > cs.delivered[n-1] {
+		cs.delivered = append(cs.delivered, key)
+		return true
+	}
+	if key < cs.delivered[n-1] {
+		cs.backwards = true // a reconnect repeats the line at its since: that is not going back
+	}
+	i, found := slices.BinarySearch(cs.delivered, key)
+	if found {
+		return false
+	}
+	cs.delivered = slices.Insert(cs.delivered, i, key)
+	return true
+}
+
+// maxUnchecked bounds the keys kept for a log that never rotates.
+const maxUnchecked = 1 << 16
+
+// follow reads the follow stream from the newest line delivered until it
+// ends, checking for lines it skipped as it goes.
+func (cs *containerStream) follow(ctx context.Context) error {
+	fctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	wg.Add(1)
+	go func() { // a burst may end right after a skip: check once the stream is quiet
+		defer wg.Done()
+		t := time.NewTicker(pollInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-fctx.Done():
+				return
+			case <-t.C:
+				cs.mu.Lock()
+				if cs.unchecked > 0 && (cs.rotation > 0 || cs.backwards) && time.Since(cs.lastLine) >= pollInterval {
+					cs.check(fctx)
+				}
+				cs.mu.Unlock()
 			}
 		}
-		if !after.IsZero() && !t.After(after) {
-			continue
+	}()
+	err := cs.read(fctx, docker.LogOptions{Follow: true, Since: sinceArg(cs.last())}, true)
+	cancel()
+	wg.Wait()
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	if cs.unchecked > 0 && ctx.Err() == nil {
+		cs.check(ctx)
+	}
+	return err
+}
+
+// check re-reads, with plain requests for the newest lines, the range
+// since the last check, and delivers what the follow stream skipped.
+// Called with mu held.
+func (cs *containerStream) check(ctx context.Context) {
+	if cs.rotation == 0 && !cs.backwards {
+		if len(cs.delivered) > maxUnchecked {
+			cs.settle()
 		}
-		if t.After(newest) {
-			newest = t
+		return
+	}
+	from := cs.confirmed
+	for n := 2*len(cs.delivered) + 1000; ; n *= 4 {
+		first, lines, err := cs.reread(ctx, n)
+		if err != nil {
+			return // the next check or reconnect tries again
 		}
-		sink(stream, t, line, cut)
+		if lines < n || first <= from || n > 1<<24 {
+			break
+		}
+	}
+	cs.settle()
+}
+
+// reread reads the newest n lines without following and delivers those
+// not delivered yet; it returns the time of the first line and how many
+// lines came.
+func (cs *containerStream) reread(ctx context.Context, n int) (int64, int, error) {
+	stream, err := cs.api.Logs(ctx, cs.id, cs.tty, docker.LogOptions{Tail: n, Timestamps: true})
+	if err != nil {
+		return 0, 0, err
+	}
+	defer stream.Close()
+	first, lines := int64(-1), 0
+	for {
+		s, chunk, err := stream.Next()
+		if err != nil {
+			if ctx.Err() != nil {
+				return 0, 0, ctx.Err()
+			}
+			return first, lines, nil
+		}
+		cs.chunk(s, chunk, func(ts int64) {
+			if first < 0 {
+				first = ts
+			}
+			lines++
+		})
+	}
+}
+
+// read reads one request's stream to its end.
+func (cs *containerStream) read(ctx context.Context, opts docker.LogOptions, following bool) error {
+	opts.Timestamps = true
+	stream, err := cs.api.Logs(ctx, cs.id, cs.tty, opts)
+	if err != nil {
+		return err
+	}
+	defer stream.Close()
+	for {
+		s, chunk, err := stream.Next()
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			cs.mu.Lock()
+			cs.flush()
+			cs.mu.Unlock()
+			return nil
+		}
+		cs.mu.Lock()
+		cs.chunk(s, chunk, nil)
+		if following {
+			cs.lastLine = time.Now()
+			if cs.unchecked > 0 && (cs.backwards || (cs.rotation > 0 && cs.unchecked >= cs.rotation) || len(cs.delivered) > maxUnchecked) {
+				cs.check(ctx)
+			}
+		}
+		cs.mu.Unlock()
+	}
+}
+
+// chunk splits a chunk of a stream into timestamped lines and delivers the
+// new ones; seen, when set, is told of every line's time.
+func (cs *containerStream) chunk(s docker.Stream, data []byte, seen func(int64)) {
+	for len(data) > 0 {
+		i := bytes.IndexByte(data, '\n')
+		if i < 0 {
+			cs.partial(s, data)
+			return
+		}
+		cs.line(s, data[:i], seen)
+		data = data[i+1:]
+	}
+}
+
+// partial keeps the start of a line that continues in the next chunk,
+// up to DefaultMaxLine bytes.
+func (cs *containerStream) partial(s docker.Stream, data []byte) {
+	if len(cs.carry[s]) > 0 && !cs.tty {
+		data = stripTimestamp(data) // the engine stamps each part of a long line
+	}
+	room := DefaultMaxLine + 64 - len(cs.carry[s])
+	if len(data) > room {
+		cs.cut[s] += len(data) - max(room, 0)
+		data = data[:max(room, 0)]
+	}
+	cs.carry[s] = append(cs.carry[s], data...)
+}
+
+func stripTimestamp(data []byte) []byte {
+	if sp := bytes.IndexByte(data, ' '); sp > 0 {
+		if _, ok := parseTimestamp(data[:sp]); ok {
+			return data[sp+1:]
+		}
+	}
+	return data
+}
+
+// line delivers one complete line if it is new.
+func (cs *containerStream) line(s docker.Stream, data []byte, seen func(int64)) {
+	cut := 0
+	if len(cs.carry[s]) > 0 {
+		cs.partial(s, data)
+		data, cut = cs.carry[s], cs.cut[s]
+		defer func() { cs.carry[s], cs.cut[s] = cs.carry[s][:0], 0 }()
+	}
+	ts := int64(-1)
+	if sp := bytes.IndexByte(data, ' '); sp > 0 {
+		if t, ok := parseTimestamp(data[:sp]); ok {
+			ts, data = t, data[sp+1:]
+		}
+	}
+	if ts < 0 {
+		ts = time.Now().UnixNano()
+	}
+	if seen != nil {
+		seen(ts)
+	}
+	key := ts << 1
+	if s == docker.Stderr {
+		key |= 1
+	}
+	if !cs.accept(key) {
+		return
+	}
+	cs.unchecked += int64(len(data) + jsonOverhead)
+	if len(data) > DefaultMaxLine {
+		cut += len(data) - DefaultMaxLine
+		data = data[:DefaultMaxLine]
+	}
+	name := "stdout"
+	if s == docker.Stderr {
+		name = "stderr"
+	}
+	cs.sink(name, time.Unix(0, ts), data, cut)
+}
+
+// flush delivers lines left without a newline when a stream ends.
+func (cs *containerStream) flush() {
+	for s := range cs.carry {
+		if len(cs.carry[s]) > 0 {
+			cs.line(docker.Stream(s), nil, nil)
+		}
 	}
 }
 
