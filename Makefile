@@ -3,7 +3,7 @@ GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 BIN     := bin/golive
 
-.PHONY: build test bench demo demo-broken demo-revert demo-clean lint clean
+.PHONY: build test bench bench-logs demo demo-broken demo-revert demo-clean lint clean
 
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/golive
@@ -14,6 +14,11 @@ test:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# golive logs against grep, docker logs and docker logs -f, alternately on
+# the same generated data, with ratios (needs the Docker engine and its CLI).
+bench-logs:
+	$(GO) run ./bench/logs
 
 # Builds the demo images FROM scratch, deploys version 1 as "what runs now",
 # then opens the cockpit on the demo release plan (version 2): press D to
