@@ -172,6 +172,14 @@ type containerStream struct {
 	backwards bool  // the stream went back in time since the last check
 	lastLine  time.Time
 
+	stream lineSplitter // of the request being read; a re-read has its own
+	plain  bool         // reading a plain request's stream: it neither skips nor repeats
+	newest int64        // the newest time a plain read delivered
+}
+
+// lineSplitter joins the parts of lines cut across chunks of a log stream.
+type lineSplitter struct {
+	tty   bool
 	carry [3][]byte // per stream: a line not ended yet
 	cut   [3]int
 }
@@ -262,7 +270,9 @@ func (cs *containerStream) check(ctx context.Context) {
 		return
 	}
 	from := cs.confirmed
-	for n := 2*len(cs.delivered) + 1000; ; n *= 4 {
+	// Enough for what was delivered and a little more; after a skip, the
+	// first re-read does not reach back far enough and a bigger one follows.
+	for n := len(cs.delivered) + len(cs.delivered)/4 + 1000; ; n *= 4 {
 		first, lines, err := cs.reread(ctx, n)
 		if err != nil {
 			return // the next check or reconnect tries again
@@ -284,20 +294,24 @@ func (cs *containerStream) reread(ctx context.Context, n int) (int64, int, error
 	}
 	defer stream.Close()
 	first, lines := int64(-1), 0
+	seen := func(ts int64) {
+		if first < 0 {
+			first = ts
+		}
+		lines++
+	}
+	line := func(s docker.Stream, data []byte, cut int) { cs.line(s, data, cut, seen) }
+	split := lineSplitter{tty: cs.tty}
 	for {
 		s, chunk, err := stream.Next()
 		if err != nil {
 			if ctx.Err() != nil {
 				return 0, 0, ctx.Err()
 			}
+			split.rest(line)
 			return first, lines, nil
 		}
-		cs.chunk(s, chunk, func(ts int64) {
-			if first < 0 {
-				first = ts
-			}
-			lines++
-		})
+		split.split(s, chunk, line)
 	}
 }
 
@@ -309,6 +323,20 @@ func (cs *containerStream) read(ctx context.Context, opts docker.LogOptions, fol
 		return err
 	}
 	defer stream.Close()
+	line := func(s docker.Stream, data []byte, cut int) { cs.line(s, data, cut, nil) }
+	cs.stream = lineSplitter{tty: cs.tty}
+	if !following {
+		// What a plain request returns is complete: no keys to keep.
+		cs.mu.Lock()
+		cs.settle()
+		cs.plain, cs.newest = true, cs.confirmed
+		cs.mu.Unlock()
+		defer func() {
+			cs.mu.Lock()
+			cs.plain, cs.confirmed = false, cs.newest
+			cs.mu.Unlock()
+		}()
+	}
 	for {
 		s, chunk, err := stream.Next()
 		if err != nil {
@@ -316,12 +344,12 @@ func (cs *containerStream) read(ctx context.Context, opts docker.LogOptions, fol
 				return nil
 			}
 			cs.mu.Lock()
-			cs.flush()
+			cs.stream.rest(line)
 			cs.mu.Unlock()
 			return nil
 		}
 		cs.mu.Lock()
-		cs.chunk(s, chunk, nil)
+		cs.stream.split(s, chunk, line)
 		if following {
 			cs.lastLine = time.Now()
 			if cs.unchecked > 0 && (cs.backwards || (cs.rotation > 0 && cs.unchecked >= cs.rotation) || len(cs.delivered) > maxUnchecked) {
@@ -332,32 +360,48 @@ func (cs *containerStream) read(ctx context.Context, opts docker.LogOptions, fol
 	}
 }
 
-// chunk splits a chunk of a stream into timestamped lines and delivers the
-// new ones; seen, when set, is told of every line's time.
-func (cs *containerStream) chunk(s docker.Stream, data []byte, seen func(int64)) {
+// split calls line for every complete line of a chunk of stream s,
+// keeping the start of a line that continues in the next chunk.
+func (ls *lineSplitter) split(s docker.Stream, data []byte, line func(s docker.Stream, data []byte, cut int)) {
 	for len(data) > 0 {
 		i := bytes.IndexByte(data, '\n')
 		if i < 0 {
-			cs.partial(s, data)
+			ls.partial(s, data)
 			return
 		}
-		cs.line(s, data[:i], seen)
+		if len(ls.carry[s]) == 0 {
+			line(s, data[:i], 0)
+		} else {
+			ls.partial(s, data[:i])
+			line(s, ls.carry[s], ls.cut[s])
+			ls.carry[s], ls.cut[s] = ls.carry[s][:0], 0
+		}
 		data = data[i+1:]
 	}
 }
 
 // partial keeps the start of a line that continues in the next chunk,
 // up to DefaultMaxLine bytes.
-func (cs *containerStream) partial(s docker.Stream, data []byte) {
-	if len(cs.carry[s]) > 0 && !cs.tty {
+func (ls *lineSplitter) partial(s docker.Stream, data []byte) {
+	if len(ls.carry[s]) > 0 && !ls.tty {
 		data = stripTimestamp(data) // the engine stamps each part of a long line
 	}
-	room := DefaultMaxLine + 64 - len(cs.carry[s])
+	room := max(DefaultMaxLine+64-len(ls.carry[s]), 0)
 	if len(data) > room {
-		cs.cut[s] += len(data) - max(room, 0)
-		data = data[:max(room, 0)]
+		ls.cut[s] += len(data) - room
+		data = data[:room]
 	}
-	cs.carry[s] = append(cs.carry[s], data...)
+	ls.carry[s] = append(ls.carry[s], data...)
+}
+
+// rest calls line for the lines left without a newline when a stream ends.
+func (ls *lineSplitter) rest(line func(s docker.Stream, data []byte, cut int)) {
+	for s := range ls.carry {
+		if len(ls.carry[s]) > 0 {
+			line(docker.Stream(s), ls.carry[s], ls.cut[s])
+			ls.carry[s], ls.cut[s] = ls.carry[s][:0], 0
+		}
+	}
 }
 
 func stripTimestamp(data []byte) []byte {
@@ -369,14 +413,9 @@ func stripTimestamp(data []byte) []byte {
 	return data
 }
 
-// line delivers one complete line if it is new.
-func (cs *containerStream) line(s docker.Stream, data []byte, seen func(int64)) {
-	cut := 0
-	if len(cs.carry[s]) > 0 {
-		cs.partial(s, data)
-		data, cut = cs.carry[s], cs.cut[s]
-		defer func() { cs.carry[s], cs.cut[s] = cs.carry[s][:0], 0 }()
-	}
+// line delivers one complete line if it is new; seen, when set, is told
+// of its time.
+func (cs *containerStream) line(s docker.Stream, data []byte, cut int, seen func(int64)) {
 	ts := int64(-1)
 	if sp := bytes.IndexByte(data, ' '); sp > 0 {
 		if t, ok := parseTimestamp(data[:sp]); ok {
@@ -393,7 +432,12 @@ func (cs *containerStream) line(s docker.Stream, data []byte, seen func(int64)) 
 	if s == docker.Stderr {
 		key |= 1
 	}
-	if !cs.accept(key) {
+	if cs.plain {
+		if ts <= cs.confirmed {
+			return
+		}
+		cs.newest = max(cs.newest, ts)
+	} else if !cs.accept(key) {
 		return
 	}
 	cs.unchecked += int64(len(data) + jsonOverhead)
@@ -406,15 +450,6 @@ func (cs *containerStream) line(s docker.Stream, data []byte, seen func(int64)) 
 		name = "stderr"
 	}
 	cs.sink(name, time.Unix(0, ts), data, cut)
-}
-
-// flush delivers lines left without a newline when a stream ends.
-func (cs *containerStream) flush() {
-	for s := range cs.carry {
-		if len(cs.carry[s]) > 0 {
-			cs.line(docker.Stream(s), nil, nil)
-		}
-	}
 }
 
 func sleep(ctx context.Context, d time.Duration) bool {
