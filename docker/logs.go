@@ -10,6 +10,7 @@ import (
 	"io"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/moby/moby/api/pkg/stdcopy"
 	"github.com/moby/moby/client"
@@ -112,8 +113,33 @@ func (c *Client) Logs(ctx context.Context, id string, tty bool, opts LogOptions)
 	if err != nil {
 		return nil, fmt.Errorf("logs of container %s: %w", ShortID(id), err)
 	}
+	if opts.Follow {
+		return NewLogStream(&batchingReader{r: rc}, tty, rc), nil
+	}
 	ra := newReadAhead(rc)
 	return NewLogStream(ra, tty, ra), nil
+}
+
+// A follow stream brings a few lines at a time; waking for each costs more
+// than handling it. After a small read, batchingReader waits batchWait so
+// the next read takes what arrived meanwhile in one go.
+const (
+	batchWait  = 10 * time.Millisecond
+	batchSmall = 2 << 10 // HTTP chunks arrive a few KB per read while more is there
+)
+
+type batchingReader struct {
+	r     io.Reader
+	small bool
+}
+
+func (b *batchingReader) Read(p []byte) (int, error) {
+	if b.small {
+		time.Sleep(batchWait)
+	}
+	n, err := b.r.Read(p)
+	b.small = n < batchSmall
+	return n, err
 }
 
 // readAhead reads a stream in a goroutine of its own, a few blocks ahead

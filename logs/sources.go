@@ -167,14 +167,21 @@ type containerStream struct {
 	confirmed int64
 	delivered []int64
 
-	rotation  int64 // the engine rotates the log every this many bytes (0: never)
-	unchecked int64 // bytes delivered since the last check
-	backwards bool  // the stream went back in time since the last check
+	rotation  int64         // the engine rotates the log every this many bytes (0: never)
+	unchecked int64         // bytes delivered since the last check
+	backwards bool          // the stream went back in time since the last check
+	maxLag    time.Duration // how far the stream was behind its newest line's time since the last check
 	lastLine  time.Time
+	retryAt   time.Time // a check that failed is tried again from then on
 
 	stream lineSplitter // of the request being read; a re-read has its own
 	plain  bool         // reading a plain request's stream: it neither skips nor repeats
-	newest int64        // the newest time a plain read delivered
+	// filled holds the keys of lines a check delivered; unsorted, so that
+	// filling a large skip costs no insertions into delivered.
+	filled    map[int64]struct{}
+	filledMax int64 // the newest key in filled
+	refilling bool
+	newest    int64 // the newest time a plain read delivered
 }
 
 // lineSplitter joins the parts of lines cut across chunks of a log stream.
@@ -186,17 +193,20 @@ type lineSplitter struct {
 
 // last is the time of the newest line delivered.
 func (cs *containerStream) last() int64 {
+	last := max(cs.confirmed, cs.filledMax>>1)
 	if n := len(cs.delivered); n > 0 {
-		return max(cs.delivered[n-1]>>1, cs.confirmed)
+		last = max(last, cs.delivered[n-1]>>1)
 	}
-	return cs.confirmed
+	return last
 }
 
 // settle marks everything delivered so far as complete.
 func (cs *containerStream) settle() {
 	cs.confirmed = cs.last()
 	cs.delivered = cs.delivered[:0]
-	cs.unchecked, cs.backwards = 0, false
+	cs.unchecked, cs.backwards, cs.maxLag = 0, false, 0
+	clear(cs.filled)
+	cs.filledMax = 0
 }
 
 // accept reports whether the line with this key is new, and notes it.
@@ -206,8 +216,14 @@ func (cs *containerStream) accept(key int64) bool {
 	}
 	n := len(cs.delivered)
 	if n == 0 || key > cs.delivered[n-1] {
+		if _, found := cs.filled[key]; found {
+			return false // a check delivered it already
+		}
 		cs.delivered = append(cs.delivered, key)
 		return true
+	}
+	if _, found := cs.filled[key]; found {
+		return false // a check delivered it already
 	}
 	if key < cs.delivered[n-1] {
 		cs.backwards = true // a reconnect repeats the line at its since: that is not going back
@@ -217,6 +233,25 @@ func (cs *containerStream) accept(key int64) bool {
 		return false
 	}
 	cs.delivered = slices.Insert(cs.delivered, i, key)
+	return true
+}
+
+// fill reports whether a line a check re-read is new, and notes it.
+func (cs *containerStream) fill(key int64) bool {
+	if key>>1 <= cs.confirmed {
+		return false
+	}
+	if _, found := slices.BinarySearch(cs.delivered, key); found {
+		return false
+	}
+	if _, found := cs.filled[key]; found {
+		return false
+	}
+	if cs.filled == nil {
+		cs.filled = map[int64]struct{}{}
+	}
+	cs.filled[key] = struct{}{}
+	cs.filledMax = max(cs.filledMax, key)
 	return true
 }
 
@@ -241,7 +276,7 @@ func (cs *containerStream) follow(ctx context.Context) error {
 				return
 			case <-t.C:
 				cs.mu.Lock()
-				if cs.unchecked > 0 && (cs.rotation > 0 || cs.backwards) && time.Since(cs.lastLine) >= pollInterval {
+				if cs.unchecked > 0 && time.Since(cs.lastLine) >= pollInterval {
 					cs.check(fctx)
 				}
 				cs.mu.Unlock()
@@ -259,23 +294,36 @@ func (cs *containerStream) follow(ctx context.Context) error {
 	return err
 }
 
+// lagRisk is how far behind the newest line's time the engine's follow
+// stream must be for a rotation to lose lines: it loses what it had not
+// read of the file rotated away, and keeping up it loses nothing (it only
+// repeats some lines, which the keys drop).
+const lagRisk = 200 * time.Millisecond
+
+// due reports whether the range since the last check should be checked now.
+func (cs *containerStream) due() bool {
+	return cs.unchecked > 0 && !cs.lastLine.Before(cs.retryAt) && (cs.backwards || (cs.rotation > 0 && cs.unchecked >= cs.rotation) || len(cs.delivered) > maxUnchecked)
+}
+
 // check re-reads, with plain requests for the newest lines, the range
-// since the last check, and delivers what the follow stream skipped.
-// Called with mu held.
+// since the last check when the follow stream may have skipped lines in
+// it (it went back in time, or a rotation came while it lagged), and
+// delivers what it skipped. Called with mu held.
 func (cs *containerStream) check(ctx context.Context) {
-	if cs.rotation == 0 && !cs.backwards {
-		if len(cs.delivered) > maxUnchecked {
-			cs.settle()
-		}
+	if cs.maxLag < lagRisk || (cs.rotation == 0 && !cs.backwards) {
+		cs.settle()
 		return
 	}
 	from := cs.confirmed
+	cs.refilling = true
+	defer func() { cs.refilling = false }()
 	// Enough for what was delivered and a little more; after a skip, the
 	// first re-read does not reach back far enough and a bigger one follows.
 	for n := len(cs.delivered) + len(cs.delivered)/4 + 1000; ; n *= 4 {
 		first, lines, err := cs.reread(ctx, n)
 		if err != nil {
-			return // the next check or reconnect tries again
+			cs.retryAt = time.Now().Add(time.Second) // the next check or reconnect tries again
+			return
 		}
 		if lines < n || first <= from || n > 1<<24 {
 			break
@@ -352,7 +400,10 @@ func (cs *containerStream) read(ctx context.Context, opts docker.LogOptions, fol
 		cs.stream.split(s, chunk, line)
 		if following {
 			cs.lastLine = time.Now()
-			if cs.unchecked > 0 && (cs.backwards || (cs.rotation > 0 && cs.unchecked >= cs.rotation) || len(cs.delivered) > maxUnchecked) {
+			if lag := cs.lastLine.Sub(time.Unix(0, cs.last())); lag > cs.maxLag {
+				cs.maxLag = lag
+			}
+			if cs.due() {
 				cs.check(ctx)
 			}
 		}
@@ -432,12 +483,17 @@ func (cs *containerStream) line(s docker.Stream, data []byte, cut int, seen func
 	if s == docker.Stderr {
 		key |= 1
 	}
-	if cs.plain {
+	switch {
+	case cs.plain:
 		if ts <= cs.confirmed {
 			return
 		}
 		cs.newest = max(cs.newest, ts)
-	} else if !cs.accept(key) {
+	case cs.refilling:
+		if !cs.fill(key) {
+			return
+		}
+	case !cs.accept(key):
 		return
 	}
 	cs.unchecked += int64(len(data) + jsonOverhead)

@@ -73,7 +73,9 @@ func TestFollowContainerResumesADroppedStreamFromTheLastTimestamp(t *testing.T) 
 // others, while plain requests return everything.
 type skippingDocker struct {
 	mu      sync.Mutex
-	all     []int // the sequence numbers in the log, in order
+	base    time.Time // the time of line 0
+	keepsUp bool      // the follow stream is not behind: it skips nothing
+	all     []int     // the sequence numbers in the log, in order
 	follows int
 	tails   []int
 	cancel  context.CancelFunc
@@ -85,16 +87,14 @@ func (d *skippingDocker) Inspect(context.Context, string) (*docker.Container, er
 
 func (d *skippingDocker) LogRotation(context.Context, string) (int64, error) { return 64 << 10, nil }
 
-func seqTime(i int) time.Time {
-	return time.Date(2026, 11, 25, 21, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Microsecond)
-}
+func seqTime(base time.Time, i int) time.Time { return base.Add(time.Duration(i) * time.Microsecond) }
 
 // frames writes seqs as the engine does: one multiplexed frame per line,
 // odd numbers on stderr.
-func frames(seqs []int) io.Reader {
+func frames(base time.Time, seqs []int) io.Reader {
 	var b bytes.Buffer
 	for _, i := range seqs {
-		line := fmt.Sprintf("%s level=info msg=\"burst\" seq=%d\n", seqTime(i).Format(time.RFC3339Nano), i)
+		line := fmt.Sprintf("%s level=info msg=\"burst\" seq=%d\n", seqTime(base, i).Format(time.RFC3339Nano), i)
 		hdr := [8]byte{1}
 		if i%2 == 1 {
 			hdr[0] = 2
@@ -112,58 +112,78 @@ func (d *skippingDocker) Logs(_ context.Context, _ string, _ bool, opts docker.L
 	switch {
 	case opts.Tail > 0:
 		d.tails = append(d.tails, opts.Tail)
-		return docker.NewLogStream(frames(d.all[max(0, len(d.all)-opts.Tail):]), false, nil), nil
+		return docker.NewLogStream(frames(d.base, d.all[max(0, len(d.all)-opts.Tail):]), false, nil), nil
 	case !opts.Follow:
-		return docker.NewLogStream(frames(d.all[:10]), false, nil), nil
+		return docker.NewLogStream(frames(d.base, d.all[:10]), false, nil), nil
 	}
 	d.follows++
 	if d.follows > 1 {
 		d.cancel()
-		return docker.NewLogStream(frames(nil), false, nil), nil
+		return docker.NewLogStream(frames(d.base, nil), false, nil), nil
 	}
 	var seqs []int
 	for i := 10; i < len(d.all); i++ {
 		switch {
+		case d.keepsUp:
+			seqs = append(seqs, i)
 		case i >= 1000 && i < 4000: // skipped by a rotation
 		case i >= 6000 && i < 9000: // skipped, then part of it repeated
 		default:
 			seqs = append(seqs, i)
 		}
-		if i == 12000 {
+		if i == 12000 { // a rotation repeats lines
 			for j := 11000; j <= 12000; j++ {
 				seqs = append(seqs, j)
 			}
 		}
 	}
-	return docker.NewLogStream(frames(seqs), false, nil), nil
+	return docker.NewLogStream(frames(d.base, seqs), false, nil), nil
 }
 
 func TestFollowContainerFillsWhatTheEngineFollowStreamSkippedAndDropsRepeats(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	d := &skippingDocker{cancel: cancel}
-	for i := 0; i < 20000; i++ {
-		d.all = append(d.all, i)
-	}
-	got := map[int]int{}
-	streams := map[string]int{}
-	err := FollowContainer(ctx, d, "shop-api", ContainerOptions{Follow: true}, func(stream string, ts time.Time, line []byte, _ int) {
-		var n int
-		fmt.Sscanf(string(line[bytes.LastIndexByte(line, '=')+1:]), "%d", &n)
-		got[n]++
-		streams[stream]++
-		if !ts.Equal(seqTime(n)) {
-			t.Errorf("line %d has time %v", n, ts)
-		}
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range d.all {
-		if got[i] != 1 {
-			t.Fatalf("line %d delivered %d times (%d distinct lines; rereads of %v)", i, got[i], len(got), d.tails)
-		}
-	}
-	if streams["stdout"] != 10000 || streams["stderr"] != 10000 {
-		t.Fatalf("streams %v", streams)
+	for _, c := range []struct {
+		name    string
+		base    time.Time
+		keepsUp bool
+		rereads bool
+	}{
+		{"a stream far behind the newest line skips and is re-read", time.Date(2026, 11, 25, 21, 0, 0, 0, time.UTC), false, true},
+		{"a stream keeping up only repeats, and nothing is re-read", time.Time{}, true, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if c.base.IsZero() {
+				c.base = time.Now().Add(time.Minute) // written just now: ahead, so that a slow test run does not lag
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			d := &skippingDocker{cancel: cancel, base: c.base, keepsUp: c.keepsUp}
+			for i := 0; i < 20000; i++ {
+				d.all = append(d.all, i)
+			}
+			got := map[int]int{}
+			streams := map[string]int{}
+			err := FollowContainer(ctx, d, "shop-api", ContainerOptions{Follow: true}, func(stream string, ts time.Time, line []byte, _ int) {
+				var n int
+				fmt.Sscanf(string(line[bytes.LastIndexByte(line, '=')+1:]), "%d", &n)
+				got[n]++
+				streams[stream]++
+				if !ts.Equal(seqTime(c.base, n)) {
+					t.Errorf("line %d has time %v", n, ts)
+				}
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range d.all {
+				if got[i] != 1 {
+					t.Fatalf("line %d delivered %d times (%d distinct lines; rereads of %v)", i, got[i], len(got), d.tails)
+				}
+			}
+			if streams["stdout"] != 10000 || streams["stderr"] != 10000 {
+				t.Fatalf("streams %v", streams)
+			}
+			if (len(d.tails) > 0) != c.rereads {
+				t.Fatalf("re-reads of %v lines", d.tails)
+			}
+		})
 	}
 }
