@@ -121,24 +121,23 @@ func (c *Client) Logs(ctx context.Context, id string, tty bool, opts LogOptions)
 }
 
 // A follow stream brings a few lines at a time; waking for each costs more
-// than handling it. After a small read, batchingReader waits batchWait so
-// the next read takes what arrived meanwhile in one go.
+// than handling it. When a read had to wait for a little data,
+// batchingReader waits batchWait more before handing it on, so the next
+// reads take what arrived meanwhile in one go; reads that find data
+// waiting go on at once.
 const (
 	batchWait  = 10 * time.Millisecond
-	batchSmall = 2 << 10 // HTTP chunks arrive a few KB per read while more is there
+	batchSmall = 2 << 10
 )
 
-type batchingReader struct {
-	r     io.Reader
-	small bool
-}
+type batchingReader struct{ r io.Reader }
 
 func (b *batchingReader) Read(p []byte) (int, error) {
-	if b.small {
+	start := time.Now()
+	n, err := b.r.Read(p)
+	if err == nil && n < batchSmall && time.Since(start) > time.Millisecond {
 		time.Sleep(batchWait)
 	}
-	n, err := b.r.Read(p)
-	b.small = n < batchSmall
 	return n, err
 }
 

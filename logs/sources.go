@@ -103,7 +103,7 @@ func FollowContainer(ctx context.Context, api ContainerLogs, name string, opts C
 			}
 			since = time.Time{}
 			// The history first, with a plain request: it loses nothing.
-			if err := cs.read(ctx, docker.LogOptions{Since: sinceArg(cs.confirmed)}, false); err != nil {
+			if err := cs.read(ctx, docker.LogOptions{Since: sinceArg(cs.confirmed)}, fromPlain); err != nil {
 				if ctx.Err() != nil {
 					return nil
 				}
@@ -160,29 +160,38 @@ type containerStream struct {
 	id   string
 	tty  bool
 	sink Sink
-	mu   *sync.Mutex
+	mu   *sync.Mutex // held while lines are delivered and the fields below change
 
 	// Every line with a time up to confirmed was delivered; delivered holds
 	// the keys (time<<1 | stderr) of the lines delivered after it, sorted.
 	confirmed int64
 	delivered []int64
+	// filled holds the keys of lines a check delivered; unsorted, so that
+	// filling a large skip costs no insertions into delivered.
+	filled    map[int64]struct{}
+	filledMax int64 // the largest key in filled
 
 	rotation  int64         // the engine rotates the log every this many bytes (0: never)
 	unchecked int64         // bytes delivered since the last check
 	backwards bool          // the stream went back in time since the last check
 	maxLag    time.Duration // how far the stream was behind its newest line's time since the last check
 	lastLine  time.Time
+	checking  bool      // a check runs
 	retryAt   time.Time // a check that failed is tried again from then on
+	checks    *sync.WaitGroup
 
 	stream lineSplitter // of the request being read; a re-read has its own
-	plain  bool         // reading a plain request's stream: it neither skips nor repeats
-	// filled holds the keys of lines a check delivered; unsorted, so that
-	// filling a large skip costs no insertions into delivered.
-	filled    map[int64]struct{}
-	filledMax int64 // the newest key in filled
-	refilling bool
-	newest    int64 // the newest time a plain read delivered
+	newest int64        // the newest time a plain request delivered
 }
+
+// lineMode says what kind of stream a line comes from.
+type lineMode int
+
+const (
+	fromFollow lineMode = iota // the follow stream: keys drop what it repeats
+	fromPlain                  // a plain request: complete and in order
+	fromCheck                  // a check's re-read: only what the follow stream skipped
+)
 
 // lineSplitter joins the parts of lines cut across chunks of a log stream.
 type lineSplitter struct {
@@ -201,29 +210,30 @@ func (cs *containerStream) last() int64 {
 }
 
 // settle marks everything delivered so far as complete.
-func (cs *containerStream) settle() {
-	cs.confirmed = cs.last()
-	cs.delivered = cs.delivered[:0]
-	cs.unchecked, cs.backwards, cs.maxLag = 0, false, 0
+func (cs *containerStream) settle() { cs.settleTo(cs.last()) }
+
+// settleTo marks everything up to time t as complete.
+func (cs *containerStream) settleTo(t int64) {
+	cs.confirmed = max(cs.confirmed, t)
+	i, _ := slices.BinarySearch(cs.delivered, (cs.confirmed+1)<<1)
+	cs.delivered = cs.delivered[:copy(cs.delivered, cs.delivered[i:])]
 	clear(cs.filled)
 	cs.filledMax = 0
+	cs.unchecked, cs.backwards, cs.maxLag = 0, false, 0
 }
 
-// accept reports whether the line with this key is new, and notes it.
+// accept reports whether a line of the follow stream is new, and notes it.
 func (cs *containerStream) accept(key int64) bool {
 	if key>>1 <= cs.confirmed {
 		return false
 	}
-	n := len(cs.delivered)
-	if n == 0 || key > cs.delivered[n-1] {
-		if _, found := cs.filled[key]; found {
-			return false // a check delivered it already
-		}
-		cs.delivered = append(cs.delivered, key)
-		return true
-	}
 	if _, found := cs.filled[key]; found {
 		return false // a check delivered it already
+	}
+	n := len(cs.delivered)
+	if n == 0 || key > cs.delivered[n-1] {
+		cs.delivered = append(cs.delivered, key)
+		return true
 	}
 	if key < cs.delivered[n-1] {
 		cs.backwards = true // a reconnect repeats the line at its since: that is not going back
@@ -265,6 +275,7 @@ func (cs *containerStream) follow(ctx context.Context) error {
 	defer cancel()
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	cs.checks = &wg
 	wg.Add(1)
 	go func() { // a burst may end right after a skip: check once the stream is quiet
 		defer wg.Done()
@@ -276,20 +287,26 @@ func (cs *containerStream) follow(ctx context.Context) error {
 				return
 			case <-t.C:
 				cs.mu.Lock()
-				if cs.unchecked > 0 && time.Since(cs.lastLine) >= pollInterval {
+				if cs.unchecked > 0 && !cs.checking && time.Since(cs.lastLine) >= pollInterval && !time.Now().Before(cs.retryAt) {
 					cs.check(fctx)
 				}
 				cs.mu.Unlock()
 			}
 		}
 	}()
-	err := cs.read(fctx, docker.LogOptions{Follow: true, Since: sinceArg(cs.last())}, true)
+	err := cs.read(fctx, docker.LogOptions{Follow: true, Since: sinceArg(cs.last())}, fromFollow)
 	cancel()
 	wg.Wait()
+	if ctx.Err() != nil {
+		return err
+	}
+	// The stream ended: check what it delivered since the last check.
 	cs.mu.Lock()
-	defer cs.mu.Unlock()
-	if cs.unchecked > 0 && ctx.Err() == nil {
-		cs.check(ctx)
+	cs.checks = nil
+	from, n, run := cs.startCheck()
+	cs.mu.Unlock()
+	if run {
+		cs.recheck(ctx, from, n)
 	}
 	return err
 }
@@ -302,89 +319,126 @@ const lagRisk = 200 * time.Millisecond
 
 // due reports whether the range since the last check should be checked now.
 func (cs *containerStream) due() bool {
-	return cs.unchecked > 0 && !cs.lastLine.Before(cs.retryAt) && (cs.backwards || (cs.rotation > 0 && cs.unchecked >= cs.rotation) || len(cs.delivered) > maxUnchecked)
+	return cs.unchecked > 0 && !cs.checking && !cs.lastLine.Before(cs.retryAt) &&
+		(cs.backwards || (cs.rotation > 0 && cs.unchecked >= cs.rotation) || len(cs.delivered) > maxUnchecked)
 }
 
-// check re-reads, with plain requests for the newest lines, the range
-// since the last check when the follow stream may have skipped lines in
-// it (it went back in time, or a rotation came while it lagged), and
-// delivers what it skipped. Called with mu held.
+// check starts, in the background, a check of the range since the last
+// one. Called with mu held.
 func (cs *containerStream) check(ctx context.Context) {
-	if cs.maxLag < lagRisk || (cs.rotation == 0 && !cs.backwards) {
-		cs.settle()
+	from, n, run := cs.startCheck()
+	if !run {
 		return
 	}
-	from := cs.confirmed
-	cs.refilling = true
-	defer func() { cs.refilling = false }()
+	cs.checks.Add(1)
+	go func() {
+		defer cs.checks.Done()
+		cs.recheck(ctx, from, n)
+	}()
+}
+
+// startCheck settles the range since the last check when the follow
+// stream cannot have skipped lines in it (it neither went back in time nor
+// lagged), and otherwise says where a re-read must reach back to and how
+// many lines to ask for first. Called with mu held.
+func (cs *containerStream) startCheck() (from int64, n int, run bool) {
+	if cs.unchecked == 0 {
+		return 0, 0, false
+	}
+	if cs.maxLag < lagRisk || (cs.rotation == 0 && !cs.backwards) {
+		cs.settle()
+		return 0, 0, false
+	}
+	cs.checking = true
 	// Enough for what was delivered and a little more; after a skip, the
 	// first re-read does not reach back far enough and a bigger one follows.
-	for n := len(cs.delivered) + len(cs.delivered)/4 + 1000; ; n *= 4 {
-		first, lines, err := cs.reread(ctx, n)
+	return cs.confirmed, len(cs.delivered) + len(cs.delivered)/4 + 1000, true
+}
+
+// recheck re-reads the newest lines with plain requests, reaching back
+// to from, and delivers what the follow stream skipped; the follow stream
+// goes on meanwhile, so that it does not fall further behind.
+func (cs *containerStream) recheck(ctx context.Context, from int64, n int) {
+	newest, done := from, false
+	for ; ; n *= 4 {
+		first, lines, last, err := cs.reread(ctx, n)
 		if err != nil {
-			cs.retryAt = time.Now().Add(time.Second) // the next check or reconnect tries again
-			return
+			break
 		}
+		newest = max(newest, last)
 		if lines < n || first <= from || n > 1<<24 {
+			done = true
 			break
 		}
 	}
-	cs.settle()
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	cs.checking = false
+	if !done {
+		cs.retryAt = time.Now().Add(time.Second) // the next check or reconnect tries again
+		return
+	}
+	cs.settleTo(newest)
 }
 
 // reread reads the newest n lines without following and delivers those
-// not delivered yet; it returns the time of the first line and how many
-// lines came.
-func (cs *containerStream) reread(ctx context.Context, n int) (int64, int, error) {
+// not delivered yet; it returns the times of the first and last lines
+// and how many lines came.
+func (cs *containerStream) reread(ctx context.Context, n int) (first int64, lines int, last int64, err error) {
 	stream, err := cs.api.Logs(ctx, cs.id, cs.tty, docker.LogOptions{Tail: n, Timestamps: true})
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	defer stream.Close()
-	first, lines := int64(-1), 0
+	first = -1
 	seen := func(ts int64) {
 		if first < 0 {
 			first = ts
 		}
+		last = max(last, ts)
 		lines++
 	}
-	line := func(s docker.Stream, data []byte, cut int) { cs.line(s, data, cut, seen) }
+	line := func(s docker.Stream, data []byte, cut int) { cs.line(s, data, cut, fromCheck, seen) }
 	split := lineSplitter{tty: cs.tty}
 	for {
 		s, chunk, err := stream.Next()
 		if err != nil {
 			if ctx.Err() != nil {
-				return 0, 0, ctx.Err()
+				return 0, 0, 0, ctx.Err()
 			}
+			cs.mu.Lock()
 			split.rest(line)
-			return first, lines, nil
+			cs.mu.Unlock()
+			return first, lines, last, nil
 		}
+		cs.mu.Lock()
 		split.split(s, chunk, line)
+		cs.mu.Unlock()
 	}
 }
 
 // read reads one request's stream to its end.
-func (cs *containerStream) read(ctx context.Context, opts docker.LogOptions, following bool) error {
+func (cs *containerStream) read(ctx context.Context, opts docker.LogOptions, mode lineMode) error {
 	opts.Timestamps = true
 	stream, err := cs.api.Logs(ctx, cs.id, cs.tty, opts)
 	if err != nil {
 		return err
 	}
 	defer stream.Close()
-	line := func(s docker.Stream, data []byte, cut int) { cs.line(s, data, cut, nil) }
+	line := func(s docker.Stream, data []byte, cut int) { cs.line(s, data, cut, mode, nil) }
+	cs.mu.Lock()
 	cs.stream = lineSplitter{tty: cs.tty}
-	if !following {
+	if mode == fromPlain {
 		// What a plain request returns is complete: no keys to keep.
-		cs.mu.Lock()
 		cs.settle()
-		cs.plain, cs.newest = true, cs.confirmed
-		cs.mu.Unlock()
+		cs.newest = cs.confirmed
 		defer func() {
 			cs.mu.Lock()
-			cs.plain, cs.confirmed = false, cs.newest
+			cs.confirmed = cs.newest
 			cs.mu.Unlock()
 		}()
 	}
+	cs.mu.Unlock()
 	for {
 		s, chunk, err := stream.Next()
 		if err != nil {
@@ -398,7 +452,7 @@ func (cs *containerStream) read(ctx context.Context, opts docker.LogOptions, fol
 		}
 		cs.mu.Lock()
 		cs.stream.split(s, chunk, line)
-		if following {
+		if mode == fromFollow {
 			cs.lastLine = time.Now()
 			if lag := cs.lastLine.Sub(time.Unix(0, cs.last())); lag > cs.maxLag {
 				cs.maxLag = lag
@@ -465,8 +519,8 @@ func stripTimestamp(data []byte) []byte {
 }
 
 // line delivers one complete line if it is new; seen, when set, is told
-// of its time.
-func (cs *containerStream) line(s docker.Stream, data []byte, cut int, seen func(int64)) {
+// of its time. Called with mu held.
+func (cs *containerStream) line(s docker.Stream, data []byte, cut int, mode lineMode, seen func(int64)) {
 	ts := int64(-1)
 	if sp := bytes.IndexByte(data, ' '); sp > 0 {
 		if t, ok := parseTimestamp(data[:sp]); ok {
@@ -483,18 +537,20 @@ func (cs *containerStream) line(s docker.Stream, data []byte, cut int, seen func
 	if s == docker.Stderr {
 		key |= 1
 	}
-	switch {
-	case cs.plain:
+	switch mode {
+	case fromPlain:
 		if ts <= cs.confirmed {
 			return
 		}
 		cs.newest = max(cs.newest, ts)
-	case cs.refilling:
+	case fromCheck:
 		if !cs.fill(key) {
 			return
 		}
-	case !cs.accept(key):
-		return
+	default:
+		if !cs.accept(key) {
+			return
+		}
 	}
 	cs.unchecked += int64(len(data) + jsonOverhead)
 	if len(data) > DefaultMaxLine {
