@@ -21,8 +21,11 @@ type Client struct {
 }
 
 // Connect opens a client for host (empty: DOCKER_HOST, else the local socket)
-// and checks that the engine answers.
+// and checks that the engine answers. An ssh:// host goes through ConnectHost.
 func Connect(ctx context.Context, host string) (*Client, error) {
+	if url, ok := sshHost(host); ok {
+		return ConnectHost(ctx, url, HostOptions{})
+	}
 	opts := []client.Opt{client.FromEnv}
 	if host != "" {
 		opts = append(opts, client.WithHost(host))

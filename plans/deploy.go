@@ -176,7 +176,7 @@ func (e *Engine) deployService(ctx context.Context, run string, svc *Service) er
 		return e.serviceFailed(ev, start, err)
 	}
 	ev.ContainerID = id
-	e.Emit(withKind(ev, EvServiceChange, "created "+next.Name))
+	e.Emit(withAction(ev, ActionCreated, "created "+next.Name))
 
 	if cur != nil {
 		if !inherit {
@@ -199,7 +199,7 @@ func (e *Engine) deployService(ctx context.Context, run string, svc *Service) er
 		if err != nil {
 			return e.serviceFailed(ev, start, err)
 		}
-		e.Emit(withKind(ev, EvServiceChange, "stopped the previous container "+docker.ShortID(cur.ID)))
+		e.Emit(withAction(ev, ActionStopped, "stopped the previous container "+docker.ShortID(cur.ID)))
 	}
 	if err := d.Rename(ctx, id, spec.Name); err != nil {
 		return e.serviceFailed(ev, start, err)
@@ -208,7 +208,7 @@ func (e *Engine) deployService(ctx context.Context, run string, svc *Service) er
 		return e.serviceFailed(ev, start, err)
 	}
 	e.errors.deployedAt(svc.Name, time.Now())
-	e.Emit(withKind(ev, EvServiceChange, "started "+spec.Name))
+	e.Emit(withAction(ev, ActionStarted, "started "+spec.Name))
 	if err := e.waitHealthy(ctx, svc, id); err != nil {
 		e.Emit(Event{Kind: EvHealth, Run: run, Service: svc.Name, ContainerID: id, Result: ResultFailed, Error: err.Error(), DurationMS: ms(time.Since(start))})
 		return e.serviceFailed(ev, start, err)
@@ -224,6 +224,12 @@ func withKind(ev Event, kind string, message ...string) Event {
 		ev.Message = message[0]
 	}
 	return ev
+}
+
+// withAction is a service.container event saying what was done.
+func withAction(ev Event, action, message string) Event {
+	ev.Action = action
+	return withKind(ev, EvServiceChange, message)
 }
 
 func (e *Engine) serviceFailed(ev Event, start time.Time, err error) error {

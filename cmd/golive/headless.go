@@ -27,6 +27,7 @@ type headless struct {
 	stdout io.Writer
 	stderr io.Writer
 	mu     sync.Mutex // serialises printing from parallel deploys
+	state  *plans.State
 }
 
 func check(plan *plans.Plan, stdout, stderr io.Writer) int {
@@ -55,7 +56,7 @@ func (h *headless) engine(operation string, buf *logs.Buffer) (*plans.Engine, *p
 		Asker:    h.asker(),
 		OnEvent:  h.print,
 	})
-	e.Emit(plans.Event{Kind: plans.EvPlanLoaded, Message: fmt.Sprintf("%s %s on %s", operation, h.plan.Path, h.cli.Host())})
+	e.Emit(plans.LoadedEvent(h.plan, fmt.Sprintf("%s %s on %s", operation, h.plan.Path, h.cli.Host())))
 	return e, j, nil
 }
 
@@ -121,6 +122,7 @@ func (h *headless) apply(ctx context.Context) int {
 	<-followed
 	e.Close()
 	defer h.journalNote(e, j)
+	h.summary()
 	if err == nil {
 		fmt.Fprintf(h.stdout, "release %s deployed\n", h.plan.Release)
 		return exitOK
@@ -153,6 +155,7 @@ func (h *headless) revert(ctx context.Context) int {
 	defer j.Close()
 	defer h.journalNote(e, j)
 	err = e.Revert(ctx)
+	h.summary()
 	var held *docker.HeldError
 	switch {
 	case err == nil:

@@ -36,7 +36,7 @@ const usage = `golive: a terminal release cockpit
 
 Usage:
   golive PLAN [--record FILE.cast]   open the cockpit: preload, D deploys, R reverts, live logs
-  golive watch PLAN [--state DIR]    the read-only cockpit for the pair: follows the deployer's journal
+  golive watch PLAN [--state DIR]    the read-only cockpit for the pair: follows the plan's release (L: a newer one)
   golive check PLAN                  validate a plan file
   golive apply PLAN [--yes]          carry out the plan headless (preload, steps, deploy groups)
   golive revert PLAN [--yes]         put back what ran before the most recent apply
