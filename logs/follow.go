@@ -37,6 +37,9 @@ type FollowOptions struct {
 	// OneByOne reads the sources one after another instead of together,
 	// so that output without Follow comes grouped by source.
 	OneByOne bool
+	// NoTimes, without Follow, reads containers without the engine's
+	// timestamps, for output that shows none: the engine works less.
+	NoTimes bool
 }
 
 // Follow is golive's one log follower, behind the cockpit, watch and
@@ -87,7 +90,7 @@ func followOne(ctx context.Context, api ContainerLogs, src Source, opts FollowOp
 		caughtUp = func() { opts.CaughtUp(src.Name) }
 	}
 	if src.Container != "" {
-		return FollowContainer(ctx, api, src.Container, ContainerOptions{Follow: opts.Follow, Since: opts.Since, OnContainer: opts.OnContainer, CaughtUp: caughtUp}, sink)
+		return FollowContainer(ctx, api, src.Container, ContainerOptions{Follow: opts.Follow, Since: opts.Since, OnContainer: opts.OnContainer, CaughtUp: caughtUp, NoTimes: opts.NoTimes}, sink)
 	}
 	return FollowFile(ctx, src.Path, FileOptions{Follow: opts.Follow, FromStart: opts.FromStart, CaughtUp: caughtUp}, sink)
 }

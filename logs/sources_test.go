@@ -187,3 +187,35 @@ func TestFollowContainerFillsWhatTheEngineFollowStreamSkippedAndDropsRepeats(t *
 		})
 	}
 }
+
+// plainDocker answers a plain request, with timestamps only when asked.
+type plainDocker struct{ asked []bool }
+
+func (d *plainDocker) Inspect(context.Context, string) (*docker.Container, error) {
+	return &docker.Container{ID: "c1", TTY: true}, nil
+}
+
+func (d *plainDocker) Logs(_ context.Context, _ string, _ bool, opts docker.LogOptions) (*docker.LogStream, error) {
+	d.asked = append(d.asked, opts.Timestamps)
+	body := "2026-11-25T10:00:00Z app started\nready\n"
+	if opts.Timestamps {
+		body = stamp(1) + " 2026-11-25T10:00:00Z app started\n" + stamp(2) + " ready\n"
+	}
+	return docker.NewLogStream(strings.NewReader(body), true, nil), nil
+}
+
+func TestFollowContainerWithoutTimesKeepsALineThatStartsWithATime(t *testing.T) {
+	for _, noTimes := range []bool{false, true} {
+		d := &plainDocker{}
+		var got []string
+		err := FollowContainer(context.Background(), d, "shop-api", ContainerOptions{NoTimes: noTimes}, func(_ string, _ time.Time, line []byte, _ int) {
+			got = append(got, string(line))
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s := strings.Join(got, "|"); s != "2026-11-25T10:00:00Z app started|ready" || len(d.asked) != 1 || d.asked[0] == noTimes {
+			t.Fatalf("NoTimes %v: lines %q, timestamps asked %v", noTimes, s, d.asked)
+		}
+	}
+}

@@ -63,7 +63,8 @@ func runLogs(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "golive logs: --tail needs a number of lines, 1 or more")
 		return exitUsage
 	}
-	opts := logs.FollowOptions{Follow: !*noFollow, FromStart: *tailN > 0, OneByOne: *noFollow}
+	// Text output shows no times: a plain read can spare the engine its timestamps.
+	opts := logs.FollowOptions{Follow: !*noFollow, FromStart: *tailN > 0, OneByOne: *noFollow, NoTimes: *noFollow && !*asJSON}
 	if *since > 0 {
 		opts.Since = time.Now().Add(-*since)
 	}
@@ -217,7 +218,18 @@ func newLogPrinter(w io.Writer, asJSON, color bool, tail int) *logPrinter {
 		pending: map[string]*tailRing{}, caught: map[string]bool{}}
 }
 
-var levelColors = map[logs.Level]string{logs.LevelError: "\x1b[1;31m", logs.LevelWarn: "\x1b[33m", logs.LevelDebug: "\x1b[2m"}
+// levelColor is the colour of a level's name on a terminal ("" for none).
+func levelColor(l logs.Level) string {
+	switch l {
+	case logs.LevelError:
+		return "\x1b[1;31m"
+	case logs.LevelWarn:
+		return "\x1b[33m"
+	case logs.LevelDebug:
+		return "\x1b[2m"
+	}
+	return ""
+}
 
 // Append prints one line that passes the level filter.
 func (p *logPrinter) Append(source, stream string, t time.Time, level logs.Level, cont bool, text []byte) {
@@ -294,7 +306,7 @@ func (p *logPrinter) format(b []byte, source, stream string, t time.Time, level 
 	}
 	b = append(b, source...)
 	b = append(b, ' ')
-	c := levelColors[level]
+	c := levelColor(level)
 	if p.color && c != "" {
 		b = append(b, c...)
 	}
