@@ -3,7 +3,7 @@ GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 BIN     := bin/golive
 
-.PHONY: build test test-deps bench bench-logs demo demo-broken demo-revert demo-clean demo-hosts clean-hosts lint clean
+.PHONY: build test test-deps bench bench-logs demo demo-compose demo-broken demo-revert demo-clean demo-hosts clean-hosts lint clean
 
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/golive
@@ -56,6 +56,19 @@ demo: build
 	@echo "     make demo-revert                            (put version 1 back)"
 	@echo "     make demo-clean                             (remove the demo containers)"
 
+# The same demo release with its services read from examples/demo/compose.yaml
+# (plan-compose.yaml says `compose: compose.yaml`): version 1 from the same
+# file first (DEMO_VERSION=1), so R reverts to containers with the same
+# healthchecks.
+demo-compose: build
+	$(GO) run ./examples/demo/mkimages
+	DEMO_VERSION=1 $(BIN) apply examples/demo/plan-compose.yaml --yes
+	@if [ -t 0 ] && [ -t 1 ]; then \
+		$(BIN) examples/demo/plan-compose.yaml; \
+	else \
+		$(BIN) apply examples/demo/plan-compose.yaml --yes; \
+	fi
+
 # A release that fails its health gate and is reverted, then its postmortem.
 demo-broken: build
 	$(GO) run ./examples/demo/mkimages
@@ -69,6 +82,7 @@ demo-revert: build
 
 demo-clean:
 	-docker rm -f $$(docker ps -aq --filter label=io.golive.project=golive-demo) golive-lock-golive-demo golive-record-golive-demo 2>/dev/null
+	-docker network rm golive-demo_default 2>/dev/null
 	rm -rf examples/demo/.golive
 
 # Two extra Docker engines on this machine, each in its own network

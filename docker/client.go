@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/moby/moby/client"
@@ -18,6 +19,9 @@ import (
 type Client struct {
 	api  *client.Client
 	host string
+	// netMu serialises EnsureNetwork: the engine accepts two networks of
+	// one name, so parallel deploys sharing a new network would make two.
+	netMu sync.Mutex
 }
 
 // Connect opens a client for host (empty: DOCKER_HOST, else the local socket)

@@ -34,8 +34,10 @@ func (e *Engine) spec(svc *Service, env []string) (docker.Spec, error) {
 		Labels:      map[string]string{},
 	}
 	if svc.Network != "" {
-		s.Aliases = []string{svc.Name}
+		s.Aliases = append([]string{svc.Name}, svc.Aliases...)
 	}
+	s.Entrypoint = svc.Entrypoint
+	s.Healthcheck = svc.Healthcheck.config()
 	for _, p := range svc.Ports {
 		port, err := docker.ParsePort(p)
 		if err != nil {

@@ -131,6 +131,8 @@ func (e *Engine) stepBody(ctx context.Context, run string, base Event, step Step
 		return shell("verify", step.Verify)
 	case StepConfirm:
 		return e.confirm(ctx, base, step.Confirm)
+	case StepMark:
+		return e.mark(ctx, base, *step.Mark)
 	}
 	if step.Before != "" {
 		if err := shell("before", step.Before); err != nil {

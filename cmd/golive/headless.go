@@ -33,6 +33,12 @@ type headless struct {
 func check(plan *plans.Plan, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "%s: plan ok: project %s, release %s, %d services in groups %s, %d steps, on_failure %s\n",
 		plan.Path, plan.Project, plan.Release, len(plan.Services), strings.Join(plan.Groups(), " → "), len(plan.ReleaseSteps()), plan.OnFailure)
+	for _, w := range plan.ComposeWarnings {
+		fmt.Fprintln(stderr, "warning:", w)
+	}
+	for _, w := range plan.WebhookWarnings(os.LookupEnv) {
+		fmt.Fprintf(stderr, "warning: %s: it would not be told; export it before running golive\n", w)
+	}
 	for _, svc := range plan.Services {
 		if _, err := plan.ServiceEnv(svc, os.LookupEnv); err != nil {
 			fmt.Fprintf(stderr, "warning: %v (apply will refuse to start until it is set)\n", err)
@@ -154,6 +160,7 @@ func (h *headless) revert(ctx context.Context) int {
 	}
 	defer j.Close()
 	defer h.journalNote(e, j)
+	defer e.Close()
 	err = e.Revert(ctx)
 	h.summary()
 	var held *docker.HeldError

@@ -126,6 +126,11 @@ func formatEvent(ev plans.Event, steps int) string {
 		return fmt.Sprintf("  ! %s: error +%.1fs after start: %s", ev.Service, float64(ev.DurationMS)/1000, ev.Line)
 	case plans.EvApplyEnd:
 		return fmt.Sprintf("apply %s in %dms", ev.Result, ev.DurationMS)
+	case plans.EvNotify:
+		if ev.Result == plans.ResultFailed {
+			return fail("notify " + ev.Message + " not delivered")
+		}
+		return "notify " + ev.Message + ": ok"
 	}
 	return ""
 }
