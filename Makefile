@@ -3,7 +3,7 @@ GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 BIN     := bin/golive
 
-.PHONY: build test test-deps fuzz bench proxy-image demo demo-compose demo-broken demo-revert demo-clean demo-hosts clean-hosts lint clean
+.PHONY: build test test-deps fuzz bench bench-logs proxy-image demo demo-compose demo-broken demo-revert demo-clean demo-hosts clean-hosts lint clean
 
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/golive
@@ -39,6 +39,11 @@ test-deps:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# golive logs against grep, docker logs and docker logs -f, alternately on
+# the same generated data, with ratios (needs the Docker engine and its CLI).
+bench-logs:
+	$(GO) run ./bench/logs
 
 # kamal-proxy at the version go.mod pins (its tool directive), built
 # statically into an image FROM scratch: golive/kamal-proxy:v0.9.2.
