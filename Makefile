@@ -3,7 +3,7 @@ GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 BIN     := bin/golive
 
-.PHONY: build test test-deps bench demo demo-compose demo-broken demo-revert demo-clean demo-hosts clean-hosts lint clean
+.PHONY: build test test-deps bench proxy-image demo demo-compose demo-broken demo-revert demo-clean demo-hosts clean-hosts lint clean
 
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/golive
@@ -32,6 +32,11 @@ test-deps:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# kamal-proxy at the version go.mod pins (its tool directive), built
+# statically into an image FROM scratch: golive/kamal-proxy:v0.9.2.
+proxy-image:
+	$(GO) run ./docker/scratch/mkproxy
 
 # Builds the demo images FROM scratch, deploys version 1 as "what runs now",
 # then opens the cockpit on the demo release plan (version 2): press D to

@@ -287,6 +287,7 @@ func (v *validator) validate() {
 			v.at(fmt.Sprintf("$.logs.warnings[%d]", i), "logs.warnings pattern: %v", err)
 		}
 	}
+	v.proxy()
 	v.steps()
 	v.notify()
 	v.revert()

@@ -45,6 +45,9 @@ func check(plan *plans.Plan, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "warning: %v (apply will refuse to start until it is set)\n", err)
 		}
 	}
+	for _, w := range plan.ProxyWarnings() {
+		fmt.Fprintln(stderr, "warning:", w)
+	}
 	return exitOK
 }
 
