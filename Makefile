@@ -94,6 +94,7 @@ demo-revert: build
 
 demo-clean:
 	-docker rm -f $$(docker ps -aq --filter label=io.golive.project=golive-demo) golive-lock-golive-demo golive-record-golive-demo 2>/dev/null
+	-docker volume rm $$(docker volume ls -q --filter label=io.golive.project=golive-demo) 2>/dev/null
 	-docker network rm golive-demo_default 2>/dev/null
 	rm -rf examples/demo/.golive
 
