@@ -24,6 +24,10 @@ const (
 	PhaseRevertIncomplete Phase = "revert incomplete"
 )
 
+// ResultInterrupted is the outcome of an operation whose process stopped
+// before it ended, as a later command that broke its lock tells.
+const ResultInterrupted = "interrupted"
+
 // Operations a State sees open.
 const (
 	OpPreload = "preload"
@@ -54,6 +58,7 @@ type State struct {
 	reverting    bool // an automatic revert runs inside the open apply
 	revertFailed bool // a revert of the latest operation ended failed
 	last         string
+	lockOp       int // the operation (by Ops) that holds the lock; 0 when none
 
 	Preload  Preload
 	Steps    []StepState // the plan's steps per apply, in order
@@ -245,6 +250,7 @@ func (s *State) Apply(ev Event) {
 	if s.Start.IsZero() || ev.Time.Before(s.Start) {
 		s.Start = ev.Time
 	}
+	before := s.End
 	if s.Newer != "" && s.NewerAt.Before(s.Start) {
 		s.Newer, s.NewerBy, s.NewerAt = "", "", time.Time{} // it started before this one: not newer
 	}
@@ -263,8 +269,17 @@ func (s *State) Apply(ev Event) {
 		}
 	case EvLockAcquired:
 		s.LockHolder, s.LockRefused = ev.Actor, ""
-	case EvLockReleased, EvLockBroken:
-		s.LockHolder = ""
+		s.lockOp = s.Ops + 1 // a revert takes the lock before it starts
+		if s.Op != "" {
+			s.lockOp = s.Ops
+		}
+	case EvLockReleased:
+		s.LockHolder, s.lockOp = "", 0
+	case EvLockBroken:
+		if s.Op != "" && s.Op != OpPreload && s.lockOp == s.Ops {
+			s.interrupted(ev, before)
+		}
+		s.LockHolder, s.lockOp = "", 0
 	case EvLockRefused:
 		s.LockRefused = strings.TrimPrefix(ev.Message, "held by ")
 	case EvOperator:
@@ -423,6 +438,21 @@ func (s *State) Apply(ev Event) {
 	case EvLogErrors:
 		s.logErrors(ev)
 	}
+}
+
+// interrupted ends the open operation whose lock another command broke:
+// its process is gone, and what it did last is all the events tell.
+func (s *State) interrupted(ev Event, last time.Time) {
+	if s.Op == OpApply {
+		s.ApplyEnded = last
+	}
+	for i := range s.Steps {
+		if st := &s.Steps[i]; st.Run == s.Run && st.State == "running" {
+			st.State, st.Result, st.Error = "failed", ResultFailed, "interrupted"
+		}
+	}
+	s.Op, s.last, s.reverting, s.Asking = "", s.Op, false, ""
+	s.Outcome, s.Error = ResultInterrupted, "the process stopped before it finished ("+ev.Message+")"
 }
 
 // cause says whether a container stopped now belongs to a deploy or a revert.
