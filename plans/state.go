@@ -59,6 +59,11 @@ type State struct {
 	revertFailed bool // a revert of the latest operation ended failed
 	last         string
 	lockOp       int // the operation (by Ops) that holds the lock; 0 when none
+	// waiting is an apply started by another command while the open one
+	// holds the lock: it goes on once that lock is broken, and is left out
+	// (refused holds its run) when the lock is refused to it.
+	waiting *Event
+	refused []string
 
 	Preload  Preload
 	Steps    []StepState // the plan's steps per apply, in order
@@ -241,6 +246,9 @@ func (s *State) Apply(ev Event) {
 	if s.Project == "" {
 		s.Project, s.Release = ev.Project, ev.Release
 	}
+	if ev.Run != "" && slices.Contains(s.refused, ev.Run) {
+		return // an apply refused the lock while another ran: it changed nothing
+	}
 	if !s.Follows(ev) {
 		if ev.Project == s.Project && (ev.Kind == EvApplyStart || ev.Kind == EvPlanLoaded) && !ev.Time.Before(s.End) && ev.Release != s.Newer {
 			s.Newer, s.NewerBy, s.NewerAt = ev.Release, ev.Actor, ev.Time
@@ -279,8 +287,16 @@ func (s *State) Apply(ev Event) {
 		if s.Op != "" && s.Op != OpPreload && s.lockOp == s.Ops {
 			s.interrupted(ev, before)
 		}
+		if s.waiting != nil {
+			s.startApply(*s.waiting)
+			s.waiting = nil
+		}
 		s.LockHolder, s.lockOp = "", 0
 	case EvLockRefused:
+		if s.waiting != nil {
+			s.refused, s.waiting = append(s.refused, s.waiting.Run), nil
+			break
+		}
 		s.LockRefused = strings.TrimPrefix(ev.Message, "held by ")
 	case EvOperator:
 		s.Operator = ev.Actor
@@ -306,11 +322,11 @@ func (s *State) Apply(ev Event) {
 			s.Op, s.last = "", OpPreload
 		}
 	case EvApplyStart:
-		s.Op, s.OpStart, s.Run, s.Operator = OpApply, ev.Time, ev.Run, ev.Actor
-		s.Ops++
-		s.Outcome, s.Error, s.reverting, s.revertFailed = "", "", false, false
-		s.Steps = slices.DeleteFunc(s.Steps, func(st StepState) bool { return st.Run == "" })
-		s.pendingSteps(ev.Run)
+		if s.Op == OpApply && s.lockOp == s.Ops && ev.Run != s.Run {
+			s.waiting = &ev // another command's apply: it needs the lock first
+			break
+		}
+		s.startApply(ev)
 	case EvApplyEnd:
 		s.Op, s.last, s.reverting, s.Asking = "", OpApply, false, ""
 		s.Outcome, s.Error, s.ApplyEnded = ev.Result, ev.Error, ev.Time
@@ -438,6 +454,14 @@ func (s *State) Apply(ev Event) {
 	case EvLogErrors:
 		s.logErrors(ev)
 	}
+}
+
+func (s *State) startApply(ev Event) {
+	s.Op, s.OpStart, s.Run, s.Operator = OpApply, ev.Time, ev.Run, ev.Actor
+	s.Ops++
+	s.Outcome, s.Error, s.reverting, s.revertFailed = "", "", false, false
+	s.Steps = slices.DeleteFunc(s.Steps, func(st StepState) bool { return st.Run == "" })
+	s.pendingSteps(ev.Run)
 }
 
 // interrupted ends the open operation whose lock another command broke:

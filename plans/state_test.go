@@ -216,3 +216,47 @@ func TestALockBrokenByTheNextCommandEndsOnlyTheOperationThatHeldIt(t *testing.T)
 		})
 	}
 }
+
+func TestAnApplyOfAnotherCommandCountsOnlyOnceItHasTheLock(t *testing.T) {
+	t0 := time.Date(2026, 11, 26, 1, 0, 0, 0, time.UTC)
+	at := func(sec int, run, kind, result string) plans.Event {
+		return plans.Event{Time: t0.Add(time.Duration(sec) * time.Second), Kind: kind, Result: result, Run: run}
+	}
+	tests := []struct {
+		name    string
+		events  []plans.Event
+		phase   plans.Phase // after every event; the last one's at the end
+		run     string
+		outcome string
+	}{
+		{"a second apply refused the lock while the first runs", []plans.Event{
+			at(0, "r1", plans.EvApplyStart, ""), at(1, "", plans.EvLockAcquired, ""), at(2, "r1", plans.EvStepStart, ""),
+			at(3, "r2", plans.EvApplyStart, ""), at(3, "", plans.EvLockRefused, ""), at(3, "r2", plans.EvApplyEnd, string(plans.Aborted)),
+			at(4, "r1", plans.EvStepEnd, plans.ResultOK),
+		}, plans.PhaseDeploying, "r1", ""},
+		{"and the first ends as it ends", []plans.Event{
+			at(0, "r1", plans.EvApplyStart, ""), at(1, "", plans.EvLockAcquired, ""),
+			at(3, "r2", plans.EvApplyStart, ""), at(3, "", plans.EvLockRefused, ""), at(3, "r2", plans.EvApplyEnd, string(plans.Aborted)),
+			at(9, "r1", plans.EvApplyEnd, string(plans.Deployed)),
+		}, plans.PhaseDeployed, "r1", string(plans.Deployed)},
+		{"an apply killed, then another apply that breaks its lock", []plans.Event{
+			at(0, "r1", plans.EvApplyStart, ""), at(1, "", plans.EvLockAcquired, ""),
+			at(10, "r2", plans.EvApplyStart, ""), at(10, "", plans.EvLockBroken, ""), at(11, "", plans.EvLockAcquired, ""),
+			at(20, "r2", plans.EvApplyEnd, string(plans.Deployed)),
+		}, plans.PhaseDeployed, "r2", string(plans.Deployed)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := plans.NewStateOf("shop", "2")
+			for i, e := range tt.events {
+				s.Apply(e)
+				if i >= 3 && i < len(tt.events)-1 && tt.run == "r1" && s.Phase() != plans.PhaseDeploying {
+					t.Fatalf("after %s of %s: phase %s while r1 still runs", e.Kind, e.Run, s.Phase())
+				}
+			}
+			if s.Phase() != tt.phase || s.Run != tt.run || s.Outcome != tt.outcome {
+				t.Fatalf("phase %s, run %s, outcome %q; want %s, %s, %q", s.Phase(), s.Run, s.Outcome, tt.phase, tt.run, tt.outcome)
+			}
+		})
+	}
+}
