@@ -439,8 +439,11 @@ func (s *State) Apply(ev Event) {
 		switch {
 		case ev.Result == ResultReverted:
 			svc.Now, svc.NowID = ev.PrevImage, ev.PrevImageID
-			if ev.PrevImageID == "" {
+			if ev.PrevImageID == "" { // it did not exist before: removing it is no outage
 				svc.Container = ""
+				if n := len(svc.Unavailable); n > 0 && svc.Unavailable[n-1].Open {
+					svc.Unavailable = svc.Unavailable[:n-1]
+				}
 			}
 		case svc.Now == "" && svc.NowID == "":
 			svc.Now, svc.NowID = ev.Image, ev.ImageID // not reverted: what the apply deployed still runs

@@ -51,6 +51,7 @@ func TestStateFoldsRecordedJournals(t *testing.T) {
 		{"the demo's broken release", []string{"report/testdata/broken-release.jsonl"}, plans.PhaseReverted, false, "api (reverted)", "api 11.5s (deploy)", "run:done run:done deploy:failed deploy:skipped"},
 		{"apply then revert", []string{"report/testdata/apply-2.0.0.jsonl", "report/testdata/revert-2.0.0.jsonl"}, plans.PhaseReverted, false, "api (reverted), web (reverted)", "api 3.2s (deploy), web 2.2s (deploy)", ""},
 		{"cut short by a crash", []string{"report/testdata/cut-short.jsonl"}, plans.PhaseDeploying, true, "api (failed)", "api 8.2s (deploy, still not serving)", ""},
+		{"a new service removed by the revert of its failed release", []string{"testdata/journals/new-service-reverted.jsonl"}, plans.PhaseReverted, false, "api removed (reverted)", "", "mark:done deploy:done run:failed/3"},
 		{"killed mid-apply, then reverted by the next command", []string{"testdata/journals/killed-apply.jsonl", "testdata/journals/revert-after-kill.jsonl"}, plans.PhaseReverted, false, "api (reverted), web not changed", "api 13.2s (deploy)", ""},
 	}
 	for _, tt := range tests {
