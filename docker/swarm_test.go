@@ -31,14 +31,15 @@ func swarmFixture(t *testing.T) (*engines.Swarm, *docker.Client, swarmImages) {
 	t.Helper()
 	sw := engines.GetSwarm(t, hostEngines)
 	if loadedSwarmImages == nil {
-		t.Logf("swarm of %d nodes formed in %s (engines started in %s)", len(sw.Engines), sw.FormTime.Round(time.Millisecond), sw.Manager.StartTime.Round(time.Millisecond))
 		began := time.Now()
-		defer func() { t.Logf("3 demo images loaded on every node in %s", time.Since(began).Round(time.Millisecond)) }()
-		loadedSwarmImages = &swarmImages{
-			v1:  sw.LoadDemoImage(t, "golive-test/swarm-api:1", scratch.Config{Env: []string{"VERSION=1"}}),
-			v1b: sw.LoadDemoImage(t, "golive-test/swarm-api:1b", scratch.Config{Env: []string{"VERSION=1b"}}),
-			v2:  sw.LoadDemoImage(t, "golive-test/swarm-api:2", scratch.Config{Env: []string{"VERSION=2", "UNHEALTHY=true"}}),
-		}
+		ids := sw.LoadDemoImages(t, map[string]scratch.Config{
+			"golive-test/swarm-api:1":  {Env: []string{"VERSION=1"}},
+			"golive-test/swarm-api:1b": {Env: []string{"VERSION=1b"}},
+			"golive-test/swarm-api:2":  {Env: []string{"VERSION=2", "UNHEALTHY=true"}},
+		})
+		loadedSwarmImages = &swarmImages{v1: ids["golive-test/swarm-api:1"], v1b: ids["golive-test/swarm-api:1b"], v2: ids["golive-test/swarm-api:2"]}
+		t.Logf("swarm of %d nodes formed in %s (engines started in %s), 3 demo images loaded on every node in %s",
+			len(sw.Engines), sw.FormTime.Round(time.Millisecond), sw.Manager.StartTime.Round(time.Millisecond), time.Since(began).Round(time.Millisecond))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

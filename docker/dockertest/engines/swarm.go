@@ -171,25 +171,31 @@ func GetSwarm(t testing.TB, count int) *Swarm {
 	return sharedSwarm.sw
 }
 
-// LoadDemoImage builds the demo service as image ref with cfg, loads it
-// into every node and returns its image ID, which is the same on every
-// node and pins a service to these bytes without a registry.
-func (sw *Swarm) LoadDemoImage(t testing.TB, ref string, cfg scratch.Config) string {
+// LoadDemoImages builds the demo service as each ref with its config,
+// loads them into every node in one tarball and returns their image IDs
+// by ref. An image ID is the same on every node and pins a service to
+// these bytes without a registry.
+func (sw *Swarm) LoadDemoImages(t testing.TB, images map[string]scratch.Config) map[string]string {
 	t.Helper()
-	img, err := scratch.Image(dockertest.DemoBinary(t), cfg)
-	if err != nil {
-		t.Fatal(err)
+	imgs := make(map[string]v1.Image, len(images))
+	ids := make(map[string]string, len(images))
+	for ref, cfg := range images {
+		img, err := scratch.Image(dockertest.DemoBinary(t), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		id, err := img.ConfigName()
+		if err != nil {
+			t.Fatal(err)
+		}
+		imgs[ref], ids[ref] = img, id.String()
 	}
-	id, err := img.ConfigName()
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "image.tar")
+	path := filepath.Join(t.TempDir(), "images.tar")
 	f, err := os.Create(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := scratch.WriteTarball(f, map[string]v1.Image{ref: img}); err != nil {
+	if err := scratch.WriteTarball(f, imgs); err != nil {
 		t.Fatal(err)
 	}
 	if err := f.Close(); err != nil {
@@ -205,8 +211,10 @@ func (sw *Swarm) LoadDemoImage(t testing.TB, ref string, cfg scratch.Config) str
 		t.Fatal(err)
 	}
 	defer cli.Close()
-	if got, err := cli.ImageID(ctx, ref); err != nil || got != id.String() {
-		t.Fatalf("image %s on %s has ID %q (%v), want %s", ref, sw.Manager.Name, got, err, id)
+	for ref, id := range ids {
+		if got, err := cli.ImageID(ctx, ref); err != nil || got != id {
+			t.Fatalf("image %s on %s has ID %q (%v), want %s", ref, sw.Manager.Name, got, err, id)
+		}
 	}
-	return id.String()
+	return ids
 }
