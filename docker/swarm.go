@@ -103,6 +103,9 @@ type Task struct {
 	ContainerID    string
 	Image          string
 	Updated        time.Time // when the state last changed
+	// UpToDate says the task runs the service's current spec (its task
+	// template), as opposed to one from before an update.
+	UpToDate bool
 	// Health is derived from the state when the spec has a healthcheck:
 	// starting (not yet healthy), healthy (running: Swarm holds a task in
 	// starting until its first healthy check), unhealthy (killed for it);
@@ -169,13 +172,13 @@ func (c *Client) InspectService(ctx context.Context, service string) (*Service, 
 	}
 	s := res.Service
 	out := &Service{ID: s.ID, Name: s.Spec.Name, Version: s.Version.Index, Spec: fromSwarm(s.Spec)}
-	if out.Current, err = json.Marshal(s.Spec); err != nil {
+	var raw struct{ Spec, PreviousSpec json.RawMessage }
+	if err := json.Unmarshal(res.Raw, &raw); err != nil {
 		return nil, fmt.Errorf("inspect service %s: %w", service, err)
 	}
-	if s.PreviousSpec != nil {
-		if out.Previous, err = json.Marshal(s.PreviousSpec); err != nil {
-			return nil, fmt.Errorf("inspect service %s: %w", service, err)
-		}
+	out.Current = RecordedSpec(raw.Spec)
+	if len(raw.PreviousSpec) > 0 && string(raw.PreviousSpec) != "null" {
+		out.Previous = RecordedSpec(raw.PreviousSpec)
 	}
 	if u := s.UpdateStatus; u != nil {
 		out.Update = UpdateStatus{State: string(u.State), Message: u.Message}
@@ -212,12 +215,19 @@ func (c *Client) ServiceTasks(ctx context.Context, service string) ([]Task, erro
 	if err != nil {
 		return nil, fmt.Errorf("tasks of service %s: %w", service, err)
 	}
+	current, err := taskSpecKey(s.Service.Spec.TaskTemplate)
+	if err != nil {
+		return nil, fmt.Errorf("tasks of service %s: %w", service, err)
+	}
 	tasks := make([]Task, 0, len(res.Items))
 	for _, t := range res.Items {
 		task := Task{
 			ID: t.ID, Slot: t.Slot, NodeID: t.NodeID, Node: nodes[t.NodeID],
 			State: string(t.Status.State), Desired: string(t.DesiredState),
 			Message: t.Status.Message, Err: t.Status.Err, Updated: t.Status.Timestamp,
+		}
+		if spec, err := taskSpecKey(t.Spec); err == nil {
+			task.UpToDate = bytes.Equal(spec, current)
 		}
 		if task.Node == "" {
 			task.Node = t.NodeID
@@ -238,6 +248,13 @@ func (c *Client) ServiceTasks(ctx context.Context, service string) ([]Task, erro
 		return tasks[i].Updated.After(tasks[j].Updated)
 	})
 	return tasks, nil
+}
+
+// taskSpecKey is a task template in a form that compares equal for a task
+// made from it: a task's copy leaves out the runtime, which Swarm derives.
+func taskSpecKey(spec swarm.TaskSpec) ([]byte, error) {
+	spec.Runtime = ""
+	return json.Marshal(spec)
 }
 
 // taskHealth derives a task's health from its state. The image's own

@@ -88,8 +88,9 @@ func createService(t *testing.T, cli *docker.Client, spec docker.ServiceSpec) {
 	})
 }
 
-// converged reports whether service runs replicas tasks of image, all
-// running (and healthy), with no update or rollback in flight.
+// converged reports whether service runs replicas tasks of image on its
+// current spec, all running and healthy, with no update or rollback in
+// flight.
 func converged(s *docker.Service, tasks []docker.Task, image string, replicas int) bool {
 	switch s.Update.State {
 	case "", "completed", "rollback_completed":
@@ -101,7 +102,7 @@ func converged(s *docker.Service, tasks []docker.Task, image string, replicas in
 		if task.Desired != "running" {
 			continue
 		}
-		if task.State != "running" || task.Image != image || task.Health != "healthy" {
+		if task.State != "running" || task.Image != image || !task.UpToDate || task.Health != "healthy" {
 			return false
 		}
 		n++
@@ -138,7 +139,7 @@ func waitFor(t *testing.T, cli *docker.Client, name string, limit time.Duration,
 func describeTasks(tasks []docker.Task) string {
 	var b strings.Builder
 	for _, t := range tasks {
-		fmt.Fprintf(&b, "  slot %d on %s: %s (desired %s) health %q image %.19s err %q msg %q\n", t.Slot, t.Node, t.State, t.Desired, t.Health, t.Image, t.Err, t.Message)
+		fmt.Fprintf(&b, "  slot %d on %s: %s (desired %s) health %q image %.19s up to date %t err %q msg %q\n", t.Slot, t.Node, t.State, t.Desired, t.Health, t.Image, t.UpToDate, t.Err, t.Message)
 	}
 	return b.String()
 }
@@ -302,6 +303,39 @@ func TestSwarmServiceUpdateAndRevertTimesAgainstDockerServiceRollback(t *testing
 	t.Logf("4 replicas, parallelism 2, start-first, monitor 1s: update %s / %s / %s; revert to the recorded spec %s; Swarm rollback (API) %s; docker service update --rollback %s",
 		up1.Round(time.Millisecond), up2.Round(time.Millisecond), up3.Round(time.Millisecond),
 		restore.Round(time.Millisecond), rollback.Round(time.Millisecond), cliRollback.Round(time.Millisecond))
+}
+
+// TestSwarmServiceRestoresTheRecordedSpecAfterTwoOutOfBandUpdates needs
+// root and the docker CLI: after two `docker service update`s made by
+// hand, Swarm's PreviousSpec is the first of them, while the spec golive
+// recorded still brings the service back exactly.
+func TestSwarmServiceRestoresTheRecordedSpecAfterTwoOutOfBandUpdates(t *testing.T) {
+	sw, cli, img := swarmFixture(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	name := "manual"
+	createService(t, cli, demoService(name, img.v1, 2))
+	waitFor(t, cli, name, 30*time.Second, "running 2 healthy v1 tasks", func(s *docker.Service, tasks []docker.Task) bool {
+		return converged(s, tasks, img.v1, 2)
+	})
+	recorded := inspect(t, cli, name).Current
+	for _, env := range []string{"HAND=1", "HAND=2"} {
+		out, err := exec.CommandContext(ctx, "docker", "-H", sw.Manager.TCP(), "service", "update", "--detach", "--env-add", env, name).CombinedOutput()
+		if err != nil {
+			t.Fatalf("docker service update --env-add %s: %v: %s", env, err, out)
+		}
+	}
+	s := inspect(t, cli, name)
+	if bytes.Equal(s.Previous, recorded) || !strings.Contains(string(s.Previous), "HAND=1") {
+		t.Fatalf("PreviousSpec after two manual updates = %s, want the first manual one", s.Previous)
+	}
+	if err := cli.RestoreService(ctx, name, s.Version, recorded); err != nil {
+		t.Fatal(err)
+	}
+	took := waitFor(t, cli, name, 30*time.Second, "back on the recorded spec", func(s *docker.Service, tasks []docker.Task) bool {
+		return bytes.Equal(s.Current, recorded) && converged(s, tasks, img.v1, 2)
+	})
+	t.Logf("back on the recorded spec %s after the request", took.Round(time.Millisecond))
 }
 
 // TestSwarmServiceLogsNameTaskAndNodeOfEveryLine needs root: a service
