@@ -3,7 +3,7 @@ GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 BIN     := bin/golive
 
-.PHONY: build test test-deps bench proxy-image demo demo-compose demo-broken demo-revert demo-clean demo-hosts clean-hosts lint clean
+.PHONY: build test test-deps fuzz bench bench-logs proxy-image demo demo-compose demo-broken demo-revert demo-clean demo-hosts clean-hosts lint clean
 
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/golive
@@ -12,6 +12,13 @@ build:
 # asciinema where tests need them: a test whose tool is missing skips and says why).
 test: test-deps
 	$(GO) test -race -count=1 -timeout 12m ./...
+	$(MAKE) fuzz
+
+# Feeds the plan loader generated plans for FUZZTIME: no panic, no hang,
+# bounded memory. New failing inputs land in plans/testdata/fuzz.
+FUZZTIME ?= 30s
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) ./plans
 
 # Installs the tools the end-to-end tests use, with apt when running as root
 # and they are missing; otherwise it says which are missing and goes on.
@@ -32,6 +39,11 @@ test-deps:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# golive logs against grep, docker logs and docker logs -f, alternately on
+# the same generated data, with ratios (needs the Docker engine and its CLI).
+bench-logs:
+	$(GO) run ./bench/logs
 
 # kamal-proxy at the version go.mod pins (its tool directive), built
 # statically into an image FROM scratch: golive/kamal-proxy:v0.9.2.
@@ -82,6 +94,7 @@ demo-revert: build
 
 demo-clean:
 	-docker rm -f $$(docker ps -aq --filter label=io.golive.project=golive-demo) golive-lock-golive-demo golive-record-golive-demo 2>/dev/null
+	-docker volume rm $$(docker volume ls -q --filter label=io.golive.project=golive-demo) 2>/dev/null
 	-docker network rm golive-demo_default 2>/dev/null
 	rm -rf examples/demo/.golive
 

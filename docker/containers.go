@@ -2,11 +2,14 @@ package docker
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"net/netip"
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/moby/moby/api/types/container"
@@ -290,12 +293,35 @@ func (c *Client) EnsureNetwork(ctx context.Context, name string, labels map[stri
 	if _, err := c.api.NetworkInspect(ctx, name, client.NetworkInspectOptions{}); err == nil {
 		return nil
 	} else if !IsNotFound(err) {
+		if dup := c.duplicateNetworks(ctx, name); dup != nil {
+			return dup
+		}
 		return fmt.Errorf("inspect network %s: %w", name, err)
 	}
 	if _, err := c.api.NetworkCreate(ctx, name, client.NetworkCreateOptions{Labels: labels}); err != nil && !IsConflict(err) {
 		return fmt.Errorf("create network %s: %w", name, err)
 	}
 	return nil
+}
+
+// duplicateNetworks says how to clean up when several networks share name
+// (engine 20.10 allows it), or returns nil when they do not.
+func (c *Client) duplicateNetworks(ctx context.Context, name string) error {
+	res, err := c.api.NetworkList(ctx, client.NetworkListOptions{Filters: client.Filters{}.Add("name", name)})
+	if err != nil {
+		return nil
+	}
+	var ids []string
+	for _, n := range res.Items {
+		if n.Name == name {
+			ids = append(ids, ShortID(n.ID))
+		}
+	}
+	if len(ids) < 2 {
+		return nil
+	}
+	return fmt.Errorf("network %s exists %d times (IDs %s), so Docker cannot tell which one is meant; keep one and remove the others: docker network rm %s",
+		name, len(ids), strings.Join(ids, ", "), strings.Join(ids[1:], " "))
 }
 
 // ShortID abbreviates a container or image ID to the 12 characters Docker shows.
@@ -305,4 +331,21 @@ func ShortID(id string) string {
 		return id[:12]
 	}
 	return id
+}
+
+// IsConnectionLost reports whether err says the Docker engine could not be
+// reached or the connection broke, rather than that the engine refused.
+func IsConnectionLost(err error) bool {
+	if err == nil {
+		return false
+	}
+	var unreachable *UnreachableError
+	if client.IsErrConnectionFailed(err) || errors.As(err, &unreachable) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return true
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "Cannot connect to the Docker daemon") || strings.Contains(msg, "connection reset") ||
+		strings.Contains(msg, "connection refused") || strings.Contains(msg, "broken pipe") || strings.Contains(msg, "EOF")
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"sort"
 	"strings"
 	"sync"
@@ -82,6 +83,9 @@ func sortedCopy(in []string) []string {
 // runs to its end, so the state of each is known, before the group fails.
 func (e *Engine) deployGroup(ctx context.Context, run, group string) error {
 	services := e.plan.GroupServices(group)
+	if err := e.ensureNetworks(ctx, services); err != nil {
+		return err
+	}
 	errs := make([]error, len(services))
 	var wg sync.WaitGroup
 	for i, svc := range services {
@@ -95,6 +99,33 @@ func (e *Engine) deployGroup(ctx context.Context, run, group string) error {
 	}
 	wg.Wait()
 	return errors.Join(errs...)
+}
+
+// ensureNetworks creates the networks of services that do not exist yet,
+// one at a time and once per apply: created in parallel, engine 20.10
+// would make several networks of one name.
+func (e *Engine) ensureNetworks(ctx context.Context, services []*Service) error {
+	for _, svc := range services {
+		e.mu.Lock()
+		done := svc.Network == "" || e.networks[svc.Network]
+		e.mu.Unlock()
+		if done {
+			continue
+		}
+		if err := e.guard(ctx); err != nil {
+			return err
+		}
+		if err := e.opts.Docker.EnsureNetwork(ctx, svc.Network, map[string]string{LabelProject: e.plan.Project}); err != nil {
+			return fmt.Errorf("%s: %w", svc.Name, err)
+		}
+		e.mu.Lock()
+		if e.networks == nil {
+			e.networks = map[string]bool{}
+		}
+		e.networks[svc.Network] = true
+		e.mu.Unlock()
+	}
+	return nil
 }
 
 // deployService replaces one service's container with the plan's target,
@@ -138,11 +169,6 @@ func (e *Engine) deployService(ctx context.Context, run string, svc *Service) er
 		e.Emit(withKind(ev, EvServiceEnd))
 		return nil
 	}
-	if svc.Network != "" {
-		if err := d.EnsureNetwork(ctx, svc.Network, map[string]string{LabelProject: e.plan.Project}); err != nil {
-			return e.serviceFailed(ev, start, err)
-		}
-	}
 	next := spec
 	next.Name = spec.Name + suffixNext
 	next.Labels = map[string]string{}
@@ -153,6 +179,9 @@ func (e *Engine) deployService(ctx context.Context, run string, svc *Service) er
 	next.Labels[LabelRelease] = e.plan.Release
 	next.Labels[LabelConfig] = hash
 	next.Labels[LabelActor] = e.opts.Actor
+	// Its own gate goes with it: a later revert to it is judged by this gate.
+	gate, _ := json.Marshal(svc.Health)
+	next.Labels[LabelHealth] = string(gate)
 	// A stopped container that golive deployed never became what runs: what
 	// it replaced stays the one to go back to.
 	inherit := cur != nil && !cur.Running && cur.Labels[LabelRun] != ""
@@ -164,6 +193,12 @@ func (e *Engine) deployService(ctx context.Context, run string, svc *Service) er
 	case cur != nil:
 		prevSpec := cur.Spec
 		prevSpec.Name = spec.Name
+		// What the previous container itself replaced is not needed to
+		// bring it back, and would nest one more spec per release.
+		prevSpec.Labels = maps.Clone(prevSpec.Labels)
+		for _, k := range []string{LabelPrevID, LabelPrevImageID, LabelPrevImage, LabelPrevSpec} {
+			delete(prevSpec.Labels, k)
+		}
 		b, _ := json.Marshal(prevSpec)
 		next.Labels[LabelPrevID] = cur.ID
 		next.Labels[LabelPrevImageID] = cur.ImageID
@@ -173,6 +208,9 @@ func (e *Engine) deployService(ctx context.Context, run string, svc *Service) er
 	ev.PrevImage, ev.PrevImageID, ev.PrevContainerID = next.Labels[LabelPrevImage], next.Labels[LabelPrevImageID], next.Labels[LabelPrevID]
 	e.Emit(withKind(ev, EvServiceStart))
 
+	if err := e.guard(ctx); err != nil {
+		return e.serviceFailed(ev, start, err)
+	}
 	id, err := d.Create(ctx, next)
 	if err != nil {
 		return e.serviceFailed(ev, start, err)
@@ -180,6 +218,9 @@ func (e *Engine) deployService(ctx context.Context, run string, svc *Service) er
 	ev.ContainerID = id
 	e.Emit(withAction(ev, ActionCreated, "created "+next.Name))
 
+	if err := e.guard(ctx); err != nil {
+		return e.serviceFailed(ev, start, err)
+	}
 	if cur != nil {
 		if !inherit {
 			if old, err := d.Inspect(ctx, spec.Name+suffixPrev); err != nil {
@@ -204,6 +245,9 @@ func (e *Engine) deployService(ctx context.Context, run string, svc *Service) er
 		e.Emit(withAction(ev, ActionStopped, "stopped the previous container "+docker.ShortID(cur.ID)))
 	}
 	if err := d.Rename(ctx, id, spec.Name); err != nil {
+		return e.serviceFailed(ev, start, err)
+	}
+	if err := e.guard(ctx); err != nil {
 		return e.serviceFailed(ev, start, err)
 	}
 	if err := d.Start(ctx, id); err != nil {

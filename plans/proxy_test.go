@@ -79,10 +79,10 @@ func TestPlanProxyErrorsNameLineColumnAndWhatToDo(t *testing.T) {
 		{"host with a scheme", head + "proxy: {}\nservices:\n  web:\n    image: w\n    proxy: {port: 80, host: 'https://shop.example.com'}\n", `p.yaml:7:29: service web: proxy.host "https://shop.example.com" is a host name, without scheme, port or path (e.g. shop.example.com)`},
 		{"path prefix without slash", head + "proxy: {}\nservices:\n  web:\n    image: w\n    proxy: {port: 80, path_prefix: api}\n", `p.yaml:7:36: service web: proxy.path_prefix "api" must start with /`},
 		{"health that is a URL", head + "proxy: {}\nservices:\n  web:\n    image: w\n    proxy: {port: 80, health: 'http://x/up'}\n", `p.yaml:7:31: service web: proxy.health "http://x/up" is the path the proxy checks on the container, starting with / (e.g. /up)`},
-		{"bad drain duration", head + "proxy: {}\nservices:\n  web:\n    image: w\n    proxy: {port: 80, drain: later}\n", `p.yaml:7:30: invalid duration "later" (write a duration such as 500ms, 30s, 2m or 1m30s)`},
+		{"bad drain duration", head + "proxy: {}\nservices:\n  web:\n    image: w\n    proxy: {port: 80, drain: later}\n", `p.yaml:7:30: service web: proxy.drain: "later" is not a duration: write a duration such as 500ms, 30s, 2m or 1m30s`},
 		{"negative keep_warm", head + "proxy: {}\nservices:\n  web:\n    image: w\n    proxy: {port: 80, keep_warm: -1m}\n", "p.yaml:7:5: service web: proxy durations must not be negative"},
 		{"two services on one route", head + "proxy: {}\nservices:\n  web: {image: w, proxy: {port: 80}}\n  www: {image: x, proxy: {port: 80}}\n", "p.yaml:6:19: services web and www both take traffic for any host through the proxy: give one a different host or path_prefix"},
-		{"unknown proxy key", head + "proxy: {}\nservices:\n  web: {image: w, proxy: {port: 80, keepwarm: 1m}}\n", `p.yaml:5:37: unknown field "keepwarm" (check the spelling; see the README for the plan format)`},
+		{"unknown proxy key", head + "proxy: {}\nservices:\n  web: {image: w, proxy: {port: 80, keepwarm: 1m}}\n", `p.yaml:5:37: unknown field "keepwarm": did you mean "keep_warm"? (see the README for the plan format)`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
