@@ -126,10 +126,8 @@ func (e *Engine) deployService(ctx context.Context, run string, svc *Service) er
 	}
 	if cur != nil && cur.Running && cur.ImageID == targetID && cur.Labels[LabelConfig] == hash {
 		// Left alone, but a release is not done while it is unhealthy: one passing check is enough.
-		gate := *svc
-		gate.Health.Stable = 0
 		ev.ContainerID = cur.ID
-		if err := e.waitHealthy(ctx, &gate, cur.ID); err != nil {
+		if err := e.waitFirstPass(ctx, svc, cur.ID); err != nil {
 			return e.serviceFailed(ev, start, fmt.Errorf("unchanged, but %w", err))
 		}
 		ev.Result, ev.Message = ResultUnchanged, "already runs the target image with the same config"
