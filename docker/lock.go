@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"strconv"
 	"time"
-
-	"github.com/moby/moby/client"
 )
 
 // lockImage is the empty image lock containers are created from; it is
@@ -94,8 +92,7 @@ func (c *Client) Lock(ctx context.Context, name string) (*LockInfo, error) {
 
 // ReleaseLock frees the lock; freeing a free lock is not an error.
 func (c *Client) ReleaseLock(ctx context.Context, name string) error {
-	_, err := c.api.ContainerRemove(ctx, name, client.ContainerRemoveOptions{Force: true})
-	if err != nil && !IsNotFound(err) {
+	if err := c.remove(ctx, name); err != nil {
 		return fmt.Errorf("release lock %s: %w", name, err)
 	}
 	return nil
