@@ -1,0 +1,45 @@
+package plans_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golive/golive/docker"
+	"github.com/golive/golive/docker/dockertest"
+	"github.com/golive/golive/plans"
+)
+
+func TestAnEngineThatStallsDuringTheHealthGateEndsTheApplyWithATimeoutNamingTheCall(t *testing.T) {
+	f := newFixture(t)
+	stalling := dockertest.NewStallingEngine(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cli, err := docker.Connect(ctx, stalling.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	cli.SetTimeouts(docker.Timeouts{Query: 2 * time.Second, Change: 10 * time.Second, StopMargin: 5 * time.Second, Idle: 10 * time.Second})
+	p := f.plan("1", func(v *planVars) { v.OnFailure, v.Timeout = "stop", "3s" })
+	e := plans.NewEngine(p, plans.Options{Docker: cli, Actor: "tester@ci", OnEvent: func(ev plans.Event) {
+		if ev.Kind == plans.EvServiceChange && strings.HasPrefix(ev.Message, "started ") {
+			stalling.Stall()
+		}
+	}})
+	err = e.Apply(ctx)
+	var aerr *plans.ApplyError
+	if !errors.As(err, &aerr) || aerr.Outcome != plans.Failed {
+		t.Fatalf("apply ended with %v, want a failed release", err)
+	}
+	for _, want := range []string{"step 1 (Deploy backend): api: ", "inspect container ", "no answer from the Docker engine within", "it may be stalled"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Fatalf("apply error does not say %q:\n%v", want, err)
+		}
+	}
+	if ctx.Err() != nil {
+		t.Fatalf("apply hung until the test's own deadline: %v", err)
+	}
+}
