@@ -43,3 +43,21 @@ func TestAnEngineThatStallsDuringTheHealthGateEndsTheApplyWithATimeoutNamingTheC
 		t.Fatalf("apply hung until the test's own deadline: %v", err)
 	}
 }
+
+func TestStableZeroDecidesAtTheFirstPassingProbe(t *testing.T) {
+	f := newFixture(t)
+	// The api passes its first probe, then crashes 1.5 s after its start:
+	// a gate with a stable window would catch the crash, stable 0 does not wait.
+	p := f.plan("1", func(v *planVars) { v.APIEnv, v.Stable = ", CRASH_AFTER: 1500ms", "0s" })
+	for _, svc := range p.Services {
+		svc.Health.Stable = 0
+	}
+	if err := f.apply(p); err != nil {
+		t.Fatalf("apply with stable 0: %v", err)
+	}
+	f.eachService(plans.EvHealth, func(ev plans.Event) {
+		if ev.Result != plans.ResultOK {
+			t.Fatalf("%s: health %s", ev.Service, ev.Result)
+		}
+	})
+}
