@@ -78,118 +78,96 @@ func sortedCopy(in []string) []string {
 
 // deployGroup replaces the services of one group in parallel. Every service
 // runs to its end, so the state of each is known, before the group fails.
+// Once its containers have started, the next deploy group's containers are
+// created ahead (see ahead.go) while this group's health gates run.
 func (e *Engine) deployGroup(ctx context.Context, run, group string) error {
 	services := e.plan.GroupServices(group)
+	prepared := e.takeAhead(group)
 	errs := make([]error, len(services))
-	var wg sync.WaitGroup
+	var wg, started sync.WaitGroup
+	started.Add(len(services))
 	for i, svc := range services {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := e.deployService(ctx, run, svc); err != nil {
+			if err := e.deployService(ctx, run, svc, prepared[svc.Name], started.Done); err != nil {
 				errs[i] = fmt.Errorf("%s: %w", svc.Name, err)
 			}
 		}()
 	}
+	next := e.prepareAhead(ctx, run, group, &started)
 	wg.Wait()
-	return errors.Join(errs...)
+	err := errors.Join(errs...)
+	if err != nil {
+		err = errors.Join(err, next.discard())
+	}
+	return err
+}
+
+// change is one service's replacement, prepared up to its new container
+// created under <name>.next; deployService carries it out.
+type change struct {
+	ev        Event
+	spec      docker.Spec
+	next      docker.Spec
+	cur       *docker.Container // what runs now, or nil
+	oldPrev   *docker.Container // the <name>.prev the switch replaces, or nil
+	inherit   bool              // cur is a failed deploy: keep its prev labels, drop it
+	unchanged bool              // cur already runs the target: nothing to create
+	id        string            // the created <name>.next
 }
 
 // deployService replaces one service's container with the plan's target,
 // keeping the previous one stopped under <name>.prev. Its order makes every
 // crash point revertible: the new container is created (under <name>.next,
 // carrying what it replaces in its labels) before the old one is touched.
-func (e *Engine) deployService(ctx context.Context, run string, svc *Service) error {
-	d := e.opts.Docker
+// c, when not nil, was prepared ahead; started is called once the new
+// container has started or the service has failed before that.
+func (e *Engine) deployService(ctx context.Context, run string, svc *Service, c *change, started func()) error {
+	var once sync.Once
+	defer once.Do(started)
 	start := time.Now()
-	ev := Event{Run: run, Service: svc.Name, Group: svc.Group, Image: svc.Image}
-	env, err := e.plan.ServiceEnv(svc, e.opts.Lookup)
-	if err != nil {
-		return e.serviceFailed(ev, start, err)
+	if c == nil {
+		var err error
+		if c, err = e.prepareService(ctx, run, svc); err != nil {
+			if c.next.Name != "" { // it got as far as creating the new container
+				e.Emit(withKind(c.ev, EvServiceStart))
+			}
+			return e.serviceFailed(c.ev, start, err)
+		}
 	}
-	spec, err := e.spec(svc, env)
-	if err != nil {
-		return e.serviceFailed(ev, start, err)
-	}
-	hash := configHash(spec)
-	targetID, err := d.ImageID(ctx, svc.Image)
-	if err == nil && targetID == "" {
-		err = fmt.Errorf("image %s is not on the Docker host (preload did not run?)", svc.Image)
-	}
-	if err != nil {
-		return e.serviceFailed(ev, start, err)
-	}
-	ev.ImageID = targetID
-	cur, err := d.Inspect(ctx, spec.Name)
-	if err != nil {
-		return e.serviceFailed(ev, start, err)
-	}
-	if cur != nil && cur.Running && cur.ImageID == targetID && cur.Labels[LabelConfig] == hash {
+	ev := c.ev
+	d := e.opts.Docker
+	if c.unchanged {
 		// Left alone, but a release is not done while it is unhealthy: one passing check is enough.
-		ev.ContainerID = cur.ID
-		if err := e.waitFirstPass(ctx, svc, cur.ID); err != nil {
+		ev.ContainerID = c.cur.ID
+		if err := e.waitFirstPass(ctx, svc, c.cur.ID); err != nil {
 			return e.serviceFailed(ev, start, fmt.Errorf("unchanged, but %w", err))
 		}
 		ev.Result, ev.Message = ResultUnchanged, "already runs the target image with the same config"
 		e.Emit(withKind(ev, EvServiceEnd))
 		return nil
 	}
-	if svc.Network != "" {
-		if err := d.EnsureNetwork(ctx, svc.Network, map[string]string{LabelProject: e.plan.Project}); err != nil {
-			return e.serviceFailed(ev, start, err)
-		}
-	}
-	next := spec
-	next.Name = spec.Name + suffixNext
-	next.Labels = map[string]string{}
-	for k, v := range spec.Labels {
-		next.Labels[k] = v
-	}
-	next.Labels[LabelRun] = run
-	next.Labels[LabelRelease] = e.plan.Release
-	next.Labels[LabelConfig] = hash
-	next.Labels[LabelActor] = e.opts.Actor
-	// A stopped container that golive deployed never became what runs: what
-	// it replaced stays the one to go back to.
-	inherit := cur != nil && !cur.Running && cur.Labels[LabelRun] != ""
-	switch {
-	case inherit:
-		for _, k := range []string{LabelPrevID, LabelPrevImageID, LabelPrevImage, LabelPrevSpec} {
-			next.Labels[k] = cur.Labels[k]
-		}
-	case cur != nil:
-		prevSpec := cur.Spec
-		prevSpec.Name = spec.Name
-		b, _ := json.Marshal(prevSpec)
-		next.Labels[LabelPrevID] = cur.ID
-		next.Labels[LabelPrevImageID] = cur.ImageID
-		next.Labels[LabelPrevImage] = cur.Image
-		next.Labels[LabelPrevSpec] = string(b)
-	}
-	ev.PrevImage, ev.PrevImageID, ev.PrevContainerID = next.Labels[LabelPrevImage], next.Labels[LabelPrevImageID], next.Labels[LabelPrevID]
 	e.Emit(withKind(ev, EvServiceStart))
-
-	id, err := d.Create(ctx, next)
-	if err != nil {
-		return e.serviceFailed(ev, start, err)
-	}
+	id := c.id
 	ev.ContainerID = id
-	e.Emit(withKind(ev, EvServiceChange, "created "+next.Name))
+	e.Emit(withKind(ev, EvServiceChange, "created "+c.next.Name))
 
+	spec, cur := c.spec, c.cur
 	if cur != nil {
-		if !inherit {
-			if old, err := d.Inspect(ctx, spec.Name+suffixPrev); err != nil {
-				return e.serviceFailed(ev, start, err)
-			} else if old != nil {
-				if err := d.Remove(ctx, old.ID); err != nil {
-					return e.serviceFailed(ev, start, err)
-				}
-			}
+		// Stopping what runs and removing the older kept container are independent.
+		var removeErr error
+		var removed sync.WaitGroup
+		if c.oldPrev != nil {
+			removed.Go(func() { removeErr = d.Remove(ctx, c.oldPrev.ID) })
 		}
-		if err := d.Stop(ctx, cur.ID, int(svc.StopTimeout/time.Second)); err != nil {
+		stopErr := d.Stop(ctx, cur.ID, int(svc.StopTimeout/time.Second))
+		removed.Wait()
+		if err := errors.Join(stopErr, removeErr); err != nil {
 			return e.serviceFailed(ev, start, err)
 		}
-		if inherit {
+		var err error
+		if c.inherit {
 			err = d.Remove(ctx, cur.ID)
 		} else {
 			err = d.Rename(ctx, cur.ID, spec.Name+suffixPrev)
@@ -205,6 +183,7 @@ func (e *Engine) deployService(ctx context.Context, run string, svc *Service) er
 	if err := d.Start(ctx, id); err != nil {
 		return e.serviceFailed(ev, start, err)
 	}
+	once.Do(started)
 	e.errors.deployedAt(svc.Name, time.Now())
 	e.Emit(withKind(ev, EvServiceChange, "started "+spec.Name))
 	if err := e.waitHealthy(ctx, svc, id); err != nil {
@@ -214,6 +193,85 @@ func (e *Engine) deployService(ctx context.Context, run string, svc *Service) er
 	ev.Result, ev.DurationMS = ResultDeployed, ms(time.Since(start))
 	e.Emit(withKind(ev, EvServiceEnd))
 	return nil
+}
+
+// prepareService does what a service's replacement needs before it touches
+// what runs: it reads the current containers and creates the new one under
+// <name>.next. It emits nothing, so it can run ahead of the service's group;
+// on error the change says how far it got.
+func (e *Engine) prepareService(ctx context.Context, run string, svc *Service) (*change, error) {
+	d := e.opts.Docker
+	c := &change{ev: Event{Run: run, Service: svc.Name, Group: svc.Group, Image: svc.Image}}
+	env, err := e.plan.ServiceEnv(svc, e.opts.Lookup)
+	if err != nil {
+		return c, err
+	}
+	spec, err := e.spec(svc, env)
+	if err != nil {
+		return c, err
+	}
+	c.spec = spec
+	hash := configHash(spec)
+	targetID, err := d.ImageID(ctx, svc.Image)
+	if err == nil && targetID == "" {
+		err = fmt.Errorf("image %s is not on the Docker host (preload did not run?)", svc.Image)
+	}
+	if err != nil {
+		return c, err
+	}
+	c.ev.ImageID = targetID
+	cur, err := d.Inspect(ctx, spec.Name)
+	if err != nil {
+		return c, err
+	}
+	c.cur = cur
+	if cur != nil && cur.Running && cur.ImageID == targetID && cur.Labels[LabelConfig] == hash {
+		c.unchanged = true
+		return c, nil
+	}
+	if svc.Network != "" {
+		if err := d.EnsureNetwork(ctx, svc.Network, map[string]string{LabelProject: e.plan.Project}); err != nil {
+			return c, err
+		}
+	}
+	next := spec
+	next.Name = spec.Name + suffixNext
+	next.Labels = map[string]string{}
+	for k, v := range spec.Labels {
+		next.Labels[k] = v
+	}
+	next.Labels[LabelRun] = run
+	next.Labels[LabelRelease] = e.plan.Release
+	next.Labels[LabelConfig] = hash
+	next.Labels[LabelActor] = e.opts.Actor
+	// A stopped container that golive deployed never became what runs: what
+	// it replaced stays the one to go back to.
+	c.inherit = cur != nil && !cur.Running && cur.Labels[LabelRun] != ""
+	switch {
+	case c.inherit:
+		for _, k := range []string{LabelPrevID, LabelPrevImageID, LabelPrevImage, LabelPrevSpec} {
+			next.Labels[k] = cur.Labels[k]
+		}
+	case cur != nil:
+		prevSpec := cur.Spec
+		prevSpec.Name = spec.Name
+		b, _ := json.Marshal(prevSpec)
+		next.Labels[LabelPrevID] = cur.ID
+		next.Labels[LabelPrevImageID] = cur.ImageID
+		next.Labels[LabelPrevImage] = cur.Image
+		next.Labels[LabelPrevSpec] = string(b)
+	}
+	c.next = next
+	c.ev.PrevImage, c.ev.PrevImageID, c.ev.PrevContainerID = next.Labels[LabelPrevImage], next.Labels[LabelPrevImageID], next.Labels[LabelPrevID]
+	if cur != nil && !c.inherit {
+		if c.oldPrev, err = d.Inspect(ctx, spec.Name+suffixPrev); err != nil {
+			return c, err
+		}
+	}
+	if c.id, err = d.Create(ctx, next); err != nil {
+		return c, err
+	}
+	return c, nil
 }
 
 func withKind(ev Event, kind string, message ...string) Event {

@@ -66,6 +66,7 @@ type Engine struct {
 	journalErr error
 	errors     *errorJournal // with Options.Logs
 	run        string        // the latest apply
+	ahead      *ahead        // the next deploy group, prepared ahead
 }
 
 // NewEngine prepares an engine for plan.

@@ -61,3 +61,27 @@ func TestStableZeroDecidesAtTheFirstPassingProbe(t *testing.T) {
 		}
 	})
 }
+
+func TestAFailingGroupRemovesTheNextGroupsContainersCreatedAhead(t *testing.T) {
+	f := newFixture(t)
+	must(t, f.apply(f.plan("1", nil)))
+	f.mu.Lock()
+	f.events = nil
+	f.mu.Unlock()
+	err := f.apply(f.plan("2", func(v *planVars) { v.OnFailure, v.APIEnv, v.Timeout = "stop", ", UNHEALTHY: 'true'", "2s" }))
+	var aerr *plans.ApplyError
+	if !errors.As(err, &aerr) || aerr.Outcome != plans.Failed {
+		t.Fatalf("apply: %v", err)
+	}
+	if next := f.container(f.project + "-web.next"); next != nil {
+		t.Fatalf("the frontend's container created ahead was left behind: %s (%s)", next.Name, next.State)
+	}
+	if w := f.version(f.webPort); w != "1" {
+		t.Fatalf("after the failed backend: web %s, want 1 untouched", w)
+	}
+	for _, ev := range f.eventsOf(plans.EvServiceStart) {
+		if ev.Service == "web" {
+			t.Fatalf("the journal says web was deployed: %+v", ev)
+		}
+	}
+}
