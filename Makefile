@@ -3,7 +3,7 @@ GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 BIN     := bin/golive
 
-.PHONY: build test bench demo demo-broken demo-revert demo-clean lint clean
+.PHONY: build test bench bench-release demo demo-broken demo-revert demo-clean lint clean
 
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/golive
@@ -14,6 +14,11 @@ test:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# A two-service release timed side by side: golive's engine, a minimal
+# Engine API program and docker-compose (when installed), alternating; medians.
+bench-release:
+	$(GO) run ./bench/release -n 7
 
 # Builds the demo images FROM scratch, deploys version 1 as "what runs now",
 # then opens the cockpit on the demo release plan (version 2): press D to
