@@ -155,29 +155,19 @@ func (e *Engine) deployService(ctx context.Context, run string, svc *Service, c 
 
 	spec, cur := c.spec, c.cur
 	if cur != nil {
-		// Stopping what runs and removing the older kept container are independent.
-		var removeErr error
-		var removed sync.WaitGroup
-		if c.oldPrev != nil {
-			removed.Go(func() { removeErr = d.Remove(ctx, c.oldPrev.ID) })
-		}
+		// While what runs stops, the names move: the older kept container
+		// goes, what runs becomes <name>.prev and the new one <name>.
+		// Every point in between is revertible, as each step alone is.
+		var renameErr error
+		var renamed sync.WaitGroup
+		renamed.Go(func() { renameErr = e.moveNames(ctx, c) })
 		stopErr := d.Stop(ctx, cur.ID, int(svc.StopTimeout/time.Second))
-		removed.Wait()
-		if err := errors.Join(stopErr, removeErr); err != nil {
-			return e.serviceFailed(ev, start, err)
-		}
-		var err error
-		if c.inherit {
-			err = d.Remove(ctx, cur.ID)
-		} else {
-			err = d.Rename(ctx, cur.ID, spec.Name+suffixPrev)
-		}
-		if err != nil {
+		renamed.Wait()
+		if err := errors.Join(stopErr, renameErr); err != nil {
 			return e.serviceFailed(ev, start, err)
 		}
 		e.Emit(withKind(ev, EvServiceChange, "stopped the previous container "+docker.ShortID(cur.ID)))
-	}
-	if err := d.Rename(ctx, id, spec.Name); err != nil {
+	} else if err := d.Rename(ctx, id, spec.Name); err != nil {
 		return e.serviceFailed(ev, start, err)
 	}
 	if err := d.Start(ctx, id); err != nil {
@@ -193,6 +183,27 @@ func (e *Engine) deployService(ctx context.Context, run string, svc *Service, c 
 	ev.Result, ev.DurationMS = ResultDeployed, ms(time.Since(start))
 	e.Emit(withKind(ev, EvServiceEnd))
 	return nil
+}
+
+// moveNames makes way for the new container of c while the old one stops:
+// the older kept container is removed, the current one is renamed
+// <name>.prev (or removed, when it was a failed deploy) and the new one
+// takes the service's name.
+func (e *Engine) moveNames(ctx context.Context, c *change) error {
+	d := e.opts.Docker
+	if c.oldPrev != nil {
+		if err := d.Remove(ctx, c.oldPrev.ID); err != nil {
+			return err
+		}
+	}
+	if c.inherit {
+		if err := d.Remove(ctx, c.cur.ID); err != nil {
+			return err
+		}
+	} else if err := d.Rename(ctx, c.cur.ID, c.spec.Name+suffixPrev); err != nil {
+		return err
+	}
+	return d.Rename(ctx, c.id, c.spec.Name)
 }
 
 // prepareService does what a service's replacement needs before it touches
