@@ -3,14 +3,32 @@ GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 BIN     := bin/golive
 
-.PHONY: build test bench bench-release demo demo-broken demo-revert demo-clean lint clean
+.PHONY: build test test-deps bench bench-release demo demo-compose demo-broken demo-revert demo-clean demo-hosts clean-hosts lint clean
 
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/golive
 
-# The whole suite, against the real Docker engine (and tmux where tests need it).
-test:
+# The whole suite, against the real Docker engine (and tmux, OpenSSH and
+# asciinema where tests need them: a test whose tool is missing skips and says why).
+test: test-deps
 	$(GO) test -race -count=1 -timeout 12m ./...
+
+# Installs the tools the end-to-end tests use, with apt when running as root
+# and they are missing; otherwise it says which are missing and goes on.
+test-deps:
+	@missing=""; \
+	command -v tmux >/dev/null || missing="$$missing tmux"; \
+	{ [ -x /usr/sbin/sshd ] || command -v sshd >/dev/null; } || missing="$$missing openssh-server"; \
+	command -v ssh >/dev/null || missing="$$missing openssh-client"; \
+	command -v asciinema >/dev/null || missing="$$missing asciinema"; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "test-deps: installing$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null \
+			|| echo "test-deps: could not install$$missing; the tests that need them skip"; \
+	else \
+		echo "test-deps: missing$$missing (not root or no apt); the tests that need them skip"; \
+	fi
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
@@ -38,6 +56,19 @@ demo: build
 	@echo "     make demo-revert                            (put version 1 back)"
 	@echo "     make demo-clean                             (remove the demo containers)"
 
+# The same demo release with its services read from examples/demo/compose.yaml
+# (plan-compose.yaml says `compose: compose.yaml`): version 1 from the same
+# file first (DEMO_VERSION=1), so R reverts to containers with the same
+# healthchecks.
+demo-compose: build
+	$(GO) run ./examples/demo/mkimages
+	DEMO_VERSION=1 $(BIN) apply examples/demo/plan-compose.yaml --yes
+	@if [ -t 0 ] && [ -t 1 ]; then \
+		$(BIN) examples/demo/plan-compose.yaml; \
+	else \
+		$(BIN) apply examples/demo/plan-compose.yaml --yes; \
+	fi
+
 # A release that fails its health gate and is reverted, then its postmortem.
 demo-broken: build
 	$(GO) run ./examples/demo/mkimages
@@ -51,7 +82,22 @@ demo-revert: build
 
 demo-clean:
 	-docker rm -f $$(docker ps -aq --filter label=io.golive.project=golive-demo) golive-lock-golive-demo golive-record-golive-demo 2>/dev/null
+	-docker network rm golive-demo_default 2>/dev/null
 	rm -rf examples/demo/.golive
+
+# Two extra Docker engines on this machine, each in its own network
+# namespace (needs root; the machine's own engine is left alone), with the
+# demo's version 1 deployed on each by its own plan.
+demo-hosts: build
+	$(GO) run ./examples/demo/mkimages
+	$(GO) run ./examples/hosts start
+	for plan in examples/hosts/.golive/*.yaml; do $(BIN) apply $$plan --yes || exit 1; done
+	@echo
+	@echo "Now: curl http://10.213.0.11:18080/version  (the addresses printed above)"
+	@echo "     make clean-hosts                        (stop the engines, remove their files)"
+
+clean-hosts:
+	$(GO) run ./examples/hosts stop
 
 lint:
 	gofmt -l . | (! grep .)

@@ -22,11 +22,17 @@ type Client struct {
 	api      *client.Client
 	host     string
 	timeouts Timeouts
+	// netMu serialises EnsureNetwork: the engine accepts two networks of
+	// one name, so parallel deploys sharing a new network would make two.
+	netMu sync.Mutex
 }
 
 // Connect opens a client for host (empty: DOCKER_HOST, else the local socket)
-// and checks that the engine answers.
+// and checks that the engine answers. An ssh:// host goes through ConnectHost.
 func Connect(ctx context.Context, host string) (*Client, error) {
+	if url, ok := sshHost(host); ok {
+		return ConnectHost(ctx, url, HostOptions{})
+	}
 	opts := []client.Opt{client.FromEnv}
 	if host != "" {
 		opts = append(opts, client.WithHost(host))
@@ -35,12 +41,17 @@ func Connect(ctx context.Context, host string) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("docker host %q: %w (set docker.host in the plan or DOCKER_HOST to a valid address)", host, err)
 	}
-	c := &Client{api: api, host: api.DaemonHost(), timeouts: DefaultTimeouts}
+	return open(ctx, api, api.DaemonHost())
+}
+
+// open makes a Client of api, shown as host, once the engine answers a ping.
+func open(ctx context.Context, api *client.Client, host string) (*Client, error) {
+	c := &Client{api: api, host: host, timeouts: DefaultTimeouts}
 	ctx, end := c.call(ctx, c.timeouts.Query, "ping")
-	_, err = api.Ping(ctx, client.PingOptions{NegotiateAPIVersion: true})
+	_, err := api.Ping(ctx, client.PingOptions{NegotiateAPIVersion: true})
 	if err := end(err); err != nil {
 		api.Close()
-		return nil, &UnreachableError{Host: c.host, Err: err}
+		return nil, &UnreachableError{Host: host, Err: err}
 	}
 	return c, nil
 }

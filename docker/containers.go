@@ -22,6 +22,7 @@ type Spec struct {
 	Image       string // a reference or an image ID
 	Env         []string
 	Cmd         []string
+	Entrypoint  []string `json:",omitempty"` // empty: the image's; omitted so older config hashes stay valid
 	Ports       []Port
 	Binds       []string
 	Network     string
@@ -126,6 +127,7 @@ func (c *Client) Inspect(ctx context.Context, nameOrID string) (*Container, erro
 	if r.Config != nil {
 		ct.Image, ct.Labels, ct.TTY = r.Config.Image, r.Config.Labels, r.Config.Tty
 		ct.Spec.Env, ct.Spec.Cmd, ct.Spec.Labels, ct.Spec.Healthcheck, ct.Spec.TTY = r.Config.Env, r.Config.Cmd, r.Config.Labels, r.Config.Healthcheck, r.Config.Tty
+		ct.Spec.Entrypoint = r.Config.Entrypoint
 		if r.Config.StopTimeout != nil {
 			ct.Spec.StopTimeout = *r.Config.StopTimeout
 		}
@@ -213,6 +215,7 @@ func (c *Client) Create(ctx context.Context, spec Spec) (string, error) {
 		Image:       spec.Image,
 		Env:         spec.Env,
 		Cmd:         spec.Cmd,
+		Entrypoint:  spec.Entrypoint,
 		Labels:      spec.Labels,
 		Healthcheck: spec.Healthcheck,
 		Tty:         spec.TTY,
@@ -319,6 +322,8 @@ func (c *Client) RemoveNetwork(ctx context.Context, name string) error {
 
 // EnsureNetwork creates a bridge network with this name unless it exists.
 func (c *Client) EnsureNetwork(ctx context.Context, name string, labels map[string]string) error {
+	c.netMu.Lock()
+	defer c.netMu.Unlock()
 	ictx, end := c.call(ctx, c.timeouts.Query, "inspect network "+name)
 	_, err := c.api.NetworkInspect(ictx, name, client.NetworkInspectOptions{})
 	if err = end(err); err == nil {

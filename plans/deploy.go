@@ -34,8 +34,10 @@ func (e *Engine) spec(svc *Service, env []string) (docker.Spec, error) {
 		Labels:      map[string]string{},
 	}
 	if svc.Network != "" {
-		s.Aliases = []string{svc.Name}
+		s.Aliases = append([]string{svc.Name}, svc.Aliases...)
 	}
+	s.Entrypoint = svc.Entrypoint
+	s.Healthcheck = svc.Healthcheck.config()
 	for _, p := range svc.Ports {
 		port, err := docker.ParsePort(p)
 		if err != nil {
@@ -151,7 +153,7 @@ func (e *Engine) deployService(ctx context.Context, run string, svc *Service, c 
 	e.Emit(withKind(ev, EvServiceStart))
 	id := c.id
 	ev.ContainerID = id
-	e.Emit(withKind(ev, EvServiceChange, "created "+c.next.Name))
+	e.Emit(withAction(ev, ActionCreated, "created "+c.next.Name))
 
 	spec, cur := c.spec, c.cur
 	if cur != nil {
@@ -166,7 +168,7 @@ func (e *Engine) deployService(ctx context.Context, run string, svc *Service, c 
 		if err := errors.Join(stopErr, renameErr); err != nil {
 			return e.serviceFailed(ev, start, err)
 		}
-		e.Emit(withKind(ev, EvServiceChange, "stopped the previous container "+docker.ShortID(cur.ID)))
+		e.Emit(withAction(ev, ActionStopped, "stopped the previous container "+docker.ShortID(cur.ID)))
 	} else if err := d.Rename(ctx, id, spec.Name); err != nil {
 		return e.serviceFailed(ev, start, err)
 	}
@@ -175,7 +177,7 @@ func (e *Engine) deployService(ctx context.Context, run string, svc *Service, c 
 	}
 	once.Do(started)
 	e.errors.deployedAt(svc.Name, time.Now())
-	e.Emit(withKind(ev, EvServiceChange, "started "+spec.Name))
+	e.Emit(withAction(ev, ActionStarted, "started "+spec.Name))
 	if err := e.waitHealthy(ctx, svc, id); err != nil {
 		e.Emit(Event{Kind: EvHealth, Run: run, Service: svc.Name, ContainerID: id, Result: ResultFailed, Error: err.Error(), DurationMS: ms(time.Since(start))})
 		return e.serviceFailed(ev, start, err)
@@ -291,6 +293,12 @@ func withKind(ev Event, kind string, message ...string) Event {
 		ev.Message = message[0]
 	}
 	return ev
+}
+
+// withAction is a service.container event saying what was done.
+func withAction(ev Event, action, message string) Event {
+	ev.Action = action
+	return withKind(ev, EvServiceChange, message)
 }
 
 func (e *Engine) serviceFailed(ev Event, start time.Time, err error) error {

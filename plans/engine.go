@@ -67,6 +67,7 @@ type Engine struct {
 	errors     *errorJournal // with Options.Logs
 	run        string        // the latest apply
 	ahead      *ahead        // the next deploy group, prepared ahead
+	notifier   *notifier     // the plan's webhooks and mark steps read the release from it
 }
 
 // NewEngine prepares an engine for plan.
@@ -81,17 +82,20 @@ func NewEngine(plan *Plan, opts Options) *Engine {
 		opts.Actor = Actor()
 	}
 	e := &Engine{plan: plan, opts: opts, masker: NewMasker(plan, opts.Lookup)}
+	e.notifier = newNotifier(e)
 	if opts.Logs != nil {
 		e.errors = e.watchErrors(opts.Logs.Subscribe(4096))
 	}
 	return e
 }
 
-// Close stops journaling log errors and writes the last counts.
+// Close stops journaling log errors and writes the last counts, then
+// waits a bounded time for the webhooks to be told.
 func (e *Engine) Close() {
 	if e.errors != nil {
 		e.errors.stop()
 	}
+	e.notifier.close()
 }
 
 func (e *Engine) currentRun() string {
@@ -141,6 +145,7 @@ func (e *Engine) Emit(ev Event) {
 			e.mu.Unlock()
 		}
 	}
+	e.notifier.observe(ev)
 	if e.opts.OnEvent != nil {
 		e.opts.OnEvent(ev)
 	}

@@ -35,6 +35,15 @@ type Event struct {
 	Message         string         `json:"message,omitempty"`
 	Error           string         `json:"error,omitempty"`
 	Counts          map[string]int `json:"counts,omitempty"`
+	// Times holds, per service, the Unix milliseconds of each error line
+	// counted in Counts (logs.errors), so windows around a change are exact.
+	Times map[string][]int64 `json:"times,omitempty"`
+	// Services lists the plan's services (plan.loaded), so that a report
+	// names every one, changed or not.
+	Services []PlannedService `json:"services,omitempty"`
+	// Action says what a service.container event did to the service:
+	// ActionCreated, ActionStopped (it stopped serving) or ActionStarted.
+	Action string `json:"action,omitempty"`
 	// Transient events (byte-level pull progress) are published but not journaled.
 	Transient bool `json:"-"`
 }
@@ -68,6 +77,13 @@ const (
 	EvOperator        = "operator.action" // a key the operator pressed in the cockpit
 	EvLogErrors       = "logs.errors"     // error-level lines per service in one minute
 	EvLogError        = "logs.error"      // one of the first error lines after a deploy
+)
+
+// Actions of service.container events.
+const (
+	ActionCreated = "created" // the new container exists, not yet serving
+	ActionStopped = "stopped" // the container that served was stopped or removed
+	ActionStarted = "started" // the new container started; it serves once its gate passes
 )
 
 // Results carried by events.

@@ -150,6 +150,28 @@ const journalPoll = 200 * time.Millisecond
 // apply, a revert, another cockpit), as they are appended. It returns when
 // ctx ends. A line is delivered once it is complete; an invalid one is skipped.
 func FollowJournals(ctx context.Context, stateDir string, onEvent func(path string, e Event)) error {
+	return followJournals(ctx, stateDir, func(paths []string) string { return createdAt(paths[len(paths)-1]) }, onEvent)
+}
+
+// FollowRelease is FollowJournals from the newest journal of one release
+// (named <project>-<release>-<time>.jsonl) when there is one, so a watch
+// opened on a plan sees its release from its start even after a newer
+// release began; the caller tells the releases apart (State.Follows).
+func FollowRelease(ctx context.Context, stateDir, project, release string, onEvent func(path string, e Event)) error {
+	prefix := project + "-" + release + "-"
+	return followJournals(ctx, stateDir, func(paths []string) string {
+		for i := len(paths) - 1; i >= 0; i-- {
+			if rest, ok := strings.CutPrefix(filepath.Base(paths[i]), prefix); ok && len(rest) > 9 && rest[8] == 'T' && strings.Trim(rest[:8], "0123456789") == "" {
+				return createdAt(paths[i])
+			}
+		}
+		return createdAt(paths[len(paths)-1])
+	}, onEvent)
+}
+
+// followJournals follows the journals created at or after the one start
+// picks among those present when a first one is there.
+func followJournals(ctx context.Context, stateDir string, start func(paths []string) string, onEvent func(path string, e Event)) error {
 	type followed struct {
 		f       *os.File
 		pending []byte
@@ -168,7 +190,7 @@ func FollowJournals(ctx context.Context, stateDir string, onEvent func(path stri
 			return err
 		}
 		if from == "" && len(paths) > 0 {
-			from = createdAt(paths[len(paths)-1])
+			from = start(paths)
 		}
 		for _, p := range paths {
 			if files[p] != nil || createdAt(p) < from {

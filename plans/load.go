@@ -22,6 +22,7 @@ import (
 type Problem struct {
 	Line, Column int
 	Message      string
+	File         string // when the problem is in another file than the plan (its compose file)
 }
 
 // PlanError lists everything wrong with a plan file.
@@ -36,10 +37,14 @@ func (e *PlanError) Error() string {
 		if i > 0 {
 			b.WriteByte('\n')
 		}
+		file := e.File
+		if p.File != "" {
+			file = p.File
+		}
 		if p.Line > 0 {
-			fmt.Fprintf(&b, "%s:%d:%d: %s", e.File, p.Line, p.Column, p.Message)
+			fmt.Fprintf(&b, "%s:%d:%d: %s", file, p.Line, p.Column, p.Message)
 		} else {
-			fmt.Fprintf(&b, "%s: %s", e.File, p.Message)
+			fmt.Fprintf(&b, "%s: %s", file, p.Message)
 		}
 	}
 	return b.String()
@@ -89,6 +94,9 @@ func Parse(path string, data []byte) (*Plan, error) {
 		p.Services = append(p.Services, svc)
 	}
 	v := validator{plan: p, file: file, err: perr}
+	if p.Compose != "" {
+		v.mergeCompose()
+	}
 	v.validate()
 	if len(perr.Problems) > 0 {
 		return nil, perr
@@ -174,10 +182,19 @@ type validator struct {
 	plan *Plan
 	file *ast.File
 	err  *PlanError
+	// elsewhere places a problem whose node is in another file (the
+	// plan's compose file); nil or !ok: the plan file.
+	elsewhere func(path string) (file string, line, col int, ok bool)
 }
 
 // at records a problem at the YAML node for path, or the nearest parent that exists.
 func (v *validator) at(path, format string, args ...any) {
+	if v.elsewhere != nil {
+		if file, line, col, ok := v.elsewhere(path); ok {
+			v.err.Problems = append(v.err.Problems, Problem{File: file, Line: line, Column: col, Message: fmt.Sprintf(format, args...)})
+			return
+		}
+	}
 	line, col := 0, 0
 	for p := path; p != ""; {
 		if l, c, ok := v.position(p); ok {
@@ -271,6 +288,7 @@ func (v *validator) validate() {
 		}
 	}
 	v.steps()
+	v.notify()
 }
 
 func (v *validator) service(s *Service, containers, hostPorts map[string]string) {
@@ -335,6 +353,10 @@ func (v *validator) service(s *Service, containers, hostPorts map[string]string)
 		s.StopTimeout = DefaultStopTimeout
 	}
 	v.health(s, at+".health")
+	v.healthcheck(s, at+".healthcheck")
+	if len(s.Aliases) > 0 && s.Network == "" {
+		v.at(at+".aliases", "service %s: aliases need a network: add `network: NAME`", s.Name)
+	}
 }
 
 func (v *validator) health(s *Service, at string) {
@@ -384,9 +406,15 @@ func (v *validator) steps() {
 				set++
 			}
 		}
+		if s.Mark != nil {
+			set++
+		}
 		if set != 1 {
-			v.at(at, "step %d must have exactly one of run, deploy, verify or confirm", i+1)
+			v.at(at, "step %d must have exactly one of run, deploy, verify, confirm or mark", i+1)
 			continue
+		}
+		if s.Mark != nil {
+			v.mark(s.Mark, i, at+".mark")
 		}
 		if (s.Before != "" || s.After != "") && s.Kind() != StepRun {
 			v.at(at, "step %d: before and after go with run, not with %s", i+1, s.Kind())

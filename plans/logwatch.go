@@ -64,13 +64,14 @@ type errorJournal struct {
 	firsts   map[string]int       // service → error lines recorded since
 	minute   int64
 	counts   map[string]int
+	times    map[string][]int64
 	sub      *logs.Subscription
 	done     chan struct{}
 }
 
 // watchErrors reads lines from sub until it closes.
 func (e *Engine) watchErrors(sub *logs.Subscription) *errorJournal {
-	j := &errorJournal{e: e, deployed: map[string]time.Time{}, firsts: map[string]int{}, counts: map[string]int{}, sub: sub, done: make(chan struct{})}
+	j := &errorJournal{e: e, deployed: map[string]time.Time{}, firsts: map[string]int{}, counts: map[string]int{}, times: map[string][]int64{}, sub: sub, done: make(chan struct{})}
 	go func() {
 		defer close(j.done)
 		for l := range sub.C {
@@ -109,6 +110,7 @@ func (j *errorJournal) line(l logs.Line) {
 		j.minute = minute
 	}
 	j.counts[l.Source]++
+	j.times[l.Source] = append(j.times[l.Source], l.Time.UnixMilli())
 	if at, ok := j.deployed[l.Source]; ok && !l.Time.Before(at) && j.firsts[l.Source] < firstErrorsKept {
 		j.firsts[l.Source]++
 		j.e.Emit(Event{Kind: EvLogError, Run: j.e.currentRun(), Service: l.Source, Line: l.Text,
@@ -126,8 +128,8 @@ func (j *errorJournal) flushLocked() {
 	if len(j.counts) == 0 {
 		return
 	}
-	j.e.Emit(Event{Kind: EvLogErrors, Run: j.e.currentRun(), Counts: j.counts, Message: time.Unix(j.minute*60, 0).UTC().Format(time.RFC3339)})
-	j.counts = map[string]int{}
+	j.e.Emit(Event{Kind: EvLogErrors, Run: j.e.currentRun(), Counts: j.counts, Times: j.times, Message: time.Unix(j.minute*60, 0).UTC().Format(time.RFC3339)})
+	j.counts, j.times = map[string]int{}, map[string][]int64{}
 }
 
 var _ logs.ContainerLogs = Docker(nil)

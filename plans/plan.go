@@ -23,6 +23,13 @@ type Plan struct {
 	Preload   PreloadConfig `yaml:"preload"`
 	Steps     []Step        `yaml:"steps"`
 	Logs      LogsConfig    `yaml:"logs"`
+	// Compose names a compose file whose services the plan deploys; the
+	// plan's services then only override group and health.
+	Compose string `yaml:"compose"`
+	// Notify lists the webhooks told about the release.
+	Notify []Notify `yaml:"notify"`
+	// ComposeWarnings is what the compose file says that golive does not honour.
+	ComposeWarnings []ComposeWarning `yaml:"-"`
 }
 
 // DockerConfig says which Docker engine the plan targets.
@@ -58,6 +65,9 @@ type Service struct {
 	Restart     string            `yaml:"restart"`
 	StopTimeout time.Duration     `yaml:"stop_timeout"`
 	Health      Health            `yaml:"health"`
+	Entrypoint  Command           `yaml:"entrypoint"`
+	Aliases     []string          `yaml:"aliases"`     // network aliases besides the service name
+	Healthcheck *Healthcheck      `yaml:"healthcheck"` // the HEALTHCHECK the container runs
 }
 
 // Health is the gate a new container must pass before its group counts as deployed.
@@ -90,7 +100,7 @@ func (c *Command) UnmarshalYAML(unmarshal func(any) error) error {
 }
 
 // Step is one entry of the plan's ordered steps. Exactly one of Run, Deploy,
-// Verify and Confirm is set.
+// Verify, Confirm and Mark is set.
 type Step struct {
 	Name    string        `yaml:"name"`
 	Run     string        `yaml:"run"`
@@ -100,6 +110,7 @@ type Step struct {
 	Verify  string        `yaml:"verify"`
 	Confirm string        `yaml:"confirm"`
 	Timeout time.Duration `yaml:"timeout"`
+	Mark    *Mark         `yaml:"mark"`
 }
 
 // Step kinds.
@@ -108,11 +119,14 @@ const (
 	StepDeploy  = "deploy"
 	StepVerify  = "verify"
 	StepConfirm = "confirm"
+	StepMark    = "mark"
 )
 
-// Kind says what the step does: run, deploy, verify or confirm.
+// Kind says what the step does: run, deploy, verify, confirm or mark.
 func (s Step) Kind() string {
 	switch {
+	case s.Mark != nil:
+		return StepMark
 	case s.Deploy != "":
 		return StepDeploy
 	case s.Verify != "":
@@ -135,6 +149,8 @@ func (s Step) Title() string {
 		return "Verify: " + s.Verify
 	case StepConfirm:
 		return "Confirm: " + s.Confirm
+	case StepMark:
+		return "Mark: " + s.Mark.URL
 	}
 	return "Run: " + s.Run
 }
@@ -148,6 +164,8 @@ func (s Step) Command() string {
 		return s.Verify
 	case StepConfirm:
 		return "confirm: " + s.Confirm
+	case StepMark:
+		return "POST " + s.Mark.URL
 	}
 	cmd := s.Run
 	if s.Before != "" {

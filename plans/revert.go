@@ -171,6 +171,7 @@ func (e *Engine) revertService(ctx context.Context, run string, t revertTarget) 
 			return err
 		}
 	}
+	e.Emit(Event{Kind: EvServiceChange, Action: ActionStopped, Run: run, Service: t.service, Group: t.group, ContainerID: ev.ContainerID, Message: "removed the new container " + docker.ShortID(ev.ContainerID)})
 	if !existed {
 		ev.Result, ev.Message = ResultReverted, "removed: the service did not exist before"
 		e.Emit(ev)

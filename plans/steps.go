@@ -83,6 +83,10 @@ func (e *Engine) runStep(ctx context.Context, run string, n int, step Step) erro
 	err := e.stepBody(ctx, run, base, step)
 	end := base
 	end.Kind, end.DurationMS, end.Result = EvStepEnd, ms(time.Since(start)), ResultOK
+	if err == nil && (step.Kind() == StepRun || step.Kind() == StepVerify) {
+		code := 0 // every command of the step exited 0
+		end.ExitCode = &code
+	}
 	if err != nil {
 		end.Result, end.Error = ResultFailed, err.Error()
 		var exit *ExitError
@@ -127,6 +131,8 @@ func (e *Engine) stepBody(ctx context.Context, run string, base Event, step Step
 		return shell("verify", step.Verify)
 	case StepConfirm:
 		return e.confirm(ctx, base, step.Confirm)
+	case StepMark:
+		return e.mark(ctx, base, *step.Mark)
 	}
 	if step.Before != "" {
 		if err := shell("before", step.Before); err != nil {

@@ -98,8 +98,8 @@ func BenchmarkFlood(b *testing.B) {
 		m, _, _ := newTestModel(b, testPlan, false)
 		buf := logs.NewBuffer(0)
 		m.cfg.Logs, m.logs = buf, newLogView(buf, m.plan)
-		m = send(m, opDoneMsg{op: opPreload})
-		m.op = ""
+		m = send(m, preloaded, opDoneMsg{op: opPreload})
+		m.running = ""
 		out := &countingWriter{}
 		p := tea.NewProgram(m, tea.WithInput(nil), tea.WithOutput(out), tea.WithWindowSize(160, 48), tea.WithoutSignals())
 		done := make(chan struct{})

@@ -8,7 +8,7 @@ type KeyMap struct {
 	Up, Down, PageUp, PageDown, Top, Follow      key.Binding
 	Search, Filter, NextMatch, PrevMatch         key.Binding
 	NextError, PrevError, ErrorsOnly, Wrap, Time key.Binding
-	Source, AllSources, Escape                   key.Binding
+	Source, AllSources, Escape, Latest           key.Binding
 }
 
 // DefaultKeys are the cockpit's keys. Deploy and revert are capitals: a
@@ -18,8 +18,8 @@ func DefaultKeys() KeyMap {
 		Deploy:     key.NewBinding(key.WithKeys("D"), key.WithHelp("D", "deploy")),
 		Revert:     key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "revert")),
 		Preload:    key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "retry preload")),
-		Yes:        key.NewBinding(key.WithKeys("y", "Y"), key.WithHelp("y", "yes")),
-		No:         key.NewBinding(key.WithKeys("n", "N", "esc"), key.WithHelp("n", "no")),
+		Yes:        key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "answer yes")),
+		No:         key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "answer no (cancel)")),
 		Quit:       key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
 		Help:       key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "all keys")),
 		Up:         key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "scroll up")),
@@ -40,6 +40,7 @@ func DefaultKeys() KeyMap {
 		Source:     key.NewBinding(key.WithKeys("1", "2", "3", "4", "5", "6", "7", "8", "9"), key.WithHelp("1-9", "one source")),
 		AllSources: key.NewBinding(key.WithKeys("0"), key.WithHelp("0", "all sources")),
 		Escape:     key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear")),
+		Latest:     key.NewBinding(key.WithKeys("L"), key.WithHelp("L", "follow the newer release")),
 	}
 }
 
@@ -48,12 +49,18 @@ type helpKeys struct {
 	k        KeyMap
 	asking   bool
 	readOnly bool
+	newer    bool     // read-only: a newer release started
+	sources  []string // what 1–9 select, in order
 }
 
-// ShortHelp is the footer: the keys that act right now.
+// ShortHelp is the footer: the keys that act right now. A pending
+// question keeps every other key working; its own keys lead.
 func (h helpKeys) ShortHelp() []key.Binding {
-	if h.asking {
-		return []key.Binding{h.k.Yes, h.k.No}
+	if h.asking && !h.readOnly {
+		return []key.Binding{h.k.Yes, h.k.No, h.k.Follow, h.k.Search, h.k.NextError, h.k.ErrorsOnly, h.k.Quit, h.k.Help}
+	}
+	if h.readOnly && h.newer {
+		return []key.Binding{h.k.Latest, h.k.Follow, h.k.Search, h.k.NextError, h.k.Quit, h.k.Help}
 	}
 	if h.readOnly {
 		return []key.Binding{h.k.Follow, h.k.Search, h.k.NextError, h.k.ErrorsOnly, h.k.Quit, h.k.Help}
@@ -61,12 +68,19 @@ func (h helpKeys) ShortHelp() []key.Binding {
 	return []key.Binding{h.k.Deploy, h.k.Revert, h.k.Follow, h.k.Search, h.k.NextError, h.k.ErrorsOnly, h.k.Quit, h.k.Help}
 }
 
-// FullHelp is every key, by column.
+// FullHelp is every key, by column, and the log sources with the number
+// key that selects each.
 func (h helpKeys) FullHelp() [][]key.Binding {
+	sources := []key.Binding{h.k.AllSources}
+	for i, s := range h.sources[:min(len(h.sources), 9)] {
+		n := string(rune('1' + i))
+		sources = append(sources, key.NewBinding(key.WithKeys(n), key.WithHelp(n, s)))
+	}
 	return [][]key.Binding{
 		{h.k.Deploy, h.k.Revert, h.k.Preload, h.k.Yes, h.k.No, h.k.Quit, h.k.Help},
 		{h.k.Up, h.k.Down, h.k.PageUp, h.k.PageDown, h.k.Top, h.k.Follow},
 		{h.k.Search, h.k.NextMatch, h.k.Filter, h.k.NextError, h.k.ErrorsOnly, h.k.Escape},
-		{h.k.Wrap, h.k.Time, h.k.Source, h.k.AllSources},
+		{h.k.Wrap, h.k.Time, h.k.Latest},
+		sources,
 	}
 }

@@ -102,6 +102,41 @@ func (v *logView) jump(want *logs.Filter, older bool) bool {
 	return true
 }
 
+// latest shows the newest line matching want, the bottom line included.
+func (v *logView) latest(want *logs.Filter) bool {
+	v.catchUp()
+	off, ok := v.buf.Find(-1, v.currentFilter(), want, true)
+	if !ok {
+		return false
+	}
+	v.offset, v.follow = off, off == 0
+	return true
+}
+
+// position says where the bottom line stands among the shown lines that
+// match want, counted from the oldest: "error 3/12". It reads only the
+// lines below the bottom one; "" when want cannot be combined with the
+// view's own filter text.
+func (v *logView) position(what string, want *logs.Filter) string {
+	both := *v.currentFilter()
+	switch {
+	case want.Text == "":
+		both.MinLevel = max(both.MinLevel, want.MinLevel)
+	case both.Text == "" && both.Regexp == nil:
+		both.Text = want.Text
+	default:
+		return ""
+	}
+	newer := 0
+	for _, l := range v.buf.Window(0, v.offset, v.currentFilter()) {
+		if want.Match(l) {
+			newer++
+		}
+	}
+	total := v.buf.Count(&both)
+	return fmt.Sprintf("%s %d/%d", what, total-newer, total)
+}
+
 // refilter applies a changed filter: the view goes back to the newest lines.
 func (v *logView) refilter() { v.resume() }
 

@@ -6,6 +6,7 @@ package tui
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"charm.land/bubbles/v2/help"
@@ -27,18 +28,20 @@ type Engine interface {
 	Emit(ev plans.Event)
 }
 
-// Phase is where the release stands, in words and colour in the header.
+// Phase is where the release stands (plans.State.Phase), in words and
+// colour in the header.
 type Phase string
 
 // Phases, as the header shows them.
 const (
-	PhasePreloading Phase = "PRELOADING"
-	PhaseReady      Phase = "READY"
-	PhaseDeploying  Phase = "DEPLOYING"
-	PhaseDeployed   Phase = "DEPLOYED"
-	PhaseFailed     Phase = "FAILED"
-	PhaseReverting  Phase = "REVERTING"
-	PhaseReverted   Phase = "REVERTED"
+	PhasePreloading       Phase = "PRELOADING"
+	PhaseReady            Phase = "READY"
+	PhaseDeploying        Phase = "DEPLOYING"
+	PhaseDeployed         Phase = "DEPLOYED"
+	PhaseFailed           Phase = "FAILED"
+	PhaseReverting        Phase = "REVERTING"
+	PhaseReverted         Phase = "REVERTED"
+	PhaseRevertIncomplete Phase = "REVERT INCOMPLETE"
 )
 
 // Operations the cockpit runs.
@@ -78,46 +81,22 @@ type Model struct {
 
 	width, height int
 
-	op       string    // the operation running now, "" when idle
-	opStart  time.Time // when it started
+	// state is where the release stands, folded from the engine's events
+	// (or, read-only, from the journal followed); the phase comes from it.
+	state    *plans.State
+	seen     []plans.Event // read-only: every event followed, to switch releases
+	running  string        // the engine call this cockpit made that has not returned
+	ranAfter int           // how many operations the state had seen when it was made
 	opCancel context.CancelFunc
-	lastOp   string // the operation that ran last
-	lastErr  string // how it failed, "" when it succeeded
-	preload  preloadState
-	steps    []stepState
-	output   []string // the last lines of the running step
-	services []plans.ServiceState
-	lockedBy string
+	services []plans.ServiceState // what Docker says each container runs
 	asking   *question
-	pending  string // an operation waiting for the plan's y/N confirm
-	quitArm  bool   // q pressed once while an operation runs
-	status   string // why the last key did nothing, or what happened
+	pending  string    // an operation waiting for the plan's y/N confirm
+	quitArm  bool      // q pressed once while an operation runs
+	status   string    // why the last key did nothing, or what happened
+	statusAt time.Time // when it was said: it expires after statusTTL
 
 	logs      logView
 	inputMode string // "", "search" or "filter"
-}
-
-// preloadState tracks the images being made present.
-type preloadState struct {
-	started, done bool
-	err           string
-	images        []imageState
-}
-
-type imageState struct {
-	ref    string
-	id     string // the image ID once present
-	result string // "", present, pulled, failed
-	err    string
-	layers map[string][2]int64 // layer → current, total
-}
-
-type stepState struct {
-	title    string
-	kind     string
-	state    string // pending, running, done, failed, skipped
-	duration time.Duration
-	err      string
 }
 
 // New makes the cockpit for cfg.
@@ -130,16 +109,9 @@ func New(cfg Config) Model {
 		spin: spinner.New(spinner.WithSpinner(spinner.MiniDot)), input: textinput.New(), width: 80, height: 24}
 	m.help.Styles = m.styles.Help()
 	m.logs = newLogView(cfg.Logs, plan)
-	if cfg.ReadOnly {
-		m.preload.done = true // until the journal shows a preload
-	} else {
-		m.op, m.opStart = opPreload, cfg.Now() // Init starts it: images load the moment the cockpit opens
-	}
-	for _, ref := range plan.Images() {
-		m.preload.images = append(m.preload.images, imageState{ref: ref, layers: map[string][2]int64{}})
-	}
-	for _, s := range plan.ReleaseSteps() {
-		m.steps = append(m.steps, stepState{title: s.Title(), kind: s.Kind(), state: "pending"})
+	m.state = plans.NewState(plan)
+	if !cfg.ReadOnly {
+		m.running = opPreload // Init starts it: images load the moment the cockpit opens
 	}
 	for _, s := range plan.Services {
 		m.services = append(m.services, plans.ServiceState{Service: s.Name, Group: s.Group, Container: s.ContainerName(plan.Project), Target: s.Image, State: "…"})
@@ -147,25 +119,12 @@ func New(cfg Config) Model {
 	return m
 }
 
-// Phase derives where the release stands from the running and last operations.
+// Phase is where the release stands, as the release state derives it.
+// Between a key and the operation's first event, the operation this
+// cockpit started already counts.
 func (m Model) Phase() Phase {
-	switch m.op {
-	case opPreload:
-		return PhasePreloading
-	case opApply:
-		return PhaseDeploying
-	case opRevert:
-		return PhaseReverting
+	if m.running != "" && m.state.Ops == m.ranAfter {
+		return map[string]Phase{opPreload: PhasePreloading, opApply: PhaseDeploying, opRevert: PhaseReverting}[m.running]
 	}
-	switch {
-	case m.lastOp == opApply && m.lastErr == "":
-		return PhaseDeployed
-	case m.lastOp == opRevert && m.lastErr == "":
-		return PhaseReverted
-	case m.lastErr != "", m.preload.err != "":
-		return PhaseFailed
-	case !m.preload.done:
-		return PhasePreloading
-	}
-	return PhaseReady
+	return Phase(strings.ToUpper(string(m.state.Phase())))
 }

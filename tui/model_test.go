@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -97,7 +98,15 @@ func send(m Model, msgs ...tea.Msg) Model {
 	return m
 }
 
-func events(evs ...plans.Event) bridgeMsg { return bridgeMsg{events: evs} }
+// events delivers engine events; like the engine, it stamps a time on each.
+func events(evs ...plans.Event) bridgeMsg {
+	for i := range evs {
+		if evs[i].Time.IsZero() {
+			evs[i].Time = clock
+		}
+	}
+	return bridgeMsg{events: evs}
+}
 
 func press(s string) tea.KeyPressMsg {
 	switch s {
@@ -114,6 +123,49 @@ func press(s string) tea.KeyPressMsg {
 	return tea.KeyPressMsg{Code: r, Text: s}
 }
 
+// Events of the test plan's release, as the engine would send them.
+var (
+	api, web  = "registry.example.com/shop/api:2.4.0", "registry.example.com/shop/web:2.4.0"
+	apiV1     = "registry.example.com/shop/api:2.3.1"
+	preloaded = events(plans.Event{Kind: plans.EvPreloadStart, Time: clock.Add(-time.Minute)},
+		plans.Event{Kind: plans.EvPreloadImage, Image: api, ImageID: "sha256:55aa66bb77cc", Result: plans.ResultPulled, Time: clock.Add(-time.Minute)},
+		plans.Event{Kind: plans.EvPreloadImage, Image: web, ImageID: "sha256:77aa88bb99cc", Result: plans.ResultPresent, Time: clock.Add(-time.Minute)},
+		plans.Event{Kind: plans.EvPreloadEnd, Result: plans.ResultOK, Time: clock.Add(-time.Minute)})
+	applyStarted  = plans.Event{Kind: plans.EvApplyStart, Run: "r1", Time: clock.Add(-40 * time.Second), Actor: "alice@ops1"}
+	apiDeployed   = []plans.Event{{Kind: plans.EvServiceStart, Run: "r1", Service: "api", Image: api, PrevImage: apiV1, Time: clock.Add(-30 * time.Second)}, {Kind: plans.EvServiceChange, Action: plans.ActionStopped, Run: "r1", Service: "api", Time: clock.Add(-29 * time.Second)}, {Kind: plans.EvServiceChange, Action: plans.ActionStarted, Run: "r1", Service: "api", Image: api, Time: clock.Add(-28 * time.Second)}}
+	apiUnhealthy  = plans.Event{Kind: plans.EvHealth, Service: "api", Result: plans.ResultFailed, Error: "not healthy within 30s: GET http://127.0.0.1:8080/health: 503", Time: clock.Add(-20 * time.Second)}
+	backendFailed = plans.Event{Kind: plans.EvStepEnd, Run: "r1", Step: 2, Result: plans.ResultFailed, Error: "api: not healthy within 30s: GET http://127.0.0.1:8080/health: 503", Time: clock.Add(-20 * time.Second)}
+)
+
+func stepsEnd(from, to int, result string) []plans.Event {
+	var out []plans.Event
+	for i := from; i <= to; i++ {
+		code := 0
+		ev := plans.Event{Kind: plans.EvStepEnd, Run: "r1", Step: i, Result: result}
+		if result == plans.ResultOK {
+			ev.DurationMS = int64(i) * 900
+		}
+		if i == 1 && result == plans.ResultOK {
+			ev.ExitCode = &code
+		}
+		out = append(out, ev)
+	}
+	return out
+}
+
+func seq(parts ...any) bridgeMsg {
+	var out []plans.Event
+	for _, p := range parts {
+		switch p := p.(type) {
+		case plans.Event:
+			out = append(out, p)
+		case []plans.Event:
+			out = append(out, p...)
+		}
+	}
+	return events(out...)
+}
+
 // phases brings a model into each phase the header can show.
 var phases = []struct {
 	name  string
@@ -121,34 +173,49 @@ var phases = []struct {
 }{
 	{"preloading", func(m Model) Model {
 		return send(m, events(plans.Event{Kind: plans.EvPreloadStart},
-			plans.Event{Kind: plans.EvPreloadProgress, Image: "registry.example.com/shop/api:2.4.0", Layer: "a1", Current: 3 << 20, Total: 8 << 20},
-			plans.Event{Kind: plans.EvPreloadImage, Image: "registry.example.com/shop/web:2.4.0", ImageID: "sha256:77aa88bb99cc", Result: plans.ResultPresent}))
+			plans.Event{Kind: plans.EvPreloadProgress, Image: api, Layer: "a1", Current: 3 << 20, Total: 8 << 20},
+			plans.Event{Kind: plans.EvPreloadImage, Image: web, ImageID: "sha256:77aa88bb99cc", Result: plans.ResultPresent}))
 	}},
-	{"ready", func(m Model) Model { return send(m, opDoneMsg{op: opPreload}) }},
+	{"ready", func(m Model) Model { return send(m, preloaded, opDoneMsg{op: opPreload}) }},
 	{"deploying", func(m Model) Model {
-		m = send(m, opDoneMsg{op: opPreload}, press("D"))
-		return send(m, events(plans.Event{Kind: plans.EvLockAcquired, Actor: "alice@ops1"},
-			plans.Event{Kind: plans.EvStepStart, Step: 1}, plans.Event{Kind: plans.EvStepEnd, Step: 1, Result: plans.ResultOK, DurationMS: 1200},
-			plans.Event{Kind: plans.EvStepStart, Step: 2}, plans.Event{Kind: plans.EvStepOutput, Step: 2, Line: "api: started shop-api"}))
+		m = send(m, preloaded, opDoneMsg{op: opPreload}, press("D"))
+		return send(m, seq(applyStarted, plans.Event{Kind: plans.EvLockAcquired, Actor: "alice@ops1"},
+			plans.Event{Kind: plans.EvStepStart, Run: "r1", Step: 1}, stepsEnd(1, 1, plans.ResultOK),
+			plans.Event{Kind: plans.EvStepStart, Run: "r1", Step: 2}, plans.Event{Kind: plans.EvStepOutput, Run: "r1", Step: 2, Line: "api: started shop-api"}))
 	}},
 	{"deployed", func(m Model) Model {
-		m = send(m, opDoneMsg{op: opPreload}, press("D"))
-		for i := 1; i <= 4; i++ {
-			m = send(m, events(plans.Event{Kind: plans.EvStepEnd, Step: i, Result: plans.ResultOK, DurationMS: int64(i) * 900}))
-		}
+		m = send(m, preloaded, opDoneMsg{op: opPreload}, press("D"))
+		m = send(m, seq(applyStarted, apiDeployed, plans.Event{Kind: plans.EvHealth, Service: "api", Result: plans.ResultOK, Time: clock.Add(-16 * time.Second)},
+			plans.Event{Kind: plans.EvServiceEnd, Run: "r1", Service: "api", Image: api, Result: plans.ResultDeployed},
+			plans.Event{Kind: plans.EvServiceEnd, Run: "r1", Service: "web", Image: web, Result: plans.ResultUnchanged},
+			stepsEnd(1, 4, plans.ResultOK), plans.Event{Kind: plans.EvApplyEnd, Run: "r1", Result: string(plans.Deployed)}))
 		return send(m, opDoneMsg{op: opApply})
 	}},
 	{"failed", func(m Model) Model {
-		m = send(m, opDoneMsg{op: opPreload}, press("D"))
-		m = send(m, events(plans.Event{Kind: plans.EvStepEnd, Step: 1, Result: plans.ResultOK, DurationMS: 900},
-			plans.Event{Kind: plans.EvStepEnd, Step: 2, Result: plans.ResultFailed, Error: "api: not healthy within 30s: GET http://127.0.0.1:8080/health: 503"},
-			plans.Event{Kind: plans.EvStepEnd, Step: 3, Result: plans.ResultSkipped}, plans.Event{Kind: plans.EvStepEnd, Step: 4, Result: plans.ResultSkipped}))
+		m = send(m, preloaded, opDoneMsg{op: opPreload}, press("D"))
+		m = send(m, seq(applyStarted, stepsEnd(1, 1, plans.ResultOK), apiDeployed, apiUnhealthy, plans.Event{Kind: plans.EvServiceEnd, Run: "r1", Service: "api", Image: api, Result: plans.ResultFailed},
+			backendFailed, stepsEnd(3, 4, plans.ResultSkipped),
+			plans.Event{Kind: plans.EvApplyEnd, Run: "r1", Result: string(plans.Failed), Error: "step 2 (Deploy backend): api: not healthy within 30s\nleft as it is"}))
 		return send(m, opDoneMsg{op: opApply, err: fmt.Errorf("step 2 (Deploy backend): api: not healthy within 30s\nleft as it is")})
 	}},
-	{"reverting", func(m Model) Model { return send(m, opDoneMsg{op: opPreload}, press("R")) }},
-	{"reverted", func(m Model) Model { return send(m, opDoneMsg{op: opPreload}, press("R"), opDoneMsg{op: opRevert}) }},
+	{"failed_and_reverted", func(m Model) Model {
+		m = send(m, preloaded, opDoneMsg{op: opPreload}, press("D"))
+		m = send(m, seq(applyStarted, stepsEnd(1, 1, plans.ResultOK), apiDeployed, apiUnhealthy, plans.Event{Kind: plans.EvServiceEnd, Run: "r1", Service: "api", Image: api, Result: plans.ResultFailed},
+			backendFailed, stepsEnd(3, 4, plans.ResultSkipped), plans.Event{Kind: plans.EvRevertStart, Run: "r1", Message: "1 services"},
+			plans.Event{Kind: plans.EvHealth, Service: "api", Result: plans.ResultOK, Time: clock.Add(-17 * time.Second)},
+			plans.Event{Kind: plans.EvRevertService, Run: "r1", Service: "api", Image: api, PrevImage: apiV1, PrevImageID: "sha256:1a2b3c4d5e6f", Result: plans.ResultReverted},
+			plans.Event{Kind: plans.EvRevertEnd, Run: "r1", Result: plans.ResultReverted},
+			plans.Event{Kind: plans.EvApplyEnd, Run: "r1", Result: string(plans.Reverted), Error: "step 2 (Deploy backend): api: not healthy within 30s\nreverted"}))
+		return send(m, opDoneMsg{op: opApply, err: fmt.Errorf("step 2 (Deploy backend): api: not healthy within 30s\nreverted")})
+	}},
+	{"reverting", func(m Model) Model {
+		return send(m, preloaded, opDoneMsg{op: opPreload}, press("R"), events(plans.Event{Kind: plans.EvRevertStart, Time: clock.Add(-3 * time.Second), Message: "2 services"}))
+	}},
+	{"reverted", func(m Model) Model {
+		return send(m, preloaded, opDoneMsg{op: opPreload}, press("R"), events(plans.Event{Kind: plans.EvRevertStart}, plans.Event{Kind: plans.EvRevertEnd, Result: plans.ResultReverted}), opDoneMsg{op: opRevert})
+	}},
 	{"confirm", func(m Model) Model {
-		m = send(m, opDoneMsg{op: opPreload}, press("D"))
+		m = send(m, preloaded, opDoneMsg{op: opPreload}, press("D"), events(applyStarted))
 		return send(m, bridgeMsg{asks: []*question{{text: "QA regression pass done?", reply: make(chan bool, 1)}}})
 	}},
 }
@@ -201,10 +268,13 @@ func TestKeysThatCannotActSayWhy(t *testing.T) {
 		want  string
 	}{
 		{"deploy during preload", func(m Model) Model { return m }, "D", "D: preload is still running (0 of 2 images ready)"},
-		{"deploy after a failed preload", func(m Model) Model { return send(m, opDoneMsg{op: opPreload, err: fmt.Errorf("pull x: not found")}) }, "D", "D: preload failed, so nothing can be deployed (p retries): pull x: not found"},
-		{"retry a preload that did not fail", func(m Model) Model { return send(m, opDoneMsg{op: opPreload}) }, "p", "p: the preload did not fail; nothing to retry"},
-		{"deploy while deploying", func(m Model) Model { return send(m, opDoneMsg{op: opPreload}, press("D")) }, "D", "D: a apply is running"},
-		{"revert while deploying", func(m Model) Model { return send(m, opDoneMsg{op: opPreload}, press("D")) }, "R", "R: a apply is running; it reverts by itself on failure (on_failure: revert)"},
+		{"deploy after a failed preload", func(m Model) Model {
+			return send(m, preloadFailed, opDoneMsg{op: opPreload, err: fmt.Errorf("pull x: not found")})
+		}, "D", "D: preload failed, so nothing can be deployed (p retries): pull x: not found"},
+		{"retry a preload that did not fail", func(m Model) Model { return send(m, preloaded, opDoneMsg{op: opPreload}) }, "p", "p: the preload did not fail; nothing to retry"},
+		{"deploy while deploying", func(m Model) Model { return send(m, preloaded, opDoneMsg{op: opPreload}, press("D")) }, "D", "D: a apply is running"},
+		{"revert while deploying", func(m Model) Model { return send(m, preloaded, opDoneMsg{op: opPreload}, press("D")) }, "R", "R: a apply is running; it reverts by itself on failure (on_failure: revert)"},
+		{"follow a newer release in the operator's cockpit", func(m Model) Model { return m }, "L", ""},
 		{"next match without a search", func(m Model) Model { return m }, "n", "n/N: no search yet; press / to search"},
 		{"source that does not exist", func(m Model) Model { return m }, "7", "there is no source 7 (there are 2)"},
 	}
@@ -219,23 +289,28 @@ func TestKeysThatCannotActSayWhy(t *testing.T) {
 	}
 }
 
-func TestDeployAndRevertActAtOnceAndAreJournaled(t *testing.T) {
+var preloadFailed = events(plans.Event{Kind: plans.EvPreloadStart}, plans.Event{Kind: plans.EvPreloadEnd, Result: plans.ResultFailed, Error: "pull x: not found"})
+
+func TestDeployAndRevertActAtOnceAndTheEngineJournalsThem(t *testing.T) {
 	m, eng, _ := newTestModel(t, testPlan, false)
-	m = send(m, tea.WindowSizeMsg{Width: 100, Height: 30}, opDoneMsg{op: opPreload})
+	m = send(m, tea.WindowSizeMsg{Width: 100, Height: 30}, preloaded, opDoneMsg{op: opPreload})
 	next, cmd := m.Update(press("D"))
 	m = next.(Model)
-	if m.Phase() != PhaseDeploying || cmd == nil {
-		t.Fatalf("phase %s after D", m.Phase())
+	if m.Phase() != PhaseDeploying || cmd == nil || len(eng.events) != 0 {
+		t.Fatalf("phase %s after D, %d events written by Update", m.Phase(), len(eng.events))
 	}
 	runCmd(cmd)
-	m = send(m, opDoneMsg{op: opApply}, press("R"))
-	if m.Phase() != PhaseReverting {
-		t.Fatalf("phase %s after R", m.Phase())
+	m = send(m, events(applyStarted, plans.Event{Kind: plans.EvApplyEnd, Run: "r1", Result: string(plans.Deployed)}), opDoneMsg{op: opApply})
+	next, cmd = m.Update(press("R"))
+	m = next.(Model)
+	if m.Phase() != PhaseReverting || len(eng.events) != 1 {
+		t.Fatalf("phase %s after R, %d events", m.Phase(), len(eng.events))
 	}
+	runCmd(cmd)
 	if len(eng.events) != 2 || !strings.Contains(eng.events[0].Message, "pressed D") || !strings.Contains(eng.events[1].Message, "pressed R") {
 		t.Fatalf("journaled: %+v", eng.events)
 	}
-	if strings.Join(eng.ops, ",") != "apply" {
+	if strings.Join(eng.ops, ",") != "apply,revert" {
 		t.Fatalf("engine ran %v", eng.ops)
 	}
 }
@@ -258,7 +333,7 @@ func runCmd(cmd tea.Cmd) []tea.Msg {
 
 func TestAFailedPreloadIsRetriedWithP(t *testing.T) {
 	m, eng, _ := newTestModel(t, testPlan, false)
-	m = send(m, tea.WindowSizeMsg{Width: 100, Height: 30}, opDoneMsg{op: opPreload, err: fmt.Errorf("pull x: not found")})
+	m = send(m, tea.WindowSizeMsg{Width: 100, Height: 30}, preloadFailed, opDoneMsg{op: opPreload, err: fmt.Errorf("pull x: not found")})
 	if m.Phase() != PhaseFailed {
 		t.Fatalf("phase %s after a failed preload", m.Phase())
 	}
@@ -268,45 +343,93 @@ func TestAFailedPreloadIsRetriedWithP(t *testing.T) {
 		t.Fatalf("phase %s after p", m.Phase())
 	}
 	runCmd(cmd)
-	if m = send(m, opDoneMsg{op: opPreload}); m.Phase() != PhaseReady || len(eng.ops) != 1 {
+	if m = send(m, preloaded, opDoneMsg{op: opPreload}); m.Phase() != PhaseReady || len(eng.ops) != 1 {
 		t.Fatalf("phase %s, engine ran %v", m.Phase(), eng.ops)
 	}
 }
 
 func TestPlanConfirmAsksFirstAndNamesWhatWillChange(t *testing.T) {
 	m, eng, _ := newTestModel(t, "confirm: true\n"+testPlan, false)
-	m = send(m, tea.WindowSizeMsg{Width: 120, Height: 30}, opDoneMsg{op: opPreload}, press("D"))
-	if !strings.Contains(plain(m), "Deploy 2.4.0: api api:2.3.1→api:2.4.0, web web:2.3.1→web:2.4.0?") || m.op != "" {
+	m = send(m, tea.WindowSizeMsg{Width: 120, Height: 30}, preloaded, opDoneMsg{op: opPreload}, press("D"))
+	if !strings.Contains(plain(m), "Deploy 2.4.0: api api:2.3.1→api:2.4.0, web web:2.3.1→web:2.4.0?") || m.running != "" {
 		t.Fatalf("no question:\n%s", plain(m))
 	}
-	m = send(m, press("n"))
-	if m.op != "" || !strings.Contains(plain(m), "apply not started") {
+	m = send(m, press("c"))
+	if m.running != "" || !strings.Contains(plain(m), "apply not started") {
 		t.Fatal("n did not cancel")
 	}
-	m = send(m, press("D"), press("y"))
-	if m.op != opApply || len(eng.events) != 1 || eng.events[0].Message != "confirmed apply" {
-		t.Fatalf("y did not start: op %q, events %+v", m.op, eng.events)
+	m = send(m, press("D"))
+	next, cmd := m.Update(press("y"))
+	runCmd(cmd)
+	if m = next.(Model); m.running != opApply || len(eng.events) != 1 || eng.events[0].Message != "confirmed apply" {
+		t.Fatalf("y did not start: op %q, events %+v", m.running, eng.events)
 	}
 }
 
-func TestConfirmStepIsAnsweredWithY(t *testing.T) {
+func TestAPendingQuestionLeavesEveryLogKeyWorkingAndEscNeverAnswers(t *testing.T) {
 	m, _, _ := newTestModel(t, testPlan, false)
 	q := &question{text: "QA regression pass done?", reply: make(chan bool, 1)}
-	m = send(m, tea.WindowSizeMsg{Width: 100, Height: 30}, bridgeMsg{asks: []*question{q}})
-	next, _ := m.Update(press("D"))
-	if next.(Model).asking == nil || next.(Model).status != "answer y or n first" || !strings.Contains(plain(next.(Model)), "QA regression pass done?") {
-		t.Fatal("another key did not keep the question")
+	m = send(m, tea.WindowSizeMsg{Width: 100, Height: 30}, preloaded, opDoneMsg{op: opPreload}, press("D"), bridgeMsg{asks: []*question{q}})
+	m = send(m, press("x"))
+	if v := plain(m); m.asking == nil || !m.logs.errors || !strings.Contains(v, "errors only") || !strings.Contains(v, "? QA regression pass done?") || !strings.Contains(v, "y yes · c no") {
+		t.Fatalf("x with a question pending:\n%s", v)
 	}
-	next, cmd := next.(Model).Update(press("y"))
+	m = send(m, press("x"), press("/"), press("o"), press("r"), press("d"), press("enter"), press("n"), press("N"), press("esc"), press("e"), press("E"))
+	if m.asking == nil || m.logs.search != "" || len(q.reply) != 0 {
+		t.Fatalf("search, n/N, esc, e/E answered or lost the question (search %q)", m.logs.search)
+	}
+	next, cmd := m.Update(press("y"))
 	runCmd(cmd)
 	if yes := <-q.reply; !yes || next.(Model).asking != nil {
 		t.Fatal("y did not answer yes")
+	}
+	if v := plain(send(next.(Model), press("c"))); !strings.Contains(v, "c: no question is waiting for an answer") {
+		t.Fatalf("c without a question:\n%s", v)
+	}
+}
+
+func TestStatusMessagesExpireAndAKeyClearsThem(t *testing.T) {
+	m, _, _ := newTestModel(t, testPlan, false)
+	now := clock
+	m.cfg.Now = func() time.Time { return now }
+	m = send(m, tea.WindowSizeMsg{Width: 100, Height: 30}, press("7"))
+	if !strings.Contains(plain(m), "there is no source 7") {
+		t.Fatal("no status")
+	}
+	now = now.Add(statusTTL)
+	if strings.Contains(plain(m), "there is no source 7") {
+		t.Fatal("the status outlived statusTTL")
+	}
+	now = clock
+	m = send(m, press("7"), press("w"))
+	if strings.Contains(plain(m), "there is no source 7") {
+		t.Fatal("the next key did not clear the status")
+	}
+}
+
+func TestEWhileFollowingGoesToTheLatestError(t *testing.T) {
+	m, _, buf := newTestModel(t, testPlan, false)
+	m = send(m, tea.WindowSizeMsg{Width: 100, Height: 30})
+	in := logs.NewIngester("api", buf, nil, 0)
+	in.Add("stdout", clock, []byte("level=error msg=latest"), 0)
+	in.Add("stdout", clock.Add(time.Millisecond), []byte("level=info msg=after"), 0)
+	m = send(m, frameMsg(clock), press("e"))
+	if m.logs.follow || m.logs.offset != 1 {
+		t.Fatalf("e while following: follow %v, offset %d\n%s", m.logs.follow, m.logs.offset, plain(m))
+	}
+}
+
+func TestHelpListsTheSourcesWithTheirNumberKeys(t *testing.T) {
+	m, _, _ := newTestModel(t, testPlan, false)
+	v := plain(send(m, tea.WindowSizeMsg{Width: 160, Height: 48}, press("?")))
+	if !strings.Contains(v, "1 api") || !strings.Contains(v, "2 web") || !strings.Contains(v, "0 all sources") {
+		t.Fatalf("help:\n%s", v)
 	}
 }
 
 func TestQuitIsRefusedWhileAReleaseRunsUnlessAskedTwice(t *testing.T) {
 	m, eng, _ := newTestModel(t, testPlan, false)
-	m = send(m, tea.WindowSizeMsg{Width: 100, Height: 30}, opDoneMsg{op: opPreload}, press("D"))
+	m = send(m, tea.WindowSizeMsg{Width: 100, Height: 30}, preloaded, opDoneMsg{op: opPreload}, press("D"))
 	cancelled := false
 	m.opCancel = func() { cancelled = true }
 	next, cmd := m.Update(press("q"))
@@ -314,8 +437,9 @@ func TestQuitIsRefusedWhileAReleaseRunsUnlessAskedTwice(t *testing.T) {
 	if cmd != nil || !strings.Contains(plain(m), "press q again") {
 		t.Fatalf("first q: %s", plain(m))
 	}
-	next, _ = m.Update(press("q"))
+	next, cmd = m.Update(press("q"))
 	m = next.(Model)
+	runCmd(cmd)
 	if !cancelled || !strings.Contains(eng.events[len(eng.events)-1].Message, "pressed q twice") {
 		t.Fatal("second q did not stop the operation and journal it")
 	}
@@ -332,7 +456,7 @@ func TestReadOnlyViewCannotDeployRevertOrAnswer(t *testing.T) {
 		t.Fatal(plain(m))
 	}
 	m = send(m, press("R"))
-	if !strings.Contains(plain(m), "this view cannot revert") || len(eng.ops) > 0 || m.op != "" {
+	if !strings.Contains(plain(m), "this view cannot revert") || len(eng.ops) > 0 || m.running != "" {
 		t.Fatal("read-only view acted")
 	}
 	m = send(m, events(plans.Event{Kind: plans.EvConfirmAsk, Actor: "bob@ops2", Message: "QA done?"}), press("y"))
@@ -420,5 +544,143 @@ func TestSecretsAreMaskedOnScreen(t *testing.T) {
 	v := plain(send(m, tea.WindowSizeMsg{Width: 120, Height: 30}))
 	if strings.Contains(v, "hunter22") || !strings.Contains(v, "password ****") {
 		t.Fatalf("secret on screen:\n%s", v)
+	}
+}
+
+// failedAndReverted is an apply whose health gate failed and that
+// on_failure: revert put back, as the engine and the journal tell it.
+var failedAndReverted = seq(plans.Event{Kind: plans.EvPlanLoaded, Project: "shop", Release: "2.4.0"}, applyStarted,
+	plans.Event{Kind: plans.EvLockAcquired, Actor: "alice@ops1"}, stepsEnd(1, 1, plans.ResultOK), apiDeployed, apiUnhealthy,
+	plans.Event{Kind: plans.EvServiceEnd, Run: "r1", Service: "api", Image: api, Result: plans.ResultFailed},
+	backendFailed, stepsEnd(3, 4, plans.ResultSkipped), plans.Event{Kind: plans.EvRevertStart, Run: "r1", Message: "1 services"},
+	plans.Event{Kind: plans.EvHealth, Service: "api", Result: plans.ResultOK, Time: clock.Add(-17 * time.Second)},
+	plans.Event{Kind: plans.EvRevertService, Run: "r1", Service: "api", Image: api, PrevImage: apiV1, PrevImageID: "sha256:1a2b3c4d5e6f", Result: plans.ResultReverted},
+	plans.Event{Kind: plans.EvRevertEnd, Run: "r1", Result: plans.ResultReverted},
+	plans.Event{Kind: plans.EvLockReleased, Result: plans.ResultOK},
+	plans.Event{Kind: plans.EvApplyEnd, Run: "r1", Result: string(plans.Reverted), Error: "step 2 (Deploy backend): api: not healthy\nreverted: every changed service runs its previous image again"})
+
+func TestAFailedAndRevertedApplySaysRevertedInTheCockpitAndInWatch(t *testing.T) {
+	for _, readOnly := range []bool{false, true} {
+		m, _, _ := newTestModel(t, testPlan, readOnly)
+		m = send(m, tea.WindowSizeMsg{Width: 100, Height: 30})
+		if !readOnly {
+			m = send(m, preloaded, opDoneMsg{op: opPreload}, press("D"))
+		}
+		m = send(m, failedAndReverted)
+		if !readOnly {
+			m = send(m, opDoneMsg{op: opApply, err: fmt.Errorf("step 2 (Deploy backend): api: not healthy")})
+		}
+		v := plain(m)
+		if m.Phase() != PhaseReverted || !strings.Contains(v, "services now: api api:2.3.1 (reverted) · web unchanged") ||
+			!strings.Contains(v, "not serving:  api 12s (deploy)") || !strings.Contains(v, "failed, then reverted: step 2 (Deploy backend)") {
+			t.Errorf("read-only %v: phase %s:\n%s", readOnly, m.Phase(), v)
+		}
+	}
+}
+
+func TestWatchFollowsItsReleaseAndSwitchesToANewerOneOnL(t *testing.T) {
+	m, _, _ := newTestModel(t, testPlan, true)
+	m = send(m, tea.WindowSizeMsg{Width: 100, Height: 30})
+	at := func(ev plans.Event, release string, sec int) plans.Event {
+		ev.Project, ev.Release, ev.Actor, ev.Time = "shop", release, "bob@ops2", clock.Add(time.Duration(sec)*time.Second)
+		return ev
+	}
+	m = send(m, events(
+		at(plans.Event{Kind: plans.EvApplyStart, Run: "r1"}, "2.4.0", -60),
+		at(plans.Event{Kind: plans.EvApplyEnd, Run: "r1", Result: string(plans.Deployed)}, "2.4.0", -50),
+		at(plans.Event{Kind: plans.EvPlanLoaded}, "2.4.1", -20),
+		at(plans.Event{Kind: plans.EvApplyStart, Run: "r2"}, "2.4.1", -20),
+		at(plans.Event{Kind: plans.EvLockAcquired}, "2.4.1", -20),
+		at(plans.Event{Kind: plans.EvStepEnd, Run: "r2", Step: 1, StepName: "Migrate", Result: plans.ResultFailed, Error: "exit 3"}, "2.4.1", -10),
+		at(plans.Event{Kind: plans.EvRevertStart, Run: "r2", Message: "2 services"}, "2.4.1", -9),
+		plans.Event{Kind: plans.EvApplyStart, Project: "other", Release: "9"},
+	))
+	v := plain(m)
+	if m.Phase() != PhaseDeployed || strings.Contains(v, "reverting") || strings.Contains(v, "Migrate") || !strings.Contains(v, "release 2.4.1 started at") || !strings.Contains(v, "by bob@ops2: L follows it") {
+		t.Fatalf("release 2.4.0 mixed with 2.4.1: phase %s\n%s", m.Phase(), v)
+	}
+	m = send(m, press("L"))
+	if v := plain(m); m.Phase() != PhaseReverting || !strings.Contains(v, "shop 2.4.1") || !strings.Contains(v, "✗1") || strings.Contains(v, "L follows it") {
+		t.Fatalf("after L: phase %s\n%s", m.Phase(), v)
+	}
+}
+
+type marks struct{ labels []string }
+
+func (r *marks) Resize(int, int)     {}
+func (r *marks) Marker(label string) { r.labels = append(r.labels, label) }
+
+func TestQAfterTheLastEventQuitsOnceTheEngineReturnsAndMarksIt(t *testing.T) {
+	m, _, _ := newTestModel(t, testPlan, false)
+	rec := &marks{}
+	m.cfg.Recorder = rec
+	m = send(m, tea.WindowSizeMsg{Width: 100, Height: 30}, preloaded, opDoneMsg{op: opPreload}, press("R"),
+		events(plans.Event{Kind: plans.EvRevertStart}, plans.Event{Kind: plans.EvRevertEnd, Result: plans.ResultReverted}))
+	next, cmd := m.Update(press("q"))
+	if m = next.(Model); cmd != nil || m.Phase() != PhaseReverted || !strings.Contains(plain(m), "finishing") {
+		t.Fatalf("q after the last event: phase %s\n%s", m.Phase(), plain(m))
+	}
+	_, cmd = m.Update(opDoneMsg{op: opRevert})
+	var quit bool
+	for _, msg := range runSequence(cmd) {
+		quit = quit || msg == tea.Quit()
+	}
+	if !quit || strings.Join(rec.labels, ",") != "revert done" {
+		t.Fatalf("quit %v, marks %v", quit, rec.labels)
+	}
+}
+
+// runSequence runs a command, and the commands of a sequence in order.
+func runSequence(cmd tea.Cmd) []tea.Msg {
+	if cmd == nil {
+		return nil
+	}
+	msg := cmd()
+	var out []tea.Msg
+	switch v := msg.(type) {
+	case tea.BatchMsg:
+		for _, c := range v {
+			out = append(out, runSequence(c)...)
+		}
+	default:
+		if cmds, ok := sequenceCmds(msg); ok {
+			for _, c := range cmds {
+				out = append(out, runSequence(c)...)
+			}
+			return out
+		}
+		out = append(out, msg)
+	}
+	return out
+}
+
+// sequenceCmds are the commands of a tea.Sequence message.
+func sequenceCmds(msg tea.Msg) ([]tea.Cmd, bool) {
+	v := reflect.ValueOf(msg)
+	if !v.IsValid() || v.Kind() != reflect.Slice || v.Type().Elem() != reflect.TypeOf(tea.Cmd(nil)) {
+		return nil, false
+	}
+	cmds := make([]tea.Cmd, v.Len())
+	for i := range cmds {
+		cmds[i] = v.Index(i).Interface().(tea.Cmd)
+	}
+	return cmds, true
+}
+
+func TestErrorAndSearchJumpsSayWhereTheyAre(t *testing.T) {
+	m, _, _ := newTestModel(t, testPlan, false)
+	m = send(m, tea.WindowSizeMsg{Width: 100, Height: 30}, press("e"))
+	if v := plain(m); !strings.Contains(v, "error 2/2") {
+		t.Fatalf("e while following:\n%s", v)
+	}
+	if v := plain(send(m, press("E"))); !strings.Contains(v, "error 1/2") {
+		t.Fatalf("E:\n%s", v)
+	}
+	m = send(m, press("G"), press("/"), press("G"), press("E"), press("T"), press("enter"))
+	if v := plain(m); !strings.Contains(v, "match 3/3") {
+		t.Fatalf("search:\n%s", v)
+	}
+	if v := plain(send(m, press("N"))); !strings.Contains(v, "match 2/3") {
+		t.Fatalf("N:\n%s", v)
 	}
 }

@@ -37,8 +37,8 @@ const statusInterval = 2 * time.Second
 // bridge, the status refresh and the frame clock.
 func (m Model) Init() tea.Cmd {
 	cmds := []tea.Cmd{m.cfg.Bridge.wait, m.refreshStatus(), frame(), m.spin.Tick}
-	if m.op == opPreload {
-		cmds = append(cmds, opCmd(m.cfg.Engine, opPreload, context.Background()))
+	if m.running == opPreload {
+		cmds = append(cmds, opCmd(m.cfg.Engine, opPreload, "", context.Background()))
 	}
 	return tea.Batch(cmds...)
 }
@@ -57,17 +57,30 @@ func (m Model) refreshStatus() tea.Cmd {
 	}
 }
 
-// run starts an operation of the engine in the background.
-func (m *Model) run(op string) tea.Cmd {
+// run starts an operation of the engine in the background; why, when set,
+// is the operator's action that the engine journals before it starts.
+func (m *Model) run(op, why string) tea.Cmd {
 	ctx, cancel := context.WithCancel(context.Background())
-	m.op, m.opStart, m.opCancel, m.status, m.quitArm = op, m.cfg.Now(), cancel, "", false
+	m.running, m.ranAfter, m.opCancel, m.status, m.quitArm = op, m.state.Ops, cancel, "", false
 	label := op + " " + m.plan.Release
-	return tea.Batch(opCmd(m.cfg.Engine, op, ctx), m.mark(func(r Marks) { r.Marker(label) }))
+	return tea.Batch(opCmd(m.cfg.Engine, op, why, ctx), m.mark(func(r Marks) { r.Marker(label) }))
 }
 
-// opCmd runs an operation of the engine and reports its end.
-func opCmd(engine Engine, op string, ctx context.Context) tea.Cmd {
+// operatorCmd journals an operator's action through the engine.
+func operatorCmd(engine Engine, why string) tea.Cmd {
 	return func() tea.Msg {
+		engine.Emit(plans.Event{Kind: plans.EvOperator, Message: why})
+		return nil
+	}
+}
+
+// opCmd journals the operator's action, runs an operation of the engine
+// and reports its end.
+func opCmd(engine Engine, op, why string, ctx context.Context) tea.Cmd {
+	return func() tea.Msg {
+		if why != "" {
+			engine.Emit(plans.Event{Kind: plans.EvOperator, Message: why})
+		}
 		var err error
 		switch op {
 		case opPreload:
@@ -81,8 +94,22 @@ func opCmd(engine Engine, op string, ctx context.Context) tea.Cmd {
 	}
 }
 
-// Update handles one message; it does no I/O.
+// statusTTL is how long a status message stays on screen.
+const statusTTL = 5 * time.Second
+
+// Update handles one message; it does no I/O. A status message is dated
+// when it changes, so that it expires.
 func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	prev := m.status
+	next, cmd := m.update(msg)
+	if n := next.(Model); n.status != prev {
+		n.statusAt = n.cfg.Now()
+		return n, cmd
+	}
+	return next, cmd
+}
+
+func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
@@ -104,7 +131,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.refreshStatus()
 	case bridgeMsg:
 		for _, ev := range msg.events {
-			m.apply(ev)
+			m.fold(ev)
 		}
 		if len(msg.asks) > 0 {
 			m.asking = msg.asks[0]
@@ -131,158 +158,69 @@ func (m Model) mark(note func(Marks)) tea.Cmd {
 type refreshMsg struct{}
 
 func (m Model) opDone(msg opDoneMsg) (tea.Model, tea.Cmd) {
-	m.op, m.opCancel = "", nil
-	errText := ""
-	if msg.err != nil {
-		errText = msg.err.Error()
-	}
-	switch msg.op {
-	case opPreload:
-		m.preload.done, m.preload.err = msg.err == nil, errText
-		if msg.err == nil {
-			m.status = "preload done: press D to deploy"
-		} else {
-			m.status = "preload failed: " + firstLine(errText)
-		}
-	default:
-		m.lastOp, m.lastErr = msg.op, errText
-		m.status = ""
+	m.running, m.opCancel = "", nil
+	m.status = ""
+	if msg.op == opPreload {
+		m.status = "preload done: press D to deploy"
 		if msg.err != nil {
-			m.status = msg.op + " failed: " + firstLine(errText)
+			m.status = "preload failed: " + firstLine(msg.err.Error())
 		}
+	}
+	var mark tea.Cmd
+	if msg.err != nil && msg.op != opPreload {
+		mark = m.mark(func(r Marks) { r.Marker(msg.op + " failed") })
+	} else if msg.op != opPreload {
+		mark = m.mark(func(r Marks) { r.Marker(msg.op + " done") })
 	}
 	if m.quitArm {
-		return m, tea.Quit
+		return m, tea.Sequence(mark, tea.Quit)
 	}
-	cmds := []tea.Cmd{m.refreshStatus()}
-	if msg.err != nil && msg.op != opPreload {
-		cmds = append(cmds, m.mark(func(r Marks) { r.Marker(msg.op + " failed") }))
-	} else if msg.op != opPreload {
-		cmds = append(cmds, m.mark(func(r Marks) { r.Marker(msg.op + " done") }))
-	}
-	return m, tea.Batch(cmds...)
+	return m, tea.Batch(m.refreshStatus(), mark)
 }
 
 // deployer names who holds the lock, for the read-only view.
 func (m Model) deployer() string {
-	if m.lockedBy != "" {
-		return m.lockedBy
+	if m.state.LockHolder != "" {
+		return m.state.LockHolder
 	}
 	return "the operator holding the lock"
 }
 
-// watch folds a journal's event into the operation state of the read-only
-// view, which runs no operation itself.
-func (m *Model) watch(ev plans.Event) {
-	switch ev.Kind {
-	case plans.EvPlanLoaded: // a new journal: a new session of the deployer
-		for i := range m.steps {
-			m.steps[i] = stepState{title: m.steps[i].title, kind: m.steps[i].kind, state: "pending"}
-		}
-		m.op, m.lastOp, m.lastErr, m.output = "", "", "", nil
-	case plans.EvPreloadStart:
-		m.preload.done = false
-		if m.op == "" {
-			m.op, m.opStart = opPreload, ev.Time
-		}
-	case plans.EvPreloadEnd:
-		m.preload.done, m.preload.err = ev.Result == plans.ResultOK, ev.Error
-		if m.op == opPreload {
-			m.op = ""
-		}
-	case plans.EvApplyStart:
-		m.op, m.opStart = opApply, ev.Time
-	case plans.EvApplyEnd:
-		m.op, m.lastOp, m.lastErr = "", opApply, ""
-		if ev.Result == string(plans.Reverted) {
-			m.lastOp = opRevert
-		}
-		if ev.Result != string(plans.Deployed) && ev.Result != string(plans.Reverted) {
-			m.lastErr = ev.Error
-		}
-	case plans.EvRevertStart:
-		if m.op != opApply {
-			m.op, m.opStart = opRevert, ev.Time
-		}
-	case plans.EvRevertEnd:
-		if m.op == opRevert {
-			m.op, m.lastOp, m.lastErr = "", opRevert, ""
-			if ev.Result == plans.ResultFailed {
-				m.lastErr = ev.Error
-			}
-		}
-	case plans.EvConfirmAsk:
-		m.status = ev.Actor + " is asked: " + ev.Message
-	case plans.EvConfirmAnswer:
-		m.status = ev.Actor + " answered " + ev.Result + ": " + ev.Message
-	}
-}
-
-// apply folds an engine event into the cockpit's state.
-func (m *Model) apply(ev plans.Event) {
+// fold takes an engine or journal event into the release state. The
+// read-only view keeps every event, so it can switch to a newer release.
+func (m *Model) fold(ev plans.Event) {
 	if m.cfg.ReadOnly {
-		m.watch(ev)
+		m.seen = append(m.seen, ev)
+	}
+	m.state.Apply(ev)
+	if !m.state.Follows(ev) {
+		return
 	}
 	switch ev.Kind {
-	case plans.EvLockAcquired:
-		m.lockedBy = ev.Actor
-	case plans.EvLockReleased, plans.EvLockBroken:
-		m.lockedBy = ""
-	case plans.EvPreloadStart:
-		m.preload.started = true
-	case plans.EvPreloadProgress, plans.EvPreloadImage:
-		for i := range m.preload.images {
-			img := &m.preload.images[i]
-			if img.ref != ev.Image {
-				continue
-			}
-			if ev.Kind == plans.EvPreloadImage {
-				img.result, img.err, img.id = ev.Result, ev.Error, ev.ImageID
-			} else if ev.Layer != "" {
-				img.layers[ev.Layer] = [2]int64{ev.Current, ev.Total}
-			}
-		}
-	case plans.EvApplyStart:
-		for i := range m.steps {
-			m.steps[i] = stepState{title: m.steps[i].title, kind: m.steps[i].kind, state: "pending"}
-		}
-	case plans.EvStepStart:
-		if s := m.step(ev.Step); s != nil {
-			s.state, m.output = "running", nil
-		}
-	case plans.EvStepOutput:
-		m.output = append(m.output, ev.Line)
-		if len(m.output) > 3 {
-			m.output = m.output[len(m.output)-3:]
-		}
-	case plans.EvStepEnd:
-		if s := m.step(ev.Step); s != nil {
-			s.state, s.duration, s.err = stepResult(ev.Result), time.Duration(ev.DurationMS)*time.Millisecond, ev.Error
-		}
 	case plans.EvServiceEnd:
 		if ev.Result == plans.ResultFailed {
 			m.status = ev.Service + ": " + firstLine(ev.Error)
 		}
 	case plans.EvRevertStart:
 		m.status = "reverting " + ev.Message
+	case plans.EvApplyEnd, plans.EvRevertEnd:
+		m.status = ""
 	}
 }
 
-func (m *Model) step(n int) *stepState {
-	if n < 1 || n > len(m.steps) {
-		return nil
+// followNewer switches the read-only view to the newer release of the
+// same project that started, folding what it saw of it.
+func (m Model) followNewer() (tea.Model, tea.Cmd) {
+	if m.state.Newer == "" {
+		m.status = "L: no newer release of " + m.plan.Project + " has started"
+		return m, nil
 	}
-	return &m.steps[n-1]
-}
-
-func stepResult(r string) string {
-	switch r {
-	case plans.ResultOK:
-		return "done"
-	case plans.ResultSkipped:
-		return "skipped"
+	m.state = plans.NewStateOf(m.plan.Project, m.state.Newer)
+	for _, ev := range m.seen {
+		m.state.Apply(ev)
 	}
-	return "failed"
+	m.status = "following release " + m.state.Release
+	return m, nil
 }
 
 func firstLine(s string) string {
@@ -297,18 +235,19 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		return m.inputKey(msg)
 	}
 	k := m.keys
-	if m.cfg.ReadOnly && (key.Matches(msg, k.Yes) || key.Matches(msg, k.No) && msg.String() != "esc") {
-		m.status = "read-only: only " + m.deployer() + " can answer"
-		return m, nil
+	m.status = "" // a key ends the previous message
+	if m.cfg.ReadOnly && key.Matches(msg, k.Latest) {
+		return m.followNewer()
 	}
-	if m.asking != nil || m.pending != "" {
+	if key.Matches(msg, k.Yes, k.No) {
 		switch {
-		case key.Matches(msg, k.Yes):
-			return m.answer(true)
-		case key.Matches(msg, k.No):
-			return m.answer(false)
+		case m.cfg.ReadOnly:
+			m.status = "read-only: only " + m.deployer() + " can answer"
+		case m.asking == nil && m.pending == "":
+			m.status = msg.String() + ": no question is waiting for an answer"
+		default:
+			return m.answer(key.Matches(msg, k.Yes))
 		}
-		m.status = "answer y or n first"
 		return m, nil
 	}
 	if !key.Matches(msg, k.Quit) {
@@ -348,18 +287,32 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		m.input.SetValue("")
 		return m, m.input.Focus()
 	case key.Matches(msg, k.NextMatch), key.Matches(msg, k.PrevMatch):
-		if m.logs.search == "" {
+		want := &logs.Filter{Text: m.logs.search}
+		switch {
+		case m.logs.search == "":
 			m.status = "n/N: no search yet; press / to search"
-		} else if !m.logs.jump(&logs.Filter{Text: m.logs.search}, key.Matches(msg, k.PrevMatch)) {
+		case !m.logs.jump(want, key.Matches(msg, k.PrevMatch)):
 			m.status = fmt.Sprintf("no more matches for %q", m.logs.search)
+		default:
+			m.status = m.logs.position("match", want)
 		}
 	case key.Matches(msg, k.NextError), key.Matches(msg, k.PrevError):
 		older, where := key.Matches(msg, k.PrevError), "below"
 		if older {
 			where = "above"
 		}
-		if !m.logs.jump(&logs.Filter{MinLevel: logs.LevelError}, older) {
+		errs := &logs.Filter{MinLevel: logs.LevelError}
+		switch {
+		case m.logs.follow && !older: // following, the next error is the latest one
+			if !m.logs.latest(errs) {
+				m.status = "no error-level line yet"
+				break
+			}
+			m.status = m.logs.position("error", errs)
+		case !m.logs.jump(errs, older):
 			m.status = "no error-level line " + where
+		default:
+			m.status = m.logs.position("error", errs)
 		}
 	case key.Matches(msg, k.ErrorsOnly):
 		m.logs.errors = !m.logs.errors
@@ -410,7 +363,12 @@ func (m Model) inputKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		value := m.input.Value()
 		if m.inputMode == "search" {
 			m.logs.setSearch(value)
-			if value != "" && !m.logs.jump(&logs.Filter{Text: value}, true) && m.cfg.Logs.Count(&logs.Filter{Text: value}) == 0 {
+			want := &logs.Filter{Text: value}
+			switch {
+			case value == "":
+			case m.logs.jump(want, true):
+				m.status = m.logs.position("match", want)
+			case m.cfg.Logs.Count(want) == 0:
 				m.status = fmt.Sprintf("no line contains %q", value)
 			}
 		} else {
@@ -434,17 +392,16 @@ func (m Model) deploy() (tea.Model, tea.Cmd) {
 	switch {
 	case m.cfg.ReadOnly:
 		m.status = "read-only: " + m.deployer() + " deploys; this view cannot deploy"
-	case m.op == opPreload:
-		m.status = fmt.Sprintf("D: preload is still running (%d of %d images ready)", m.imagesReady(), len(m.preload.images))
-	case m.op != "":
-		m.status = "D: a " + m.op + " is running"
-	case m.preload.err != "":
-		m.status = "D: preload failed, so nothing can be deployed (p retries): " + firstLine(m.preload.err)
+	case m.running == opPreload || m.state.Op == plans.OpPreload:
+		m.status = fmt.Sprintf("D: preload is still running (%d of %d images ready)", m.imagesReady(), len(m.state.Preload.Images))
+	case m.running != "" || m.state.Running():
+		m.status = "D: a " + m.operation() + " is running"
+	case m.state.Preload.Error != "":
+		m.status = "D: preload failed, so nothing can be deployed (p retries): " + firstLine(m.state.Preload.Error)
 	case m.plan.Confirm:
 		m.pending = opApply
 	default:
-		m.cfg.Engine.Emit(plans.Event{Kind: plans.EvOperator, Message: "pressed D: deploy release " + m.plan.Release})
-		return m, m.run(opApply)
+		return m, m.run(opApply, "pressed D: deploy release "+m.plan.Release)
 	}
 	return m, nil
 }
@@ -453,15 +410,14 @@ func (m Model) revert() (tea.Model, tea.Cmd) {
 	switch {
 	case m.cfg.ReadOnly:
 		m.status = "read-only: " + m.deployer() + " deploys; this view cannot revert"
-	case m.op != "" && m.op != opPreload:
-		m.status = "R: a " + m.op + " is running; it reverts by itself on failure (on_failure: " + m.plan.OnFailure + ")"
-	case m.op == opPreload:
+	case m.running == opPreload || m.state.Op == plans.OpPreload:
 		m.status = "R: wait for the preload to finish"
+	case m.running != "" || m.state.Running():
+		m.status = "R: a " + m.operation() + " is running; it reverts by itself on failure (on_failure: " + m.plan.OnFailure + ")"
 	case m.plan.Confirm:
 		m.pending = opRevert
 	default:
-		m.cfg.Engine.Emit(plans.Event{Kind: plans.EvOperator, Message: "pressed R: revert"})
-		return m, m.run(opRevert)
+		return m, m.run(opRevert, "pressed R: revert")
 	}
 	return m, nil
 }
@@ -472,16 +428,12 @@ func (m Model) retryPreload() (tea.Model, tea.Cmd) {
 	switch {
 	case m.cfg.ReadOnly:
 		m.status = "read-only: this view does not preload"
-	case m.preload.err == "":
+	case m.state.Preload.Error == "":
 		m.status = "p: the preload did not fail; nothing to retry"
-	case m.op != "":
-		m.status = "p: a " + m.op + " is running"
+	case m.running != "" || m.state.Running():
+		m.status = "p: a " + m.operation() + " is running"
 	default:
-		m.preload.err = ""
-		for i := range m.preload.images {
-			m.preload.images[i] = imageState{ref: m.preload.images[i].ref, layers: map[string][2]int64{}}
-		}
-		return m, m.run(opPreload)
+		return m, m.run(opPreload, "pressed p: retry the preload")
 	}
 	return m, nil
 }
@@ -497,32 +449,43 @@ func (m Model) answer(yes bool) (tea.Model, tea.Cmd) {
 		m.status = op + " not started"
 		return m, nil
 	}
-	m.cfg.Engine.Emit(plans.Event{Kind: plans.EvOperator, Message: "confirmed " + op})
-	return m, m.run(op)
+	return m, m.run(op, "confirmed "+op)
 }
 
 func (m Model) quit() (tea.Model, tea.Cmd) {
-	if m.op == "" || m.op == opPreload || m.cfg.ReadOnly {
+	if m.running == "" || m.running == opPreload || m.cfg.ReadOnly {
 		if m.opCancel != nil {
 			m.opCancel()
 		}
 		return m, tea.Quit
 	}
-	if !m.quitArm {
-		m.quitArm = true
-		m.status = "a " + m.op + " is running: press q again to stop it (on_failure: " + m.plan.OnFailure + " applies) and quit"
+	if !m.state.Running() && m.state.Ops > m.ranAfter {
+		m.quitArm = true // its last event is here: quit the moment the engine returns
+		m.status = "the " + m.running + " is finishing (lock release), then quitting…"
 		return m, nil
 	}
-	m.cfg.Engine.Emit(plans.Event{Kind: plans.EvOperator, Message: "pressed q twice during " + m.op + ": stopping it and quitting"})
-	m.status = "stopping the " + m.op + " safely, then quitting…"
+	if !m.quitArm {
+		m.quitArm = true
+		m.status = "a " + m.running + " is running: press q again to stop it (on_failure: " + m.plan.OnFailure + " applies) and quit"
+		return m, nil
+	}
+	m.status = "stopping the " + m.running + " safely, then quitting…"
 	m.opCancel()
-	return m, nil
+	return m, operatorCmd(m.cfg.Engine, "pressed q twice during "+m.running+": stopping it and quitting")
+}
+
+// operation names the operation running now.
+func (m Model) operation() string {
+	if m.running != "" {
+		return m.running
+	}
+	return m.state.Op
 }
 
 func (m Model) imagesReady() int {
 	n := 0
-	for _, img := range m.preload.images {
-		if img.result == plans.ResultPresent || img.result == plans.ResultPulled {
+	for _, img := range m.state.Preload.Images {
+		if img.Result == plans.ResultPresent || img.Result == plans.ResultPulled {
 			n++
 		}
 	}

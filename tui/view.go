@@ -23,7 +23,7 @@ const (
 func (m Model) View() tea.View {
 	v := tea.NewView(m.render())
 	v.AltScreen = true
-	v.WindowTitle = "golive " + m.plan.Project + " " + m.plan.Release
+	v.WindowTitle = "golive " + m.plan.Project + " " + m.state.Release
 	return v
 }
 
@@ -49,7 +49,7 @@ func (m Model) render() string {
 // layout is the rows above the logs, the rows below them, and how many
 // log rows fit between.
 func (m Model) layout() (top, bottom []string, logHeight int) {
-	top = m.header()
+	top = append(m.header(), m.newerLine()...)
 	if m.roomy() {
 		top = append(top, "")
 		top = append(top, m.roomyPanels()...)
@@ -58,8 +58,10 @@ func (m Model) layout() (top, bottom []string, logHeight int) {
 		top = append(top, m.stepsLine())
 		top = append(top, m.preloadLines(false, 28, 20)...)
 	}
-	if len(m.output) > 0 && m.runningStep() != nil {
-		for _, l := range m.output[max(0, len(m.output)-m.outputRows()):] {
+	top = append(top, m.outcomeLines()...)
+	top = append(top, m.questionLine()...)
+	if st := m.state.RunningStep(); st != nil && len(st.Output) > 0 {
+		for _, l := range st.Output[max(0, len(st.Output)-m.outputRows()):] {
 			top = append(top, m.styles.Dim.Render("  │ ")+ansi.Truncate(m.cfg.Engine.Mask(l), m.width-4, "…"))
 		}
 	}
@@ -85,36 +87,27 @@ func (m Model) logHeight() int {
 	return h
 }
 
-func (m Model) runningStep() *stepState {
-	for i := range m.steps {
-		if m.steps[i].state == "running" {
-			return &m.steps[i]
-		}
-	}
-	return nil
-}
-
 // header is the release, the phase and who acts where.
 func (m Model) header() []string {
 	st := m.styles
 	phase := m.Phase()
 	badge := st.Phase[phase].Render(string(phase))
 	elapsed := ""
-	if m.op != "" {
-		elapsed = " " + m.spin.View() + " " + m.cfg.Now().Sub(m.opStart).Round(time.Second).String()
+	if m.state.Running() {
+		elapsed = " " + m.spin.View() + " " + m.cfg.Now().Sub(m.state.OpStart).Round(time.Second).String()
 	}
-	title := st.Header.Render("golive") + " · " + st.Bold.Render(clean(m.plan.Project)) + " " + clean(m.plan.Release)
+	title := st.Header.Render("golive") + " · " + st.Bold.Render(clean(m.plan.Project)) + " " + clean(m.state.Release)
 	line1 := title + "  " + badge + elapsed
 	if m.cfg.ReadOnly {
 		who := "no release running"
-		if m.lockedBy != "" {
-			who = m.lockedBy + " is deploying"
+		if m.state.LockHolder != "" {
+			who = m.state.LockHolder + " is deploying"
 		}
 		line1 += "  " + st.Status.Render("READ-ONLY · "+who)
 	}
 	lock := "lock: free"
-	if m.lockedBy != "" {
-		lock = "lock: " + m.lockedBy
+	if m.state.LockHolder != "" {
+		lock = "lock: " + m.state.LockHolder
 	}
 	role := "operator"
 	if m.cfg.ReadOnly {
@@ -162,6 +155,9 @@ func (m Model) servicesTable() []string {
 		if s.Health == "unhealthy" {
 			health = st.Error.Render(health)
 		}
+		if s.Health == "" {
+			health = m.gate(s.Service)
+		}
 		counts := bucket(m.cfg.Logs.Counts().PerSecond(s.Service, logs.LevelError, now, spark*perBar), perBar)
 		rows = append(rows, fmt.Sprintf("%-*s %-*s %s %s %s %s", nameW, s.Service, groupW, s.Group,
 			pad(ansi.Truncate(image, imageW, "…"), imageW), state, health, st.Error.Render(sparkline(counts))))
@@ -171,12 +167,37 @@ func (m Model) servicesTable() []string {
 
 // targetID is the image ID of a target image, once preload has seen it.
 func (m Model) targetID(ref string) string {
-	for _, img := range m.preload.images {
-		if img.ref == ref {
-			return img.id
+	for _, img := range m.state.Preload.Images {
+		if img.Ref == ref {
+			return img.ID
 		}
 	}
 	return ""
+}
+
+// gate is a service's latest health gate result and its age, 9 columns wide.
+func (m Model) gate(service string) string {
+	svc := m.state.Service(service)
+	if svc == nil || svc.Health.Result == "" {
+		return fmt.Sprintf("%-9s", "—")
+	}
+	age := m.cfg.Now().Sub(svc.Health.Time)
+	text := fmt.Sprintf("%-9s", "✓ "+shortAge(age))
+	if svc.Health.Result != plans.ResultOK {
+		return m.styles.Error.Render(fmt.Sprintf("%-9s", "✗ "+shortAge(age)))
+	}
+	return m.styles.OK.Render(text)
+}
+
+// shortAge is a duration in at most four characters: 9s, 12m, 3h.
+func shortAge(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", max(int(d/time.Second), 0))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d/time.Minute))
+	}
+	return fmt.Sprintf("%dh", int(d/time.Hour))
 }
 
 // stepsLine is the plan as one line of symbols, with the current step named.
@@ -184,10 +205,10 @@ func (m Model) stepsLine() string {
 	var b strings.Builder
 	b.WriteString(m.styles.Dim.Render("steps "))
 	var current string
-	for i, s := range m.steps {
+	for i, s := range m.state.CurrentSteps() {
 		b.WriteString(m.stepSymbol(s) + fmt.Sprint(i+1) + " ")
-		if s.state == "running" || (s.state == "failed" && current == "") {
-			current = s.title
+		if s.State == "running" || (s.State == "failed" && current == "") {
+			current = s.Name
 		}
 	}
 	if current != "" {
@@ -196,9 +217,9 @@ func (m Model) stepsLine() string {
 	return b.String()
 }
 
-func (m Model) stepSymbol(s stepState) string {
+func (m Model) stepSymbol(s plans.StepState) string {
 	st := m.styles
-	switch s.state {
+	switch s.State {
 	case "running":
 		return st.Running.Render(m.spin.View())
 	case "done":
@@ -214,26 +235,27 @@ func (m Model) stepSymbol(s stepState) string {
 // preloadLines show each image's progress while the preload runs, and its
 // failure afterwards.
 func (m Model) preloadLines(always bool, refW, barW int) []string {
-	if m.preload.done && !always {
+	pl := m.state.Preload
+	if !always && (pl.Done || m.cfg.ReadOnly && !pl.Started) {
 		return nil
 	}
 	st := m.styles
 	var rows []string
-	for _, img := range m.preload.images {
+	for _, img := range pl.Images {
 		var status string
-		switch img.result {
+		switch img.Result {
 		case plans.ResultPresent, plans.ResultPulled:
-			status = st.OK.Render("✓ " + img.result)
+			status = st.OK.Render("✓ " + img.Result)
 		case plans.ResultFailed:
-			status = st.Error.Render("✗ " + firstLine(img.err))
+			status = st.Error.Render("✗ " + firstLine(img.Error))
 		default:
 			cur, total := int64(0), int64(0)
-			for _, l := range img.layers {
+			for _, l := range img.Layers {
 				cur, total = cur+l[0], total+l[1]
 			}
-			status = st.Running.Render(m.spin.View()) + " " + bar(cur, total, barW) + fmt.Sprintf(" %d layers", len(img.layers))
+			status = st.Running.Render(m.spin.View()) + " " + bar(cur, total, barW) + fmt.Sprintf(" %d layers", len(img.Layers))
 		}
-		rows = append(rows, fmt.Sprintf("  %s %s", pad(ansi.Truncate(shortRef(img.ref), refW, "…"), refW), status))
+		rows = append(rows, fmt.Sprintf("  %s %s", pad(ansi.Truncate(shortRef(img.Ref), refW, "…"), refW), status))
 	}
 	return rows
 }
@@ -242,12 +264,15 @@ func (m Model) preloadLines(always bool, refW, barW int) []string {
 func (m Model) roomyPanels() []string {
 	st := m.styles
 	left := []string{st.Title.Render("PLAN")}
-	for i, s := range m.steps {
+	for i, s := range m.state.CurrentSteps() {
 		d := ""
-		if s.duration > 0 {
-			d = st.Dim.Render(" " + s.duration.Round(100*time.Millisecond).String())
+		if s.Duration > 0 {
+			d = st.Dim.Render(" " + s.Duration.Round(100*time.Millisecond).String())
 		}
-		left = append(left, fmt.Sprintf("%s %d. %s%s", m.stepSymbol(s), i+1, clean(s.title), d))
+		if s.ExitCode != nil && *s.ExitCode != 0 {
+			d += st.Error.Render(fmt.Sprintf(" exit %d", *s.ExitCode))
+		}
+		left = append(left, fmt.Sprintf("%s %d. %s%s", m.stepSymbol(s), i+1, clean(s.Name), d))
 	}
 	left = append(left, "", st.Title.Render("IMAGES"))
 	left = append(left, m.preloadLines(true, 18, 12)...)
@@ -283,16 +308,69 @@ func (m Model) statusLine() string {
 	switch {
 	case m.inputMode != "":
 		return m.input.View()
-	case m.asking != nil:
-		return st.Question.Render(" ? "+clean(m.asking.text)+" ") + "  y / n"
-	case m.pending != "":
-		return st.Question.Render(" ? "+m.confirmText()+" ") + "  y / n"
-	case m.status != "":
+	case m.status != "" && m.cfg.Now().Sub(m.statusAt) < statusTTL:
 		return st.Status.Render(clean(m.status))
-	case m.lastErr != "" && m.op == "":
-		return st.Error.Render(m.lastOp + " failed: " + firstLine(clean(m.lastErr)))
+	case m.state.Error != "" && !m.state.Running():
+		what, outcome := m.state.FirstFailure(), m.state.Outcome
+		if what == "" {
+			what = firstLine(m.state.Error)
+		}
+		if outcome == string(plans.Reverted) {
+			outcome = "failed, then reverted"
+		}
+		return st.Error.Render(clean(outcome + ": " + what))
 	}
 	return ""
+}
+
+// outcomeLines say, once an operation ended, what each service runs now
+// and how long each was not serving: the same figures as the journal,
+// `golive watch`, the report and the headless summary.
+func (m Model) outcomeLines() []string {
+	if m.state.Running() || m.state.Outcome == "" {
+		return nil
+	}
+	st := m.styles
+	var now []string
+	for _, svc := range m.state.Services {
+		switch {
+		case svc.Result == "":
+			now = append(now, svc.Name+" unchanged")
+		case svc.Result == plans.ResultReverted && svc.NowID == "":
+			now = append(now, svc.Name+" removed")
+		default:
+			now = append(now, fmt.Sprintf("%s %s (%s)", svc.Name, shortRef(orNone(svc.Now)), svc.Result))
+		}
+	}
+	rows := []string{st.Dim.Render("services now: ") + clean(strings.Join(now, " · "))}
+	if impact := m.state.ImpactSummary(); impact != "" {
+		rows = append(rows, st.Dim.Render("not serving:  ")+clean(impact))
+	}
+	return rows
+}
+
+// newerLine tells the read-only view that a newer release of the project started.
+func (m Model) newerLine() []string {
+	s := m.state
+	if !m.cfg.ReadOnly || s.Newer == "" {
+		return nil
+	}
+	return []string{m.styles.Status.Render(clean(fmt.Sprintf("release %s started at %s by %s: L follows it", s.Newer, s.NewerAt.Local().Format("15:04:05"), s.NewerBy)))}
+}
+
+// questionLine is a question waiting for an answer, with its keys: a line
+// of its own, so that every other key keeps working meanwhile.
+func (m Model) questionLine() []string {
+	st := m.styles
+	switch {
+	case m.asking != nil:
+		return []string{st.Question.Render(" ? "+clean(m.asking.text)+" ") + "  y yes · c no"}
+	case m.pending != "":
+		return []string{st.Question.Render(" ? "+m.confirmText()+" ") + "  y yes · c no"}
+	case m.cfg.ReadOnly && m.state.Asking != "":
+		return []string{st.Status.Render(clean(m.state.AskedBy + " is asked: " + m.state.Asking))}
+	}
+	return nil
 }
 
 // confirmText names what a pending operation will change.
@@ -313,7 +391,7 @@ func (m Model) confirmText() string {
 }
 
 func (m Model) footer() string {
-	return m.help.View(helpKeys{k: m.keys, asking: m.asking != nil || m.pending != "", readOnly: m.cfg.ReadOnly})
+	return m.help.View(helpKeys{k: m.keys, asking: m.asking != nil || m.pending != "", readOnly: m.cfg.ReadOnly, newer: m.state.Newer != "", sources: m.sourceNames()})
 }
 
 // bucket sums counts in groups of n.

@@ -30,7 +30,7 @@ func (h *headless) cockpit() int {
 	bridge := tui.NewBridge()
 	buf := logs.NewBuffer(0)
 	e := plans.NewEngine(h.plan, plans.Options{Docker: h.cli, Journal: j, StateDir: h.opts.state, Asker: bridge, OnEvent: bridge.OnEvent, Logs: buf})
-	e.Emit(plans.Event{Kind: plans.EvPlanLoaded, Message: fmt.Sprintf("cockpit %s on %s", h.plan.Path, h.cli.Host())})
+	e.Emit(plans.LoadedEvent(h.plan, fmt.Sprintf("cockpit %s on %s", h.plan.Path, h.cli.Host())))
 	code := h.runTUI(context.Background(), e, tui.Config{Bridge: bridge, Logs: buf})
 	e.Close()
 	fmt.Fprintln(h.stdout, "journal:", j.Path())
@@ -56,7 +56,9 @@ func (h *headless) watch(stateGiven bool) int {
 			state = held.StateDir // the holder works on this machine: read its journal
 		}
 	}
-	go plans.FollowJournals(ctx, state, func(_ string, ev plans.Event) { bridge.OnEvent(ev) })
+	// Every journal from the plan's release on reaches the view, which
+	// follows its release and offers to switch when a newer one starts.
+	go plans.FollowRelease(ctx, state, h.plan.Project, h.plan.Release, func(_ string, ev plans.Event) { bridge.OnEvent(ev) })
 	return h.runTUI(ctx, e, tui.Config{Bridge: bridge, Logs: logs.NewBuffer(0), ReadOnly: true})
 }
 

@@ -27,11 +27,18 @@ type headless struct {
 	stdout io.Writer
 	stderr io.Writer
 	mu     sync.Mutex // serialises printing from parallel deploys
+	state  *plans.State
 }
 
 func check(plan *plans.Plan, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "%s: plan ok: project %s, release %s, %d services in groups %s, %d steps, on_failure %s\n",
 		plan.Path, plan.Project, plan.Release, len(plan.Services), strings.Join(plan.Groups(), " → "), len(plan.ReleaseSteps()), plan.OnFailure)
+	for _, w := range plan.ComposeWarnings {
+		fmt.Fprintln(stderr, "warning:", w)
+	}
+	for _, w := range plan.WebhookWarnings(os.LookupEnv) {
+		fmt.Fprintf(stderr, "warning: %s: it would not be told; export it before running golive\n", w)
+	}
 	for _, svc := range plan.Services {
 		if _, err := plan.ServiceEnv(svc, os.LookupEnv); err != nil {
 			fmt.Fprintf(stderr, "warning: %v (apply will refuse to start until it is set)\n", err)
@@ -55,7 +62,7 @@ func (h *headless) engine(operation string, buf *logs.Buffer) (*plans.Engine, *p
 		Asker:    h.asker(),
 		OnEvent:  h.print,
 	})
-	e.Emit(plans.Event{Kind: plans.EvPlanLoaded, Message: fmt.Sprintf("%s %s on %s", operation, h.plan.Path, h.cli.Host())})
+	e.Emit(plans.LoadedEvent(h.plan, fmt.Sprintf("%s %s on %s", operation, h.plan.Path, h.cli.Host())))
 	return e, j, nil
 }
 
@@ -121,6 +128,7 @@ func (h *headless) apply(ctx context.Context) int {
 	<-followed
 	e.Close()
 	defer h.journalNote(e, j)
+	h.summary()
 	if err == nil {
 		fmt.Fprintf(h.stdout, "release %s deployed\n", h.plan.Release)
 		return exitOK
@@ -152,7 +160,9 @@ func (h *headless) revert(ctx context.Context) int {
 	}
 	defer j.Close()
 	defer h.journalNote(e, j)
+	defer e.Close()
 	err = e.Revert(ctx)
+	h.summary()
 	var held *docker.HeldError
 	switch {
 	case err == nil:

@@ -36,8 +36,10 @@ const usage = `golive: a terminal release cockpit
 
 Usage:
   golive PLAN [--record FILE.cast]   open the cockpit: preload, D deploys, R reverts, live logs
-  golive watch PLAN [--state DIR]    the read-only cockpit for the pair: follows the deployer's journal
+  golive watch PLAN [--state DIR]    the read-only cockpit for the pair: follows the plan's release (L: a newer one)
   golive check PLAN                  validate a plan file
+  golive import COMPOSE [-o PLAN] [--force] [--release NAME]
+                                     write a plan from a compose file (or say compose: FILE in a plan)
   golive apply PLAN [--yes]          carry out the plan headless (preload, steps, deploy groups)
   golive revert PLAN [--yes]         put back what ran before the most recent apply
   golive unlock PLAN                 break a stale release lock
@@ -94,6 +96,8 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		return runLogs(rest, stdout, stderr)
 	case "report":
 		return runReport(rest, stdout, stderr)
+	case "import":
+		return runImport(rest, stdout, stderr)
 	}
 	var opts options
 	fs := flag.NewFlagSet("golive "+cmd, flag.ContinueOnError)

@@ -323,6 +323,9 @@ func TestReportWritesAPostmortemFromJournalsOrAFolder(t *testing.T) {
 	if !strings.HasPrefix(string(html), "<!DOCTYPE html>") || !strings.Contains(string(html), "<svg") {
 		t.Fatal("not a self-contained HTML report")
 	}
+	if fi, err := os.Stat(out); err != nil || fi.Mode().Perm() != 0o666&^umask() {
+		t.Fatalf("the report is written with mode %v, want %v (0666 less the umask)", fi.Mode().Perm(), 0o666&^umask())
+	}
 	code, stdout, _ = cli(t, "report", "../../plans/report/testdata/broken-release.jsonl")
 	if code != 0 || !strings.Contains(stdout, "| Outcome | **reverted** |") {
 		t.Fatalf("markdown report: exit %d\n%s", code, stdout)

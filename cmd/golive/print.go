@@ -8,15 +8,39 @@ import (
 	"github.com/golive/golive/plans"
 )
 
-// print writes one event as a readable line; byte-level progress is skipped.
+// print writes one event as a readable line (byte-level progress is
+// skipped) and folds it into the release state the summary tells.
 func (h *headless) print(ev plans.Event) {
-	line := formatEvent(ev, len(h.plan.ReleaseSteps()))
-	if line == "" {
-		return
-	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	fmt.Fprintf(h.stdout, "%s %s\n", ev.Time.Local().Format("15:04:05"), line)
+	if h.state == nil {
+		h.state = plans.NewState(h.plan)
+	}
+	h.state.Apply(ev)
+	if line := formatEvent(ev, len(h.plan.ReleaseSteps())); line != "" {
+		fmt.Fprintf(h.stdout, "%s %s\n", ev.Time.Local().Format("15:04:05"), line)
+	}
+}
+
+// summary tells where the release stands once an operation ended, from
+// the same state the cockpit, watch and the report fold.
+func (h *headless) summary() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.state == nil || h.state.Outcome == plans.ResultNothing {
+		return
+	}
+	fmt.Fprint(h.stdout, summaryLines(h.state))
+}
+
+// summaryLines are the phase, what each service runs and how long each was
+// not serving.
+func summaryLines(s *plans.State) string {
+	text := fmt.Sprintf("%s %s: %s\n  services now: %s\n", s.Project, s.Release, strings.ToUpper(string(s.Phase())), orDash(s.ServicesNow()))
+	if impact := s.ImpactSummary(); impact != "" {
+		text += "  not serving: " + impact + "\n"
+	}
+	return text
 }
 
 // formatEvent renders an event for the headless CLI, or "" to skip it.
@@ -102,6 +126,11 @@ func formatEvent(ev plans.Event, steps int) string {
 		return fmt.Sprintf("  ! %s: error +%.1fs after start: %s", ev.Service, float64(ev.DurationMS)/1000, ev.Line)
 	case plans.EvApplyEnd:
 		return fmt.Sprintf("apply %s in %dms", ev.Result, ev.DurationMS)
+	case plans.EvNotify:
+		if ev.Result == plans.ResultFailed {
+			return fail("notify " + ev.Message + " not delivered")
+		}
+		return "notify " + ev.Message + ": ok"
 	}
 	return ""
 }

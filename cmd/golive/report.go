@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"syscall"
 
 	"github.com/golive/golive/plans/report"
 )
@@ -98,13 +99,18 @@ func expandJournalDirs(paths []string) ([]string, error) {
 	return out, nil
 }
 
-// writeAtomic writes a file so that it is either whole or not there.
+// writeAtomic writes a file so that it is either whole or not there,
+// readable as any file the user creates (0666 less the umask, as 0644).
 func writeAtomic(path string, data []byte) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {
 		return err
 	}
 	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(0o666 &^ umask()); err != nil {
+		tmp.Close()
+		return err
+	}
 	if _, err := tmp.Write(data); err != nil {
 		tmp.Close()
 		return err
@@ -117,4 +123,12 @@ func writeAtomic(path string, data []byte) error {
 		return err
 	}
 	return os.Rename(tmp.Name(), path)
+}
+
+// umask is the process's file mode creation mask. Reading it means setting
+// it, so it is set back at once; golive report runs nothing in parallel.
+func umask() os.FileMode {
+	mask := syscall.Umask(0)
+	syscall.Umask(mask)
+	return os.FileMode(mask)
 }

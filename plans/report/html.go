@@ -16,12 +16,14 @@ func (r *Report) HTML() (string, error) {
 }
 
 type chart struct {
-	Service string
-	Width   int
-	Bars    []bar
-	Marks   []chartMark
-	Total   int
-	Peak    int
+	Service       string
+	Width, Height int
+	Band          int // height of the label rows above the bars
+	Bottom, AxisY int // the bars' baseline and the axis labels' line
+	Bars          []bar
+	Marks         []chartMark
+	Total         int
+	From, To      string
 }
 
 type bar struct {
@@ -30,65 +32,97 @@ type bar struct {
 }
 
 type chartMark struct {
-	X, Y  int
-	Label string
-	Class string
+	X, TextX, Y int
+	Anchor      string // start or end, so that no label runs past the chart
+	Label       string
+	Class       string
+	left, right int // the label's extent, for laying out the rows
 }
 
-// chartHeight is the height of a chart in pixels; charts are about
-// chartWidth wide, with a bar per minute between 8 and 60 pixels wide.
+// Chart geometry in pixels: charts are about chartWidth wide, with bars
+// between 6 and 40 pixels; labels take charWidth per character and sit on
+// rows of labelRow pixels above the bars, a row further down whenever
+// they would overlap.
 const (
 	chartHeight = 60
 	chartWidth  = 720
+	charWidth   = 6
+	labelRow    = 12
 )
 
-func (r *Report) htmlData() map[string]any {
-	from, to := r.minutes()
-	barWidth := max(8, min(60, chartWidth/int(to-from+1)))
+func (r *Report) charts() []chart {
+	win := r.chartWindow()
+	n := win.Buckets()
+	barWidth := max(6, min(40, chartWidth/max(n, 1)))
 	var charts []chart
 	for _, s := range r.Services {
-		c := chart{Service: s.Name, Width: int(to-from+1) * barWidth}
-		for m, n := range s.PerMinute {
-			if m >= from && m <= to {
-				c.Peak = max(c.Peak, n)
-				c.Total += n
-			}
+		counts := r.counts(s, win)
+		c := chart{Service: s.Name, Width: n * barWidth, From: hmsShort(win.From) + " UTC", To: hmsShort(win.To) + " UTC"}
+		peak := 0
+		for _, k := range counts {
+			peak, c.Total = max(peak, k), c.Total+k
 		}
-		for m := from; m <= to; m++ {
-			n := s.PerMinute[m]
-			if n == 0 || c.Peak == 0 {
+		var rows []int // the right end of the last label on each row
+		for _, mk := range r.Marks {
+			if mk.Service != s.Name || win.Index(mk.Time) < 0 {
 				continue
 			}
-			h := max(2, n*(chartHeight-12)/c.Peak)
-			c.Bars = append(c.Bars, bar{X: int(m-from) * barWidth, Y: chartHeight - h, H: h, Title: fmt.Sprintf("%s: %d error lines", minuteTime(m), n)})
-		}
-		for _, mk := range r.Marks {
-			if m := mk.Time.Unix() / 60; mk.Service == s.Name && m >= from && m <= to {
-				class, label, y := "deploy", "deploy "+hms(mk.Time), 10
-				if mk.Label == "R" {
-					class, label, y = "revert", "revert "+hms(mk.Time), 22
-				}
-				x := int(float64(mk.Time.Sub(time.Unix(from*60, 0))) / float64(time.Minute) * float64(barWidth))
-				c.Marks = append(c.Marks, chartMark{X: x, Y: y, Label: label, Class: class})
+			class, label := "deploy", "deploy "+hmsShort(mk.Time)
+			if mk.Label == "R" {
+				class, label = "revert", "revert "+hmsShort(mk.Time)
 			}
+			x := int(float64(mk.Time.Sub(win.From)) / float64(win.Bucket) * float64(barWidth))
+			m := chartMark{X: x, Label: label, Class: class, Anchor: "start", TextX: x + 3}
+			w := len(label) * charWidth
+			m.left, m.right = x+3, x+3+w
+			if m.right > c.Width {
+				m.Anchor, m.TextX, m.left, m.right = "end", x-3, x-3-w, x-3
+			}
+			row := 0
+			for row < len(rows) && rows[row]+charWidth > m.left {
+				row++
+			}
+			if row == len(rows) {
+				rows = append(rows, 0)
+			}
+			rows[row] = m.right
+			m.Y = (row + 1) * labelRow
+			c.Marks = append(c.Marks, m)
+		}
+		c.Band = len(rows)*labelRow + 4
+		c.Bottom = c.Band + chartHeight
+		c.AxisY = c.Bottom + labelRow
+		c.Height = c.AxisY + 4
+		for i, k := range counts {
+			if k == 0 {
+				continue
+			}
+			h := max(2, k*(chartHeight-4)/peak)
+			from := win.From.Add(time.Duration(i) * win.Bucket)
+			c.Bars = append(c.Bars, bar{X: i * barWidth, Y: c.Bottom - h, H: h, Title: fmt.Sprintf("%s–%s: %d error lines", hmsShort(from), hmsShort(from.Add(win.Bucket)), k)})
 		}
 		charts = append(charts, c)
 	}
+	return charts
+}
+
+func (r *Report) htmlData() map[string]any {
+	win := r.chartWindow()
+	n := win.Buckets()
 	return map[string]any{
-		"R": r, "Charts": charts, "BarW": barWidth - 2, "From": minuteTime(from), "To": minuteTime(to),
+		"R": r, "Charts": r.charts(), "BarW": max(6, min(40, chartWidth/max(n, 1))) - 2, "Bucket": win.Bucket.String(),
 		"Detect": optional(r.TimeToDetect, r.Detected, "no error line after a deploy"),
 		"Revert": optional(r.TimeToRevert, r.Reverted, "not reverted"),
+		"Impact": orText(r.Impact, "no service stopped serving"),
 		"Total":  r.End.Sub(r.Start).Round(time.Second).String(),
+		"Class":  strings.ReplaceAll(r.Outcome, " ", "-"),
 	}
 }
 
 var page = template.Must(template.New("report").Funcs(template.FuncMap{
 	"utc": utc, "hms": hms, "image": image, "run": shortRun, "result": resultText,
-	"join": strings.Join,
-	"around": func(s *Service, c Change) string {
-		before, after := s.ErrorsAround(c)
-		return fmt.Sprintf("%d → %d", before, after)
-	},
+	"join":   strings.Join,
+	"around": around, "probes": probes, "orText": orText,
 	"dur": func(d time.Duration) string {
 		if d == 0 {
 			return ""
@@ -110,7 +144,7 @@ body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1100px;color:
 h1{font-size:1.6em}h2{margin-top:1.6em;border-bottom:1px solid #ddd}
 table{border-collapse:collapse;width:100%;margin:.5em 0}td,th{border:1px solid #ddd;padding:3px 6px;text-align:left;vertical-align:top}
 th{background:#f4f4f6}code,pre{font-family:ui-monospace,monospace;font-size:12px}pre{background:#f6f6f8;padding:8px;overflow-x:auto}
-.outcome-deployed{color:#1a7f37}.outcome-failed,.outcome-unfinished{color:#cf222e}.outcome-reverted{color:#8250df}
+.outcome-deployed{color:#1a7f37}.outcome-failed,.outcome-unfinished,.outcome-revert-incomplete{color:#cf222e}.outcome-reverted{color:#8250df}
 .note{background:#fff8c5;padding:6px 10px;border-left:4px solid #d4a72c}
 svg{background:#fafafa;border:1px solid #eee}.bar{fill:#cf222e}.deploy{stroke:#0969da}.revert{stroke:#8250df}
 .deploy text{fill:#0969da}.revert text{fill:#8250df}text{font-size:10px;stroke:none}.failed{color:#cf222e}
@@ -118,29 +152,33 @@ svg{background:#fafafa;border:1px solid #eee}.bar{fill:#cf222e}.deploy{stroke:#0
 <h1>Postmortem: {{.R.Project}} {{.R.Release}}</h1>
 <h2>Summary</h2>
 <table>
-<tr><th>Outcome</th><td class="outcome-{{.R.Outcome}}"><b>{{.R.Outcome}}</b></td></tr>
+<tr><th>Outcome</th><td class="outcome-{{.Class}}"><b>{{.R.Outcome}}</b></td></tr>
 {{if .R.Failure}}<tr><th>What failed</th><td>{{.R.Failure}}</td></tr>{{end}}
 <tr><th>Who</th><td>{{join .R.Actors ", "}}</td></tr>
 <tr><th>When</th><td>{{utc .R.Start}} – {{utc .R.End}}</td></tr>
 <tr><th>Total time</th><td>{{.Total}}</td></tr>
 <tr><th>Time to detect the first error after a deploy</th><td>{{.Detect}}</td></tr>
 <tr><th>Time to revert (first failure signal, else the apply's end → reverted)</th><td>{{.Revert}}</td></tr>
+<tr><th>Not serving (its container stopped → the next one passed its health gate)</th><td>{{.Impact}}</td></tr>
+{{if eq .R.Outcome "unfinished"}}<tr><th>Where it stood when the journal ends</th><td>{{.R.Phase}}</td></tr>{{end}}
 </table>
 {{range .R.Notes}}<p class="note">{{.}}</p>{{end}}
-<h2>Errors per minute</h2>
-<p>{{.From}} to {{.To}} UTC; blue lines mark deploys, purple lines reverts.</p>
+<h2>Error lines</h2>
+<p>One bar per {{.Bucket}}; blue lines mark deploys, purple lines reverts.</p>
 {{range .Charts}}<h3>{{.Service}} <small>({{.Total}} error lines)</small></h3>
-<svg width="{{.Width}}" height="60" viewBox="0 0 {{.Width}} 60" style="overflow:visible;margin-right:110px" role="img" aria-label="error lines per minute of {{.Service}}">
+<svg width="{{.Width}}" height="{{.Height}}" viewBox="0 0 {{.Width}} {{.Height}}" role="img" aria-label="error lines of {{.Service}}">
 {{range .Bars}}<rect class="bar" x="{{.X}}" y="{{.Y}}" width="{{$.BarW}}" height="{{.H}}"><title>{{.Title}}</title></rect>
-{{end}}{{range .Marks}}<g class="{{.Class}}"><line x1="{{.X}}" y1="0" x2="{{.X}}" y2="60" stroke-width="2"/><text x="{{.X}}" y="{{.Y}}" dx="3">{{.Label}}</text></g>
-{{end}}</svg>
+{{end}}{{$c := .}}{{range .Marks}}<g class="{{.Class}}"><line x1="{{.X}}" y1="{{.Y}}" x2="{{.X}}" y2="{{$c.Bottom}}" stroke-width="2"/><text x="{{.TextX}}" y="{{.Y}}" text-anchor="{{.Anchor}}">{{.Label}}</text></g>
+{{end}}<text x="0" y="{{.AxisY}}">{{.From}}</text><text x="{{.Width}}" y="{{.AxisY}}" text-anchor="end">{{.To}}</text>
+</svg>
 {{end}}
 <h2>Services</h2>
 {{range .R.Services}}<h3>{{.Name}}</h3>
+<p>Target {{orText .Target "—"}}; runs {{orText .Now "what it ran before (not changed)"}}; not serving: {{.Impact}}.</p>
 {{$svc := .}}{{if .Changes}}<table><tr><th>Time</th><th>Change</th><th>Before</th><th>After</th><th>Result</th><th>Error lines 5 min before → after</th></tr>
 {{range .Changes}}<tr><td>{{hms .Time}}</td><td>{{.What}}</td><td>{{image .From .FromID}}</td><td>{{image .To .ToID}}</td><td>{{.Result}}</td><td>{{around $svc .}}</td></tr>
 {{end}}</table>{{end}}
-{{if .Health}}<p>Health: {{join .Health "; "}}</p>{{end}}
+{{if .Probes}}<p>Health: {{probes .Probes}}</p>{{end}}
 {{if .FirstErrors}}<p>First error lines after a new container started:</p><pre>{{range .FirstErrors}}{{after .After}}  {{.Line}}
 {{end}}</pre>{{end}}
 {{end}}
@@ -148,7 +186,7 @@ svg{background:#fafafa;border:1px solid #eee}.bar{fill:#cf222e}.deploy{stroke:#0
 <table><tr><th>Run</th><th>#</th><th>Step</th><th>Command</th><th>Exit</th><th>Duration</th><th>Result</th></tr>
 {{range .R.Steps}}<tr><td>{{run .Run}}</td><td>{{.N}}</td><td>{{.Name}}</td><td><code>{{.Command}}</code></td><td>{{deref .ExitCode}}</td><td>{{dur .Duration}}</td><td{{if eq .Result "failed"}} class="failed"{{end}}>{{result .}}</td></tr>
 {{end}}</table>
-{{range .R.Steps}}{{if and (eq .Result "failed") .Output}}<p>Last output of step {{.N}} ({{.Name}}):</p><pre>{{join .Output "\n"}}</pre>{{end}}{{end}}
+{{range .R.Steps}}{{if and (eq .State "failed") .Output}}<p>Last output of step {{.N}} ({{.Name}}):</p><pre>{{join .Output "\n"}}</pre>{{end}}{{end}}
 <h2>Timeline</h2>
 <table><tr><th>Time (UTC)</th><th>Actor</th><th>Event</th><th>Duration</th><th>Result</th><th>Detail</th></tr>
 {{range .R.Timeline}}<tr><td>{{hms .Time}}</td><td>{{.Actor}}</td><td>{{.Event}}</td><td>{{dur .Duration}}</td><td>{{.Result}}</td><td>{{.Detail}}</td></tr>

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/golive/golive/plans"
 )
 
 // Markdown renders the report for a wiki page.
@@ -22,35 +24,36 @@ func (r *Report) Markdown() string {
 	w("| Total time | %s |\n", r.End.Sub(r.Start).Round(time.Second))
 	w("| Time to detect the first error after a deploy | %s |\n", optional(r.TimeToDetect, r.Detected, "no error line after a deploy"))
 	w("| Time to revert (first failure signal, else the apply's end → reverted) | %s |\n", optional(r.TimeToRevert, r.Reverted, "not reverted"))
+	w("| Not serving (its container stopped → the next one passed its health gate) | %s |\n", cell(orText(r.Impact, "no service stopped serving")))
+	if r.Outcome == "unfinished" {
+		w("| Where it stood when the journal ends | %s |\n", r.Phase)
+	}
 	for _, n := range r.Notes {
 		w("\n> **Note:** %s\n", n)
 	}
 
-	w("\n## Errors per minute\n\n")
-	from, to := r.minutes()
-	w("From %s to %s UTC, one character a minute; `D` marks a deploy, `R` a revert, `*` both in one minute.\n\n```\n", minuteTime(from), minuteTime(to))
+	w("\n## Error lines\n\n")
+	win := r.chartWindow()
+	w("From %s to %s UTC, one character per %s; `D` marks a deploy, `R` a revert, `*` both in one character.\n\n```\n", hmsShort(win.From), hmsShort(win.To), win.Bucket)
 	for _, s := range r.Services {
-		counts := make([]int, to-from+1)
+		counts := r.counts(s, win)
 		total := 0
-		for m, n := range s.PerMinute {
-			if m >= from && m <= to {
-				counts[m-from] += n
-				total += n
-			}
+		for _, n := range counts {
+			total += n
 		}
 		w("%-12s %s  %d error lines\n", s.Name, sparkline(counts), total)
 		marks := []rune(strings.Repeat(" ", len(counts)))
 		for _, mk := range r.Marks {
-			if m := mk.Time.Unix() / 60; mk.Service == s.Name && m >= from && m <= to {
-				if c := marks[m-from]; c != ' ' && c != []rune(mk.Label)[0] {
-					marks[m-from] = '*'
+			if i := win.Index(mk.Time); mk.Service == s.Name && i >= 0 {
+				if c := marks[i]; c != ' ' && c != []rune(mk.Label)[0] {
+					marks[i] = '*'
 				} else {
-					marks[m-from] = []rune(mk.Label)[0]
+					marks[i] = []rune(mk.Label)[0]
 				}
 			}
 		}
 		if strings.TrimSpace(string(marks)) != "" {
-			w("%-12s %s\n", "", string(marks))
+			w("%-12s %s\n", "", strings.TrimRight(string(marks), " "))
 		}
 	}
 	w("```\n")
@@ -58,15 +61,15 @@ func (r *Report) Markdown() string {
 	w("\n## Services\n")
 	for _, s := range r.Services {
 		w("\n### %s\n\n", s.Name)
+		w("Target %s; runs %s; not serving: %s.\n", orText(s.Target, "—"), orText(s.Now, "what it ran before (not changed)"), s.Impact())
 		if len(s.Changes) > 0 {
-			w("| Time | Change | Before | After | Result | Error lines 5 min before → after |\n|---|---|---|---|---|---|\n")
+			w("\n| Time | Change | Before | After | Result | Error lines 5 min before → after |\n|---|---|---|---|---|---|\n")
 			for _, c := range s.Changes {
-				before, after := s.ErrorsAround(c)
-				w("| %s | %s | %s | %s | %s | %d → %d |\n", hms(c.Time), c.What, image(c.From, c.FromID), image(c.To, c.ToID), c.Result, before, after)
+				w("| %s | %s | %s | %s | %s | %s |\n", hms(c.Time), c.What, image(c.From, c.FromID), image(c.To, c.ToID), c.Result, around(s, c))
 			}
 		}
-		if len(s.Health) > 0 {
-			w("\nHealth: %s\n", cell(strings.Join(s.Health, "; ")))
+		if len(s.Probes) > 0 {
+			w("\nHealth: %s\n", cell(probes(s.Probes)))
 		}
 		if len(s.FirstErrors) > 0 {
 			w("\nFirst error lines after a new container started:\n\n```\n")
@@ -87,10 +90,10 @@ func (r *Report) Markdown() string {
 		if s.Command != "" {
 			command = "`" + cell(s.Command) + "`"
 		}
-		w("| %s | %d | %s | %s | %s | %s | %s |\n", shortRun(s.Run), s.N, cell(s.Name), command, exit, s.Duration.Round(time.Millisecond), cell(resultText(s)))
+		w("| %s | %d | %s | %s | %s | %s | %s |\n", shortRun(s.Run), s.N, cell(s.Name), command, exit, duration(s.Duration), cell(resultText(s)))
 	}
 	for _, s := range r.Steps {
-		if s.Result == "failed" && len(s.Output) > 0 {
+		if s.State == "failed" && len(s.Output) > 0 {
 			w("\nLast output of step %d (%s):\n\n```\n%s\n```\n", s.N, s.Name, strings.Join(s.Output, "\n"))
 		}
 	}
@@ -107,10 +110,49 @@ func (r *Report) Markdown() string {
 }
 
 func resultText(s Step) string {
+	result := orText(s.Result, "not finished")
 	if s.Error != "" {
-		return s.Result + ": " + firstLine(s.Error)
+		return result + ": " + firstLine(s.Error)
 	}
-	return s.Result
+	return result
+}
+
+// around is a change's error lines before → after; "≈" marks counts of
+// whole minutes, from journals without the time of each line.
+func around(s *Service, c Change) string {
+	before, after, exact := s.ErrorsAround(c)
+	if !exact {
+		return fmt.Sprintf("≈ %d → %d (whole minutes)", before, after)
+	}
+	return fmt.Sprintf("%d → %d", before, after)
+}
+
+// probes lists health gate results: "15:53:09 failed: …; 15:53:12 ok: …".
+func probes(ps []plans.Probe) string {
+	var out []string
+	for _, p := range ps {
+		text := p.Time.UTC().Format("15:04:05") + " " + p.Result
+		if p.Detail != "" {
+			text += ": " + p.Detail
+		}
+		out = append(out, text)
+	}
+	return strings.Join(out, "; ")
+}
+
+// duration is blank for a step that did not run.
+func duration(d time.Duration) string {
+	if d == 0 {
+		return ""
+	}
+	return d.Round(time.Millisecond).String()
+}
+
+func orText(s, none string) string {
+	if s == "" {
+		return none
+	}
+	return s
 }
 
 // cell makes text safe inside a Markdown table cell.
@@ -143,9 +185,9 @@ func optional(d time.Duration, ok bool, none string) string {
 	return d.Round(100 * time.Millisecond).String()
 }
 
-func utc(t time.Time) string    { return t.UTC().Format("2006-01-02 15:04:05 UTC") }
-func hms(t time.Time) string    { return t.UTC().Format("15:04:05.000") }
-func minuteTime(m int64) string { return time.Unix(m*60, 0).UTC().Format("15:04") }
+func utc(t time.Time) string      { return t.UTC().Format("2006-01-02 15:04:05 UTC") }
+func hms(t time.Time) string      { return t.UTC().Format("15:04:05.000") }
+func hmsShort(t time.Time) string { return t.UTC().Format("15:04:05") }
 
 // sparkline draws counts as bars scaled to their maximum; a space is zero.
 func sparkline(counts []int) string {

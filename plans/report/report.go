@@ -6,7 +6,6 @@ package report
 import (
 	"fmt"
 	"os"
-	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -39,22 +38,26 @@ func ReadJournals(paths []string) ([]Journal, error) {
 	return out, nil
 }
 
-// Report is what a postmortem needs to know about a release.
+// Report is what a postmortem needs to know about a release. Its figures
+// come from plans.State, the fold the cockpit, watch and the CLI share.
 type Report struct {
 	Project, Release string
 	Actors           []string
 	Start, End       time.Time
-	Outcome          string // deployed, failed, reverted, aborted, or "unfinished"
-	Failure          string // what failed first, in one line
+	Outcome          string      // the phase the journals end in, or "unfinished"
+	Phase            plans.Phase // where the release stands at the journals' end
+	Failure          string      // what failed first, in one line
 	TimeToDetect     time.Duration
 	Detected         bool
 	TimeToRevert     time.Duration // from the first failure signal (or the apply's end) to reverted
 	Reverted         bool
+	Impact           string // per service, how long it was not serving
 	Timeline         []Row
 	Steps            []Step
 	Services         []*Service
 	Marks            []Mark
 	Notes            []string // malformed lines, journals cut short
+	state            *plans.State
 }
 
 // Row is one line of the timeline.
@@ -68,63 +71,47 @@ type Row struct {
 }
 
 // Step is one step of one apply.
-type Step struct {
-	Run      string
-	N        int
-	Name     string
-	Kind     string
-	Command  string
-	ExitCode *int
-	Duration time.Duration
-	Result   string
-	Error    string
-	Output   []string // the last output lines, when the step failed
-}
+type Step = plans.StepState
 
 // Service is what happened to one service.
 type Service struct {
-	Name        string
-	Changes     []Change
-	Health      []string
-	FirstErrors []ErrorLine
-	PerMinute   map[int64]int // Unix minute → error-level lines
+	*plans.ServiceStatus
+	End   time.Time // the journals' end, for windows still open
+	state *plans.State
 }
 
 // Change is a service going from one image to another.
-type Change struct {
-	Time         time.Time
-	What         string // deploy or revert
-	From, FromID string
-	To, ToID     string
-	Result       string
-}
+type Change = plans.Change
 
 // errorWindow is the span before and after a change whose error lines the
 // report compares.
 const errorWindow = 5 * time.Minute
 
 // ErrorsAround counts a service's error lines in the errorWindow before a
-// change and from its minute on, as the journals saw them.
-func (s *Service) ErrorsAround(c Change) (before, after int) {
-	m := c.Time.Unix() / 60
-	span := int64(errorWindow / time.Minute)
-	for minute, n := range s.PerMinute {
-		switch {
-		case minute >= m-span && minute < m:
-			before += n
-		case minute >= m && minute < m+span:
-			after += n
-		}
+// change and in the one from it on, from the journaled time of each line;
+// exact is false for journals that have only minute counts.
+func (s *Service) ErrorsAround(c Change) (before, after int, exact bool) {
+	return s.state.ErrorsAround(s.Name, c.Time, errorWindow)
+}
+
+// Impact is how long the service was not serving, in words.
+func (s *Service) Impact() string {
+	if len(s.Unavailable) == 0 {
+		return "kept serving"
 	}
-	return before, after
+	var parts []string
+	for _, u := range s.Unavailable {
+		part := fmt.Sprintf("%s from %s (%s)", u.Duration(s.End).Round(100*time.Millisecond), hms(u.From), u.Cause)
+		if u.Open {
+			part += ", still not serving when the journal ends"
+		}
+		parts = append(parts, part)
+	}
+	return strings.Join(parts, "; ")
 }
 
 // ErrorLine is an error-level line seen after a new container started.
-type ErrorLine struct {
-	Time  time.Time
-	After time.Duration
-	Line  string
-}
+type ErrorLine = plans.ErrorLine
 
 // Mark is a deploy or revert on the chart.
 type Mark struct {
@@ -133,14 +120,10 @@ type Mark struct {
 	Service string
 }
 
-// outputKept is how many output lines of a failed step the report shows.
-const outputKept = 10
-
-// Build makes a report from journals, in time order across them.
+// Build makes a report from journals, folding their events in time order.
 func Build(journals []Journal) *Report {
 	r := &Report{}
 	var all []plans.Event
-	perMinute := map[string]map[int64]int{} // per journal sum, across journals the max
 	for _, j := range journals {
 		for _, p := range j.Problems {
 			r.Notes = append(r.Notes, fmt.Sprintf("%s line %d is not a journal record (%v); skipped", j.Path, p.Line, p.Err))
@@ -148,156 +131,59 @@ func Build(journals []Journal) *Report {
 		if note := cutShort(j); note != "" {
 			r.Notes = append(r.Notes, note)
 		}
-		counts := map[string]map[int64]int{}
-		for _, e := range j.Events {
-			if e.Kind != plans.EvLogErrors {
-				continue
-			}
-			t, err := time.Parse(time.RFC3339, e.Message)
-			if err != nil {
-				continue
-			}
-			for svc, n := range e.Counts {
-				if counts[svc] == nil {
-					counts[svc] = map[int64]int{}
-				}
-				counts[svc][t.Unix()/60] += n
-			}
-		}
-		for svc, m := range counts {
-			if perMinute[svc] == nil {
-				perMinute[svc] = map[int64]int{}
-			}
-			for minute, n := range m {
-				perMinute[svc][minute] = max(perMinute[svc][minute], n)
-			}
-		}
 		all = append(all, j.Events...)
 	}
 	sort.SliceStable(all, func(a, b int) bool { return all[a].Time.Before(all[b].Time) })
-	services := map[string]*Service{}
-	service := func(name string) *Service {
-		s := services[name]
-		if s == nil {
-			s = &Service{Name: name, PerMinute: perMinute[name]}
-			services[name] = s
-			r.Services = append(r.Services, s)
-		}
-		return s
-	}
-	for name := range perMinute {
-		service(name)
-	}
-	steps := map[string]*Step{}
-	var output = map[string][]string{}
-	var firstSignal, applyEnded time.Time
+	st := plans.NewState(nil)
 	for _, e := range all {
-		if r.Project == "" {
-			r.Project, r.Release = e.Project, e.Release
-		}
-		if e.Actor != "" && !slices.Contains(r.Actors, e.Actor) {
-			r.Actors = append(r.Actors, e.Actor)
-		}
-		if r.Start.IsZero() {
-			r.Start = e.Time
-		}
-		r.End = e.Time
-		key := fmt.Sprintf("%s/%d", e.Run, e.Step)
-		switch e.Kind {
-		case plans.EvStepStart:
-			s := &Step{Run: e.Run, N: e.Step, Name: e.StepName, Kind: e.StepKind, Command: e.Command}
-			steps[key] = s
-			r.Steps = append(r.Steps, *s)
-			output[key] = nil
-		case plans.EvStepOutput:
-			out := append(output[key], e.Line)
-			if len(out) > outputKept {
-				out = out[len(out)-outputKept:]
-			}
-			output[key] = out
-		case plans.EvStepEnd:
-			s := steps[key]
-			if s == nil { // skipped steps never started
-				s = &Step{Run: e.Run, N: e.Step, Name: e.StepName, Kind: e.StepKind}
-				r.Steps = append(r.Steps, *s)
-			}
-			s.Result, s.Duration, s.ExitCode, s.Error = e.Result, ms(e.DurationMS), e.ExitCode, e.Error
-			if e.Result == plans.ResultFailed {
-				s.Output = output[key]
-				if r.Failure == "" {
-					r.Failure = fmt.Sprintf("step %d (%s): %s", e.Step, e.StepName, firstLine(e.Error))
-				}
-				if firstSignal.IsZero() {
-					firstSignal = e.Time
-				}
-			}
-			r.replaceStep(*s)
-		case plans.EvServiceStart:
-			s := service(e.Service)
-			s.Changes = append(s.Changes, Change{Time: e.Time, What: "deploy", From: e.PrevImage, FromID: e.PrevImageID, To: e.Image, ToID: e.ImageID})
-			r.Marks = append(r.Marks, Mark{Time: e.Time, Label: "D", Service: e.Service})
-		case plans.EvServiceEnd:
-			s := service(e.Service)
-			if n := len(s.Changes); n > 0 && s.Changes[n-1].Result == "" {
-				s.Changes[n-1].Result = e.Result
-			}
-		case plans.EvHealth:
-			s := service(e.Service)
-			h := fmt.Sprintf("%s %s", e.Time.UTC().Format("15:04:05"), e.Result)
-			if e.Message != "" {
-				h += ": " + e.Message
-			}
-			if e.Error != "" {
-				h += ": " + firstLine(e.Error)
-			}
-			s.Health = append(s.Health, h)
-		case plans.EvRevertService:
-			s := service(e.Service)
-			s.Changes = append(s.Changes, Change{Time: e.Time, What: "revert", From: e.Image, FromID: e.ImageID, To: e.PrevImage, ToID: e.PrevImageID, Result: e.Result})
-			r.Marks = append(r.Marks, Mark{Time: e.Time, Label: "R", Service: e.Service})
-		case plans.EvLogError:
-			s := service(e.Service)
-			s.FirstErrors = append(s.FirstErrors, ErrorLine{Time: e.Time, After: ms(e.DurationMS), Line: e.Line})
-			if !r.Detected || ms(e.DurationMS) < r.TimeToDetect {
-				r.TimeToDetect, r.Detected = ms(e.DurationMS), true
-			}
-			if firstSignal.IsZero() {
-				firstSignal = e.Time
-			}
-		case plans.EvApplyEnd:
-			r.Outcome, applyEnded = e.Result, e.Time
-			if e.Result == string(plans.Reverted) && !firstSignal.IsZero() {
-				r.TimeToRevert, r.Reverted = e.Time.Sub(firstSignal), true
-			}
-		case plans.EvRevertEnd:
-			if e.Result == plans.ResultReverted {
-				r.Outcome = "reverted"
-				from := firstSignal
-				if from.IsZero() {
-					from = applyEnded // reverted by decision, not after a journaled failure
-				}
-				if !from.IsZero() && !r.Reverted {
-					r.TimeToRevert, r.Reverted = e.Time.Sub(from), true
-				}
-			}
-		}
-		if row, ok := timelineRow(e); ok {
+		st.Apply(e)
+		if row, ok := timelineRow(e); ok && st.Follows(e) {
 			r.Timeline = append(r.Timeline, row)
 		}
 	}
-	if r.Outcome == "" {
+	r.state = st
+	if st.Newer != "" {
+		r.Notes = append(r.Notes, fmt.Sprintf("the journals also hold release %s of %s (started %s by %s); this report is of release %s only: report that one from its own journals",
+			st.Newer, st.Project, st.NewerAt.UTC().Format("2006-01-02 15:04:05 UTC"), st.NewerBy, st.Release))
+	}
+	r.Project, r.Release, r.Actors, r.Start, r.End = st.Project, st.Release, st.Actors, st.Start, st.End
+	r.Phase, r.Outcome = st.Phase(), string(st.Phase())
+	if st.Running() {
 		r.Outcome = "unfinished"
 	}
-	sort.Slice(r.Services, func(a, b int) bool { return r.Services[a].Name < r.Services[b].Name })
-	return r
-}
-
-func (r *Report) replaceStep(s Step) {
-	for i := range r.Steps {
-		if r.Steps[i].Run == s.Run && r.Steps[i].N == s.N {
-			r.Steps[i] = s
+	r.Failure = st.FirstFailure()
+	if r.Failure == "" && st.Error != "" && r.Phase != plans.PhaseReverted {
+		r.Failure = firstLine(st.Error)
+	}
+	r.Steps = st.Steps
+	r.Impact = st.ImpactSummary()
+	for _, svc := range st.Services {
+		r.Services = append(r.Services, &Service{ServiceStatus: svc, End: st.End, state: st})
+		for _, e := range svc.FirstErrors {
+			if !r.Detected || e.After < r.TimeToDetect {
+				r.TimeToDetect, r.Detected = e.After, true
+			}
+		}
+		for _, c := range svc.Changes {
+			label := "D"
+			if c.What == "revert" {
+				label = "R"
+			}
+			r.Marks = append(r.Marks, Mark{Time: c.Time, Label: label, Service: svc.Name})
 		}
 	}
+	sort.Slice(r.Services, func(a, b int) bool { return r.Services[a].Name < r.Services[b].Name })
+	sort.SliceStable(r.Marks, func(a, b int) bool { return r.Marks[a].Time.Before(r.Marks[b].Time) })
+	if !st.RevertedAt.IsZero() {
+		from := st.FirstSignal
+		if from.IsZero() || from.After(st.RevertedAt) {
+			from = st.ApplyEnded // reverted by decision, not after a journaled failure
+		}
+		if !from.IsZero() && !from.After(st.RevertedAt) {
+			r.TimeToRevert, r.Reverted = st.RevertedAt.Sub(from), true
+		}
+	}
+	return r
 }
 
 // cutShort says where a journal ends when an operation in it never ended.
@@ -358,25 +244,78 @@ func firstLine(s string) string {
 	return line
 }
 
-// minutes is the span of minutes the chart covers, at most maxMinutes.
-func (r *Report) minutes() (from, to int64) {
-	from, to = r.Start.Unix()/60, r.End.Unix()/60
-	for _, s := range r.Services {
-		for m := range s.PerMinute {
-			from, to = min(from, m), max(to, m)
-		}
-	}
-	if to-from >= maxMinutes {
-		from = to - maxMinutes + 1
-	}
-	if to-from < minMinutes-1 { // a short release still gets a readable chart, with its lead-up
-		from = to - minMinutes + 1
-	}
-	return from, to
+// chartBuckets are the widths a chart's bars may have; the finest that
+// keeps the chart within maxBuckets is used.
+var chartBuckets = []time.Duration{10 * time.Second, 15 * time.Second, 30 * time.Second, time.Minute,
+	2 * time.Minute, 5 * time.Minute, 10 * time.Minute, 15 * time.Minute, 30 * time.Minute, time.Hour}
+
+// maxBuckets bounds how many bars a chart has.
+const maxBuckets = 60
+
+// chartLead is how far before the first change and after the last the chart reaches.
+const chartLead = 5 * time.Minute
+
+// Window is the span a chart covers and the width of each of its bars.
+type Window struct {
+	From, To time.Time
+	Bucket   time.Duration
 }
 
-// minMinutes is the narrowest span a chart covers.
-const minMinutes = 10
+// Buckets is how many bars the window has.
+func (w Window) Buckets() int { return int(w.To.Sub(w.From) / w.Bucket) }
 
-// maxMinutes bounds the chart's width.
-const maxMinutes = 120
+// Index is the bar a time falls in, or -1 outside the window.
+func (w Window) Index(t time.Time) int {
+	if t.Before(w.From) || !t.Before(w.To) {
+		return -1
+	}
+	return int(t.Sub(w.From) / w.Bucket)
+}
+
+// chartWindow frames the release: from chartLead before its first change
+// to chartLead after its last (its start and end without a change), at
+// the finest bar width that fits. Bars are a minute or wider when a
+// journal has only minute counts.
+func (r *Report) chartWindow() Window {
+	first, last := r.Start, r.End
+	if len(r.Marks) > 0 {
+		first, last = r.Marks[0].Time, r.Marks[len(r.Marks)-1].Time
+	}
+	from, to := first.Add(-chartLead), last.Add(chartLead)
+	exact := true
+	for _, s := range r.Services {
+		if _, ok := r.state.ErrorTimes(s.Name); !ok {
+			exact = false
+		}
+	}
+	for _, b := range chartBuckets {
+		if !exact && b < time.Minute {
+			continue
+		}
+		if int(to.Sub(from)/b) < maxBuckets || b == chartBuckets[len(chartBuckets)-1] {
+			w := Window{From: from.Truncate(b), Bucket: b}
+			w.To = to.Truncate(b).Add(b)
+			return w
+		}
+	}
+	return Window{}
+}
+
+// counts is a service's error lines per bar of the window.
+func (r *Report) counts(s *Service, w Window) []int {
+	out := make([]int, w.Buckets())
+	if times, exact := r.state.ErrorTimes(s.Name); exact {
+		for _, t := range times {
+			if i := w.Index(t); i >= 0 {
+				out[i]++
+			}
+		}
+		return out
+	}
+	for m, n := range r.state.ErrorsPerMinute(s.Name) {
+		if i := w.Index(time.Unix(m*60, 0)); i >= 0 {
+			out[i] += n
+		}
+	}
+	return out
+}

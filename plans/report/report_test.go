@@ -3,14 +3,17 @@ package report
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/charmbracelet/x/exp/golden"
 )
 
-// The journals in testdata were written by the real engine against the real
-// Docker engine, running the demo plans: a release whose health gate failed
-// and was reverted automatically, a release deployed and then reverted by a
-// second command, and a journal cut short by a crash with a damaged line.
+// The journals were written by the real engine against the real Docker
+// engine: those in testdata by the demo plans before actions and per-line
+// error times were journaled (a release whose health gate failed and was
+// reverted automatically, a release deployed then reverted by a second
+// command, a journal cut short by a crash with a damaged line), those in
+// ../testdata/journals by plans.TestStateOfEveryOutcome.
 var cases = []struct {
 	name     string
 	journals []string
@@ -21,10 +24,10 @@ var cases = []struct {
 		"| What failed | step 3 (Deploy backend): api: not healthy within 8s",
 		"| Time to detect the first error after a deploy | 400ms |",
 		"| Time to revert (first failure signal, else the apply's end → reverted) | 10.9s |",
-		"| deploy | golive-demo/api:1 (a56eb22a6f46) | golive-demo/api:2 (3f29f568c03a) | failed | 0 → 2 |",
-		"| revert | golive-demo/api:2 (3f29f568c03a) | golive-demo/api:1 (a56eb22a6f46) | reverted | 0 → 2 |",
+		"| Not serving (its container stopped → the next one passed its health gate) | api 11.5s (deploy) |",
+		"| deploy | golive-demo/api:1 (a56eb22a6f46) | golive-demo/api:2 (3f29f568c03a) | failed | ≈ 0 → 2 (whole minutes) |",
 		"Unknown column 'orders.discount_code'",
-		"| 4 | Deploy frontend | — |  | 0s | skipped |",
+		"| 4 | Deploy frontend | — |  |  | skipped |",
 	}},
 	{"apply_then_revert", []string{"testdata/apply-2.0.0.jsonl", "testdata/revert-2.0.0.jsonl"}, []string{
 		"| Outcome | **reverted** |",
@@ -37,6 +40,35 @@ var cases = []struct {
 		"line 12 is not a journal record",
 		"ends at 2026-11-25 15:53:09 UTC during an apply (last event: service.deploy.end)",
 		"| Outcome | **unfinished** |",
+		"| Where it stood when the journal ends | deploying |",
+		"still not serving when the journal ends",
+	}},
+	{"failed_and_reverted", []string{"../testdata/journals/failed-reverted.jsonl"}, []string{
+		"| Outcome | **reverted** |",
+		"| Not serving (its container stopped → the next one passed its health gate) | api 5.3s (deploy) |",
+		"| deploy | golive-test/gltest-a248cd8f-api:1 (b0da155e52a6) | golive-test/gltest-a248cd8f-api:2 (a53a11174512) | failed | 0 → 30 |",
+		"| revert | golive-test/gltest-a248cd8f-api:2 (a53a11174512) | golive-test/gltest-a248cd8f-api:1 (b0da155e52a6) | reverted | 30 → 0 |",
+		"| 004701 | 1 | Migrate | `echo migrating` | 0 | 4ms | ok |",
+		"### web\n\nTarget golive-test/gltest-a248cd8f-web:2; runs what it ran before (not changed); not serving: kept serving.",
+		"one character per 15s",
+	}},
+	{"deployed_then_reverted_by_hand", []string{"../testdata/journals/deployed.jsonl", "../testdata/journals/manual-revert.jsonl"}, []string{
+		"| Outcome | **reverted** |",
+		"| Time to revert (first failure signal, else the apply's end → reverted) | 3.8s |",
+		"| api 1.5s (deploy, revert), web 1.4s (deploy, revert) |",
+		"| deployed | 0 → 11 |",
+		"| reverted | 11 → 0 |",
+		"| 4 | Verify: true | `true` | 0 |",
+	}},
+	{"failed_and_left", []string{"../testdata/journals/failed-stop.jsonl"}, []string{
+		"| Outcome | **failed** |",
+		"| Time to revert (first failure signal, else the apply's end → reverted) | not reverted |",
+		"api 3.9s (deploy, still not serving)",
+	}},
+	{"revert_incomplete", []string{"../testdata/journals/revert-incomplete.jsonl"}, []string{
+		"| Outcome | **revert incomplete** |",
+		"| What failed | revert api: the previous container is gone",
+		"| revert | golive-test/gltest-a248cd8f-web:2 (7ea66155c69f) | golive-test/gltest-a248cd8f-web:1 (63024a55ef64) | reverted |",
 	}},
 }
 
@@ -67,6 +99,18 @@ func TestReportsOfRealJournals(t *testing.T) {
 	}
 }
 
+func TestAReportOfTwoReleasesTellsOfOneAndNamesTheOther(t *testing.T) {
+	journals, err := ReadJournals([]string{"testdata/apply-2.0.0.jsonl", "testdata/broken-release.jsonl"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := Build(journals)
+	md := r.Markdown()
+	if r.Release != "2.0.1" || strings.Contains(md, "confirm.answer") || !strings.Contains(md, "the journals also hold release 2.0.0 of golive-demo") {
+		t.Fatalf("release %s:\n%s", r.Release, md)
+	}
+}
+
 func TestHTMLEscapesWhatTheJournalSays(t *testing.T) {
 	journals, err := ReadJournals([]string{"testdata/broken-release.jsonl"})
 	if err != nil {
@@ -76,5 +120,31 @@ func TestHTMLEscapesWhatTheJournalSays(t *testing.T) {
 	html, err := Build(journals).HTML()
 	if err != nil || strings.Contains(html, "<script>alert") {
 		t.Fatalf("unescaped journal text in the HTML report (%v)", err)
+	}
+}
+
+func TestChartsFrameTheReleaseAndTheirLabelsNeitherOverlapNorClip(t *testing.T) {
+	for _, tt := range cases {
+		journals, err := ReadJournals(tt.journals)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := Build(journals)
+		win := r.chartWindow()
+		if win.Buckets() > maxBuckets || len(r.Marks) > 0 && (win.Index(r.Marks[0].Time.Add(-4*time.Minute)) < 0 || win.Index(r.Marks[len(r.Marks)-1].Time.Add(4*time.Minute)) < 0) {
+			t.Errorf("%s: window %v does not frame the changes with their lead-up and aftermath", tt.name, win)
+		}
+		for _, c := range r.charts() {
+			for i, a := range c.Marks {
+				if a.left < 0 || a.right > c.Width {
+					t.Errorf("%s: label %q (%d–%d) leaves the %d-wide chart", tt.name, a.Label, a.left, a.right, c.Width)
+				}
+				for _, b := range c.Marks[:i] {
+					if a.Y == b.Y && a.left < b.right && b.left < a.right {
+						t.Errorf("%s: labels %q and %q overlap", tt.name, a.Label, b.Label)
+					}
+				}
+			}
+		}
 	}
 }

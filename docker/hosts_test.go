@@ -1,0 +1,369 @@
+package docker_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/golive/golive/docker"
+	"github.com/golive/golive/docker/dockertest"
+	"github.com/golive/golive/docker/dockertest/engines"
+	"github.com/golive/golive/docker/scratch"
+)
+
+// hostEngines is how many extra engines this package's tests share.
+const hostEngines = 3
+
+func TestMain(m *testing.M) { engines.Main(m) }
+
+func TestConnectHostSaysWhatIsWrongWithAHostURL(t *testing.T) {
+	certs := t.TempDir()
+	tests := []struct {
+		name, url string
+		opts      docker.HostOptions
+		err       string
+	}{
+		{name: "no scheme", url: "10.0.0.12:2376", err: "not a URL; write unix:///path/docker.sock, tcp://HOST:PORT or ssh://USER@HOST"},
+		{name: "unknown scheme", url: "http://10.0.0.12", err: `scheme "http" is not supported; use unix://, tcp:// or ssh://`},
+		{name: "unix without a path", url: "unix://", err: "a unix socket needs an absolute path"},
+		{name: "tcp without a host", url: "tcp://:2375", err: "tcp:// needs a host name or address"},
+		{name: "tcp with a path", url: "tcp://app1:2375/v1.41", err: "write tcp://HOST:PORT, without user, path or query"},
+		{name: "certificates on a unix socket", url: "unix:///var/run/docker.sock", opts: docker.HostOptions{CertDir: certs}, err: "TLS certificates apply to tcp:// hosts only"},
+		{name: "a certificate folder without ca.pem", url: "tcp://app1", opts: docker.HostOptions{CertDir: certs}, err: "needs ca.pem, cert.pem and key.pem"},
+		{name: "ssh with a password", url: "ssh://deploy:secret@app1", err: "plain-text password is not supported"},
+		{name: "ssh with a query", url: "ssh://deploy@app1?x=1", err: "query parameters are not allowed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cli, err := docker.ConnectHost(context.Background(), tt.url, tt.opts)
+			if err == nil {
+				cli.Close()
+				t.Fatalf("%s connected", tt.url)
+			}
+			if !strings.Contains(err.Error(), tt.err) {
+				t.Fatalf("error = %v, want it to say %q", err, tt.err)
+			}
+		})
+	}
+}
+
+func TestConnectTakesAnSSHHostFromThePlanOrDockerHost(t *testing.T) {
+	for _, tt := range []struct{ host, env string }{
+		{host: "ssh://deploy:secret@app1"},
+		{env: "ssh://deploy:secret@app1"},
+	} {
+		t.Setenv("DOCKER_HOST", tt.env)
+		_, err := docker.Connect(context.Background(), tt.host)
+		if err == nil || !strings.Contains(err.Error(), "docker host ssh://deploy:xxxxx@app1: ssh host connection is not valid") {
+			t.Fatalf("host %q, DOCKER_HOST %q: error = %v, want the ssh connection helper's", tt.host, tt.env, err)
+		}
+	}
+}
+
+func TestConnectHostNamesAnEngineThatDoesNotAnswer(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	url := "unix://" + filepath.Join(t.TempDir(), "docker.sock")
+	_, err := docker.ConnectHost(ctx, url, docker.HostOptions{})
+	if err == nil || !strings.Contains(err.Error(), "cannot reach the Docker engine at "+url) {
+		t.Fatalf("error = %v, want it to name %s", err, url)
+	}
+}
+
+// TestScratchContainerRunsOnEachOfThreeEnginesByTCP needs root: it starts
+// three extra engines (docker/dockertest/engines), runs the demo service on
+// each through its tcp:// URL, and reaches its published port at that
+// engine's address from the host.
+func TestScratchContainerRunsOnEachOfThreeEnginesByTCP(t *testing.T) {
+	set := engines.Get(t, hostEngines)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	ref := "golive-test/hosts-api:1"
+	loadDemoImage(t, set, ref, []string{"VERSION=1"})
+	var wg sync.WaitGroup
+	for _, e := range set.Engines {
+		wg.Go(func() {
+			cli, err := docker.ConnectHost(ctx, e.TCP(), docker.HostOptions{})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			t.Cleanup(func() { cli.Close() })
+			if cli.Host() != e.TCP() {
+				t.Errorf("Host() = %s, want %s", cli.Host(), e.TCP())
+			}
+			project := dockertest.Project(t, cli)
+			id, err := cli.Create(ctx, docker.Spec{
+				Name: project + "-api", Image: ref,
+				Ports:  []docker.Port{{HostPort: "18080", ContainerPort: "8080", Proto: "tcp"}},
+				Labels: map[string]string{"io.golive.project": project},
+			})
+			if err == nil {
+				err = cli.Start(ctx, id)
+			}
+			if err != nil {
+				t.Errorf("%s: %v", e.Name, err)
+				return
+			}
+			if body, err := getWithin(fmt.Sprintf("http://%s:18080/version", e.Addr), 15*time.Second); err != nil || body != "1\n" {
+				t.Errorf("%s: version = %q, %v; want 1", e.Name, body, err)
+			}
+			if err := cli.Remove(ctx, id); err != nil {
+				t.Errorf("%s: remove: %v", e.Name, err)
+			}
+			if ct, err := cli.Inspect(ctx, project+"-api"); err != nil || ct != nil {
+				t.Errorf("%s: after remove: %+v, %v", e.Name, ct, err)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// TestConnectHostOverSSHReachesTheEngineInTheURLOrInDockerHost needs root
+// and OpenSSH's sshd: through a private sshd on 127.0.0.1, an ssh:// URL
+// with a socket path reaches that engine, and one without reaches the
+// engine that sshd's SetEnv DOCKER_HOST names.
+func TestConnectHostOverSSHReachesTheEngineInTheURLOrInDockerHost(t *testing.T) {
+	set := engines.Get(t, hostEngines)
+	e1, e2 := set.Engines[0], set.Engines[1]
+	sshd := startSSHD(t, e2.Unix())
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for url, want := range map[string]string{
+		sshd.url + e1.Socket(): e1.Name,
+		sshd.url:               e2.Name,
+	} {
+		cli, err := docker.ConnectHost(ctx, url, docker.HostOptions{SSHFlags: sshd.flags})
+		if err != nil {
+			t.Fatal(err)
+		}
+		name, err := cli.EngineName(ctx)
+		cli.Close()
+		if err != nil || name != want {
+			t.Fatalf("%s reached engine %q (%v), want %q", url, name, err, want)
+		}
+	}
+}
+
+// TestConnectHostSpeaksTLSWithACertificateFolder needs root: it starts an
+// engine that requires TLS client certificates and reaches it with the
+// folder's ca.pem, cert.pem and key.pem (port 2376 by default), and not
+// without them.
+func TestConnectHostSpeaksTLSWithACertificateFolder(t *testing.T) {
+	if err := engines.Available(); err != nil {
+		t.Skip(err.Error())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	set, err := engines.Start(ctx, engines.Config{Count: 1, Prefix: engines.TestPrefix, TLS: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer set.Stop()
+	e := set.Engines[0]
+	for _, url := range []string{e.TCP(), "tcp://" + e.Addr} {
+		cli, err := docker.ConnectHost(ctx, url, docker.HostOptions{CertDir: set.CertDir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		name, err := cli.EngineName(ctx)
+		cli.Close()
+		if err != nil || name != e.Name {
+			t.Fatalf("%s reached engine %q (%v), want %q", url, name, err, e.Name)
+		}
+	}
+	cli, err := docker.ConnectHost(ctx, e.TCP(), docker.HostOptions{})
+	if err == nil {
+		cli.Close()
+		t.Fatalf("%s answered without client certificates", e.TCP())
+	}
+	t.Log(err)
+}
+
+// BenchmarkConnectHost measures opening one client per engine (connect,
+// negotiate the API version, one Info call) by tcp:// and ssh://, and what
+// each open connection costs in goroutines and heap, next to the docker
+// CLI doing the same (`docker -H URL info`) as the floor.
+func BenchmarkConnectHost(b *testing.B) {
+	set := engines.Get(b, hostEngines)
+	sshd := startSSHD(b, "")
+	urls := map[string]func(e *engines.Engine) string{
+		"tcp": func(e *engines.Engine) string { return e.TCP() },
+		"ssh": func(e *engines.Engine) string { return sshd.url + e.Socket() },
+	}
+	for _, scheme := range []string{"tcp", "ssh"} {
+		url := urls[scheme]
+		b.Run("golive/"+scheme, func(b *testing.B) {
+			ctx := context.Background()
+			var open []*docker.Client
+			var before runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			goroutines := runtime.NumGoroutine()
+			for i := 0; b.Loop(); i++ {
+				cli, err := docker.ConnectHost(ctx, url(set.Engines[i%len(set.Engines)]), docker.HostOptions{SSHFlags: sshd.flags})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := cli.EngineName(ctx); err != nil {
+					b.Fatal(err)
+				}
+				open = append(open, cli)
+			}
+			b.StopTimer()
+			var after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&after)
+			b.ReportMetric(float64(runtime.NumGoroutine()-goroutines)/float64(len(open)), "goroutines/host")
+			b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(len(open)), "heap-B/host")
+			for _, cli := range open {
+				cli.Close()
+			}
+		})
+		b.Run("docker-cli/"+scheme, func(b *testing.B) {
+			if _, err := exec.LookPath("docker"); err != nil {
+				b.Skip("the floor needs the docker CLI")
+			}
+			for i := 0; b.Loop(); i++ {
+				e := set.Engines[i%len(set.Engines)]
+				info := []string{"docker", "-H", url(e), "info", "--format", "{{.Name}}"}
+				if scheme == "ssh" {
+					info = append(append(append([]string{"ssh", "-p", sshd.port}, sshd.flags...), sshd.user+"@127.0.0.1", "docker", "-H", e.Unix()), info[3:]...)
+				}
+				if out, err := exec.Command(info[0], info[1:]...).CombinedOutput(); err != nil || strings.TrimSpace(string(out)) != e.Name {
+					b.Fatalf("%s: %v: %s", strings.Join(info, " "), err, out)
+				}
+			}
+		})
+	}
+}
+
+// getWithin GETs url until it answers or limit passes, and returns the body.
+func getWithin(url string, limit time.Duration) (string, error) {
+	deadline := time.Now().Add(limit)
+	for {
+		resp, err := http.Get(url)
+		if err == nil {
+			b, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			return string(b), err
+		}
+		if time.Now().After(deadline) {
+			return "", err
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// loadDemoImage builds the demo service image with env once and loads it
+// into every engine of set.
+func loadDemoImage(t *testing.T, set *engines.Set, ref string, env []string) {
+	t.Helper()
+	img, err := scratch.Image(dockertest.DemoBinary(t), scratch.Config{Env: env})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "image.tar")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := scratch.WriteTarball(f, map[string]v1.Image{ref: img}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := set.LoadTarball(ctx, path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// privateSSHD is an sshd on 127.0.0.1 that lets this user in with its own key.
+type privateSSHD struct {
+	url        string   // ssh://user@127.0.0.1:port
+	user, port string   // as in url
+	flags      []string // ssh options: the key, no host key checking
+}
+
+// startSSHD starts a private sshd on 127.0.0.1, skipping when OpenSSH is
+// missing. dockerHost, when set, is the DOCKER_HOST its sessions get.
+func startSSHD(t testing.TB, dockerHost string) privateSSHD {
+	t.Helper()
+	sshd, err := exec.LookPath("sshd")
+	if err != nil {
+		sshd = "/usr/sbin/sshd"
+	}
+	if _, err := os.Stat(sshd); err != nil {
+		t.Skip("needs OpenSSH's sshd (apt-get install openssh-server)")
+	}
+	for _, tool := range []string{"ssh", "ssh-keygen", "docker"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("needs %s on PATH", tool)
+		}
+	}
+	dir := t.TempDir()
+	for _, k := range []string{"host", "client"} {
+		if out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", filepath.Join(dir, k)).CombinedOutput(); err != nil {
+			t.Fatalf("ssh-keygen: %v %s", err, out)
+		}
+	}
+	pub, err := os.ReadFile(filepath.Join(dir, "client.pub"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "authorized_keys"), pub, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	port := dockertest.FreePort(t)
+	config := fmt.Sprintf("Port %d\nListenAddress 127.0.0.1\nHostKey %s\nAuthorizedKeysFile %s\nStrictModes no\nUsePAM no\nPermitRootLogin prohibit-password\nPasswordAuthentication no\nPidFile %s\n",
+		port, filepath.Join(dir, "host"), filepath.Join(dir, "authorized_keys"), filepath.Join(dir, "sshd.pid"))
+	if dockerHost != "" {
+		config += "SetEnv DOCKER_HOST=" + dockerHost + "\n"
+	}
+	if err := os.WriteFile(filepath.Join(dir, "sshd_config"), []byte(config), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll("/run/sshd", 0o755)
+	daemon := exec.Command(sshd, "-D", "-e", "-f", filepath.Join(dir, "sshd_config"))
+	if err := daemon.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { daemon.Process.Kill(); daemon.Wait() })
+	user, err := exec.Command("id", "-un").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := privateSSHD{
+		user:  strings.TrimSpace(string(user)),
+		port:  fmt.Sprint(port),
+		flags: []string{"-i", filepath.Join(dir, "client"), "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR"},
+	}
+	s.url = fmt.Sprintf("ssh://%s@127.0.0.1:%s", s.user, s.port)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		conn, err := net.Dial("tcp", "127.0.0.1:"+s.port)
+		if err == nil {
+			conn.Close()
+			return s
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("sshd does not listen: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

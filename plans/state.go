@@ -1,0 +1,712 @@
+package plans
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Phase is where a release stands, as the cockpit, watch, the report and
+// the headless CLI all tell it.
+type Phase string
+
+// Phases of a release.
+const (
+	PhaseReady            Phase = "ready"
+	PhasePreloading       Phase = "preloading"
+	PhaseDeploying        Phase = "deploying"
+	PhaseDeployed         Phase = "deployed"
+	PhaseFailed           Phase = "failed"
+	PhaseReverting        Phase = "reverting"
+	PhaseReverted         Phase = "reverted"
+	PhaseRevertIncomplete Phase = "revert incomplete"
+)
+
+// Operations a State sees open.
+const (
+	OpPreload = "preload"
+	OpApply   = "apply"
+	OpRevert  = "revert"
+)
+
+// State is where one release stands: a pure fold over its events (Apply),
+// with no I/O. It is the one definition of the release's state that the
+// cockpit, watch, the report and the headless CLI share.
+type State struct {
+	Project, Release string
+	Start, End       time.Time // the first and the latest event
+	Actors           []string  // everyone who acted, in order of appearance
+	Operator         string    // who started the latest apply or revert
+	LockHolder       string    // "" when the lock is free
+	LockRefused      string    // who held the lock when it was refused
+
+	Op      string    // the operation open now: OpPreload, OpApply, OpRevert or ""
+	OpStart time.Time // when it started
+	Ops     int       // how many operations have started
+	// Run is the latest apply; Outcome how the latest operation ended
+	// (deployed, failed, reverted, aborted, revert incomplete, …) and
+	// Error why, when it did not succeed.
+	Run          string
+	Outcome      string
+	Error        string
+	reverting    bool // an automatic revert runs inside the open apply
+	revertFailed bool // a revert of the latest operation ended failed
+	last         string
+
+	Preload  Preload
+	Steps    []StepState // the plan's steps per apply, in order
+	Services []*ServiceStatus
+	Asking   string // a confirm question waiting for its answer
+	AskedBy  string // whose session asks it
+	Answered string // the latest answer: "yes: question" or "no: question"
+
+	// Newer names a newer release of the same project that started while
+	// this one is followed; its events are not folded in.
+	Newer, NewerBy string
+	NewerAt        time.Time
+
+	// FirstSignal is the first failed step or error line after a deploy;
+	// ApplyEnded when the latest apply ended; RevertedAt when a revert
+	// last put every changed service back.
+	FirstSignal, ApplyEnded, RevertedAt time.Time
+
+	plan         *Plan
+	errorMinutes map[string]map[int64]minuteErrors
+}
+
+// Preload is the images being made present before a release.
+type Preload struct {
+	Started, Done bool
+	Error         string
+	Images        []ImageProgress
+}
+
+// ImageProgress is one image of the preload.
+type ImageProgress struct {
+	Ref, ID string
+	Result  string              // "", present, pulled, failed
+	Error   string              //
+	Layers  map[string][2]int64 // layer → current, total bytes
+}
+
+// StepState is one step of one apply.
+type StepState struct {
+	Run      string // "" until an apply runs it
+	N        int
+	Name     string
+	Kind     string
+	Command  string
+	State    string // pending, running, done, failed, skipped
+	Result   string
+	ExitCode *int
+	Started  time.Time
+	Duration time.Duration
+	Error    string
+	Output   []string // the last output lines
+}
+
+// ServiceStatus is one service as the release's events tell it.
+type ServiceStatus struct {
+	Name, Group      string
+	Target, TargetID string // what the plan deploys
+	Before, BeforeID string // what ran before the latest deploy
+	Now, NowID       string // what runs now, as far as the events tell ("" unknown)
+	Container        string // the container ID that runs now
+	Result           string // deployed, unchanged, failed, reverted, … of its latest change
+	Error            string
+	Health           Probe         // the latest health gate result
+	Probes           []Probe       // every health gate result, in order
+	Errors           int           // error-level lines journaled
+	FirstErrors      []ErrorLine   // the first error lines after each deploy
+	Changes          []Change      // deploys and reverts, in order
+	Unavailable      []Unavailable // when it was not serving
+}
+
+// Probe is the latest result of a service's health gate.
+type Probe struct {
+	Result string // ok or failed; "" before any
+	Time   time.Time
+	Detail string
+	After  time.Duration // how long the gate took
+}
+
+// ErrorLine is an error-level line seen after a new container started.
+type ErrorLine struct {
+	Time  time.Time
+	After time.Duration
+	Line  string
+}
+
+// Change is a service going from one image to another.
+type Change struct {
+	Time         time.Time
+	What         string // deploy or revert
+	From, FromID string
+	To, ToID     string
+	Result       string
+}
+
+// Unavailable is a window in which a service was not serving: from its
+// serving container stopped to the next one passing its health gate.
+type Unavailable struct {
+	Cause    string // deploy or revert
+	From, To time.Time
+	Open     bool // not serving yet when the events end
+}
+
+// Duration is how long the window lasted, up to end when it is open.
+func (u Unavailable) Duration(end time.Time) time.Duration {
+	if u.Open {
+		return end.Sub(u.From)
+	}
+	return u.To.Sub(u.From)
+}
+
+type minuteErrors struct {
+	count int
+	times []int64
+}
+
+// outputKept is how many output lines of a step the state keeps.
+const outputKept = 10
+
+// PlannedService is a service as the plan names it.
+type PlannedService struct {
+	Name  string `json:"name"`
+	Group string `json:"group,omitempty"`
+	Image string `json:"image"`
+}
+
+// LoadedEvent is the plan.loaded event that opens a journal: it names
+// every service of the plan.
+func LoadedEvent(p *Plan, message string) Event {
+	ev := Event{Kind: EvPlanLoaded, Message: message}
+	for _, svc := range p.Services {
+		ev.Services = append(ev.Services, PlannedService{Name: svc.Name, Group: svc.Group, Image: svc.Image})
+	}
+	return ev
+}
+
+// NewState starts the state of a plan's release: every service and step
+// is listed before any event mentions it. A nil plan follows the release
+// named by the first event.
+func NewState(plan *Plan) *State {
+	s := &State{plan: plan, errorMinutes: map[string]map[int64]minuteErrors{}}
+	if plan == nil {
+		return s
+	}
+	s.Project, s.Release = plan.Project, plan.Release
+	for _, ref := range plan.Images() {
+		s.Preload.Images = append(s.Preload.Images, ImageProgress{Ref: ref, Layers: map[string][2]int64{}})
+	}
+	s.pendingSteps("")
+	for _, svc := range plan.Services {
+		s.Services = append(s.Services, &ServiceStatus{Name: svc.Name, Group: svc.Group, Target: svc.Image})
+	}
+	return s
+}
+
+// NewStateOf starts the state of a release known only by its name.
+func NewStateOf(project, release string) *State {
+	s := NewState(nil)
+	s.Project, s.Release = project, release
+	return s
+}
+
+func (s *State) pendingSteps(run string) {
+	if s.plan == nil {
+		return
+	}
+	for i, st := range s.plan.ReleaseSteps() {
+		s.Steps = append(s.Steps, StepState{Run: run, N: i + 1, Name: st.Title(), Kind: st.Kind(), Command: st.Command(), State: "pending"})
+	}
+}
+
+// Follows reports whether an event belongs to the release this state follows.
+func (s *State) Follows(ev Event) bool {
+	return ev.Project == "" || s.Project == "" || ev.Project == s.Project && (ev.Release == "" || s.Release == "" || ev.Release == s.Release)
+}
+
+// Apply folds one event into the state. Events of another project are
+// ignored; those of another release of the same project only note it as
+// newer. Unknown kinds and results are tolerated.
+func (s *State) Apply(ev Event) {
+	if s.Project == "" {
+		s.Project, s.Release = ev.Project, ev.Release
+	}
+	if !s.Follows(ev) {
+		if ev.Project == s.Project && (ev.Kind == EvApplyStart || ev.Kind == EvPlanLoaded) && !ev.Time.Before(s.End) && ev.Release != s.Newer {
+			s.Newer, s.NewerBy, s.NewerAt = ev.Release, ev.Actor, ev.Time
+		}
+		return
+	}
+	if s.Start.IsZero() || ev.Time.Before(s.Start) {
+		s.Start = ev.Time
+	}
+	if s.Newer != "" && s.NewerAt.Before(s.Start) {
+		s.Newer, s.NewerBy, s.NewerAt = "", "", time.Time{} // it started before this one: not newer
+	}
+	if ev.Time.After(s.End) {
+		s.End = ev.Time
+	}
+	if ev.Actor != "" && !slices.Contains(s.Actors, ev.Actor) {
+		s.Actors = append(s.Actors, ev.Actor)
+	}
+	switch ev.Kind {
+	case EvPlanLoaded:
+		for _, p := range ev.Services {
+			if svc := s.service(p.Name, p.Group); svc.Target == "" {
+				svc.Target = p.Image
+			}
+		}
+	case EvLockAcquired:
+		s.LockHolder, s.LockRefused = ev.Actor, ""
+	case EvLockReleased, EvLockBroken:
+		s.LockHolder = ""
+	case EvLockRefused:
+		s.LockRefused = strings.TrimPrefix(ev.Message, "held by ")
+	case EvOperator:
+		s.Operator = ev.Actor
+	case EvPreloadStart:
+		s.Preload.Started, s.Preload.Done, s.Preload.Error = true, false, ""
+		for i := range s.Preload.Images {
+			s.Preload.Images[i] = ImageProgress{Ref: s.Preload.Images[i].Ref, Layers: map[string][2]int64{}}
+		}
+		if s.Op == "" {
+			s.Op, s.OpStart = OpPreload, ev.Time
+			s.Ops++
+		}
+	case EvPreloadProgress, EvPreloadImage:
+		img := s.image(ev.Image)
+		if ev.Kind == EvPreloadImage {
+			img.Result, img.Error, img.ID = ev.Result, ev.Error, ev.ImageID
+		} else if ev.Layer != "" {
+			img.Layers[ev.Layer] = [2]int64{ev.Current, ev.Total}
+		}
+	case EvPreloadEnd:
+		s.Preload.Done, s.Preload.Error = ev.Result == ResultOK, ev.Error
+		if s.Op == OpPreload {
+			s.Op, s.last = "", OpPreload
+		}
+	case EvApplyStart:
+		s.Op, s.OpStart, s.Run, s.Operator = OpApply, ev.Time, ev.Run, ev.Actor
+		s.Ops++
+		s.Outcome, s.Error, s.reverting, s.revertFailed = "", "", false, false
+		s.Steps = slices.DeleteFunc(s.Steps, func(st StepState) bool { return st.Run == "" })
+		s.pendingSteps(ev.Run)
+	case EvApplyEnd:
+		s.Op, s.last, s.reverting, s.Asking = "", OpApply, false, ""
+		s.Outcome, s.Error, s.ApplyEnded = ev.Result, ev.Error, ev.Time
+		if s.revertFailed && ev.Result == string(Reverted) {
+			s.Outcome = string(PhaseRevertIncomplete)
+		}
+		if s.Outcome == string(Reverted) {
+			s.RevertedAt = ev.Time
+		}
+		if ev.Result == string(Deployed) {
+			s.Error = ""
+		}
+	case EvRevertStart:
+		if s.Op == OpApply {
+			s.reverting = true
+		} else {
+			s.Op, s.OpStart, s.Operator = OpRevert, ev.Time, ev.Actor
+			s.Ops++
+			s.Outcome, s.Error, s.revertFailed = "", "", false
+		}
+	case EvRevertEnd:
+		if ev.Result == ResultFailed {
+			s.revertFailed = true
+		}
+		if s.Op == OpRevert || s.Op == "" {
+			s.Op, s.last = "", OpRevert
+			switch ev.Result {
+			case ResultReverted:
+				s.Outcome, s.Error, s.RevertedAt = string(Reverted), "", ev.Time
+			case ResultNothing:
+				s.Outcome, s.Error = ResultNothing, ev.Message
+			case ResultFailed:
+				s.Outcome, s.Error = string(PhaseRevertIncomplete), ev.Error
+			default:
+				s.Outcome, s.Error = ev.Result, ev.Error
+			}
+		}
+	case EvStepStart:
+		st := s.step(ev)
+		st.State, st.Started, st.Command, st.Output = "running", ev.Time, ev.Command, nil
+	case EvStepOutput:
+		st := s.step(ev)
+		st.Output = append(st.Output, ev.Line)
+		if len(st.Output) > outputKept {
+			st.Output = st.Output[len(st.Output)-outputKept:]
+		}
+	case EvStepEnd:
+		st := s.step(ev)
+		st.Result, st.ExitCode, st.Error = ev.Result, ev.ExitCode, ev.Error
+		st.Duration = time.Duration(ev.DurationMS) * time.Millisecond
+		switch ev.Result {
+		case ResultOK:
+			st.State = "done"
+		case ResultSkipped:
+			st.State = "skipped"
+		default:
+			st.State = "failed"
+			if s.FirstSignal.IsZero() {
+				s.FirstSignal = ev.Time
+			}
+		}
+	case EvConfirmAsk:
+		s.Asking, s.AskedBy = ev.Message, ev.Actor
+	case EvConfirmAnswer:
+		s.Asking, s.Answered = "", ev.Result+": "+ev.Message
+	case EvServiceStart:
+		svc := s.service(ev.Service, ev.Group)
+		svc.Target, svc.TargetID = ev.Image, ev.ImageID
+		svc.Before, svc.BeforeID = ev.PrevImage, ev.PrevImageID
+		if svc.Now == "" && svc.NowID == "" {
+			svc.Now, svc.NowID = ev.PrevImage, ev.PrevImageID
+		}
+		svc.Result, svc.Error = "", ""
+		svc.Changes = append(svc.Changes, Change{Time: ev.Time, What: "deploy", From: ev.PrevImage, FromID: ev.PrevImageID, To: ev.Image, ToID: ev.ImageID})
+	case EvServiceChange:
+		svc := s.service(ev.Service, ev.Group)
+		action := ev.Action
+		if action == "" { // journals written before actions were: the message says it
+			action, _, _ = strings.Cut(ev.Message, " ")
+		}
+		switch action {
+		case ActionStopped:
+			svc.down(s.cause(), ev.Time)
+		case ActionStarted:
+			svc.Now, svc.NowID, svc.Container = ev.Image, ev.ImageID, ev.ContainerID
+		}
+	case EvHealth:
+		svc := s.service(ev.Service, "")
+		svc.Health = Probe{Result: ev.Result, Time: ev.Time, Detail: firstOf(ev.Message, ev.Error), After: time.Duration(ev.DurationMS) * time.Millisecond}
+		svc.Probes = append(svc.Probes, svc.Health)
+		if ev.Result == ResultOK {
+			svc.up(ev.Time)
+		}
+	case EvServiceEnd:
+		svc := s.service(ev.Service, ev.Group)
+		svc.Result, svc.Error = ev.Result, ev.Error
+		if ev.ContainerID != "" {
+			svc.Container = ev.ContainerID
+		}
+		if ev.Result == ResultDeployed || ev.Result == ResultUnchanged {
+			svc.Now, svc.NowID = ev.Image, ev.ImageID
+		}
+		if n := len(svc.Changes); n > 0 && svc.Changes[n-1].What == "deploy" && svc.Changes[n-1].Result == "" {
+			svc.Changes[n-1].Result = ev.Result
+		}
+	case EvRevertService:
+		svc := s.service(ev.Service, ev.Group)
+		svc.Result, svc.Error = ev.Result, ev.Error
+		svc.Changes = append(svc.Changes, Change{Time: ev.Time, What: "revert", From: ev.Image, FromID: ev.ImageID, To: ev.PrevImage, ToID: ev.PrevImageID, Result: ev.Result})
+		switch {
+		case ev.Result == ResultReverted:
+			svc.Now, svc.NowID = ev.PrevImage, ev.PrevImageID
+			if ev.PrevImageID == "" {
+				svc.Container = ""
+			}
+		case svc.Now == "" && svc.NowID == "":
+			svc.Now, svc.NowID = ev.Image, ev.ImageID // not reverted: what the apply deployed still runs
+		}
+	case EvLogError:
+		svc := s.service(ev.Service, "")
+		svc.FirstErrors = append(svc.FirstErrors, ErrorLine{Time: ev.Time, After: time.Duration(ev.DurationMS) * time.Millisecond, Line: ev.Line})
+		if s.FirstSignal.IsZero() {
+			s.FirstSignal = ev.Time
+		}
+	case EvLogErrors:
+		s.logErrors(ev)
+	}
+}
+
+// cause says whether a container stopped now belongs to a deploy or a revert.
+func (s *State) cause() string {
+	if s.Op == OpRevert || s.reverting {
+		return "revert"
+	}
+	return "deploy"
+}
+
+func (svc *ServiceStatus) down(cause string, t time.Time) {
+	if n := len(svc.Unavailable); n > 0 && svc.Unavailable[n-1].Open {
+		return // still down since an earlier stop: one window
+	}
+	svc.Unavailable = append(svc.Unavailable, Unavailable{Cause: cause, From: t, Open: true})
+}
+
+func (svc *ServiceStatus) up(t time.Time) {
+	if n := len(svc.Unavailable); n > 0 && svc.Unavailable[n-1].Open {
+		svc.Unavailable[n-1].To, svc.Unavailable[n-1].Open = t, false
+	}
+}
+
+// logErrors takes a minute of error counts. Several processes may journal
+// the same minute (a cockpit and a headless apply); the largest count wins.
+func (s *State) logErrors(ev Event) {
+	t, err := time.Parse(time.RFC3339, ev.Message)
+	if err != nil {
+		return
+	}
+	minute := t.Unix() / 60
+	for name, n := range ev.Counts {
+		m := s.errorMinutes[name]
+		if m == nil {
+			m = map[int64]minuteErrors{}
+			s.errorMinutes[name] = m
+		}
+		if n <= m[minute].count {
+			continue
+		}
+		svc := s.service(name, "")
+		svc.Errors += n - m[minute].count
+		m[minute] = minuteErrors{count: n, times: ev.Times[name]}
+	}
+}
+
+// ErrorsPerMinute is a service's error-level lines per Unix minute.
+func (s *State) ErrorsPerMinute(service string) map[int64]int {
+	out := map[int64]int{}
+	for m, e := range s.errorMinutes[service] {
+		out[m] = e.count
+	}
+	return out
+}
+
+// ErrorTimes is the time of each of a service's journaled error lines, in
+// order; exact reports whether every counted line has its time (journals
+// written before per-line times were recorded have only minute counts).
+func (s *State) ErrorTimes(service string) (times []time.Time, exact bool) {
+	exact = true
+	for _, e := range s.errorMinutes[service] {
+		if len(e.times) != e.count {
+			exact = false
+		}
+		for _, ms := range e.times {
+			times = append(times, time.UnixMilli(ms).UTC())
+		}
+	}
+	sort.Slice(times, func(a, b int) bool { return times[a].Before(times[b]) })
+	return times, exact
+}
+
+// ErrorsAround counts a service's error lines in the window before t and
+// the window from t on, from the journaled per-line times; exact is false
+// when a journal had only minute counts and whole minutes were counted.
+func (s *State) ErrorsAround(service string, t time.Time, window time.Duration) (before, after int, exact bool) {
+	times, exact := s.ErrorTimes(service)
+	if !exact {
+		m, span := t.Unix()/60, int64(window/time.Minute)
+		for minute, n := range s.ErrorsPerMinute(service) {
+			switch {
+			case minute >= m-span && minute < m:
+				before += n
+			case minute >= m && minute < m+span:
+				after += n
+			}
+		}
+		return before, after, false
+	}
+	for _, lt := range times {
+		switch {
+		case !lt.Before(t.Add(-window)) && lt.Before(t):
+			before++
+		case !lt.Before(t) && lt.Before(t.Add(window)):
+			after++
+		}
+	}
+	return before, after, true
+}
+
+func (s *State) image(ref string) *ImageProgress {
+	for i := range s.Preload.Images {
+		if s.Preload.Images[i].Ref == ref {
+			return &s.Preload.Images[i]
+		}
+	}
+	s.Preload.Images = append(s.Preload.Images, ImageProgress{Ref: ref, Layers: map[string][2]int64{}})
+	return &s.Preload.Images[len(s.Preload.Images)-1]
+}
+
+func (s *State) step(ev Event) *StepState {
+	for i := range s.Steps {
+		if st := &s.Steps[i]; st.N == ev.Step && (st.Run == ev.Run || st.Run == "") {
+			st.Run = ev.Run
+			return st
+		}
+	}
+	s.Steps = append(s.Steps, StepState{Run: ev.Run, N: ev.Step, Name: ev.StepName, Kind: ev.StepKind, State: "pending"})
+	return &s.Steps[len(s.Steps)-1]
+}
+
+func (s *State) service(name, group string) *ServiceStatus {
+	for _, svc := range s.Services {
+		if svc.Name == name {
+			if svc.Group == "" {
+				svc.Group = group
+			}
+			return svc
+		}
+	}
+	svc := &ServiceStatus{Name: name, Group: group}
+	s.Services = append(s.Services, svc)
+	if s.plan == nil {
+		sort.SliceStable(s.Services, func(a, b int) bool { return s.Services[a].Name < s.Services[b].Name })
+	}
+	return svc
+}
+
+// Service is the status of one service, or nil.
+func (s *State) Service(name string) *ServiceStatus {
+	for _, svc := range s.Services {
+		if svc.Name == name {
+			return svc
+		}
+	}
+	return nil
+}
+
+// Phase derives where the release stands from the open operation and how
+// the latest one ended.
+func (s *State) Phase() Phase {
+	switch {
+	case s.Op == OpApply && s.reverting, s.Op == OpRevert:
+		return PhaseReverting
+	case s.Op == OpApply:
+		return PhaseDeploying
+	case s.Op == OpPreload:
+		return PhasePreloading
+	}
+	switch s.last {
+	case OpPreload:
+		if s.Preload.Error != "" {
+			return PhaseFailed
+		}
+		return PhaseReady
+	case OpApply, OpRevert:
+		return outcomePhase(s.Outcome)
+	}
+	return PhaseReady
+}
+
+// outcomePhase is the phase an operation's outcome leaves the release in.
+func outcomePhase(outcome string) Phase {
+	switch {
+	case outcome == string(Deployed):
+		return PhaseDeployed
+	case outcome == string(Reverted):
+		return PhaseReverted
+	case outcome == ResultNothing:
+		return PhaseReady
+	case strings.Contains(outcome, "incomplete"):
+		return PhaseRevertIncomplete
+	}
+	return PhaseFailed
+}
+
+// Running reports whether an operation is open.
+func (s *State) Running() bool { return s.Op != "" }
+
+// CurrentSteps are the steps of the latest apply (or the plan's, before one).
+func (s *State) CurrentSteps() []StepState {
+	var out []StepState
+	for _, st := range s.Steps {
+		if st.Run == s.Run {
+			out = append(out, st)
+		}
+	}
+	return out
+}
+
+// RunningStep is the step running now, or nil.
+func (s *State) RunningStep() *StepState {
+	for i := range s.Steps {
+		if s.Steps[i].Run == s.Run && s.Steps[i].State == "running" {
+			return &s.Steps[i]
+		}
+	}
+	return nil
+}
+
+// FirstFailure is the first failed step of the latest apply, in one line.
+func (s *State) FirstFailure() string {
+	for _, st := range s.CurrentSteps() {
+		if st.State == "failed" {
+			return fmt.Sprintf("step %d (%s): %s", st.N, st.Name, firstOf(st.Error))
+		}
+	}
+	return ""
+}
+
+// Impact is how long a service was not serving over the release's events.
+func (svc *ServiceStatus) Impact(end time.Time) time.Duration {
+	var d time.Duration
+	for _, u := range svc.Unavailable {
+		d += u.Duration(end)
+	}
+	return d
+}
+
+// ImpactSummary says, per service that stopped serving, for how long:
+// "api 12.3s (deploy), web 0.8s (deploy)"; "" when none did.
+func (s *State) ImpactSummary() string {
+	var parts []string
+	for _, svc := range s.Services {
+		if len(svc.Unavailable) == 0 {
+			continue
+		}
+		var causes []string
+		open := false
+		for _, u := range svc.Unavailable {
+			if !slices.Contains(causes, u.Cause) {
+				causes = append(causes, u.Cause)
+			}
+			open = open || u.Open
+		}
+		part := fmt.Sprintf("%s %s (%s", svc.Name, svc.Impact(s.End).Round(100*time.Millisecond), strings.Join(causes, ", "))
+		if open {
+			part += ", still not serving"
+		}
+		parts = append(parts, part+")")
+	}
+	return strings.Join(parts, ", ")
+}
+
+// ServicesNow says what each service runs as far as the events tell:
+// "api golive-demo/api:1 (reverted), web golive-demo/web:2 (deployed)".
+func (s *State) ServicesNow() string {
+	var parts []string
+	for _, svc := range s.Services {
+		now := svc.Now
+		switch {
+		case svc.Result == ResultReverted && svc.NowID == "":
+			now = "removed"
+		case now == "" && svc.Result == "":
+			now = "not changed"
+		case now == "":
+			now = "?"
+		}
+		part := svc.Name + " " + now
+		if svc.Result != "" {
+			part += " (" + svc.Result + ")"
+		}
+		parts = append(parts, part)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// firstOf is the first non-empty text's first line.
+func firstOf(texts ...string) string {
+	for _, t := range texts {
+		if t != "" {
+			line, _, _ := strings.Cut(t, "\n")
+			return line
+		}
+	}
+	return ""
+}

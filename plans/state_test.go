@@ -1,0 +1,171 @@
+package plans_test
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golive/golive/plans"
+)
+
+// foldJournals folds journal files, in order, into one state of no plan.
+func foldJournals(t *testing.T, paths ...string) *plans.State {
+	t.Helper()
+	s := plans.NewState(nil)
+	for _, p := range paths {
+		fh, err := os.Open(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		events, _, err := plans.ReadJournal(fh)
+		fh.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ev := range events {
+			s.Apply(ev)
+		}
+	}
+	return s
+}
+
+// The journals were written by the real engine (TestStateOfEveryOutcome
+// with -record-journals, and the demo plans for those under report/testdata).
+func TestStateFoldsRecordedJournals(t *testing.T) {
+	tests := []struct {
+		name     string
+		journals []string
+		phase    plans.Phase
+		running  bool
+		now      string
+		impact   string // a part of ImpactSummary; "" for none
+		steps    string // each step of the latest apply: state and exit code
+	}{
+		{"deployed", []string{"testdata/journals/deployed.jsonl"}, plans.PhaseDeployed, false, "api (deployed), web (deployed)", "api 700ms (deploy), web 600ms (deploy)", "run:done/0 deploy:done deploy:done verify:done/0"},
+		{"failed and reverted automatically", []string{"testdata/journals/failed-reverted.jsonl"}, plans.PhaseReverted, false, "api (reverted), web not changed", "api 5.3s (deploy)", "run:done/0 deploy:failed deploy:skipped verify:skipped"},
+		{"failed and left as it is", []string{"testdata/journals/failed-stop.jsonl"}, plans.PhaseFailed, false, "api (failed)", "api 3.9s (deploy, still not serving)", "run:done/0 deploy:failed deploy:skipped verify:skipped"},
+		{"reverted by a second command", []string{"testdata/journals/manual-revert.jsonl"}, plans.PhaseReverted, false, "api (reverted), web (reverted)", "api 800ms (revert), web 800ms (revert)", ""},
+		{"a revert that could not finish", []string{"testdata/journals/revert-incomplete.jsonl"}, plans.PhaseRevertIncomplete, false, "api (failed), web (reverted)", "web 1.2s (revert)", ""},
+		{"the demo's broken release", []string{"report/testdata/broken-release.jsonl"}, plans.PhaseReverted, false, "api (reverted)", "api 11.5s (deploy)", "run:done run:done deploy:failed deploy:skipped"},
+		{"apply then revert", []string{"report/testdata/apply-2.0.0.jsonl", "report/testdata/revert-2.0.0.jsonl"}, plans.PhaseReverted, false, "api (reverted), web (reverted)", "api 3.2s (deploy), web 2.2s (deploy)", ""},
+		{"cut short by a crash", []string{"report/testdata/cut-short.jsonl"}, plans.PhaseDeploying, true, "api (failed)", "api 8.2s (deploy, still not serving)", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := foldJournals(t, tt.journals...)
+			if s.Phase() != tt.phase || s.Running() != tt.running {
+				t.Fatalf("phase %s (running %v), want %s (running %v)", s.Phase(), s.Running(), tt.phase, tt.running)
+			}
+			now := s.ServicesNow()
+			for _, part := range strings.Split(tt.now, ", ") {
+				name, rest, _ := strings.Cut(part, " ")
+				if !strings.Contains(now, name) || !strings.Contains(now, rest) {
+					t.Errorf("services now %q lacks %q", now, part)
+				}
+			}
+			if got := s.ImpactSummary(); !strings.Contains(got, tt.impact) || tt.impact == "" && got != "" {
+				t.Errorf("impact %q, want it to contain %q", got, tt.impact)
+			}
+			if tt.steps != "" {
+				var got []string
+				for _, st := range s.CurrentSteps() {
+					if st.Kind == plans.StepDeploy {
+						got = append(got, st.Kind+":"+st.State)
+					} else if st.ExitCode != nil {
+						got = append(got, st.Kind+":"+st.State+"/"+string(rune('0'+*st.ExitCode)))
+					} else {
+						got = append(got, st.Kind+":"+st.State)
+					}
+				}
+				if strings.Join(got, " ") != tt.steps {
+					t.Errorf("steps %s, want %s", strings.Join(got, " "), tt.steps)
+				}
+			}
+			if s.Project == "" || s.Operator == "" || s.Start.IsZero() || s.End.Before(s.Start) {
+				t.Errorf("project %q, operator %q, %s–%s", s.Project, s.Operator, s.Start, s.End)
+			}
+		})
+	}
+}
+
+func TestStateFollowsOneReleaseAndNotesANewerOne(t *testing.T) {
+	t0 := time.Date(2026, 11, 25, 23, 0, 0, 0, time.UTC)
+	ev := func(sec int, release, kind, result string) plans.Event {
+		return plans.Event{Time: t0.Add(time.Duration(sec) * time.Second), Project: "shop", Release: release, Kind: kind, Result: result, Actor: "bob@ops2", Run: release}
+	}
+	s := plans.NewStateOf("shop", "2.0.0")
+	for _, e := range []plans.Event{
+		ev(0, "2.0.0", plans.EvApplyStart, ""),
+		ev(5, "2.0.0", plans.EvApplyEnd, string(plans.Deployed)),
+		ev(60, "2.0.1", plans.EvApplyStart, ""),
+		ev(61, "2.0.1", plans.EvRevertStart, ""),
+		ev(70, "2.0.1", plans.EvApplyEnd, string(plans.Reverted)),
+		{Time: t0.Add(80 * time.Second), Project: "other", Release: "9", Kind: plans.EvApplyStart},
+	} {
+		s.Apply(e)
+	}
+	if s.Phase() != plans.PhaseDeployed || s.Newer != "2.0.1" || s.NewerBy != "bob@ops2" {
+		t.Fatalf("phase %s, newer %q by %q", s.Phase(), s.Newer, s.NewerBy)
+	}
+}
+
+func TestARevertThatFailedInsideAnApplyIsNotCalledReverted(t *testing.T) {
+	s := plans.NewStateOf("shop", "2")
+	for _, e := range []plans.Event{
+		{Kind: plans.EvApplyStart, Run: "r1"},
+		{Kind: plans.EvStepEnd, Run: "r1", Step: 1, Result: plans.ResultFailed, Error: "api: not healthy"},
+		{Kind: plans.EvRevertStart, Run: "r1"},
+		{Kind: "revert.retry", Run: "r1", Result: "waiting"}, // a kind this fold does not know
+		{Kind: plans.EvRevertEnd, Run: "r1", Result: plans.ResultFailed, Error: "docker: connection lost"},
+		{Kind: plans.EvApplyEnd, Run: "r1", Result: string(plans.Reverted)},
+	} {
+		s.Apply(e)
+		if e.Kind == plans.EvRevertStart && s.Phase() != plans.PhaseReverting {
+			t.Fatalf("phase %s while the automatic revert runs", s.Phase())
+		}
+	}
+	if s.Phase() != plans.PhaseRevertIncomplete {
+		t.Fatalf("phase %s", s.Phase())
+	}
+	s.Apply(plans.Event{Kind: plans.EvApplyStart, Run: "r2"})
+	s.Apply(plans.Event{Kind: plans.EvApplyEnd, Run: "r2", Result: "revert incomplete"}) // an outcome the engine may add
+	if s.Phase() != plans.PhaseRevertIncomplete {
+		t.Fatalf("phase %s for a revert-incomplete outcome", s.Phase())
+	}
+}
+
+func TestFollowReleaseStartsAtTheJournalOfItsReleaseAndGoesOn(t *testing.T) {
+	state := t.TempDir()
+	t0 := time.Date(2026, 11, 25, 23, 0, 0, 0, time.UTC)
+	for i, release := range []string{"2.0.0", "2.0.0", "2.0.1"} {
+		j, err := plans.CreateJournal(state, "shop", release, t0.Add(time.Duration(i)*time.Minute))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := j.Append(plans.Event{Kind: plans.EvApplyStart, Project: "shop", Release: release, Run: string(rune('a' + i))}); err != nil {
+			t.Fatal(err)
+		}
+		j.Close()
+	}
+	got := make(chan string, 10)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() {
+		done <- plans.FollowRelease(ctx, state, "shop", "2.0.0", func(_ string, e plans.Event) { got <- e.Release + "/" + e.Run })
+	}()
+	var runs []string
+	for len(runs) < 2 {
+		select {
+		case r := <-got:
+			runs = append(runs, r)
+		case <-time.After(5 * time.Second):
+			t.Fatalf("delivered only %v", runs)
+		}
+	}
+	cancel()
+	if err := <-done; err != nil || strings.Join(runs, " ") != "2.0.0/b 2.0.1/c" {
+		t.Fatalf("delivered %v (%v); want the newest journal of 2.0.0 and the newer one of 2.0.1", runs, err)
+	}
+}
