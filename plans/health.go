@@ -14,6 +14,9 @@ import (
 	"github.com/golive/golive/logs"
 )
 
+// noCheckYet is a gate's detail before its first probe.
+const noCheckYet = "no check ran yet"
+
 // probeTimeout bounds one health probe.
 const probeTimeout = 3 * time.Second
 
@@ -46,7 +49,7 @@ func (e *Engine) waitGate(ctx context.Context, svc *Service, id string, stable t
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(ctx, h.Timeout)
 	defer cancel()
-	g := gate{e: e, h: h, id: id, start: start, restarts: -1, detail: "no check ran yet"}
+	g := gate{e: e, h: h, id: id, start: start, restarts: -1, detail: noCheckYet}
 	var passedAt time.Time // the first pass of the current window
 	delay := firstProbeDelay
 	timer := time.NewTimer(0)
@@ -132,8 +135,14 @@ func (g *gate) check(ctx context.Context) (bool, error) {
 	return ok, nil
 }
 
-// timedOut explains why the wait ended when the gate's timeout passed (a
-// Docker call that did not answer names itself), or returns err.
+// stalledAfter is how long a Docker call of a check may go unanswered
+// before the gate's timeout blames it rather than the last probe.
+const stalledAfter = time.Second
+
+// timedOut explains why the wait ended when the gate's timeout passed, or
+// returns err. The timeout usually cuts a check just begun: then the last
+// probe says what was wrong; a Docker call that had not answered for long,
+// or before any probe, names itself.
 func (g *gate) timedOut(ctx context.Context, err error) error {
 	if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		if err != nil {
@@ -141,7 +150,8 @@ func (g *gate) timedOut(ctx context.Context, err error) error {
 		}
 		return ctx.Err()
 	}
-	if err != nil {
+	var stalled *docker.TimeoutError
+	if err != nil && (!errors.As(err, &stalled) || stalled.After >= stalledAfter || g.detail == noCheckYet) {
 		return fmt.Errorf("not healthy within %s: %w", g.h.Timeout, err)
 	}
 	return fmt.Errorf("not healthy within %s: %s", g.h.Timeout, g.detail)

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,13 +19,20 @@ import (
 type gateDocker struct {
 	Docker
 	exited bool
-	stall  bool
+	stall  bool // from the first inspection on
+	slow   bool // from the second inspection on, the gate's timeout cuts it
+	calls  *atomic.Int32
 }
 
 func (d *gateDocker) Inspect(ctx context.Context, id string) (*docker.Container, error) {
+	start := time.Now()
 	if d.stall {
 		<-ctx.Done()
 		return nil, fmt.Errorf("inspect container %s: %w", id, ctx.Err())
+	}
+	if d.slow && d.calls.Add(1) > 1 {
+		<-ctx.Done()
+		return nil, fmt.Errorf("inspect container %s: %w", id, &docker.TimeoutError{Call: "inspect container " + id, After: time.Since(start)})
 	}
 	if d.exited {
 		return &docker.Container{ID: id, State: "exited", ExitCode: 3}, nil
@@ -76,6 +84,7 @@ func TestHealthGate(t *testing.T) {
 		{name: "a failure inside the window starts it over", script: []int{good, bad, good}, stable: 150 * time.Millisecond, requests: 4},
 		{name: "a failure at the end of the window is not healthy", script: []int{good, bad}, stable: 150 * time.Millisecond, timeout: 2 * time.Second, err: "not healthy within 2s: GET"},
 		{name: "a container that exits fails at once", script: []int{bad}, docker: gateDocker{exited: true}, err: "container exited with code 3"},
+		{name: "a gate timing out in the middle of a check says what the last probe said", script: []int{bad}, timeout: 500 * time.Millisecond, docker: gateDocker{slow: true, calls: new(atomic.Int32)}, err: "not healthy within 500ms: GET http://127.0.0.1"},
 		{name: "a Docker call that never answers ends at the gate's timeout and names the call", script: []int{good}, timeout: time.Second, docker: gateDocker{stall: true}, err: "not healthy within 1s: inspect container c1: context deadline exceeded"},
 	}
 	for _, tt := range tests {
