@@ -225,18 +225,22 @@ func (e *Engine) prepareService(ctx context.Context, run string, svc *Service) (
 	}
 	c.spec = spec
 	hash := configHash(spec)
-	targetID, err := d.ImageID(ctx, svc.Image)
-	if err == nil && targetID == "" {
-		err = fmt.Errorf("image %s is not on the Docker host (preload did not run?)", svc.Image)
+	// The three reads are independent: one round-trip instead of three.
+	var targetID string
+	var cur, oldPrev *docker.Container
+	var imageErr, curErr, prevErr error
+	var read sync.WaitGroup
+	read.Go(func() { targetID, imageErr = d.ImageID(ctx, svc.Image) })
+	read.Go(func() { cur, curErr = d.Inspect(ctx, spec.Name) })
+	read.Go(func() { oldPrev, prevErr = d.Inspect(ctx, spec.Name+suffixPrev) })
+	read.Wait()
+	if imageErr == nil && targetID == "" {
+		imageErr = fmt.Errorf("image %s is not on the Docker host (preload did not run?)", svc.Image)
 	}
-	if err != nil {
+	if err := errors.Join(imageErr, curErr); err != nil {
 		return c, err
 	}
 	c.ev.ImageID = targetID
-	cur, err := d.Inspect(ctx, spec.Name)
-	if err != nil {
-		return c, err
-	}
 	c.cur = cur
 	if cur != nil && cur.Running && cur.ImageID == targetID && cur.Labels[LabelConfig] == hash {
 		c.unchanged = true
@@ -277,9 +281,10 @@ func (e *Engine) prepareService(ctx context.Context, run string, svc *Service) (
 	c.next = next
 	c.ev.PrevImage, c.ev.PrevImageID, c.ev.PrevContainerID = next.Labels[LabelPrevImage], next.Labels[LabelPrevImageID], next.Labels[LabelPrevID]
 	if cur != nil && !c.inherit {
-		if c.oldPrev, err = d.Inspect(ctx, spec.Name+suffixPrev); err != nil {
-			return c, err
+		if prevErr != nil {
+			return c, prevErr
 		}
+		c.oldPrev = oldPrev
 	}
 	if c.id, err = d.Create(ctx, next); err != nil {
 		return c, err
