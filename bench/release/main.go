@@ -308,11 +308,11 @@ func machine(b *bench) string {
 		}
 	}
 	engine := ""
-	if out, err := exec.Command("docker", "version", "--format", "{{.Server.Version}} (API {{.Server.APIVersion}}), storage {{.Server.Os}}").Output(); err == nil {
+	if out, err := exec.Command("docker", "version", "--format", "{{.Server.Version}} (API {{.Server.APIVersion}})").Output(); err == nil {
 		engine = ", Docker " + strings.TrimSpace(string(out))
 	}
 	if out, err := exec.Command("docker", "info", "--format", "{{.Driver}}").Output(); err == nil {
-		engine += " " + strings.TrimSpace(string(out))
+		engine += ", storage " + strings.TrimSpace(string(out))
 	}
 	return fmt.Sprintf("%s, %d cores%s%s, %s", cpu, runtime.NumCPU(), mem, engine, time.Now().UTC().Format("2006-01-02"))
 }
