@@ -3,7 +3,7 @@ GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 BIN     := bin/golive
 
-.PHONY: build test test-deps bench bench-release demo demo-compose demo-broken demo-revert demo-clean demo-hosts clean-hosts lint clean
+.PHONY: build test test-deps fuzz bench bench-release proxy-image demo demo-compose demo-broken demo-revert demo-clean demo-hosts clean-hosts lint clean
 
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/golive
@@ -12,6 +12,13 @@ build:
 # asciinema where tests need them: a test whose tool is missing skips and says why).
 test: test-deps
 	$(GO) test -race -count=1 -timeout 12m ./...
+	$(MAKE) fuzz
+
+# Feeds the plan loader generated plans for FUZZTIME: no panic, no hang,
+# bounded memory. New failing inputs land in plans/testdata/fuzz.
+FUZZTIME ?= 30s
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) ./plans
 
 # Installs the tools the end-to-end tests use, with apt when running as root
 # and they are missing; otherwise it says which are missing and goes on.
@@ -37,6 +44,11 @@ bench:
 # Engine API program and docker-compose (when installed), alternating; medians.
 bench-release:
 	$(GO) run ./bench/release -n 7
+
+# kamal-proxy at the version go.mod pins (its tool directive), built
+# statically into an image FROM scratch: golive/kamal-proxy:v0.9.2.
+proxy-image:
+	$(GO) run ./docker/scratch/mkproxy
 
 # Builds the demo images FROM scratch, deploys version 1 as "what runs now",
 # then opens the cockpit on the demo release plan (version 2): press D to

@@ -149,3 +149,40 @@ func (c *Client) RemoveImage(ctx context.Context, ref string) error {
 	}
 	return nil
 }
+
+// Availability says whether an image can be had for a deploy.
+type Availability int
+
+// What CheckImage found.
+const (
+	// ImagePresent: the engine has the image.
+	ImagePresent Availability = iota
+	// ImageInRegistry: the engine lacks it, but its registry resolves the reference.
+	ImageInRegistry
+	// ImageMissing: neither the engine nor its registry has it.
+	ImageMissing
+	// ImageUnchecked: the engine lacks it and its registry could not be asked.
+	ImageUnchecked
+)
+
+// CheckImage says whether ref is present on the engine or, failing that,
+// resolvable in its registry. The registry lookup goes through the engine
+// (the distribution endpoint) and fetches the manifest only, so nothing is
+// downloaded. The error says why the answer is ImageMissing or ImageUnchecked.
+func (c *Client) CheckImage(ctx context.Context, ref string) (Availability, error) {
+	id, err := c.ImageID(ctx, ref)
+	if err != nil {
+		return ImageUnchecked, err
+	}
+	if id != "" {
+		return ImagePresent, nil
+	}
+	_, err = c.api.DistributionInspect(ctx, ref, client.DistributionInspectOptions{})
+	switch {
+	case err == nil:
+		return ImageInRegistry, nil
+	case IsNotFound(err), strings.Contains(err.Error(), "manifest unknown"):
+		return ImageMissing, fmt.Errorf("%s", rootCause(err))
+	}
+	return ImageUnchecked, fmt.Errorf("%s", rootCause(err))
+}

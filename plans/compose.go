@@ -18,7 +18,6 @@ import (
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
-	"github.com/goccy/go-yaml/parser"
 	"github.com/sirupsen/logrus"
 )
 
@@ -87,13 +86,13 @@ func LoadCompose(ctx context.Context, path string, opts ComposeOptions) (*Compos
 	if err != nil {
 		return nil, err
 	}
-	data, err := os.ReadFile(abs)
+	data, err := readCapped(abs, "compose file", MaxPlanBytes, true)
 	if err != nil {
-		return nil, fmt.Errorf("read compose file: %w", err)
+		return nil, err
 	}
-	file, err := parser.ParseBytes(data, 0)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", abs, err)
+	file, problem := parseBounded(data)
+	if problem != nil {
+		return nil, (&PlanError{File: abs, Problems: []Problem{*problem}})
 	}
 	c := &Compose{File: abs, ast: file}
 	project, err := c.load(ctx)

@@ -3,19 +3,24 @@ package plans
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/distribution/reference"
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
-	"github.com/goccy/go-yaml/parser"
 
 	"github.com/golive/golive/docker"
+	"github.com/golive/golive/logs"
 )
 
 // Problem is one thing wrong with a plan, at a line and column of its file.
@@ -42,9 +47,9 @@ func (e *PlanError) Error() string {
 			file = p.File
 		}
 		if p.Line > 0 {
-			fmt.Fprintf(&b, "%s:%d:%d: %s", file, p.Line, p.Column, p.Message)
+			fmt.Fprintf(&b, "%s:%d:%d: %s", logs.SanitizeString(file), p.Line, p.Column, logs.SanitizeString(p.Message))
 		} else {
-			fmt.Fprintf(&b, "%s: %s", file, p.Message)
+			fmt.Fprintf(&b, "%s: %s", logs.SanitizeString(file), logs.SanitizeString(p.Message))
 		}
 	}
 	return b.String()
@@ -55,37 +60,69 @@ type planFile struct {
 	Services map[string]*Service `yaml:"services"`
 }
 
-// Load reads and validates a plan file. Every problem found is reported with
-// its line and column in one *PlanError.
+// Load reads and validates a plan file of at most MaxPlanBytes. Every
+// problem found is reported with its line and column in one *PlanError.
 func Load(path string) (*Plan, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("read plan: %w", err)
-	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, fmt.Errorf("read plan: %w", err)
 	}
+	data, err := readCapped(path, "plan", MaxPlanBytes, false)
+	if err != nil {
+		return nil, err
+	}
 	return Parse(abs, data)
 }
 
+// maxProblems is how many problems one PlanError lists.
+const maxProblems = 100
+
 // Parse validates plan text; path names the file in messages and anchors
-// relative paths.
+// relative paths. It refuses text that would cost more than a plan can
+// need (see MaxPlanBytes, MaxPlanDepth and MaxAliasValues) before decoding
+// it, and otherwise reports every problem it finds at once.
 func Parse(path string, data []byte) (*Plan, error) {
 	perr := &PlanError{File: path}
-	file, err := parser.ParseBytes(data, 0)
-	if err != nil {
-		perr.Problems = append(perr.Problems, yamlProblem(err, nil))
+	fail := func(p Problem) (*Plan, error) {
+		perr.Problems = append(perr.Problems, p)
 		return nil, perr
 	}
+	file, problem := parseBounded(data)
+	if problem != nil {
+		return fail(*problem)
+	}
+	if len(file.Docs) > 1 {
+		pos := Problem{Message: fmt.Sprintf("the file holds %d YAML documents; a plan is one: remove the `---` line and what follows, or split it into plan files", len(file.Docs))}
+		if tk := file.Docs[1].Start; tk != nil && tk.Position != nil {
+			pos.Line, pos.Column = tk.Position.Line, tk.Position.Column
+		}
+		return fail(pos)
+	}
+	var body ast.Node
+	if len(file.Docs) == 1 {
+		body = file.Docs[0].Body
+	}
+	if body != nil && !isMapping(body) && !isNull(body) {
+		tk := body.GetToken()
+		return fail(Problem{Line: tk.Position.Line, Column: tk.Position.Column,
+			Message: fmt.Sprintf("a plan is a mapping of settings (project:, release:, services:), not %s", nodeKind(body))})
+	}
+	sh := newShape()
 	var raw planFile
-	if err := yaml.UnmarshalWithOptions(data, &raw, yaml.DisallowUnknownField()); err != nil {
-		perr.Problems = append(perr.Problems, yamlProblem(err, file))
-		return nil, perr
+	if body != nil {
+		sh.walk(reflect.TypeFor[planFile](), body, nil, "")
+		perr.Problems = append(perr.Problems, sh.problems...)
+		if err := decode(body, &raw); err != nil {
+			if len(perr.Problems) > 0 {
+				// What the decoder trips over follows from a problem found already.
+				return nil, perr.sorted()
+			}
+			return fail(yamlProblem(err, file))
+		}
 	}
 	p := &raw.Plan
 	p.Path = path
-	for _, name := range mappingKeys(file, "$.services") {
+	for _, name := range sh.services {
 		svc := raw.Services[name]
 		if svc == nil {
 			svc = &Service{}
@@ -93,15 +130,48 @@ func Parse(path string, data []byte) (*Plan, error) {
 		svc.Name = name
 		p.Services = append(p.Services, svc)
 	}
-	v := validator{plan: p, file: file, err: perr}
+	v := validator{plan: p, file: file, shape: sh, err: perr}
 	if p.Compose != "" {
 		v.mergeCompose()
 	}
 	v.validate()
 	if len(perr.Problems) > 0 {
-		return nil, perr
+		return nil, perr.sorted()
 	}
 	return p, nil
+}
+
+// sorted orders the problems by file (the plan's own first) and position,
+// drops repeats and keeps the first maxProblems.
+func (e *PlanError) sorted() *PlanError {
+	slices.SortStableFunc(e.Problems, func(a, b Problem) int {
+		if a.File != b.File {
+			return strings.Compare(a.File, b.File)
+		}
+		if a.Line != b.Line {
+			return a.Line - b.Line
+		}
+		return a.Column - b.Column
+	})
+	e.Problems = slices.Compact(e.Problems)
+	if n := len(e.Problems); n > maxProblems {
+		e.Problems = append(e.Problems[:maxProblems], Problem{Message: fmt.Sprintf("%d more problems not shown; fix these first", n-maxProblems)})
+	}
+	return e
+}
+
+// decode fills raw from the checked YAML. The decoder is a third-party
+// library fed with untrusted text: a panic in it becomes an error, not a
+// crash. The parser has refused duplicate keys already, so allowing them
+// here only lets a key written after a merge (<<: *base) override the
+// merged one.
+func decode(body ast.Node, raw *planFile) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("the YAML decoder failed on this plan (%v); simplify the YAML: anchors, tags and unusual syntax are the likely cause", r)
+		}
+	}()
+	return yaml.NodeToValue(body, raw, yaml.AllowDuplicateMapKey())
 }
 
 // yamlProblem turns a YAML decoding error into a Problem. Errors that carry
@@ -179,9 +249,10 @@ var (
 )
 
 type validator struct {
-	plan *Plan
-	file *ast.File
-	err  *PlanError
+	plan  *Plan
+	file  *ast.File
+	shape *shape
+	err   *PlanError
 	// elsewhere places a problem whose node is in another file (the
 	// plan's compose file); nil or !ok: the plan file.
 	elsewhere func(path string) (file string, line, col int, ok bool)
@@ -223,7 +294,8 @@ func (v *validator) position(path string) (int, int, bool) {
 	pos := func(n ast.Node) (int, int, bool) {
 		return n.GetToken().Position.Line, n.GetToken().Position.Column, true
 	}
-	if _, scalar := node.(ast.ScalarNode); scalar {
+	_, null := node.(*ast.NullNode)
+	if _, scalar := node.(ast.ScalarNode); scalar && !null {
 		return pos(node)
 	}
 	if i := strings.LastIndex(path, "."); i > 0 && !strings.Contains(path[i:], "[") {
@@ -244,13 +316,17 @@ func (v *validator) position(path string) (int, int, bool) {
 func (v *validator) validate() {
 	p := v.plan
 	switch {
-	case p.Project == "":
+	case p.Project == "" && !v.shape.dropped["project"]:
 		v.at("$", "project is missing: add `project: NAME`, the stable name of the system (container names derive from it)")
-	case !namePattern.MatchString(p.Project):
-		v.at("$.project", "project %q may contain only letters, digits, '_', '.' and '-', starting with a letter or digit", p.Project)
+	case p.Project != "":
+		v.name("$.project", "project", p.Project, "container names derive from it")
 	}
-	if p.Release == "" {
+	switch {
+	case p.Release == "" && !v.shape.dropped["release"]:
 		v.at("$", "release is missing: add `release: NAME`, for example the version you are shipping")
+	case p.Release != "":
+		v.name("$.release", "release", p.Release, "it names the journal file")
+		v.numberText("$.release", "release", p.Release)
 	}
 	switch p.OnFailure {
 	case "":
@@ -259,7 +335,7 @@ func (v *validator) validate() {
 	default:
 		v.at("$.on_failure", "on_failure is %q; expected revert (put back what ran before) or stop (leave it to fix forward)", p.OnFailure)
 	}
-	if len(p.Services) == 0 {
+	if len(p.Services) == 0 && !v.shape.dropped["services"] {
 		v.at("$", "services is missing or empty: a plan deploys at least one service")
 	}
 	containers := map[string]string{}
@@ -287,20 +363,63 @@ func (v *validator) validate() {
 			v.at(fmt.Sprintf("$.logs.warnings[%d]", i), "logs.warnings pattern: %v", err)
 		}
 	}
+	v.proxy()
 	v.steps()
 	v.notify()
 }
 
+// maxNameLen is the longest project, release, service or group name.
+const maxNameLen = 128
+
+// name checks a name that golive puts into container, network and file
+// names: letters, digits, '_', '.' and '-', as Docker names are.
+func (v *validator) name(path, what, name, why string) {
+	switch {
+	case !namePattern.MatchString(name):
+		v.at(path, "%s %q may contain only letters, digits, '_', '.' and '-', starting with a letter or digit (%s)", what, name, why)
+	case len(name) > maxNameLen:
+		v.at(path, "%s is %d characters long; at most %d are allowed (%s)", what, len(name), maxNameLen, why)
+	}
+}
+
+// numberText catches a version written as a number that YAML shortens:
+// `release: 1.10` would be read as 1.1.
+func (v *validator) numberText(path, what, value string) {
+	node := lookup(v.file, path)
+	if node == nil || node.GetToken() == nil {
+		return
+	}
+	if _, float := node.(*ast.FloatNode); float && node.GetToken().Value != value {
+		v.at(path, "%s %s is read by YAML as the number %s; quote it: %s: '%s'", what, node.GetToken().Value, value, what, node.GetToken().Value)
+	}
+}
+
+// plainWord reports whether s is printable text without spaces, so that
+// echoing it cannot move the cursor or reorder a terminal line.
+func plainWord(s string) bool {
+	for _, r := range s {
+		if !unicode.IsPrint(r) || unicode.IsSpace(r) {
+			return false
+		}
+	}
+	return utf8.ValidString(s)
+}
+
 func (v *validator) service(s *Service, containers, hostPorts map[string]string) {
 	at := "$.services." + s.Name
-	if !namePattern.MatchString(s.Name) {
-		v.at(at, "service name %q may contain only letters, digits, '_', '.' and '-'", s.Name)
+	key := "services." + s.Name
+	if !namePattern.MatchString(s.Name) || len(s.Name) > maxNameLen {
+		v.at(at, "service name %q may contain only letters, digits, '_', '.' and '-', at most %d of them (container names derive from it)", s.Name, maxNameLen)
 	}
 	if s.Group == "" {
 		s.Group = DefaultGroup
+	} else if !plainWord(s.Group) || len(s.Group) > maxNameLen {
+		v.at(at+".group", "service %s: group %q may not contain spaces or control characters, and at most %d characters", s.Name, s.Group, maxNameLen)
 	}
 	if s.Image == "" {
-		v.at(at, "service %s has no image: add `image: NAME:TAG`", s.Name)
+		if !v.shape.dropped[key+".image"] {
+			v.at(at, "service %s has no image: add `image: NAME:TAG`", s.Name)
+		}
 	} else if _, err := reference.ParseNormalizedNamed(s.Image); err != nil {
 		v.at(at+".image", "service %s: image %q is not a valid image reference (%v)", s.Name, s.Image, err)
 	}
@@ -333,8 +452,8 @@ func (v *validator) service(s *Service, containers, hostPorts map[string]string)
 		}
 	}
 	if s.EnvFile != "" {
-		if _, err := os.Stat(v.plan.Resolve(s.EnvFile)); err != nil {
-			v.at(at+".env_file", "service %s: env_file %s: %v", s.Name, s.EnvFile, errors.Unwrap(err))
+		if _, err := readEnvFile(v.plan.Resolve(s.EnvFile)); err != nil {
+			v.at(at+".env_file", "service %s: %v", s.Name, err)
 		}
 	}
 	for i, vol := range s.Volumes {
@@ -352,14 +471,14 @@ func (v *validator) service(s *Service, containers, hostPorts map[string]string)
 	if s.StopTimeout == 0 {
 		s.StopTimeout = DefaultStopTimeout
 	}
-	v.health(s, at+".health")
+	v.health(s, at+".health", key+".health")
 	v.healthcheck(s, at+".healthcheck")
 	if len(s.Aliases) > 0 && s.Network == "" {
 		v.at(at+".aliases", "service %s: aliases need a network: add `network: NAME`", s.Name)
 	}
 }
 
-func (v *validator) health(s *Service, at string) {
+func (v *validator) health(s *Service, at, key string) {
 	h := &s.Health
 	kinds := 0
 	for _, set := range []bool{h.HTTP != "", h.TCP != "", len(h.Cmd) > 0, h.Docker} {
@@ -376,8 +495,20 @@ func (v *validator) health(s *Service, at string) {
 		}
 	}
 	if h.TCP != "" {
-		if i := strings.LastIndex(h.TCP, ":"); i <= 0 || i == len(h.TCP)-1 {
-			v.at(at+".tcp", "service %s: health.tcp %q: expected HOST:PORT", s.Name, h.TCP)
+		if _, port, err := net.SplitHostPort(h.TCP); err != nil || !isPortNumber(port) {
+			v.at(at+".tcp", "service %s: health.tcp %q: expected HOST:PORT, such as 127.0.0.1:5432", s.Name, h.TCP)
+		}
+	}
+	given := func(setting string) bool { _, ok := v.shape.set[key+"."+setting]; return ok }
+	for _, gate := range []struct {
+		name, set, what string
+	}{
+		{"http", h.HTTP, "the URL to probe, such as http://127.0.0.1:8080/health"},
+		{"tcp", h.TCP, "HOST:PORT to connect to, such as 127.0.0.1:5432"},
+		{"cmd", strings.Join(h.Cmd, " "), "the command to run in the container, such as [pg_isready]"},
+	} {
+		if gate.set == "" && given(gate.name) && !v.shape.dropped[key+"."+gate.name] {
+			v.at(at+"."+gate.name, "service %s: health.%s is empty: write %s, or remove the key", s.Name, gate.name, gate.what)
 		}
 	}
 	if h.Timeout < 0 || h.Stable < 0 || h.Interval < 0 {
@@ -386,12 +517,24 @@ func (v *validator) health(s *Service, at string) {
 	if h.Timeout == 0 {
 		h.Timeout = DefaultHealthTimeout
 	}
-	if h.Stable == 0 {
+	if h.Stable == 0 && !v.shape.set[key+".stable"] {
 		h.Stable = DefaultStable
 	}
 	if h.Interval == 0 {
 		h.Interval = DefaultInterval
 	}
+	if h.Stable >= h.Timeout && h.Stable > 0 {
+		where := at + ".stable"
+		if !given("stable") {
+			where = at + ".timeout"
+		}
+		v.at(where, "service %s: health.stable (%s) must be shorter than health.timeout (%s): the gate must pass its first probe and then stay healthy for stable, all within timeout; shorten stable or lengthen timeout", s.Name, h.Stable, h.Timeout)
+	}
+}
+
+func isPortNumber(s string) bool {
+	n, err := strconv.Atoi(s)
+	return err == nil && n >= 1 && n <= 65535
 }
 
 func (v *validator) steps() {

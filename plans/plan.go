@@ -30,6 +30,7 @@ type Plan struct {
 	Notify []Notify `yaml:"notify"`
 	// ComposeWarnings is what the compose file says that golive does not honour.
 	ComposeWarnings []ComposeWarning `yaml:"-"`
+	Proxy           *ProxyConfig     `yaml:"proxy"`
 }
 
 // DockerConfig says which Docker engine the plan targets.
@@ -68,6 +69,7 @@ type Service struct {
 	Entrypoint  Command           `yaml:"entrypoint"`
 	Aliases     []string          `yaml:"aliases"`     // network aliases besides the service name
 	Healthcheck *Healthcheck      `yaml:"healthcheck"` // the HEALTHCHECK the container runs
+	Proxy       *ServiceProxy     `yaml:"proxy"`
 }
 
 // Health is the gate a new container must pass before its group counts as deployed.

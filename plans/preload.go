@@ -13,7 +13,8 @@ import (
 // maxParallelPulls bounds concurrent pulls so a large plan does not swamp the link.
 const maxParallelPulls = 4
 
-// Images lists the plan's distinct target images in plan order.
+// Images lists the plan's distinct target images in plan order, then the
+// proxy's image when the plan has a proxy.
 func (p *Plan) Images() []string {
 	var images []string
 	seen := map[string]bool{}
@@ -22,6 +23,9 @@ func (p *Plan) Images() []string {
 			seen[s.Image] = true
 			images = append(images, s.Image)
 		}
+	}
+	if p.Proxy != nil && !seen[p.Proxy.Image] {
+		images = append(images, p.Proxy.Image)
 	}
 	return images
 }

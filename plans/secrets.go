@@ -1,7 +1,6 @@
 package plans
 
 import (
-	"bufio"
 	"fmt"
 	"os"
 	"slices"
@@ -65,26 +64,26 @@ func (p *Plan) ServiceEnv(s *Service, lookup LookupEnv) ([]string, error) {
 	return env, nil
 }
 
+// readEnvFile reads KEY=VALUE lines from a regular file of at most
+// MaxEnvFileBytes.
 func readEnvFile(path string) (map[string]string, error) {
-	f, err := os.Open(path)
+	data, err := readCapped(path, "env_file", MaxEnvFileBytes, true)
 	if err != nil {
-		return nil, fmt.Errorf("env_file: %w", err)
+		return nil, err
 	}
-	defer f.Close()
 	vars := map[string]string{}
-	sc := bufio.NewScanner(f)
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimSpace(sc.Text())
+	for n, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimSpace(line)
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
 		k, v, ok := strings.Cut(strings.TrimPrefix(line, "export "), "=")
 		if !ok {
-			return nil, fmt.Errorf("env_file %s:%d: expected KEY=VALUE", path, n)
+			return nil, fmt.Errorf("env_file %s:%d: expected KEY=VALUE", path, n+1)
 		}
 		vars[strings.TrimSpace(k)] = strings.Trim(strings.TrimSpace(v), `"'`)
 	}
-	return vars, sc.Err()
+	return vars, nil
 }
 
 // Masker hides secret values in any text golive writes.

@@ -32,18 +32,22 @@ type headless struct {
 
 func check(plan *plans.Plan, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "%s: plan ok: project %s, release %s, %d services in groups %s, %d steps, on_failure %s\n",
-		plan.Path, plan.Project, plan.Release, len(plan.Services), strings.Join(plan.Groups(), " → "), len(plan.ReleaseSteps()), plan.OnFailure)
+		logs.SanitizeString(plan.Path), plan.Project, plan.Release, len(plan.Services), strings.Join(plan.Groups(), " → "), len(plan.ReleaseSteps()), plan.OnFailure)
 	for _, w := range plan.ComposeWarnings {
-		fmt.Fprintln(stderr, "warning:", w)
+		fmt.Fprintln(stderr, "warning:", logs.SanitizeString(w.String()))
 	}
 	for _, w := range plan.WebhookWarnings(os.LookupEnv) {
-		fmt.Fprintf(stderr, "warning: %s: it would not be told; export it before running golive\n", w)
+		fmt.Fprintf(stderr, "warning: %s: it would not be told; export it before running golive\n", logs.SanitizeString(w))
 	}
 	for _, svc := range plan.Services {
 		if _, err := plan.ServiceEnv(svc, os.LookupEnv); err != nil {
-			fmt.Fprintf(stderr, "warning: %v (apply will refuse to start until it is set)\n", err)
+			fmt.Fprintf(stderr, "warning: %s (apply will refuse to start until it is set)\n", logs.SanitizeString(err.Error()))
 		}
 	}
+	for _, w := range plan.ProxyWarnings() {
+		fmt.Fprintln(stderr, "warning:", w)
+	}
+	warnUnavailableImages(plan, stderr)
 	return exitOK
 }
 

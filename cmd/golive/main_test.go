@@ -102,6 +102,14 @@ func TestUsageAndPlanMistakesExitWithCode2AndNoStackTrace(t *testing.T) {
 	}
 }
 
+func TestCheckWarnsThatTheProxyDoesNotSwitchYet(t *testing.T) {
+	plan := writeFile(t, t.TempDir(), "plan.yaml", "project: shop\nrelease: '1'\nproxy: {}\nservices: {web: {image: w, proxy: {port: 8080}}}\n")
+	code, out, errout := cli(t, "check", plan)
+	if code != 0 || !strings.Contains(out, "plan ok") || !strings.Contains(errout, "warning: proxy: is validated but blue/green switching is not wired into apply and revert yet") {
+		t.Fatalf("check: exit %d\n%s\n%s", code, out, errout)
+	}
+}
+
 func TestDockerUnreachableSaysWhatToDo(t *testing.T) {
 	dir := t.TempDir()
 	plan := writeFile(t, dir, "plan.yaml", "project: shop\nrelease: '1'\ndocker: {host: 'unix:///nonexistent/docker.sock'}\nservices: {api: {image: a}}\n")
