@@ -177,7 +177,9 @@ func (c *Client) CheckImage(ctx context.Context, ref string) (Availability, erro
 	if id != "" {
 		return ImagePresent, nil
 	}
+	ctx, end := c.call(ctx, c.timeouts.Change, "look up "+ref+" in its registry")
 	_, err = c.api.DistributionInspect(ctx, ref, client.DistributionInspectOptions{})
+	err = end(err)
 	switch {
 	case err == nil:
 		return ImageInRegistry, nil
