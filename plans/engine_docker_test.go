@@ -27,7 +27,8 @@ import (
 )
 
 // fixture is one test's project on the real Docker engine, with demo
-// images api:1, api:2, web:1 and web:2 loaded under unique names.
+// images api:1, api:2, web:1 and web:2 loaded under unique names and IDs
+// (other tests' images must not keep one of them alive).
 type fixture struct {
 	t       *testing.T
 	cli     *docker.Client
@@ -44,7 +45,7 @@ func newFixture(t *testing.T) *fixture {
 	f := &fixture{t: t, cli: cli, project: dockertest.Project(t, cli), dir: t.TempDir(),
 		apiPort: dockertest.FreePort(t), webPort: dockertest.FreePort(t)}
 	for _, img := range []struct{ ref, role, version string }{{"api:1", "api", "1"}, {"api:2", "api", "2"}, {"web:1", "web", "1"}, {"web:2", "web", "2"}} {
-		dockertest.LoadDemoImage(t, cli, f.image(img.ref), scratch.Config{Env: []string{"VERSION=" + img.version, "ROLE=" + img.role, "LOG_EVERY=200ms"}})
+		dockertest.LoadDemoImage(t, cli, f.image(img.ref), scratch.Config{Env: []string{"VERSION=" + img.version, "ROLE=" + img.role, "LOG_EVERY=200ms", "UNIQUE=" + f.project}})
 	}
 	return f
 }
@@ -709,7 +710,7 @@ func TestAFailedRevertCanBeRetried(t *testing.T) {
 		t.Fatal("web should be reverted and api left running v2, not taken down")
 	}
 	// The image is back: revert again finishes the job.
-	dockertest.LoadDemoImage(t, f.cli, f.image("api:1"), scratch.Config{Env: []string{"VERSION=1", "ROLE=api", "LOG_EVERY=200ms"}})
+	dockertest.LoadDemoImage(t, f.cli, f.image("api:1"), scratch.Config{Env: []string{"VERSION=1", "ROLE=api", "LOG_EVERY=200ms", "UNIQUE=" + f.project}})
 	must(t, f.revert(p2))
 	if f.version(f.apiPort) != "1" {
 		t.Fatal("the second revert did not bring api back")
