@@ -3,7 +3,7 @@ GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 BIN     := bin/golive
 
-.PHONY: build test test-deps fuzz bench bench-release proxy-image demo demo-compose demo-broken demo-revert demo-clean demo-hosts clean-hosts lint clean
+.PHONY: build test test-deps fuzz bench bench-logs bench-release proxy-image demo demo-compose demo-broken demo-revert demo-clean demo-hosts clean-hosts lint clean
 
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/golive
@@ -44,6 +44,11 @@ bench:
 # Engine API program and docker-compose (when installed), alternating; medians.
 bench-release:
 	$(GO) run ./bench/release -n 7
+
+# golive logs against grep, docker logs and docker logs -f, alternately on
+# the same generated data, with ratios (needs the Docker engine and its CLI).
+bench-logs:
+	$(GO) run ./bench/logs
 
 # kamal-proxy at the version go.mod pins (its tool directive), built
 # statically into an image FROM scratch: golive/kamal-proxy:v0.9.2.
@@ -94,6 +99,7 @@ demo-revert: build
 
 demo-clean:
 	-docker rm -f $$(docker ps -aq --filter label=io.golive.project=golive-demo) golive-lock-golive-demo golive-record-golive-demo 2>/dev/null
+	-docker volume rm $$(docker volume ls -q --filter label=io.golive.project=golive-demo) 2>/dev/null
 	-docker network rm golive-demo_default 2>/dev/null
 	rm -rf examples/demo/.golive
 

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/netip"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/moby/moby/api/types/container"
@@ -329,6 +331,9 @@ func (c *Client) EnsureNetwork(ctx context.Context, name string, labels map[stri
 	if err = end(err); err == nil {
 		return nil
 	} else if !IsNotFound(err) {
+		if dup := c.duplicateNetworks(ctx, name); dup != nil {
+			return dup
+		}
 		return fmt.Errorf("inspect network %s: %w", name, err)
 	}
 	cctx, end := c.call(ctx, c.timeouts.Change, "create network "+name)
@@ -339,6 +344,27 @@ func (c *Client) EnsureNetwork(ctx context.Context, name string, labels map[stri
 	return nil
 }
 
+// duplicateNetworks says how to clean up when several networks share name
+// (engine 20.10 allows it), or returns nil when they do not.
+func (c *Client) duplicateNetworks(ctx context.Context, name string) error {
+	ctx, end := c.call(ctx, c.timeouts.Query, "list networks")
+	res, err := c.api.NetworkList(ctx, client.NetworkListOptions{Filters: client.Filters{}.Add("name", name)})
+	if err = end(err); err != nil {
+		return nil
+	}
+	var ids []string
+	for _, n := range res.Items {
+		if n.Name == name {
+			ids = append(ids, ShortID(n.ID))
+		}
+	}
+	if len(ids) < 2 {
+		return nil
+	}
+	return fmt.Errorf("network %s exists %d times (IDs %s), so Docker cannot tell which one is meant; keep one and remove the others: docker network rm %s",
+		name, len(ids), strings.Join(ids, ", "), strings.Join(ids[1:], " "))
+}
+
 // ShortID abbreviates a container or image ID to the 12 characters Docker shows.
 func ShortID(id string) string {
 	id = strings.TrimPrefix(id, "sha256:")
@@ -346,4 +372,21 @@ func ShortID(id string) string {
 		return id[:12]
 	}
 	return id
+}
+
+// IsConnectionLost reports whether err says the Docker engine could not be
+// reached or the connection broke, rather than that the engine refused.
+func IsConnectionLost(err error) bool {
+	if err == nil {
+		return false
+	}
+	var unreachable *UnreachableError
+	if client.IsErrConnectionFailed(err) || errors.As(err, &unreachable) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return true
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "Cannot connect to the Docker daemon") || strings.Contains(msg, "connection reset") ||
+		strings.Contains(msg, "connection refused") || strings.Contains(msg, "broken pipe") || strings.Contains(msg, "EOF")
 }

@@ -6,8 +6,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"strconv"
+	"strings"
 	"time"
+
+	"github.com/moby/moby/client"
 )
 
 // lockImage is the empty image lock containers are created from; it is
@@ -22,6 +26,7 @@ const (
 	LabelLockOp     = "io.golive.lock.operation"
 	LabelLockHost   = "io.golive.lock.host"
 	LabelLockPID    = "io.golive.lock.pid"
+	LabelLockStart  = "io.golive.lock.process-start"
 )
 
 // LockInfo says who holds a release lock and since when.
@@ -33,20 +38,38 @@ type LockInfo struct {
 	Operation string
 	Host      string // the machine the holding process runs on
 	PID       int    // the holding process
+	// Started is when the holding process started (its /proc start time),
+	// so a new process that reused the PID is not taken for the holder.
+	Started string
+	ID      string // the lock container's ID
 }
 
 // HeldError is returned when somebody else holds the lock.
 type HeldError struct{ LockInfo }
 
 func (e *HeldError) Error() string {
-	return fmt.Sprintf("another release holds the lock %s: %s, %s since %s (%s ago); wait for it, or if that release is dead run `golive unlock PLAN`",
-		e.Name, e.Holder, e.Operation, e.Since.Local().Format("2006-01-02 15:04:05"), time.Since(e.Since).Round(time.Second))
+	process := ""
+	if e.PID > 0 {
+		process = fmt.Sprintf(" (process %d on %s)", e.PID, e.Host)
+	}
+	return fmt.Sprintf("another release holds the lock %s: %s%s, %s since %s (%s ago); wait for it, or if that release is dead run `golive unlock PLAN`",
+		e.Name, e.Holder, process, e.Operation, e.Since.Local().Format("2006-01-02 15:04:05"), time.Since(e.Since).Round(time.Second))
 }
 
 // AcquireLock takes the lock named name atomically: it creates a container
 // that is never started, whose name the engine keeps unique. Extra labels
 // (for example the project) are stored on it.
 func (c *Client) AcquireLock(ctx context.Context, name string, info LockInfo, labels map[string]string) error {
+	_, err := c.TakeLock(ctx, name, info, labels)
+	return err
+}
+
+// TakeLock is AcquireLock that also returns the lock container's ID, which
+// lets the holder tell its own lock from one taken after it was broken.
+func (c *Client) TakeLock(ctx context.Context, name string, info LockInfo, labels map[string]string) (string, error) {
+	if err := c.ensureLockImage(ctx); err != nil {
+		return "", err
+	}
 	all := map[string]string{
 		LabelLockHolder: info.Holder,
 		LabelLockSince:  info.Since.UTC().Format(time.RFC3339Nano),
@@ -54,26 +77,48 @@ func (c *Client) AcquireLock(ctx context.Context, name string, info LockInfo, la
 		LabelLockOp:     info.Operation,
 		LabelLockHost:   info.Host,
 		LabelLockPID:    strconv.Itoa(info.PID),
+		LabelLockStart:  info.Started,
 	}
 	for k, v := range labels {
 		all[k] = v
 	}
-	err := c.createFromLockImage(ctx, Spec{Name: name, Image: lockImage, Cmd: []string{"golive-lock"}, Labels: all})
-	if err == nil {
-		return nil
+	for attempt := 0; ; attempt++ {
+		id, err := c.Create(ctx, Spec{Name: name, Image: lockImage, Cmd: []string{"golive-lock"}, Labels: all})
+		if err == nil {
+			return id, nil
+		}
+		if !IsConflict(err) {
+			return "", fmt.Errorf("take lock %s: %w", name, err)
+		}
+		held, ierr := c.Lock(ctx, name)
+		if ierr == nil && held == nil {
+			// The engine names the container that holds the name, which
+			// the name may not lead to yet while another one is removed.
+			if m := conflictID.FindStringSubmatch(err.Error()); m != nil {
+				held, ierr = c.Lock(ctx, m[1])
+			}
+		}
+		if ierr != nil {
+			return "", fmt.Errorf("take lock %s: %w", name, ierr)
+		}
+		if held != nil {
+			held.Name = name
+			return "", &HeldError{*held}
+		}
+		if attempt == 50 {
+			return "", &HeldError{LockInfo{Name: name, Holder: "another process (the lock's name stayed taken while golive tried to take it for 10 s)", Since: time.Now()}}
+		}
+		// Released between our create and inspect: try again.
+		select {
+		case <-ctx.Done():
+			return "", ctx.Err()
+		case <-time.After(time.Duration(min(10*(attempt+1), 200)) * time.Millisecond):
+		}
 	}
-	if !IsConflict(err) {
-		return fmt.Errorf("take lock %s: %w", name, err)
-	}
-	held, ierr := c.Lock(ctx, name)
-	if ierr != nil {
-		return fmt.Errorf("take lock %s: %w", name, ierr)
-	}
-	if held == nil { // released between our create and inspect: try once more
-		return c.AcquireLock(ctx, name, info, labels)
-	}
-	return &HeldError{*held}
 }
+
+// conflictID finds the container ID in the engine's "name is already in use" error.
+var conflictID = regexp.MustCompile(`already in use by container "?([0-9a-f]{12,64})`)
 
 // Lock returns who holds the lock, or nil when it is free.
 func (c *Client) Lock(ctx context.Context, name string) (*LockInfo, error) {
@@ -84,29 +129,25 @@ func (c *Client) Lock(ctx context.Context, name string) (*LockInfo, error) {
 	since, _ := time.Parse(time.RFC3339Nano, ct.Labels[LabelLockSince])
 	pid, _ := strconv.Atoi(ct.Labels[LabelLockPID])
 	return &LockInfo{Name: name, Holder: ct.Labels[LabelLockHolder], Since: since, StateDir: ct.Labels[LabelLockState],
-		Operation: ct.Labels[LabelLockOp], Host: ct.Labels[LabelLockHost], PID: pid}, nil
+		Operation: ct.Labels[LabelLockOp], Host: ct.Labels[LabelLockHost], PID: pid, Started: ct.Labels[LabelLockStart], ID: ct.ID}, nil
 }
 
-// ReleaseLock frees the lock; freeing a free lock is not an error.
-func (c *Client) ReleaseLock(ctx context.Context, name string) error {
-	if err := c.remove(ctx, name); err != nil {
-		return fmt.Errorf("release lock %s: %w", name, err)
+// RemoveLock frees the lock held by the lock container id, and only that
+// one: a lock taken by someone else after it is left alone. A lock already
+// gone, or being removed by another process, is not an error.
+func (c *Client) RemoveLock(ctx context.Context, id string) error {
+	if err := c.remove(ctx, id); err != nil && !strings.Contains(err.Error(), "already in progress") {
+		return fmt.Errorf("release lock %s: %w", ShortID(id), err)
 	}
 	return nil
 }
 
-// createFromLockImage creates a container of the lock image, making the
-// image first when the engine does not have it yet (one round-trip less on
-// every release than asking first).
-func (c *Client) createFromLockImage(ctx context.Context, spec Spec) error {
-	_, err := c.Create(ctx, spec)
-	if IsNotFound(err) {
-		if err := c.ensureLockImage(ctx); err != nil {
-			return err
-		}
-		_, err = c.Create(ctx, spec)
+// ReleaseLock frees the lock; freeing a free lock is not an error.
+func (c *Client) ReleaseLock(ctx context.Context, name string) error {
+	if err := c.remove(ctx, name); err != nil && !strings.Contains(err.Error(), "already in progress") {
+		return fmt.Errorf("release lock %s: %w", name, err)
 	}
-	return err
+	return nil
 }
 
 func (c *Client) ensureLockImage(ctx context.Context) error {
@@ -128,21 +169,50 @@ func (c *Client) ensureLockImage(ctx context.Context) error {
 	return nil
 }
 
-// WriteRecord stores labels in a never-started container named name,
-// replacing an earlier record of that name. Records keep small facts on the
-// Docker host where every operator sees them.
-func (c *Client) WriteRecord(ctx context.Context, name string, labels map[string]string) error {
-	if err := c.Remove(ctx, name); err != nil {
-		return err
-	}
-	return c.createFromLockImage(ctx, Spec{Name: name, Image: lockImage, Cmd: []string{"golive-record"}, Labels: labels})
+// Record is a small fact golive keeps on the Docker host, where every
+// operator sees it: a volume with labels and no content. Creating one is
+// atomic and cheap.
+type Record struct {
+	Name   string
+	Labels map[string]string
 }
 
-// ReadRecord returns the labels of the record named name, or nil when there is none.
-func (c *Client) ReadRecord(ctx context.Context, name string) (map[string]string, error) {
-	ct, err := c.Inspect(ctx, name)
-	if err != nil || ct == nil {
-		return nil, err
+// CreateRecord stores labels in a new record named name. It is atomic: the
+// record exists whole or not at all. A record of that name that exists
+// already is left as it is.
+func (c *Client) CreateRecord(ctx context.Context, name string, labels map[string]string) error {
+	ctx, end := c.call(ctx, c.timeouts.Change, "create record "+name)
+	_, err := c.api.VolumeCreate(ctx, client.VolumeCreateOptions{Name: name, Labels: labels})
+	if err = end(err); err != nil {
+		return fmt.Errorf("record %s: %w", name, err)
 	}
-	return ct.Labels, nil
+	return nil
+}
+
+// Records returns every record that carries all these labels.
+func (c *Client) Records(ctx context.Context, labels map[string]string) ([]Record, error) {
+	f := client.Filters{}
+	for k, v := range labels {
+		f.Add("label", k+"="+v)
+	}
+	ctx, end := c.call(ctx, c.timeouts.Query, "list records")
+	res, err := c.api.VolumeList(ctx, client.VolumeListOptions{Filters: f})
+	if err = end(err); err != nil {
+		return nil, fmt.Errorf("list records: %w", err)
+	}
+	out := make([]Record, 0, len(res.Items))
+	for _, v := range res.Items {
+		out = append(out, Record{Name: v.Name, Labels: v.Labels})
+	}
+	return out, nil
+}
+
+// RemoveRecord deletes a record; one that is not there is not an error.
+func (c *Client) RemoveRecord(ctx context.Context, name string) error {
+	ctx, end := c.call(ctx, c.timeouts.Change, "remove record "+name)
+	_, err := c.api.VolumeRemove(ctx, name, client.VolumeRemoveOptions{Force: true})
+	if err = end(err); err != nil && !IsNotFound(err) {
+		return fmt.Errorf("remove record %s: %w", name, err)
+	}
+	return nil
 }

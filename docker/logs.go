@@ -4,10 +4,13 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
-	"strings"
+	"sync"
+	"time"
 
 	"github.com/moby/moby/api/pkg/stdcopy"
 	"github.com/moby/moby/client"
@@ -16,36 +19,95 @@ import (
 // LogOptions selects what a container log stream returns.
 type LogOptions struct {
 	Since      string // RFC 3339 timestamp or Unix time; "" for the beginning
+	Until      string // the same; "" for no end
 	Tail       int    // only the last N lines; 0 for all
 	Follow     bool
 	Timestamps bool
 }
 
-// LogStream is a container's log output with stdout and stderr separated.
+// Stream tells stdout from stderr in a log stream.
+type Stream int
+
+// The output streams of a container.
+const (
+	Stdout Stream = 1
+	Stderr Stream = 2
+)
+
+// logReadSize is how much of a log stream is read at once: big reads keep
+// syscalls few when a container floods.
+const logReadSize = 256 << 10
+
+// LogStream is a container's log output, read in large blocks and handed
+// out chunk by chunk with its stream, without copying.
 type LogStream struct {
-	Stdout io.Reader
-	Stderr io.Reader
+	r      *bufio.Reader
+	tty    bool
 	closer io.Closer
+	hdr    [8]byte
+	big    []byte // a frame larger than the read buffer
 }
 
-// NewLogStream makes a stream of stdout and stderr ended by closer (nil:
-// nothing to close), for stand-ins of the engine in tests.
-func NewLogStream(stdout, stderr io.Reader, closer io.Closer) *LogStream {
+// NewLogStream reads the engine's log format from r: multiplexed stdout
+// and stderr frames, or raw output for a TTY container. closer (nil:
+// nothing) ends the stream; tests build streams of their own with it.
+func NewLogStream(r io.Reader, tty bool, closer io.Closer) *LogStream {
 	if closer == nil {
 		closer = io.NopCloser(nil)
 	}
-	return &LogStream{Stdout: stdout, Stderr: stderr, closer: closer}
+	return &LogStream{r: bufio.NewReaderSize(r, logReadSize), tty: tty, closer: closer}
+}
+
+// Next returns the next chunk of output and the stream it belongs to. A
+// chunk holds whole lines as the engine wrote them (one frame) or, for a
+// TTY, whatever arrived; it is valid until the next call.
+func (s *LogStream) Next() (Stream, []byte, error) {
+	if s.tty {
+		if _, err := s.r.Peek(1); err != nil {
+			return 0, nil, err
+		}
+		chunk, _ := s.r.Peek(s.r.Buffered())
+		s.r.Discard(len(chunk))
+		return Stdout, chunk, nil
+	}
+	if _, err := io.ReadFull(s.r, s.hdr[:]); err != nil {
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			err = fmt.Errorf("log stream cut inside a frame header: %w", err)
+		}
+		return 0, nil, err
+	}
+	stream := Stream(s.hdr[0])
+	if stream != Stdout && stream != Stderr {
+		return 0, nil, fmt.Errorf("log stream: unknown stream %d", s.hdr[0])
+	}
+	size := int(binary.BigEndian.Uint32(s.hdr[4:]))
+	if size <= s.r.Size() {
+		chunk, err := s.r.Peek(size)
+		if err != nil {
+			return 0, nil, err
+		}
+		s.r.Discard(size)
+		return stream, chunk, nil
+	}
+	if cap(s.big) < size {
+		s.big = make([]byte, size)
+	}
+	s.big = s.big[:size]
+	if _, err := io.ReadFull(s.r, s.big); err != nil {
+		return 0, nil, err
+	}
+	return stream, s.big, nil
 }
 
 // Close ends the stream.
 func (s *LogStream) Close() error { return s.closer.Close() }
 
-// Logs opens a container's log stream. Non-TTY output is demultiplexed
-// into stdout and stderr; a TTY container has only stdout. A stream that
-// does not follow fails when the engine stops sending for the Idle timeout;
-// a followed one lasts as long as ctx.
+// Logs opens a container's log stream; tty says whether the container has
+// a TTY (its output is then not multiplexed). A stream that does not
+// follow fails when the engine stops sending for the Idle timeout; a
+// followed one lasts as long as ctx.
 func (c *Client) Logs(ctx context.Context, id string, tty bool, opts LogOptions) (*LogStream, error) {
-	o := client.ContainerLogsOptions{ShowStdout: true, ShowStderr: true, Since: opts.Since, Follow: opts.Follow, Timestamps: opts.Timestamps}
+	o := client.ContainerLogsOptions{ShowStdout: true, ShowStderr: true, Since: opts.Since, Until: opts.Until, Follow: opts.Follow, Timestamps: opts.Timestamps}
 	if opts.Tail > 0 {
 		o.Tail = strconv.Itoa(opts.Tail)
 	}
@@ -65,17 +127,11 @@ func (c *Client) Logs(ctx context.Context, id string, tty bool, opts LogOptions)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
-	if tty {
-		return NewLogStream(rc, strings.NewReader(""), rc), nil
+	if opts.Follow {
+		return NewLogStream(&batchingReader{r: rc}, tty, rc), nil
 	}
-	outR, outW := io.Pipe()
-	errR, errW := io.Pipe()
-	go func() {
-		_, err := stdcopy.StdCopy(outW, errW, rc)
-		outW.CloseWithError(err)
-		errW.CloseWithError(err)
-	}()
-	return NewLogStream(outR, errR, closers{rc, outR, errR}), nil
+	ra := newReadAhead(rc)
+	return NewLogStream(ra, tty, ra), nil
 }
 
 // watched is a log answer read under a progress deadline.
@@ -103,13 +159,149 @@ func (w *watched) Close() error {
 	return err
 }
 
-type closers []io.Closer
+// A follow stream brings a few lines at a time; waking for each costs more
+// than handling it. When a read had to wait for a little data,
+// batchingReader waits batchWait more before handing it on, so the next
+// reads take what arrived meanwhile in one go; reads that find data
+// waiting go on at once.
+const (
+	batchWait  = 10 * time.Millisecond
+	batchSmall = 2 << 10
+)
 
-func (cs closers) Close() error {
-	for _, c := range cs {
-		c.Close()
+type batchingReader struct{ r io.Reader }
+
+func (b *batchingReader) Read(p []byte) (int, error) {
+	start := time.Now()
+	n, err := b.r.Read(p)
+	if err == nil && n < batchSmall && time.Since(start) > time.Millisecond {
+		time.Sleep(batchWait)
 	}
-	return nil
+	return n, err
+}
+
+// readAhead reads a stream in a goroutine of its own, a few blocks ahead
+// of its consumer, so the engine keeps sending while lines are processed.
+type readAhead struct {
+	rc    io.ReadCloser
+	full  chan block
+	free  chan []byte
+	cur   block
+	off   int
+	close sync.Once
+	done  chan struct{}
+}
+
+type block struct {
+	b   []byte
+	err error
+}
+
+// readAheadBlocks is how many blocks of logReadSize may wait to be read.
+const readAheadBlocks = 4
+
+func newReadAhead(rc io.ReadCloser) *readAhead {
+	ra := &readAhead{rc: rc, full: make(chan block, readAheadBlocks), free: make(chan []byte, readAheadBlocks+1), done: make(chan struct{})}
+	for i := 0; i < readAheadBlocks+1; i++ {
+		ra.free <- make([]byte, logReadSize)
+	}
+	go ra.fill()
+	return ra
+}
+
+func (ra *readAhead) fill() {
+	for {
+		var buf []byte
+		select {
+		case buf = <-ra.free:
+		case <-ra.done:
+			return
+		}
+		n, err := ra.rc.Read(buf)
+		select {
+		case ra.full <- block{buf[:n], err}:
+		case <-ra.done:
+			return
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+func (ra *readAhead) Read(p []byte) (int, error) {
+	for ra.off == len(ra.cur.b) {
+		if ra.cur.err != nil {
+			return 0, ra.cur.err
+		}
+		if ra.cur.b != nil {
+			ra.free <- ra.cur.b[:cap(ra.cur.b)]
+		}
+		select {
+		case ra.cur = <-ra.full:
+		case <-ra.done:
+			return 0, io.ErrClosedPipe
+		}
+		ra.off = 0
+	}
+	n := copy(p, ra.cur.b[ra.off:])
+	ra.off += n
+	return n, nil
+}
+
+// Close stops the reading goroutine and closes the stream.
+func (ra *readAhead) Close() error {
+	var err error
+	ra.close.Do(func() {
+		close(ra.done)
+		err = ra.rc.Close()
+	})
+	return err
+}
+
+// LogRotation is the size at which the engine rotates a container's log
+// file (json-file and local drivers), 0 when it does not rotate. Rotation
+// during a burst is when the engine's follow stream loses lines.
+func (c *Client) LogRotation(ctx context.Context, id string) (int64, error) {
+	ctx, end := c.call(ctx, c.timeouts.Query, "inspect container "+ShortID(id))
+	res, err := c.api.ContainerInspect(ctx, id, client.ContainerInspectOptions{})
+	if err = end(err); err != nil {
+		return 0, fmt.Errorf("inspect container %s: %w", ShortID(id), err)
+	}
+	if res.Container.HostConfig == nil {
+		return 0, nil
+	}
+	lc := res.Container.HostConfig.LogConfig
+	size, ok := lc.Config["max-size"]
+	switch {
+	case ok:
+		return parseSize(size), nil
+	case lc.Type == "local":
+		return 20 << 20, nil // the local driver rotates at 20 MB by default
+	}
+	return 0, nil
+}
+
+// parseSize reads the engine's size syntax: 10m, 1g, 512k or bytes.
+func parseSize(s string) int64 {
+	mult := int64(1)
+	if n := len(s); n > 0 {
+		switch s[n-1] {
+		case 'k', 'K':
+			mult, s = 1<<10, s[:n-1]
+		case 'm', 'M':
+			mult, s = 1<<20, s[:n-1]
+		case 'g', 'G':
+			mult, s = 1<<30, s[:n-1]
+		case 'b', 'B':
+			s = s[:n-1]
+		}
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || v <= 0 {
+		return 0
+	}
+	return int64(v * float64(mult))
 }
 
 // LastLines returns up to n of a container's most recent output lines

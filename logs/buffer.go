@@ -211,6 +211,13 @@ func (b *Buffer) Len() int {
 // reads only what it returns and what it skips, so a view renders only
 // what is visible.
 func (b *Buffer) Window(offset, n int, f *Filter) []Line {
+	return b.WindowAt(0, offset, n, f)
+}
+
+// WindowAt is Window as the buffer stood when its newest line was the one
+// with arrival number seq (0: now), so a view can hold still for a moment
+// while lines flood in.
+func (b *Buffer) WindowAt(seq uint64, offset, n int, f *Filter) []Line {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	out := make([]Line, 0, n)
@@ -220,6 +227,9 @@ func (b *Buffer) Window(offset, n int, f *Filter) []Line {
 			continue
 		}
 		e := b.entry(x)
+		if seq > 0 && e.seq > seq {
+			continue
+		}
 		if !f.match(b.rings[x.src].name, e) {
 			continue
 		}

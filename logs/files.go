@@ -22,34 +22,50 @@ const rotateWait = 10 * time.Second
 // not shown yet.
 const rotationCheck = 250 * time.Millisecond
 
-// FollowFile streams the lines of a file on this machine with inotify
-// (github.com/nxadm/tail), across rename-and-create rotation and
+// FileOptions say what a file source reads.
+type FileOptions struct {
+	Follow    bool   // keep reading new lines; otherwise return at the end of the file
+	FromStart bool   // when following, read the lines already there first
+	CaughtUp  func() // called once, when the lines already there are read
+}
+
+// fileReadSize is how much of a file is read at once.
+const fileReadSize = 1 << 20
+
+// FollowFile streams the lines of a file on this machine. What is already
+// there is read with large plain reads and handed to sink line by line
+// without copying; following then continues at the end of the file with
+// inotify (github.com/nxadm/tail), across rename-and-create rotation and
 // copytruncate. tail follows the name; lines a writer still appends to the
 // renamed file, which tail no longer reads, are read here from a
-// descriptor held on it, so no line is lost or repeated. Without follow it
-// reads the file as it is and returns. fromStart reads existing lines
-// first when following; otherwise only new lines are read.
-func FollowFile(ctx context.Context, path string, follow, fromStart bool, sink Sink) error {
-	if _, err := os.Stat(path); err != nil {
+// descriptor held on it, so no line is lost or repeated.
+func FollowFile(ctx context.Context, path string, opts FileOptions, sink Sink) error {
+	caughtUp := func() {
+		if opts.CaughtUp != nil {
+			opts.CaughtUp()
+			opts.CaughtUp = nil
+		}
+	}
+	defer caughtUp()
+	first, err := openInstance(path)
+	if err != nil {
 		return fmt.Errorf("log file: %w", err)
 	}
-	cfg := tail.Config{Follow: follow, ReOpen: follow, MustExist: true, CompleteLines: true, Logger: tail.DiscardingLogger}
-	ff := &fileFollower{path: path, sink: sink}
-	if follow {
-		var err error
-		if ff.cur, err = openInstance(path); err != nil {
+	ff := &fileFollower{path: path, sink: sink, cur: first}
+	defer ff.closeAll()
+	if !opts.Follow || opts.FromStart {
+		if err := ff.readExisting(ctx, !opts.Follow); err != nil {
 			return fmt.Errorf("log file %s: %w", path, err)
 		}
-		defer ff.closeAll()
-		if !fromStart {
-			end, err := ff.cur.f.Seek(0, io.SeekEnd)
-			if err != nil {
-				return fmt.Errorf("log file %s: %w", path, err)
-			}
-			ff.cur.pos = end
-			cfg.Location = &tail.SeekInfo{Offset: end, Whence: io.SeekStart}
-		}
+	} else if ff.cur.pos, err = ff.cur.f.Seek(0, io.SeekEnd); err != nil {
+		return fmt.Errorf("log file %s: %w", path, err)
 	}
+	caughtUp()
+	if !opts.Follow || ctx.Err() != nil {
+		return nil
+	}
+	cfg := tail.Config{Follow: true, ReOpen: true, MustExist: true, CompleteLines: true, Logger: tail.DiscardingLogger,
+		Location: &tail.SeekInfo{Offset: ff.cur.pos, Whence: io.SeekStart}}
 	t, err := tail.TailFile(path, cfg)
 	if err != nil {
 		return fmt.Errorf("log file %s: %w", path, err)
@@ -63,12 +79,11 @@ func FollowFile(ctx context.Context, path string, follow, fromStart bool, sink S
 		case <-ctx.Done():
 			return nil
 		case <-ticker.C:
-			if follow {
-				ff.check()
-			}
+			ff.check()
 		case l, ok := <-t.Lines:
 			if !ok {
-				if err := t.Err(); err != nil && !errors.Is(err, tail.ErrStop) {
+				// tail closes Lines before its tomb is marked dead: wait for the real outcome.
+				if err := t.Wait(); err != nil && !errors.Is(err, tail.ErrStop) {
 					return fmt.Errorf("log file %s: %w", path, err)
 				}
 				return nil
@@ -81,13 +96,53 @@ func FollowFile(ctx context.Context, path string, follow, fromStart bool, sink S
 	}
 }
 
+// readExisting reads the current instance from its start to its end with
+// large reads. A last line without a newline is delivered when atEnd (the
+// file is read once), else left for the follower.
+func (ff *fileFollower) readExisting(ctx context.Context, atEnd bool) error {
+	in := ff.cur
+	buf := make([]byte, fileReadSize)
+	held := 0 // bytes of an unfinished line at the start of buf
+	skip := 0 // bytes of an overlong line read past DefaultMaxLine
+	for ctx.Err() == nil {
+		n, err := in.f.Read(buf[held:])
+		data := buf[:held+n]
+		now := time.Now() // one clock reading per read: files carry no times of their own
+		for {
+			i := bytes.IndexByte(data, '\n')
+			if i < 0 {
+				break
+			}
+			ff.deliverCut("file", now, data[:i], skip)
+			in.pos += int64(skip + i + 1)
+			skip = 0
+			data = data[i+1:]
+		}
+		if len(data) > DefaultMaxLine { // keep the head of an overlong line, count the rest
+			skip += len(data) - DefaultMaxLine
+			data = data[:DefaultMaxLine]
+		}
+		held = copy(buf, data)
+		if err == io.EOF || (err == nil && n == 0) {
+			break
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if atEnd && (held > 0 || skip > 0) {
+		ff.deliverCut("file", time.Now(), buf[:held], skip)
+	}
+	return nil
+}
+
 // fileFollower tracks which file instance (inode) tail reads and how far,
 // and drains instances that were rotated away.
 type fileFollower struct {
 	path     string
 	sink     Sink
 	mu       sync.Mutex
-	cur      *instance   // what tail reads now (nil without follow)
+	cur      *instance   // what is read now
 	draining []*instance // rotated away, still read here
 	lastLine time.Time   // when tail last delivered a line of cur
 }
@@ -225,6 +280,15 @@ func (ff *fileFollower) deliver(stream string, t time.Time, text []byte) {
 		cut, text = len(text)-DefaultMaxLine, text[:DefaultMaxLine]
 	}
 	ff.sink(stream, t, text, cut)
+}
+
+// deliverCut delivers a line read from the file now, skip bytes of it
+// already dropped for its length.
+func (ff *fileFollower) deliverCut(stream string, t time.Time, text []byte, skip int) {
+	if len(text) > DefaultMaxLine {
+		skip, text = skip+len(text)-DefaultMaxLine, text[:DefaultMaxLine]
+	}
+	ff.sink(stream, t, text, skip)
 }
 
 func (ff *fileFollower) closeAll() {

@@ -55,20 +55,30 @@ func (p *Patterns) level(text []byte, l Level) Level {
 	return l
 }
 
-// Ingester makes a source's raw lines safe, classifies them, groups
-// multi-line entries and appends them to a buffer. One per source; not
-// safe for concurrent use.
+// Appender takes ingested lines: a Buffer, or a printer that streams them.
+type Appender interface {
+	Append(source, stream string, t time.Time, level Level, cont bool, text []byte)
+	AppendDropped(source string, t time.Time, n int)
+}
+
+// Ingester makes a source's raw lines safe, masks secrets, classifies
+// them, groups multi-line entries and appends them to a buffer. One per
+// source; not safe for concurrent use.
 type Ingester struct {
+	// Secrets, when set, are masked in every line before anything keeps it.
+	Secrets *Secrets
+
 	source   string
-	buf      *Buffer
+	buf      Appender
 	patterns *Patterns
 	maxLine  int
 	groups   map[string]*Grouper // per stream: stdout and stderr interleave
 	scratch  []byte
+	masked   []byte
 }
 
-// NewIngester feeds lines of source into buf; maxLine 0 means DefaultMaxLine.
-func NewIngester(source string, buf *Buffer, patterns *Patterns, maxLine int) *Ingester {
+// NewIngester feeds lines of source into buf (a *Buffer, usually); maxLine 0 means DefaultMaxLine.
+func NewIngester(source string, buf Appender, patterns *Patterns, maxLine int) *Ingester {
 	return &Ingester{source: source, buf: buf, patterns: patterns, maxLine: maxLine, groups: map[string]*Grouper{}}
 }
 
@@ -79,14 +89,18 @@ func (in *Ingester) Add(stream string, t time.Time, raw []byte, cut int) {
 	if cut > 0 {
 		in.scratch = appendCut(in.scratch, cut)
 	}
-	level := in.patterns.level(in.scratch, Classify(in.scratch))
+	text := in.scratch
+	if masked, ok := in.Secrets.Mask(text, in.masked); ok {
+		text, in.masked = masked, masked
+	}
+	level := in.patterns.level(text, Classify(text))
 	g := in.groups[stream]
 	if g == nil {
 		g = &Grouper{}
 		in.groups[stream] = g
 	}
-	level, cont := g.Group(in.scratch, level)
-	in.buf.Append(in.source, stream, t, level, cont, in.scratch)
+	level, cont := g.Group(text, level)
+	in.buf.Append(in.source, stream, t, level, cont, text)
 }
 
 // LineReader splits a stream into lines without holding more than max

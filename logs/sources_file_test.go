@@ -59,7 +59,7 @@ func followNewFile(t *testing.T) (string, *os.File, *lineLog, context.CancelFunc
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	followed := make(chan error, 1)
-	go func() { followed <- FollowFile(ctx, path, true, true, received.sink) }()
+	go func() { followed <- FollowFile(ctx, path, FileOptions{Follow: true, FromStart: true}, received.sink) }()
 	return path, f, received, cancel, followed
 }
 
@@ -132,13 +132,13 @@ func TestFollowFileWithoutFollowReadsWhatIsThere(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "a.log")
 	os.WriteFile(path, []byte("line 0\nline 1\nline 2"), 0o644)
 	var received lineLog
-	if err := FollowFile(context.Background(), path, false, true, received.sink); err != nil {
+	if err := FollowFile(context.Background(), path, FileOptions{}, received.sink); err != nil {
 		t.Fatal(err)
 	}
 	if fmt.Sprint(received.got) != "[0 1 2]" {
 		t.Fatalf("got %v", received.got)
 	}
-	if err := FollowFile(context.Background(), path+".missing", false, true, received.sink); err == nil || !strings.Contains(err.Error(), "no such file") {
+	if err := FollowFile(context.Background(), path+".missing", FileOptions{}, received.sink); err == nil || !strings.Contains(err.Error(), "no such file") {
 		t.Fatalf("missing file: %v", err)
 	}
 }
@@ -174,5 +174,47 @@ func TestFollowFileReadsARenamedFileWhileTheNewOneIsEmpty(t *testing.T) {
 		if v != i {
 			t.Fatalf("line %d is %d", i, v)
 		}
+	}
+}
+
+// TestFollowFileWithoutFollowNeverFailsOnACompleteRead repeats the read
+// that used to end with "tomb: still alive" (exit 5) in about one run of
+// seven although every line had arrived.
+func TestFollowFileWithoutFollowNeverFailsOnACompleteRead(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a.log")
+	var data []byte
+	for i := 0; i < 2000; i++ {
+		data = fmt.Appendf(data, "line %d\n", i)
+	}
+	os.WriteFile(path, data, 0o644)
+	for run := 0; run < 200; run++ {
+		n := 0
+		err := FollowFile(context.Background(), path, FileOptions{}, func(string, time.Time, []byte, int) { n++ })
+		if err != nil || n != 2000 {
+			t.Fatalf("run %d: %d lines, error %v", run, n, err)
+		}
+	}
+}
+
+func TestFollowFileCutsOverlongLinesAndCountsWhatItCut(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a.log")
+	long := strings.Repeat("x", 3*fileReadSize+5)
+	os.WriteFile(path, []byte("short\n"+long+"\nafter\nno newline"), 0o644)
+	type got struct {
+		n   int
+		cut int
+	}
+	var lines []got
+	var texts []string
+	err := FollowFile(context.Background(), path, FileOptions{}, func(_ string, _ time.Time, l []byte, cut int) {
+		lines = append(lines, got{len(l), cut})
+		texts = append(texts, string(l[:min(len(l), 10)]))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []got{{5, 0}, {DefaultMaxLine, len(long) - DefaultMaxLine}, {5, 0}, {10, 0}}
+	if fmt.Sprint(lines) != fmt.Sprint(want) || texts[2] != "after" || texts[3] != "no newline" {
+		t.Fatalf("lines (length, cut) %v %q, want %v", lines, texts, want)
 	}
 }

@@ -35,12 +35,13 @@ func (e *Engine) prepareAhead(ctx context.Context, run, group string, started *s
 	go func() {
 		defer close(a.done)
 		started.Wait()
-		if ctx.Err() != nil {
+		services := e.plan.GroupServices(next)
+		if ctx.Err() != nil || e.ensureNetworks(ctx, services) != nil {
 			return
 		}
 		var mu sync.Mutex
 		var wg sync.WaitGroup
-		for _, svc := range e.plan.GroupServices(next) {
+		for _, svc := range services {
 			wg.Go(func() {
 				if c, err := e.prepareService(ctx, run, svc); err == nil {
 					mu.Lock()

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/golive/golive/docker"
 )
 
 // Outcome is how an apply ended.
@@ -15,8 +17,11 @@ type Outcome string
 const (
 	Deployed Outcome = "deployed" // every step passed
 	Failed   Outcome = "failed"   // a step failed and what it changed was left as is
-	Reverted Outcome = "reverted" // a step failed and what it changed was put back
+	Reverted Outcome = "reverted" // a step failed and every changed service runs its previous image again, past its gate
 	Aborted  Outcome = "aborted"  // nothing was changed: lock, preload or environment problem
+	// RevertIncomplete: a step failed and the revert could not put every
+	// changed service back; `golive revert` finishes it.
+	RevertIncomplete Outcome = "revert incomplete"
 )
 
 // ApplyError says how a failed apply ended and what state it left.
@@ -25,8 +30,10 @@ type ApplyError struct {
 	Err     error  // what went wrong
 	Revert  error  // what went wrong while reverting, if anything
 	State   string // what each service runs now, for the operator
-	// Unchanged says the release failed before it changed any container.
+	// Unchanged says the release failed before it changed anything.
 	Unchanged bool
+	// Interrupted says the release was stopped by a signal.
+	Interrupted bool
 }
 
 func (e *ApplyError) Error() string {
@@ -36,13 +43,24 @@ func (e *ApplyError) Error() string {
 	case Reverted:
 		if e.Unchanged {
 			b.WriteString("\nno container had been changed yet, so there was nothing to revert")
-		} else if e.Revert != nil {
-			fmt.Fprintf(&b, "\nrevert FAILED, services may be half-deployed: %v", e.Revert)
 		} else {
-			b.WriteString("\nreverted: every changed service runs its previous image again")
+			b.WriteString("\nreverted: every changed service runs its previous image again and passed its own health gate")
 		}
+	case RevertIncomplete:
+		fmt.Fprintf(&b, "\n%v", e.Revert)
 	case Failed:
-		b.WriteString("\nleft as it is (on_failure: stop); `golive revert PLAN` puts the previous images back")
+		var lost *LockLostError
+		var taken *TakeoverError
+		switch {
+		case errors.As(e.Err, &lost):
+			b.WriteString("\nnothing was reverted: whoever broke the lock now decides; `golive revert PLAN` puts the previous images back")
+		case errors.As(e.Err, &taken):
+			b.WriteString("\nits revert puts back what this apply changed")
+		case e.Unchanged:
+			b.WriteString("\nnothing had been changed yet")
+		default:
+			b.WriteString("\nleft as it is (on_failure: stop); `golive revert PLAN` puts the previous images back")
+		}
 	}
 	if e.State != "" {
 		b.WriteString("\n" + e.State)
@@ -62,13 +80,19 @@ func (e *Engine) Apply(ctx context.Context) error {
 	run := NewRunID(e.opts.Now())
 	start := time.Now()
 	e.Emit(Event{Kind: EvApplyStart, Run: run, Message: fmt.Sprintf("%d steps, on_failure: %s", len(e.plan.ReleaseSteps()), e.plan.OnFailure)})
+	inner, cancel := context.WithCancel(ctx)
+	defer cancel()
 	e.mu.Lock()
-	e.run = run
+	e.run, e.applyCancel, e.stopRevert, e.takenOver = run, cancel, false, nil
 	e.mu.Unlock()
-	err := e.apply(ctx, run)
+	err := e.apply(inner, run)
+	e.mu.Lock()
+	e.applyCancel = nil
+	e.mu.Unlock()
 	end := Event{Kind: EvApplyEnd, Run: run, Result: string(Deployed), DurationMS: ms(time.Since(start))}
 	var aerr *ApplyError
 	if errors.As(err, &aerr) {
+		aerr.Interrupted = ctx.Err() != nil
 		end.Result, end.Error = string(aerr.Outcome), aerr.Error()
 	} else if err != nil {
 		end.Result, end.Error = string(Aborted), err.Error()
@@ -87,6 +111,13 @@ func (e *Engine) apply(ctx context.Context, run string) error {
 		return err
 	}
 	defer e.Unlock()
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		e.watchTakeover(watchCtx)
+	}()
+	defer func() { stopWatch(); <-watched }()
 	if err := e.checkSettled(ctx); err != nil {
 		return err
 	}
@@ -94,16 +125,28 @@ func (e *Engine) apply(ctx context.Context, run string) error {
 		return err
 	}
 	for i, step := range e.plan.ReleaseSteps() {
-		if err := e.runStep(ctx, run, i+1, step); err != nil {
+		err := e.guard(ctx)
+		if err == nil {
+			err = e.runStep(ctx, run, i+1, step)
+		}
+		if err != nil {
+			if t := e.takeover(); t != nil {
+				err = t
+			}
 			return e.fail(run, err, i+1)
 		}
 	}
 	return nil
 }
 
+// reconnectFor bounds how long the automatic revert waits for a Docker
+// engine that stopped answering.
+const reconnectFor = 30 * time.Second
+
 // fail applies the on_failure policy after step n failed. Reverting uses a
-// fresh context: an interrupted release must still be put back.
-func (e *Engine) fail(run string, err error, n int) error {
+// fresh context: an interrupted release must still be put back. A release
+// whose lock was broken changes nothing more.
+func (e *Engine) fail(run string, err error, n int) *ApplyError {
 	steps := e.plan.ReleaseSteps()
 	for k := n + 1; k <= len(steps); k++ {
 		e.Emit(Event{Kind: EvStepEnd, Run: run, Step: k, StepName: steps[k-1].Title(), StepKind: steps[k-1].Kind(), Result: ResultSkipped})
@@ -111,17 +154,52 @@ func (e *Engine) fail(run string, err error, n int) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	aerr := &ApplyError{Outcome: Failed, Err: err}
-	if e.plan.OnFailure == "revert" {
+	ranCommands := false
+	for _, s := range steps[:n-1] {
+		ranCommands = ranCommands || s.Kind() == StepRun
+	}
+	var lost *LockLostError
+	var taken *TakeoverError
+	switch {
+	case errors.As(err, &lost), errors.As(err, &taken):
+	case e.plan.OnFailure == "revert" || e.stopRequested():
 		aerr.Outcome = Reverted
-		switch rerr := e.revert(ctx, run); {
+		switch rerr := e.revertRetrying(ctx, run); {
 		case errors.Is(rerr, ErrNothingToRevert):
-			aerr.Unchanged = true
+			aerr.Unchanged = !ranCommands
 		case rerr != nil:
-			aerr.Revert = rerr
+			aerr.Outcome, aerr.Revert = RevertIncomplete, rerr
 		}
+	default:
+		_, uerr := e.undoable(ctx, run)
+		aerr.Unchanged = errors.Is(uerr, ErrNothingToRevert) && !ranCommands
 	}
 	aerr.State = e.stateSummary(ctx)
 	return aerr
+}
+
+// revertRetrying reverts run; while the Docker engine does not answer it
+// tries again, backing off, for up to reconnectFor. The revert resumes
+// where the last try stopped.
+func (e *Engine) revertRetrying(ctx context.Context, run string) error {
+	deadline := time.Now().Add(reconnectFor)
+	backoff := 250 * time.Millisecond
+	for {
+		err := e.revert(ctx, run, true)
+		left := time.Until(deadline)
+		if err == nil || !docker.IsConnectionLost(err) || left <= 0 {
+			return err
+		}
+		wait := min(backoff, left)
+		e.Emit(Event{Kind: EvRevertRetry, Run: run, Error: err.Error(),
+			Message: fmt.Sprintf("the Docker engine does not answer; trying the revert again in %s (giving up in %s)", wait.Round(10*time.Millisecond), left.Round(time.Second))})
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+		backoff = min(2*backoff, 4*time.Second)
+	}
 }
 
 // checkSettled refuses to start while an interrupted apply left a service
@@ -134,7 +212,7 @@ func (e *Engine) checkSettled(ctx context.Context) error {
 			return err
 		}
 		if next != nil {
-			return fmt.Errorf("service %s is half-deployed: an interrupted apply (%s, by %s) left %s behind; run `golive revert PLAN` first",
+			return fmt.Errorf("service %s is half-deployed: an interrupted apply or revert (of apply %s, by %s) left %s behind; run `golive revert PLAN` first",
 				svc.Name, next.Labels[LabelRun], next.Labels[LabelActor], name+suffixNext)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"sort"
 	"strings"
 	"sync"
@@ -84,6 +85,9 @@ func sortedCopy(in []string) []string {
 // created ahead (see ahead.go) while this group's health gates run.
 func (e *Engine) deployGroup(ctx context.Context, run, group string) error {
 	services := e.plan.GroupServices(group)
+	if err := e.ensureNetworks(ctx, services); err != nil {
+		return err
+	}
 	prepared := e.takeAhead(group)
 	errs := make([]error, len(services))
 	var wg, started sync.WaitGroup
@@ -117,6 +121,33 @@ type change struct {
 	inherit   bool              // cur is a failed deploy: keep its prev labels, drop it
 	unchanged bool              // cur already runs the target: nothing to create
 	id        string            // the created <name>.next
+}
+
+// ensureNetworks creates the networks of services that do not exist yet,
+// one at a time and once per apply: created in parallel, engine 20.10
+// would make several networks of one name.
+func (e *Engine) ensureNetworks(ctx context.Context, services []*Service) error {
+	for _, svc := range services {
+		e.mu.Lock()
+		done := svc.Network == "" || e.networks[svc.Network]
+		e.mu.Unlock()
+		if done {
+			continue
+		}
+		if err := e.guard(ctx); err != nil {
+			return err
+		}
+		if err := e.opts.Docker.EnsureNetwork(ctx, svc.Network, map[string]string{LabelProject: e.plan.Project}); err != nil {
+			return fmt.Errorf("%s: %w", svc.Name, err)
+		}
+		e.mu.Lock()
+		if e.networks == nil {
+			e.networks = map[string]bool{}
+		}
+		e.networks[svc.Network] = true
+		e.mu.Unlock()
+	}
+	return nil
 }
 
 // deployService replaces one service's container with the plan's target,
@@ -155,6 +186,9 @@ func (e *Engine) deployService(ctx context.Context, run string, svc *Service, c 
 	ev.ContainerID = id
 	e.Emit(withAction(ev, ActionCreated, "created "+c.next.Name))
 
+	if err := e.guard(ctx); err != nil {
+		return e.serviceFailed(ev, start, err)
+	}
 	spec, cur := c.spec, c.cur
 	if cur != nil {
 		// While what runs stops, the names move: the older kept container
@@ -170,6 +204,9 @@ func (e *Engine) deployService(ctx context.Context, run string, svc *Service, c 
 		}
 		e.Emit(withAction(ev, ActionStopped, "stopped the previous container "+docker.ShortID(cur.ID)))
 	} else if err := d.Rename(ctx, id, spec.Name); err != nil {
+		return e.serviceFailed(ev, start, err)
+	}
+	if err := e.guard(ctx); err != nil {
 		return e.serviceFailed(ev, start, err)
 	}
 	if err := d.Start(ctx, id); err != nil {
@@ -246,11 +283,6 @@ func (e *Engine) prepareService(ctx context.Context, run string, svc *Service) (
 		c.unchanged = true
 		return c, nil
 	}
-	if svc.Network != "" {
-		if err := d.EnsureNetwork(ctx, svc.Network, map[string]string{LabelProject: e.plan.Project}); err != nil {
-			return c, err
-		}
-	}
 	next := spec
 	next.Name = spec.Name + suffixNext
 	next.Labels = map[string]string{}
@@ -261,6 +293,9 @@ func (e *Engine) prepareService(ctx context.Context, run string, svc *Service) (
 	next.Labels[LabelRelease] = e.plan.Release
 	next.Labels[LabelConfig] = hash
 	next.Labels[LabelActor] = e.opts.Actor
+	// Its own gate goes with it: a later revert to it is judged by this gate.
+	gate, _ := json.Marshal(svc.Health)
+	next.Labels[LabelHealth] = string(gate)
 	// A stopped container that golive deployed never became what runs: what
 	// it replaced stays the one to go back to.
 	c.inherit = cur != nil && !cur.Running && cur.Labels[LabelRun] != ""
@@ -272,6 +307,12 @@ func (e *Engine) prepareService(ctx context.Context, run string, svc *Service) (
 	case cur != nil:
 		prevSpec := cur.Spec
 		prevSpec.Name = spec.Name
+		// What the previous container itself replaced is not needed to
+		// bring it back, and would nest one more spec per release.
+		prevSpec.Labels = maps.Clone(prevSpec.Labels)
+		for _, k := range []string{LabelPrevID, LabelPrevImageID, LabelPrevImage, LabelPrevSpec} {
+			delete(prevSpec.Labels, k)
+		}
 		b, _ := json.Marshal(prevSpec)
 		next.Labels[LabelPrevID] = cur.ID
 		next.Labels[LabelPrevImageID] = cur.ImageID
@@ -285,6 +326,9 @@ func (e *Engine) prepareService(ctx context.Context, run string, svc *Service) (
 			return c, prevErr
 		}
 		c.oldPrev = oldPrev
+	}
+	if err := e.guard(ctx); err != nil {
+		return c, err
 	}
 	if c.id, err = d.Create(ctx, next); err != nil {
 		return c, err

@@ -1,6 +1,7 @@
 package plans
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -31,11 +32,12 @@ type Docker interface {
 	EnsureNetwork(ctx context.Context, name string, labels map[string]string) error
 	LastLines(ctx context.Context, id string, n int) ([]string, error)
 	Logs(ctx context.Context, id string, tty bool, opts docker.LogOptions) (*docker.LogStream, error)
-	AcquireLock(ctx context.Context, name string, info docker.LockInfo, labels map[string]string) error
-	ReleaseLock(ctx context.Context, name string) error
+	TakeLock(ctx context.Context, name string, info docker.LockInfo, labels map[string]string) (string, error)
+	RemoveLock(ctx context.Context, id string) error
 	Lock(ctx context.Context, name string) (*docker.LockInfo, error)
-	WriteRecord(ctx context.Context, name string, labels map[string]string) error
-	ReadRecord(ctx context.Context, name string) (map[string]string, error)
+	CreateRecord(ctx context.Context, name string, labels map[string]string) error
+	Records(ctx context.Context, labels map[string]string) ([]docker.Record, error)
+	RemoveRecord(ctx context.Context, name string) error
 }
 
 // Asker gets an operator's yes or no for a confirm step.
@@ -67,7 +69,14 @@ type Engine struct {
 	errors     *errorJournal // with Options.Logs
 	run        string        // the latest apply
 	ahead      *ahead        // the next deploy group, prepared ahead
-	notifier   *notifier     // the plan's webhooks and mark steps read the release from it
+	lockID     string        // the lock container this engine holds, if any
+	networks   map[string]bool
+	// applyCancel stops the running apply; stopRevert says StopApply asked
+	// for a revert; takenOver says a revert from elsewhere took over.
+	applyCancel context.CancelFunc
+	stopRevert  bool
+	takenOver   *TakeoverError
+	notifier    *notifier // the plan's webhooks and mark steps read the release from it
 }
 
 // NewEngine prepares an engine for plan.
@@ -173,6 +182,10 @@ const (
 	LabelPrevSpec    = "io.golive.prev.spec"
 	LabelActor       = "io.golive.actor"
 	LabelReverted    = "io.golive.reverted-run"
+	LabelHealth      = "io.golive.health" // the container's own health gate, as JSON
+	LabelRecord      = "io.golive.record" // on record containers: what they record
+	LabelRevertOf    = "io.golive.revert.run"
+	LabelTargets     = "io.golive.revert.targets"
 )
 
 // LockName is the name of the project's lock container.
@@ -186,27 +199,48 @@ func (p *Plan) recordName() string { return "golive-record-" + p.Project }
 // exists (killed mid-release) is broken, and the journal says so.
 func (e *Engine) Lock(ctx context.Context, operation string) error {
 	host, _ := os.Hostname()
-	info := docker.LockInfo{Holder: e.opts.Actor, Since: e.opts.Now(), StateDir: e.opts.StateDir, Operation: operation, Host: host, PID: os.Getpid()}
+	pid := os.Getpid()
+	info := docker.LockInfo{Holder: e.opts.Actor, Since: e.opts.Now(), StateDir: e.opts.StateDir, Operation: operation, Host: host, PID: pid, Started: processStart(pid)}
 	labels := map[string]string{LabelProject: e.plan.Project, LabelRelease: e.plan.Release}
-	err := e.opts.Docker.AcquireLock(ctx, e.plan.LockName(), info, labels)
-	var held *docker.HeldError
-	if errors.As(err, &held) && held.Host == host && held.PID > 0 && !processAlive(held.PID) {
-		if err := e.opts.Docker.ReleaseLock(ctx, e.plan.LockName()); err != nil {
+	for attempt := 0; ; attempt++ {
+		id, err := e.opts.Docker.TakeLock(ctx, e.plan.LockName(), info, labels)
+		if err == nil {
+			e.mu.Lock()
+			e.lockID = id
+			e.mu.Unlock()
+			e.Emit(Event{Kind: EvLockAcquired, Message: operation})
+			return nil
+		}
+		var held *docker.HeldError
+		if !errors.As(err, &held) {
 			return err
 		}
-		e.Emit(Event{Kind: EvLockBroken, Message: fmt.Sprintf("lock of %s (%s since %s) broken: its process %d on this machine is gone",
-			held.Holder, held.Operation, held.Since.UTC().Format(time.RFC3339), held.PID)})
-		err = e.opts.Docker.AcquireLock(ctx, e.plan.LockName(), info, labels)
-	}
-	if errors.As(err, &held) {
+		if attempt < 10 && held.ID != "" && !HolderAlive(held.LockInfo) {
+			// Removed by its ID: a lock another process took meanwhile stays.
+			if err := e.opts.Docker.RemoveLock(ctx, held.ID); err != nil {
+				return err
+			}
+			e.Emit(Event{Kind: EvLockBroken, Message: fmt.Sprintf("lock of %s (%s since %s) broken: its process %d on this machine is gone",
+				held.Holder, held.Operation, held.Since.UTC().Format(time.RFC3339), held.PID)})
+			continue
+		}
 		e.Emit(Event{Kind: EvLockRefused, Message: "held by " + held.Holder + " since " + held.Since.UTC().Format(time.RFC3339)})
 		return err
 	}
-	if err != nil {
-		return err
+}
+
+// HolderAlive reports whether the process holding a lock may still run:
+// always for a holder on another machine, and on this machine while a
+// process with its PID and start time exists.
+func HolderAlive(info docker.LockInfo) bool {
+	host, _ := os.Hostname()
+	if info.Host != host || info.PID <= 0 {
+		return true
 	}
-	e.Emit(Event{Kind: EvLockAcquired, Message: operation})
-	return nil
+	if !processAlive(info.PID) {
+		return false
+	}
+	return info.Started == "" || processStart(info.PID) == info.Started
 }
 
 // processAlive reports whether a process with this ID exists on this machine.
@@ -215,29 +249,86 @@ func processAlive(pid int) bool {
 	return err == nil || errors.Is(err, syscall.EPERM)
 }
 
-// Unlock releases the project's lock. It uses its own context so an
-// interrupted release still frees it.
+// processStart is when a process started, in clock ticks since boot (field
+// 22 of /proc/PID/stat), or "" where that cannot be read.
+func processStart(pid int) string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return ""
+	}
+	// The command name (field 2) may contain spaces; it ends at the last ')'.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return ""
+	}
+	fields := strings.Fields(string(b[i+1:]))
+	if len(fields) < 20 {
+		return ""
+	}
+	return fields[19]
+}
+
+// LockLostError says the release's lock was broken while it ran.
+type LockLostError struct{ Now *docker.LockInfo }
+
+func (e *LockLostError) Error() string {
+	if e.Now == nil {
+		return "this release's lock was broken (golive unlock) while it ran; it stopped before changing anything more. Check what runs with `golive status PLAN`"
+	}
+	return fmt.Sprintf("this release's lock was broken while it ran and is now held by %s (%s since %s); it stopped before changing anything more",
+		e.Now.Holder, e.Now.Operation, e.Now.Since.Local().Format("2006-01-02 15:04:05"))
+}
+
+// guard says whether the release may change one thing more: every event so
+// far reached the journal, and the engine still holds its lock.
+func (e *Engine) guard(ctx context.Context) error {
+	e.mu.Lock()
+	jerr, id := e.journalErr, e.lockID
+	e.mu.Unlock()
+	if jerr != nil {
+		return fmt.Errorf("stopped before changing anything more, because the journal cannot be written: %w", jerr)
+	}
+	if id == "" {
+		return nil
+	}
+	held, err := e.opts.Docker.Lock(ctx, e.plan.LockName())
+	if err != nil {
+		return err
+	}
+	if held == nil || held.ID != id {
+		return &LockLostError{Now: held}
+	}
+	return nil
+}
+
+// Unlock releases the project's lock, if this engine still holds it. It uses
+// its own context so an interrupted release still frees it.
 func (e *Engine) Unlock() {
+	e.mu.Lock()
+	id := e.lockID
+	e.lockID = ""
+	e.mu.Unlock()
+	if id == "" {
+		return
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := e.opts.Docker.ReleaseLock(ctx, e.plan.LockName()); err != nil {
+	if err := e.opts.Docker.RemoveLock(ctx, id); err != nil {
 		e.Emit(Event{Kind: EvLockReleased, Result: ResultFailed, Error: err.Error()})
 		return
 	}
 	e.Emit(Event{Kind: EvLockReleased, Result: ResultOK})
 }
 
-// BreakLock removes a stale lock and returns who held it (nil if nobody did).
-func (e *Engine) BreakLock(ctx context.Context) (*docker.LockInfo, error) {
-	held, err := e.opts.Docker.Lock(ctx, e.plan.LockName())
-	if err != nil || held == nil {
-		return nil, err
+// BreakLock removes the lock held as held (from LockHolder) and journals
+// who held it. A lock taken by somebody else since is left alone.
+func (e *Engine) BreakLock(ctx context.Context, held *docker.LockInfo) error {
+	if err := e.opts.Docker.RemoveLock(ctx, held.ID); err != nil {
+		return err
 	}
-	if err := e.opts.Docker.ReleaseLock(ctx, e.plan.LockName()); err != nil {
-		return nil, err
-	}
-	e.Emit(Event{Kind: EvLockBroken, Message: fmt.Sprintf("lock of %s (%s since %s) broken", held.Holder, held.Operation, held.Since.UTC().Format(time.RFC3339))})
-	return held, nil
+	e.Emit(Event{Kind: EvLockBroken, Message: fmt.Sprintf("lock of %s (%s since %s, process %d on %s) broken by golive unlock",
+		held.Holder, held.Operation, held.Since.UTC().Format(time.RFC3339), held.PID, held.Host)})
+	return nil
 }
 
 // LockHolder says who holds the project's lock, or nil.

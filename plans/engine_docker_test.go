@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -18,6 +19,8 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/moby/moby/client"
+
 	"github.com/golive/golive/docker"
 	"github.com/golive/golive/docker/dockertest"
 	"github.com/golive/golive/docker/scratch"
@@ -27,8 +30,7 @@ import (
 )
 
 // fixture is one test's project on the real Docker engine, with demo
-// images api:1, api:2, web:1 and web:2 loaded under unique names and IDs
-// (other tests' images must not keep one of them alive).
+// images api:1, api:2, web:1 and web:2 loaded under unique names.
 type fixture struct {
 	t       *testing.T
 	cli     *docker.Client
@@ -45,7 +47,7 @@ func newFixture(t *testing.T) *fixture {
 	f := &fixture{t: t, cli: cli, project: dockertest.Project(t, cli), dir: t.TempDir(),
 		apiPort: dockertest.FreePort(t), webPort: dockertest.FreePort(t)}
 	for _, img := range []struct{ ref, role, version string }{{"api:1", "api", "1"}, {"api:2", "api", "2"}, {"web:1", "web", "1"}, {"web:2", "web", "2"}} {
-		dockertest.LoadDemoImage(t, cli, f.image(img.ref), scratch.Config{Env: []string{"VERSION=" + img.version, "ROLE=" + img.role, "LOG_EVERY=200ms", "UNIQUE=" + f.project}})
+		dockertest.LoadDemoImage(t, cli, f.image(img.ref), scratch.Config{Env: []string{"VERSION=" + img.version, "ROLE=" + img.role, "LOG_EVERY=200ms"}})
 	}
 	return f
 }
@@ -131,6 +133,13 @@ func (f *fixture) apply(p *plans.Plan) error {
 
 func (f *fixture) revert(p *plans.Plan) error {
 	e, _ := f.engine(p, plans.Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	return e.Revert(ctx)
+}
+
+func (f *fixture) revertAnswering(p *plans.Plan, yes bool) error {
+	e, _ := f.engine(p, plans.Options{Asker: answer(yes)})
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	return e.Revert(ctx)
@@ -242,16 +251,94 @@ func TestApplyDeploysBackendThenFrontendAndRevertBringsBackTheKeptContainers(t *
 	if f.container(f.project+"-api").ID != v1api || f.container(f.project+"-web").ID != v1web {
 		t.Fatal("revert did not restart the kept containers")
 	}
-	var reverted []string
-	for _, e := range f.eventsOf(plans.EvRevertService) {
-		reverted = append(reverted, e.Service)
-	}
-	if got := strings.Join(reverted, ","); got != "web,api" {
-		t.Fatalf("revert order %s, want the frontend first", got)
-	}
+	f.eachService(plans.EvRevertService, func(e plans.Event) {
+		if e.Result != plans.ResultReverted || !strings.Contains(e.Message, "restarted the kept container") {
+			t.Fatalf("revert of %s: %+v", e.Service, e)
+		}
+	})
+	run := f.eventsOf(plans.EvRevertStart)[0].Run
 	err := f.revert(p2)
-	if !errors.Is(err, plans.ErrNothingToRevert) || !strings.Contains(err.Error(), "already reverted by tester@ci") {
+	if !errors.Is(err, plans.ErrNothingToRevert) || !strings.Contains(err.Error(), "the latest apply ("+run+", release 2) was already reverted by tester@ci") {
 		t.Fatalf("second revert: %v", err)
+	}
+}
+
+// revertOrder reverts v2 of a plan with extra settings and returns the
+// services in the order their revert ended, and the revert's start message.
+func revertOrder(t *testing.T, extra string) (*fixture, []plans.Event, string) {
+	f := newFixture(t)
+	set := func(v *planVars) { v.Extra = extra }
+	must(t, f.apply(f.plan("1", set)))
+	p2 := f.plan("2", set)
+	must(t, f.apply(p2))
+	f.events = nil
+	must(t, f.revert(p2))
+	// api's gate is an HTTP check: it answers at once. web's is a TCP
+	// connect, which Docker's port proxy accepts before the app listens.
+	if a := f.version(f.apiPort); a != "1" {
+		t.Fatalf("after revert: api %s", a)
+	}
+	for deadline := time.Now().Add(5 * time.Second); f.version(f.webPort) != "1"; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("after revert: web %s", f.version(f.webPort))
+		}
+	}
+	return f, f.eventsOf(plans.EvRevertService), f.eventsOf(plans.EvRevertStart)[0].Message
+}
+
+func TestRevertRestoresEveryServiceAtOnceByDefault(t *testing.T) {
+	f, services, msg := revertOrder(t, "")
+	if len(services) != 2 || !strings.Contains(msg, "2 services, order parallel") {
+		t.Fatalf("revert: %q, %d services", msg, len(services))
+	}
+	// No stable window: each service counts as back at its first passing check.
+	f.eachService(plans.EvHealth, func(e plans.Event) {
+		if e.DurationMS >= 300 {
+			t.Fatalf("%s waited %dms: a stable window was applied", e.Service, e.DurationMS)
+		}
+	})
+}
+
+func TestRevertOrderGroupsGoesBackOneGroupAtATimeFrontendFirst(t *testing.T) {
+	f, services, msg := revertOrder(t, "revert: {order: groups, stable: 500ms}")
+	var order []string
+	for _, e := range services {
+		order = append(order, e.Service)
+	}
+	if got := strings.Join(order, ","); got != "web,api" || !strings.Contains(msg, "order groups") {
+		t.Fatalf("revert order %s (%q), want the frontend first", got, msg)
+	}
+	f.eachService(plans.EvHealth, func(e plans.Event) {
+		if e.DurationMS < 500 {
+			t.Fatalf("%s back after %dms, before revert.stable", e.Service, e.DurationMS)
+		}
+	})
+}
+
+// TestRevertJudgesThePreviousVersionByItsOwnGate: v2 moves api to another
+// port and health URL and sets a stable window longer than its timeout.
+// Judged by v2's gate, v1 would fail; the revert must succeed, and a second
+// revert must not go further back and remove the services.
+func TestRevertJudgesThePreviousVersionByItsOwnGate(t *testing.T) {
+	f := newFixture(t)
+	must(t, f.apply(f.plan("1", nil)))
+	v1port := f.apiPort
+	f.apiPort = dockertest.FreePort(t)
+	p2 := f.plan("2", func(v *planVars) { v.APIEnv = ", UNHEALTHY: 'true'"; v.Timeout = "2s" })
+	err := f.apply(p2)
+	var aerr *plans.ApplyError
+	if !errors.As(err, &aerr) || aerr.Outcome != plans.Reverted || aerr.Revert != nil {
+		t.Fatalf("apply v2: %v", err)
+	}
+	if f.version(v1port) != "1" || f.version(f.webPort) != "1" {
+		t.Fatalf("after the automatic revert: api %s, web %s", f.version(v1port), f.version(f.webPort))
+	}
+	err = f.revert(p2)
+	if !errors.Is(err, plans.ErrNothingToRevert) {
+		t.Fatalf("revert after a reverted apply: %v", err)
+	}
+	if f.version(v1port) != "1" || f.container(f.project+"-web") == nil {
+		t.Fatal("a retried revert took v1 down")
 	}
 }
 
@@ -521,7 +608,14 @@ func TestRevertRemovesAServiceThatDidNotExistBefore(t *testing.T) {
 	f := newFixture(t)
 	p := f.plan("1", nil)
 	must(t, f.apply(p))
-	must(t, f.revert(p))
+	// Nobody to ask: nothing is removed.
+	if err := f.revert(p); !errors.Is(err, plans.ErrRemovalNotConfirmed) || !strings.Contains(err.Error(), "--yes") || f.version(f.apiPort) != "1" {
+		t.Fatalf("revert without an operator: %v", err)
+	}
+	if err := f.revertAnswering(p, false); !errors.Is(err, plans.ErrDeclined) || f.version(f.apiPort) != "1" {
+		t.Fatalf("revert declined: %v", err)
+	}
+	must(t, f.revertAnswering(p, true))
 	for _, name := range []string{"-api", "-web", "-api.prev", "-web.prev"} {
 		if f.container(f.project+name) != nil {
 			t.Fatalf("%s is still there after reverting its first deploy", f.project+name)
@@ -696,6 +790,10 @@ func TestHealthGatesByCommandAndByTheImagesHealthcheck(t *testing.T) {
 func TestAFailedRevertCanBeRetried(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
+	// An image of its own: other tests on the engine load identical ones,
+	// which would keep the image ID alive after its tag is removed.
+	apiV1 := []string{"VERSION=1", "ROLE=api", "LOG_EVERY=200ms", "TEST_PROJECT=" + f.project}
+	dockertest.LoadDemoImage(t, f.cli, f.image("api:1"), scratch.Config{Env: apiV1})
 	must(t, f.apply(f.plan("1", nil)))
 	p2 := f.plan("2", nil)
 	must(t, f.apply(p2))
@@ -710,9 +808,143 @@ func TestAFailedRevertCanBeRetried(t *testing.T) {
 		t.Fatal("web should be reverted and api left running v2, not taken down")
 	}
 	// The image is back: revert again finishes the job.
-	dockertest.LoadDemoImage(t, f.cli, f.image("api:1"), scratch.Config{Env: []string{"VERSION=1", "ROLE=api", "LOG_EVERY=200ms", "UNIQUE=" + f.project}})
+	dockertest.LoadDemoImage(t, f.cli, f.image("api:1"), scratch.Config{Env: apiV1})
 	must(t, f.revert(p2))
 	if f.version(f.apiPort) != "1" {
 		t.Fatal("the second revert did not bring api back")
+	}
+}
+
+// TestARevertWhoseOldVersionCannotStartPutsTheNewOneBack: v2 moved api to
+// another host port, and v1's port is now taken: the revert must not leave
+// api down on both ports. It puts v2 back, says so, and a later revert
+// finishes once the port is free.
+func TestARevertWhoseOldVersionCannotStartPutsTheNewOneBack(t *testing.T) {
+	f := newFixture(t)
+	must(t, f.apply(f.plan("1", nil)))
+	v1port := f.apiPort
+	f.apiPort = dockertest.FreePort(t)
+	p2 := f.plan("2", nil)
+	must(t, f.apply(p2))
+	taken, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", v1port))
+	must(t, err)
+	err = f.revert(p2)
+	var rerr *plans.RevertError
+	if !errors.As(err, &rerr) || !strings.Contains(err.Error(), "the previous version could not start") || !strings.Contains(err.Error(), "the new version was put back, runs again and passed its health gate") ||
+		!strings.Contains(err.Error(), "golive revert "+p2.Path) {
+		t.Fatalf("revert with v1's port taken: %v", err)
+	}
+	if f.version(f.apiPort) != "2" || f.version(f.webPort) != "1" {
+		t.Fatalf("api answers %s on its v2 port, web %s", f.version(f.apiPort), f.version(f.webPort))
+	}
+	if ends := f.eventsOf(plans.EvRevertEnd); ends[len(ends)-1].Result != plans.ResultIncomplete {
+		t.Fatalf("revert.end: %+v", ends[len(ends)-1])
+	}
+	taken.Close()
+	must(t, f.revert(p2))
+	if f.version(v1port) != "1" || f.container(f.project+"-api.next") != nil || f.container(f.project+"-api.prev") != nil {
+		t.Fatal("the finishing revert did not bring v1 back cleanly")
+	}
+}
+
+// TestAReleaseWhoseLockIsBrokenStopsBeforeItsNextChange breaks the lock
+// while the first step runs, as `golive unlock --force` from another
+// machine would: the release must change nothing and not revert.
+func TestAReleaseWhoseLockIsBrokenStopsBeforeItsNextChange(t *testing.T) {
+	f := newFixture(t)
+	must(t, f.apply(f.plan("1", nil)))
+	before := f.container(f.project + "-api").ID
+	p2 := f.plan("2", func(v *planVars) {
+		v.Extra = "steps:\n  - run: sleep 1\n  - deploy: backend\n  - deploy: frontend\n"
+	})
+	go func() {
+		for {
+			if held, _ := f.cli.Lock(context.Background(), p2.LockName()); held != nil {
+				f.cli.ReleaseLock(context.Background(), p2.LockName())
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
+	err := f.apply(p2)
+	var lost *plans.LockLostError
+	var aerr *plans.ApplyError
+	if !errors.As(err, &lost) || !errors.As(err, &aerr) || aerr.Outcome != plans.Failed || !strings.Contains(err.Error(), "nothing was reverted") {
+		t.Fatalf("apply after its lock was broken: %v", err)
+	}
+	if f.container(f.project+"-api").ID != before || f.container(f.project+"-api.next") != nil || len(f.eventsOf(plans.EvRevertStart)) > 0 {
+		t.Fatal("the release changed something after its lock was broken")
+	}
+}
+
+// TestServicesOfOneGroupSharingANewNetworkCreateItOnce: engine 20.10
+// creates duplicates when services create their network in parallel.
+func TestServicesOfOneGroupSharingANewNetworkCreateItOnce(t *testing.T) {
+	if _, err := exec.LookPath("docker"); err != nil {
+		t.Skip("counting networks needs the docker CLI")
+	}
+	f := newFixture(t)
+	network := f.project + "-net"
+	p := f.plan("1", nil)
+	for _, s := range p.Services {
+		s.Network, s.Group = network, "default"
+	}
+	must(t, f.apply(p))
+	out, err := exec.Command("docker", "network", "ls", "-q", "--filter", "name=^"+network+"$").Output()
+	must(t, err)
+	if n := len(strings.Fields(string(out))); n != 1 {
+		t.Fatalf("%d networks named %s", n, network)
+	}
+}
+
+// TestStopApplyStopsARunningApplyAndRevertsItEvenWithOnFailureStop is the
+// cockpit's "stop and revert" against the real engine.
+func TestStopApplyStopsARunningApplyAndRevertsItEvenWithOnFailureStop(t *testing.T) {
+	f := newFixture(t)
+	must(t, f.apply(f.plan("1", nil)))
+	p2 := f.plan("2", func(v *planVars) { v.OnFailure = "stop"; v.APIEnv = ", UNHEALTHY: 'true'" })
+	e, _ := f.engine(p2, plans.Options{})
+	f.events = nil
+	go func() {
+		for len(f.eventsOf(plans.EvServiceChange)) < 3 { // created, stopped v1, started
+			time.Sleep(20 * time.Millisecond)
+		}
+		e.StopApply()
+	}()
+	err := e.Apply(context.Background())
+	var aerr *plans.ApplyError
+	if !errors.As(err, &aerr) || aerr.Outcome != plans.Reverted || f.version(f.apiPort) != "1" {
+		t.Fatalf("stopped apply: %v (api answers %s)", err, f.version(f.apiPort))
+	}
+}
+
+// TestADuplicateNetworkIsReportedWithTheCommandThatCleansItUp: engine 20.10
+// accepts two networks of one name, after which Docker cannot tell which
+// one a container joins.
+func TestADuplicateNetworkIsReportedWithTheCommandThatCleansItUp(t *testing.T) {
+	f := newFixture(t)
+	network := f.project + "-net"
+	api, err := client.New(client.FromEnv)
+	must(t, err)
+	defer api.Close()
+	ctx := context.Background()
+	var ids []string
+	for range 2 {
+		res, err := api.NetworkCreate(ctx, network, client.NetworkCreateOptions{Labels: map[string]string{plans.LabelProject: f.project}})
+		must(t, err)
+		ids = append(ids, res.ID)
+	}
+	t.Cleanup(func() {
+		for _, id := range ids {
+			api.NetworkRemove(context.Background(), id, client.NetworkRemoveOptions{})
+		}
+	})
+	p := f.plan("1", nil)
+	for _, s := range p.Services {
+		s.Network = network
+	}
+	err = f.apply(p)
+	if err == nil || !strings.Contains(err.Error(), "network "+network+" exists 2 times") || !strings.Contains(err.Error(), "docker network rm ") {
+		t.Fatalf("apply with a duplicate network: %v", err)
 	}
 }

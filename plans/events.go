@@ -57,6 +57,7 @@ const (
 	EvLockReleased    = "lock.released"
 	EvLockRefused     = "lock.refused"
 	EvLockBroken      = "lock.broken"
+	EvLockTakeover    = "lock.takeover" // a revert stopped a running apply to undo it
 	EvPreloadStart    = "preload.start"
 	EvPreloadLoad     = "preload.load"
 	EvPreloadProgress = "preload.progress"
@@ -74,6 +75,7 @@ const (
 	EvRevertStart     = "revert.start"
 	EvRevertService   = "revert.service"
 	EvRevertEnd       = "revert.end"
+	EvRevertRetry     = "revert.retry"    // the Docker engine stopped answering; the revert is tried again
 	EvOperator        = "operator.action" // a key the operator pressed in the cockpit
 	EvLogErrors       = "logs.errors"     // error-level lines per service in one minute
 	EvLogError        = "logs.error"      // one of the first error lines after a deploy
@@ -97,4 +99,6 @@ const (
 	ResultReverted  = "reverted"
 	ResultDeployed  = "deployed"
 	ResultNothing   = "nothing"
+	// ResultIncomplete ends a revert that could not put every service back.
+	ResultIncomplete = "revert incomplete"
 )

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +15,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -20,41 +23,78 @@ import (
 // written before Append returns, so a crash of golive loses nothing done,
 // and synced to disk at once, except command output lines: those are synced
 // with the next other event or within outputSync, so a chatty migration is
-// not slowed to one disk flush per line.
+// not slowed to one disk flush per line. When a write or sync fails, Append
+// says so and the event and every later one go to a fallback journal in the
+// temporary folder.
 type Journal struct {
 	mu       sync.Mutex
 	f        *os.File
 	path     string
 	lastSync time.Time
 	dirty    bool
+	failed   error    // the first write or sync that failed
+	fallback *os.File // where events go after that
 }
 
 // outputSync bounds how long a command output line stays unsynced.
 const outputSync = 100 * time.Millisecond
 
+// minFree is the free space a journal needs on its disk before a release starts.
+const minFree = 1 << 20
+
 // JournalDir is the folder of the journals under a state directory.
 func JournalDir(stateDir string) string { return filepath.Join(stateDir, "journal") }
 
 // CreateJournal starts a new journal file
-// <state>/journal/<project>-<release>-<UTC time>.jsonl.
+// <state>/journal/<project>-<release>-<UTC time>.<pid>.<random>.jsonl. The
+// name is unique even for two commands started in the same millisecond.
+// It refuses to start when the disk has less than 1 MiB free.
 func CreateJournal(stateDir, project, release string, now time.Time) (*Journal, error) {
 	dir := JournalDir(stateDir)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("journal: %w (pick a writable folder with --state)", err)
 	}
-	name := fmt.Sprintf("%s-%s-%s.jsonl", project, release, now.UTC().Format("20060102T150405.000Z"))
-	path := filepath.Join(dir, name)
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|os.O_APPEND, 0o644)
-	if err != nil {
-		return nil, fmt.Errorf("journal: %w", err)
+	var fs syscall.Statfs_t
+	if err := syscall.Statfs(dir, &fs); err == nil && uint64(fs.Bavail)*uint64(fs.Bsize) < minFree {
+		return nil, fmt.Errorf("journal: only %d KiB free on the disk of %s; a release needs at least 1 MiB for its journal: free some space or pick another folder with --state", uint64(fs.Bavail)*uint64(fs.Bsize)>>10, dir)
 	}
-	return &Journal{f: f, path: path}, nil
+	for {
+		path := filepath.Join(dir, journalName(project, release, now))
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|os.O_APPEND, 0o644)
+		if errors.Is(err, os.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("journal: %w", err)
+		}
+		return &Journal{f: f, path: path}, nil
+	}
+}
+
+// journalName is a journal's file name. Everything after the last '-' sorts
+// in creation order.
+func journalName(project, release string, now time.Time) string {
+	var b [3]byte
+	rand.Read(b[:])
+	return fmt.Sprintf("%s-%s-%s.%d.%s.jsonl", project, release, now.UTC().Format("20060102T150405.000Z"), os.Getpid(), hex.EncodeToString(b[:]))
 }
 
 // Path is the journal file's path.
 func (j *Journal) Path() string { return j.path }
 
-// Append writes one event as a line and syncs it to disk.
+// Fallback is the file events went to after the journal could not be
+// written, or "".
+func (j *Journal) Fallback() string {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.fallback == nil {
+		return ""
+	}
+	return j.fallback.Name()
+}
+
+// Append writes one event as a line and syncs it to disk. After a failure
+// it returns that failure for every event, which then goes to the fallback.
 func (j *Journal) Append(e Event) error {
 	line, err := json.Marshal(e)
 	if err != nil {
@@ -63,14 +103,26 @@ func (j *Journal) Append(e Event) error {
 	line = append(line, '\n')
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	if _, err := j.f.Write(line); err != nil {
-		return fmt.Errorf("journal %s: %w", j.path, err)
+	if j.failed == nil {
+		if _, err := j.f.Write(line); err != nil {
+			j.failed = fmt.Errorf("journal %s: %w", j.path, err)
+		} else if e.Kind == EvStepOutput && time.Since(j.lastSync) < outputSync {
+			j.dirty = true
+			return nil
+		} else if err := j.sync(); err != nil {
+			j.failed = err
+		} else {
+			return nil
+		}
 	}
-	if e.Kind == EvStepOutput && time.Since(j.lastSync) < outputSync {
-		j.dirty = true
-		return nil
+	if j.fallback == nil {
+		j.fallback, _ = os.CreateTemp("", "golive-fallback-journal-*.jsonl")
 	}
-	return j.sync()
+	if j.fallback != nil {
+		j.fallback.Write(line)
+		j.fallback.Sync()
+	}
+	return j.failed
 }
 
 func (j *Journal) sync() error {
@@ -85,13 +137,19 @@ func (j *Journal) sync() error {
 func (j *Journal) Close() error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	if j.dirty {
+	if j.fallback != nil {
+		j.fallback.Close()
+	}
+	if j.dirty && j.failed == nil {
 		if err := j.sync(); err != nil {
 			j.f.Close()
 			return err
 		}
 	}
-	return j.f.Close()
+	if err := j.f.Close(); err != nil {
+		return err
+	}
+	return j.failed
 }
 
 // JournalProblem is a line of a journal that could not be read.

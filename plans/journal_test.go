@@ -2,6 +2,7 @@ package plans
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,8 +18,8 @@ func TestJournalIsWrittenEventByEventAndReadBackSkippingDamage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := filepath.Join(dir, "journal", "shop-2.4.0-20261125T210000.000Z.jsonl"); j.Path() != want {
-		t.Fatalf("path %s, want %s", j.Path(), want)
+	if want := filepath.Join(dir, "journal", fmt.Sprintf("shop-2.4.0-20261125T210000.000Z.%d.", os.Getpid())); !strings.HasPrefix(j.Path(), want) {
+		t.Fatalf("path %s, want %s…", j.Path(), want)
 	}
 	for _, k := range []string{EvApplyStart, EvStepStart} {
 		if err := j.Append(Event{Time: now, Kind: k, Actor: "alice@ops1"}); err != nil {
@@ -31,9 +32,12 @@ func TestJournalIsWrittenEventByEventAndReadBackSkippingDamage(t *testing.T) {
 		}
 	}
 	j.Close()
-	if _, err := CreateJournal(dir, "shop", "2.4.0", now); err == nil {
-		t.Fatal("a second journal overwrote the first")
+	// Two commands in the same millisecond get two journals.
+	second, err := CreateJournal(dir, "shop", "2.4.0", now)
+	if err != nil || second.Path() == j.Path() {
+		t.Fatalf("a second journal in the same millisecond: %v, %s", err, second.Path())
 	}
+	second.Close()
 	f, _ := os.OpenFile(j.Path(), os.O_APPEND|os.O_WRONLY, 0)
 	f.WriteString("{not json\n{\"time\":\"2026-11-25T21:00:01Z\",\"event\":\"step.end\",\"actor\":\"alice@ops1\"}\n{\"time\":\"2026-11-25T21:00:02Z\",\"ev")
 	f.Close()
@@ -42,6 +46,26 @@ func TestJournalIsWrittenEventByEventAndReadBackSkippingDamage(t *testing.T) {
 	events, problems, err := ReadJournal(raw)
 	if err != nil || len(events) != 3 || len(problems) != 2 || problems[0].Line != 3 || problems[1].Line != 5 {
 		t.Fatalf("%d events, problems %+v, %v", len(events), problems, err)
+	}
+}
+
+func TestAJournalThatCannotBeWrittenSaysSoAndKeepsEventsInAFallback(t *testing.T) {
+	j, err := CreateJournal(t.TempDir(), "shop", "1", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	j.f.Close() // every write now fails, as on a full or removed disk
+	for _, k := range []string{EvApplyStart, EvStepStart} {
+		if err := j.Append(Event{Kind: k}); err == nil || !strings.Contains(err.Error(), j.Path()) {
+			t.Fatalf("append %s: %v", k, err)
+		}
+	}
+	fallback := j.Fallback()
+	t.Cleanup(func() { os.Remove(fallback) })
+	j.Close()
+	raw, err := os.ReadFile(fallback)
+	if err != nil || strings.Count(string(raw), "\n") != 2 {
+		t.Fatalf("fallback %s: %q %v", fallback, raw, err)
 	}
 }
 

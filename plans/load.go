@@ -366,6 +366,21 @@ func (v *validator) validate() {
 	v.proxy()
 	v.steps()
 	v.notify()
+	v.revert()
+}
+
+func (v *validator) revert() {
+	r := &v.plan.Revert
+	switch r.Order {
+	case "":
+		r.Order = RevertParallel
+	case RevertParallel, RevertGroups:
+	default:
+		v.at("$.revert.order", "revert.order is %q; expected parallel (every changed service at once, the default) or groups (one group at a time, in reverse order)", r.Order)
+	}
+	if r.Stable < 0 {
+		v.at("$.revert.stable", "revert.stable must not be negative")
+	}
 }
 
 // maxNameLen is the longest project, release, service or group name.

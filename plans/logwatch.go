@@ -13,45 +13,48 @@ import (
 // after each deploy.
 const firstErrorsKept = 3
 
+// LogSources are what the plan's logs come from: each service's container
+// by name (so deploys and reverts move the streams) and the plan's files.
+func (p *Plan) LogSources() []logs.Source {
+	var srcs []logs.Source
+	for _, svc := range p.Services {
+		srcs = append(srcs, logs.Source{Name: svc.Name, Container: svc.ContainerName(p.Project)})
+	}
+	for _, f := range p.Logs.Files {
+		srcs = append(srcs, logs.Source{Name: f, Path: p.Resolve(f)})
+	}
+	return srcs
+}
+
+// LogOptions are the log follower's options for this plan: its patterns,
+// and its secrets masked as lines are read, including those found in the
+// environment of every container the follower meets.
+func (p *Plan) LogOptions(m *Masker) (logs.FollowOptions, error) {
+	patterns, err := logs.CompilePatterns(p.Logs.Errors, p.Logs.Warnings)
+	if err != nil {
+		return logs.FollowOptions{}, err
+	}
+	return logs.FollowOptions{Patterns: patterns, Secrets: m.Secrets(), OnContainer: func(ct *docker.Container) { m.AddEnv(ct.Spec.Env) }}, nil
+}
+
 // FollowLogs follows every service's container and the plan's log files
-// into buf until ctx ends: by container name, so deploys and reverts move
-// the streams. Lines are classified with the plan's logs patterns; the
-// containers running now are read from since (zero: all their history).
+// into buf until ctx ends, with the one log follower `golive logs` uses.
+// The containers running now are read from since (zero: all their
+// history). The previous values of secrets, still in the environment of
+// the containers kept for a revert, are masked too.
 func (e *Engine) FollowLogs(ctx context.Context, buf *logs.Buffer, since time.Time) error {
-	patterns, err := logs.CompilePatterns(e.plan.Logs.Errors, e.plan.Logs.Warnings)
+	opts, err := e.plan.LogOptions(e.masker)
 	if err != nil {
 		return err
 	}
-	var wg sync.WaitGroup
-	for _, svc := range e.plan.Services {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			in := logs.NewIngester(svc.Name, buf, patterns, 0)
-			for ctx.Err() == nil {
-				if err := logs.FollowContainer(ctx, e.opts.Docker, svc.ContainerName(e.plan.Project), true, since, in.Add); err != nil {
-					sleepCtx(ctx, time.Second)
-				}
-			}
-		}()
+	if cts, err := e.opts.Docker.List(ctx, map[string]string{LabelProject: e.plan.Project}); err == nil {
+		for _, ct := range cts {
+			e.masker.AddEnv(ct.Spec.Env)
+		}
 	}
-	for _, f := range e.plan.Logs.Files {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			in := logs.NewIngester(f, buf, patterns, 0)
-			logs.FollowFile(ctx, e.plan.Resolve(f), true, false, in.Add)
-		}()
-	}
-	wg.Wait()
+	opts.Follow, opts.Since, opts.Retry = true, since, true
+	logs.Follow(ctx, e.opts.Docker, e.plan.LogSources(), opts, buf)
 	return nil
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) {
-	select {
-	case <-ctx.Done():
-	case <-time.After(d):
-	}
 }
 
 // errorJournal records in the journal what the logs show while the engine

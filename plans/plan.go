@@ -23,6 +23,7 @@ type Plan struct {
 	Preload   PreloadConfig `yaml:"preload"`
 	Steps     []Step        `yaml:"steps"`
 	Logs      LogsConfig    `yaml:"logs"`
+	Revert    RevertConfig  `yaml:"revert"`
 	// Compose names a compose file whose services the plan deploys; the
 	// plan's services then only override group and health.
 	Compose string `yaml:"compose"`
@@ -32,6 +33,23 @@ type Plan struct {
 	ComposeWarnings []ComposeWarning `yaml:"-"`
 	Proxy           *ProxyConfig     `yaml:"proxy"`
 }
+
+// RevertConfig says how a revert brings the previous version back. By
+// default every changed service is restored at once and counts as back on
+// its first passing health check.
+type RevertConfig struct {
+	// Order is "parallel" (the default) or "groups": one group at a time,
+	// in reverse deploy order.
+	Order string `yaml:"order"`
+	// Stable, when set, is how long a restored service must stay healthy.
+	Stable time.Duration `yaml:"stable"`
+}
+
+// Revert orders.
+const (
+	RevertParallel = "parallel"
+	RevertGroups   = "groups"
+)
 
 // DockerConfig says which Docker engine the plan targets.
 type DockerConfig struct {

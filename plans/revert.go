@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -16,205 +17,675 @@ import (
 // ErrNothingToRevert says no apply is left to undo.
 var ErrNothingToRevert = errors.New("nothing to revert")
 
-// revertTarget is one service changed by the apply being undone.
-type revertTarget struct {
-	service string
-	group   string
-	name    string             // the service's container name
-	changed []docker.Container // the containers that apply created (normally one)
+// ErrRemovalNotConfirmed says a revert would remove a service that did not
+// exist before, and nobody could be asked whether to.
+var ErrRemovalNotConfirmed = errors.New("the revert would remove a service and there is no terminal to ask on")
+
+// Values of LabelRecord: a revert leaves a "reverting" record (a labelled
+// volume, see docker.Record) when it
+// starts and a "reverted" one when every service is back, so a revert cut
+// short is found and finished by the next one instead of being stacked on.
+const (
+	recordReverting = "reverting"
+	recordReverted  = "reverted"
+)
+
+func (p *Plan) revertRecordName(state, run string) string {
+	return "golive-" + state + "-" + p.Project + "-" + run
 }
 
-// undoable finds the most recent apply that changed something and has not
-// been reverted, and the services it changed.
-func (e *Engine) undoable(ctx context.Context, run string) (string, []revertTarget, error) {
+// revertTarget is one service changed by the apply being undone, and what
+// to put back. It is recorded on the Docker host when a revert starts.
+type revertTarget struct {
+	Service     string  `json:"service"`
+	Group       string  `json:"group"`
+	Name        string  `json:"name"` // the service's container name
+	Existed     bool    `json:"existed"`
+	PrevID      string  `json:"prev_id,omitempty"`
+	PrevImage   string  `json:"prev_image,omitempty"`
+	PrevImageID string  `json:"prev_image_id,omitempty"`
+	PrevSpec    string  `json:"prev_spec,omitempty"`
+	Gate        *Health `json:"gate,omitempty"` // the previous container's own gate; nil: none recorded
+	StopTimeout int     `json:"stop_timeout,omitempty"`
+}
+
+// revertJob is the apply a revert undoes.
+type revertJob struct {
+	run     string
+	release string
+	targets []revertTarget
+	resumed bool // an earlier revert of this apply was cut short
+}
+
+// undoable finds the apply to undo: run, or else the latest apply that is
+// not completely reverted. A revert of it that was cut short is resumed.
+func (e *Engine) undoable(ctx context.Context, run string) (*revertJob, error) {
 	d := e.opts.Docker
 	all, err := d.List(ctx, map[string]string{LabelProject: e.plan.Project})
 	if err != nil {
-		return "", nil, err
+		return nil, err
 	}
-	// Only a service's current or about-to-be-current container says which
-	// apply changed it last; a kept .prev container speaks of older ones.
-	current := func(c docker.Container) bool {
-		base := c.Labels[LabelContainer]
-		return c.Labels[LabelRun] != "" && base != "" && (c.Name == base || c.Name == base+suffixNext)
+	records, err := d.Records(ctx, map[string]string{LabelProject: e.plan.Project})
+	if err != nil {
+		return nil, err
 	}
-	if run == "" {
-		for _, c := range all {
-			if current(c) && c.Labels[LabelRun] > run {
-				run = c.Labels[LabelRun]
-			}
-		}
-		if run == "" {
-			return "", nil, fmt.Errorf("%w: no container of project %s was deployed by golive", ErrNothingToRevert, e.plan.Project)
-		}
-		rec, err := d.ReadRecord(ctx, e.plan.recordName())
-		if err != nil {
-			return "", nil, err
-		}
-		if rec != nil && rec[LabelReverted] >= run {
-			return "", nil, fmt.Errorf("%w: the latest apply (%s, release %s) was already reverted by %s", ErrNothingToRevert, run, rec[LabelRelease], rec[LabelActor])
-		}
-	}
-	byName := map[string]int{} // container name → index in targets
-	var targets []revertTarget
-	for _, c := range all {
-		if !current(c) || c.Labels[LabelRun] != run {
+	started := map[string]docker.Record{}
+	done := map[string]docker.Record{}
+	latest := ""
+	for _, rec := range records {
+		r := rec.Labels[LabelRevertOf]
+		switch rec.Labels[LabelRecord] {
+		case recordReverting:
+			started[r] = rec
+		case recordReverted:
+			done[r] = rec
+		default:
 			continue
 		}
-		base := c.Labels[LabelContainer]
-		i, ok := byName[base]
-		if !ok {
-			i = len(targets)
-			byName[base] = i
-			targets = append(targets, revertTarget{service: c.Labels[LabelService], group: c.Labels[LabelGroup], name: base})
+		if r > latest {
+			latest = r
 		}
-		targets[i].changed = append(targets[i].changed, c)
 	}
-	if len(targets) == 0 {
-		return "", nil, fmt.Errorf("%w: apply %s changed no container", ErrNothingToRevert, run)
+	for _, c := range all {
+		r := ""
+		switch {
+		case c.Labels[LabelReverted] != "": // the record container of earlier versions
+			r = c.Labels[LabelReverted]
+			done[r] = docker.Record{Name: c.Name, Labels: c.Labels}
+		case c.Labels[LabelContainer] != "" && c.Name != c.Labels[LabelContainer]+suffixPrev:
+			// A kept .prev container speaks of older applies.
+			r = c.Labels[LabelRun]
+		}
+		if r > latest {
+			latest = r
+		}
 	}
-	return run, targets, nil
+	if run == "" {
+		run = latest
+	}
+	if run == "" {
+		return nil, fmt.Errorf("%w: no container of project %s was deployed by golive", ErrNothingToRevert, e.plan.Project)
+	}
+	if rec, ok := done[run]; ok {
+		return nil, fmt.Errorf("%w: the latest apply (%s, release %s) was already reverted by %s", ErrNothingToRevert, run, rec.Labels[LabelRelease], rec.Labels[LabelActor])
+	}
+	job := &revertJob{run: run}
+	if rec, ok := started[run]; ok {
+		if err := json.Unmarshal([]byte(rec.Labels[LabelTargets]), &job.targets); err != nil {
+			return nil, fmt.Errorf("the record %s of the interrupted revert cannot be read (%v); remove it with `docker volume rm %s` and run revert again", rec.Name, err, rec.Name)
+		}
+		job.release, job.resumed = rec.Labels[LabelRelease], true
+		return job, nil
+	}
+	byName := map[string]int{} // container name → index in targets
+	for _, c := range all {
+		base := c.Labels[LabelContainer]
+		if c.Labels[LabelRun] != run || base == "" || c.Name == base+suffixPrev {
+			continue
+		}
+		if _, ok := byName[base]; ok {
+			continue
+		}
+		byName[base] = len(job.targets)
+		job.release = c.Labels[LabelRelease]
+		t := revertTarget{Service: c.Labels[LabelService], Group: c.Labels[LabelGroup], Name: base,
+			Existed: c.Labels[LabelPrevImageID] != "", PrevID: c.Labels[LabelPrevID], PrevImage: c.Labels[LabelPrevImage],
+			PrevImageID: c.Labels[LabelPrevImageID], PrevSpec: c.Labels[LabelPrevSpec], StopTimeout: c.Spec.StopTimeout}
+		if t.Existed {
+			if t.Gate, err = e.recordedGate(ctx, t); err != nil {
+				return nil, err
+			}
+		}
+		job.targets = append(job.targets, t)
+	}
+	if len(job.targets) == 0 {
+		return nil, fmt.Errorf("%w: apply %s changed no container", ErrNothingToRevert, run)
+	}
+	return job, nil
 }
 
-// revert puts back what ran before the apply run (the most recent one when
-// run is ""), group by group in reverse order.
-func (e *Engine) revert(ctx context.Context, run string) error {
+// recordedGate is the health gate the previous container was deployed
+// with, read from its labels (or the labels of its recorded configuration
+// when it is gone). The new plan's gate never judges the old version.
+func (e *Engine) recordedGate(ctx context.Context, t revertTarget) (*Health, error) {
+	var labels map[string]string
+	prev, err := e.opts.Docker.Inspect(ctx, t.PrevID)
+	if err != nil {
+		return nil, err
+	}
+	if prev != nil {
+		labels = prev.Labels
+	} else {
+		var spec docker.Spec
+		if json.Unmarshal([]byte(t.PrevSpec), &spec) == nil {
+			labels = spec.Labels
+		}
+	}
+	if labels[LabelHealth] == "" {
+		return nil, nil
+	}
+	var h Health
+	if err := json.Unmarshal([]byte(labels[LabelHealth]), &h); err != nil {
+		return nil, nil
+	}
+	return &h, nil
+}
+
+// RevertError says a revert could not put everything back: what went
+// wrong, what runs now and the command that finishes it.
+type RevertError struct {
+	Run    string
+	Err    error
+	State  string // what each service runs now; "" when the caller tells it
+	Finish string // the command that finishes the revert
+}
+
+func (e *RevertError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "revert incomplete: %v", e.Err)
+	if e.State != "" {
+		b.WriteString("\n" + e.State)
+	}
+	fmt.Fprintf(&b, "\nto finish, once the cause is fixed: %s (it resumes this revert; it never goes further back)", e.Finish)
+	return b.String()
+}
+
+func (e *RevertError) Unwrap() error { return e.Err }
+
+// finishCommand is the command line that resumes a revert of this plan.
+func (e *Engine) finishCommand() string {
+	cmd := "golive revert " + e.plan.Path
+	if e.opts.StateDir != "" && e.opts.StateDir != filepath.Join(e.plan.Dir(), ".golive") {
+		cmd += " --state " + e.opts.StateDir
+	}
+	return cmd
+}
+
+// revert puts back what ran before the apply run (the latest apply not
+// completely reverted when run is ""). auto says it is the on_failure
+// action of that same apply: it then asks no question, and goes on when
+// the journal fails, so a broken release is still put back.
+func (e *Engine) revert(ctx context.Context, run string, auto bool) error {
 	start := time.Now()
-	run, targets, err := e.undoable(ctx, run)
+	job, err := e.undoable(ctx, run)
 	if err != nil {
 		return err
 	}
-	e.Emit(Event{Kind: EvRevertStart, Run: run, Message: fmt.Sprintf("%d services", len(targets))})
-	groups := e.plan.Groups()
-	// Services of groups no longer in the plan go first, then the plan's groups backwards.
-	rank := func(g string) int {
-		if i := slices.Index(groups, g); i >= 0 {
-			return i
+	run = job.run
+	if !auto {
+		if err := e.confirmRemovals(ctx, job); err != nil {
+			return err
 		}
-		return len(groups)
+		if err := e.guard(ctx); err != nil {
+			return err
+		}
 	}
-	slices.SortStableFunc(targets, func(a, b revertTarget) int { return rank(b.group) - rank(a.group) })
-	var errs []error
-	for i := 0; i < len(targets); {
-		j := i
-		for j < len(targets) && targets[j].group == targets[i].group {
-			j++
-		}
-		groupErrs := make([]error, j-i)
-		var wg sync.WaitGroup
-		for k := i; k < j; k++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				groupErrs[k-i] = e.revertService(ctx, run, targets[k])
-			}()
-		}
-		wg.Wait()
-		errs = append(errs, groupErrs...)
-		i = j
+	msg := fmt.Sprintf("%d services, order %s", len(job.targets), e.revertOrder())
+	if job.resumed {
+		msg = "resuming the revert that was cut short: " + msg
 	}
-	err = errors.Join(errs...)
-	// Only a complete revert is recorded: after a partial one, revert again
-	// retries the services still on the apply's containers.
+	e.Emit(Event{Kind: EvRevertStart, Run: run, Message: msg})
+	if !job.resumed {
+		b, _ := json.Marshal(job.targets)
+		if err := e.opts.Docker.CreateRecord(ctx, e.plan.revertRecordName(recordReverting, run), e.recordLabels(recordReverting, job, string(b))); err != nil {
+			err = fmt.Errorf("record the revert on the Docker host before changing anything: %w", err)
+			e.Emit(Event{Kind: EvRevertEnd, Run: run, Result: ResultIncomplete, Error: err.Error(), DurationMS: ms(time.Since(start))})
+			return &RevertError{Run: run, Err: err, Finish: e.finishCommand()}
+		}
+	}
+	err = e.revertTargets(ctx, run, job.targets, auto)
 	if err == nil {
-		if rerr := e.opts.Docker.WriteRecord(ctx, e.plan.recordName(), map[string]string{
-			LabelProject: e.plan.Project, LabelReverted: run, LabelRelease: e.plan.Release, LabelActor: e.opts.Actor,
-		}); rerr != nil {
-			err = fmt.Errorf("record the revert on the Docker host: %w", rerr)
+		if rerr := e.opts.Docker.CreateRecord(ctx, e.plan.revertRecordName(recordReverted, run), e.recordLabels(recordReverted, job, "")); rerr != nil {
+			err = fmt.Errorf("every service is back, but recording that on the Docker host failed: %w", rerr)
+		} else {
+			e.pruneRecords(ctx, run)
 		}
 	}
 	end := Event{Kind: EvRevertEnd, Run: run, Result: ResultReverted, DurationMS: ms(time.Since(start))}
 	if err != nil {
-		end.Result, end.Error = ResultFailed, err.Error()
+		end.Result, end.Error = ResultIncomplete, err.Error()
 	}
 	e.Emit(end)
-	return err
+	if err != nil {
+		return &RevertError{Run: run, Err: err, Finish: e.finishCommand()}
+	}
+	return nil
 }
 
-// revertService removes what the apply created for one service and brings
-// back the container it replaced: the kept one if it is still there,
-// otherwise a new one from the previous image ID and configuration.
-func (e *Engine) revertService(ctx context.Context, run string, t revertTarget) (err error) {
+func (e *Engine) recordLabels(state string, job *revertJob, targets string) map[string]string {
+	l := map[string]string{LabelProject: e.plan.Project, LabelRecord: state, LabelRevertOf: job.run, LabelRelease: job.release, LabelActor: e.opts.Actor}
+	if targets != "" {
+		l[LabelTargets] = targets
+	}
+	return l
+}
+
+// pruneRecords removes the records a finished revert of run makes useless:
+// its own "reverting" one and "reverted" ones of older applies.
+func (e *Engine) pruneRecords(ctx context.Context, run string) {
 	d := e.opts.Docker
-	ev := Event{Kind: EvRevertService, Run: run, Service: t.service, Group: t.group}
+	d.RemoveRecord(ctx, e.plan.revertRecordName(recordReverting, run))
+	all, err := d.Records(ctx, map[string]string{LabelProject: e.plan.Project, LabelRecord: recordReverted})
+	if err != nil {
+		return
+	}
+	for _, rec := range all {
+		if rec.Labels[LabelRevertOf] < run {
+			d.RemoveRecord(ctx, rec.Name)
+		}
+	}
+}
+
+func (e *Engine) revertOrder() string {
+	if e.plan.Revert.Order == RevertGroups {
+		return RevertGroups
+	}
+	return RevertParallel
+}
+
+// confirmRemovals asks before a revert removes services that did not exist
+// before the apply.
+func (e *Engine) confirmRemovals(ctx context.Context, job *revertJob) error {
+	var names []string
+	for _, t := range job.targets {
+		if !t.Existed {
+			names = append(names, t.Service)
+		}
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	q := fmt.Sprintf("The revert of apply %s (release %s) removes %s: not there before that apply. Remove?", job.run, job.release, strings.Join(names, ", "))
+	if e.opts.Asker == nil {
+		return fmt.Errorf("%w: %s Pass --yes to answer yes", ErrRemovalNotConfirmed, q)
+	}
+	e.Emit(Event{Kind: EvConfirmAsk, Run: job.run, Message: q})
+	yes, err := e.opts.Asker.Confirm(ctx, q)
+	if err != nil {
+		return err
+	}
+	answer := Event{Kind: EvConfirmAnswer, Run: job.run, Message: q, Result: "yes"}
+	if !yes {
+		answer.Result = "no"
+	}
+	e.Emit(answer)
+	if !yes {
+		return fmt.Errorf("%w: nothing was reverted", ErrDeclined)
+	}
+	return nil
+}
+
+// revertTargets restores every target at once, or with revert.order:
+// groups one group at a time in reverse deploy order.
+func (e *Engine) revertTargets(ctx context.Context, run string, targets []revertTarget, auto bool) error {
+	batches := [][]revertTarget{targets}
+	if e.revertOrder() == RevertGroups {
+		groups := e.plan.Groups()
+		// Services of groups no longer in the plan go first, then the plan's groups backwards.
+		rank := func(g string) int {
+			if i := slices.Index(groups, g); i >= 0 {
+				return i
+			}
+			return len(groups)
+		}
+		sorted := slices.Clone(targets)
+		slices.SortStableFunc(sorted, func(a, b revertTarget) int { return rank(b.Group) - rank(a.Group) })
+		batches = nil
+		for i := 0; i < len(sorted); {
+			j := i
+			for j < len(sorted) && sorted[j].Group == sorted[i].Group {
+				j++
+			}
+			batches = append(batches, sorted[i:j])
+			i = j
+		}
+	}
+	var errs []error
+	for _, batch := range batches {
+		batchErrs := make([]error, len(batch))
+		var wg sync.WaitGroup
+		for k, t := range batch {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				batchErrs[k] = e.revertService(ctx, run, t, auto)
+			}()
+		}
+		wg.Wait()
+		errs = append(errs, batchErrs...)
+		if e.revertOrder() == RevertGroups && errors.Join(batchErrs...) != nil {
+			break
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// revertService brings back the container one service ran before apply
+// run. It starts from whatever state an earlier, interrupted revert or
+// apply left, and its order keeps every state recognisable:
+//
+//  1. check the previous version can come back (kept container, or its image);
+//  2. stop the apply's containers, keeping them as <name>.next;
+//  3. give the previous container the service's name back and start it
+//     (when that fails, put the new version back as it was);
+//  4. wait for its own recorded health gate;
+//  5. only then remove the apply's containers.
+func (e *Engine) revertService(ctx context.Context, run string, t revertTarget, auto bool) (err error) {
+	d := e.opts.Docker
+	ev := Event{Kind: EvRevertService, Run: run, Service: t.Service, Group: t.Group, PrevImage: t.PrevImage, PrevImageID: t.PrevImageID, PrevContainerID: t.PrevID}
 	defer func() {
 		if err != nil {
 			ev.Result, ev.Error = ResultFailed, err.Error()
 			e.Emit(ev)
-			err = fmt.Errorf("revert %s: %w", t.service, err)
+			err = fmt.Errorf("revert %s: %w", t.Service, err)
 		}
 	}()
-	labels := t.changed[0].Labels
-	ev.ContainerID, ev.Image, ev.ImageID = t.changed[0].ID, t.changed[0].Image, t.changed[0].ImageID
-	ev.PrevContainerID, ev.PrevImage, ev.PrevImageID = labels[LabelPrevID], labels[LabelPrevImage], labels[LabelPrevImageID]
-	existed := labels[LabelPrevImageID] != ""
-	// Make sure what ran before can come back before taking anything down.
-	var prev *docker.Container
-	var spec docker.Spec
-	if existed {
-		if prev, err = d.Inspect(ctx, labels[LabelPrevID]); err != nil {
-			return err
+	change := func() error {
+		if auto {
+			return nil
 		}
-		if prev == nil {
-			if err := json.Unmarshal([]byte(labels[LabelPrevSpec]), &spec); err != nil {
-				return fmt.Errorf("the previous container is gone and its configuration was not recorded (%v); the service was left as it is", err)
-			}
-			if have, err := d.ImageID(ctx, labels[LabelPrevImageID]); err != nil {
+		return e.guard(ctx)
+	}
+	at, err := d.Inspect(ctx, t.Name)
+	if err != nil {
+		return err
+	}
+	next, err := d.Inspect(ctx, t.Name+suffixNext)
+	if err != nil {
+		return err
+	}
+	var news []*docker.Container // the apply's containers, under either name
+	for _, c := range []*docker.Container{at, next} {
+		if c != nil && c.Labels[LabelRun] == run {
+			news = append(news, c)
+		}
+	}
+	if len(news) > 0 {
+		ev.ContainerID, ev.Image, ev.ImageID = news[0].ID, news[0].Image, news[0].ImageID
+	}
+	if !t.Existed {
+		for _, c := range news {
+			if err := change(); err != nil {
 				return err
-			} else if have == "" {
-				return fmt.Errorf("the previous container is gone and its image %s (%s) is no longer on the Docker host; the service was left as it is: pull that image by digest and run revert again", labels[LabelPrevImage], docker.ShortID(labels[LabelPrevImageID]))
 			}
+			if err := d.Remove(ctx, c.ID); err != nil {
+				return err
+			}
+			action := ""
+			if c.Running {
+				action = ActionStopped
+			}
+			e.containerEvent(run, t, action, c, "removed the new container "+docker.ShortID(c.ID)+" (the service did not exist before)")
 		}
-	}
-	for _, c := range t.changed {
-		if err := d.Remove(ctx, c.ID); err != nil {
-			return err
-		}
-	}
-	e.Emit(Event{Kind: EvServiceChange, Action: ActionStopped, Run: run, Service: t.service, Group: t.group, ContainerID: ev.ContainerID, Message: "removed the new container " + docker.ShortID(ev.ContainerID)})
-	if !existed {
 		ev.Result, ev.Message = ResultReverted, "removed: the service did not exist before"
 		e.Emit(ev)
 		return nil
 	}
+
+	// 1. Can the previous version come back?
+	var prev *docker.Container
+	switch {
+	case at != nil && at.Labels[LabelRun] != run && (at.ID == t.PrevID || at.ImageID == t.PrevImageID):
+		prev = at // kept, or recreated by an interrupted revert
+	case at != nil && at.Labels[LabelRun] != run:
+		return fmt.Errorf("container %s (%s, image %s) holds the service's name but is neither what apply %s created nor what ran before it; left as it is: remove or rename it and run revert again",
+			t.Name, docker.ShortID(at.ID), at.Image, run)
+	default:
+		if prev, err = d.Inspect(ctx, t.PrevID); err != nil {
+			return err
+		}
+	}
+	var spec docker.Spec
+	if prev == nil {
+		if err := json.Unmarshal([]byte(t.PrevSpec), &spec); err != nil {
+			return fmt.Errorf("the previous container is gone and its configuration was not recorded (%v); the service was left as it is", err)
+		}
+		if have, err := d.ImageID(ctx, t.PrevImageID); err != nil {
+			return err
+		} else if have == "" {
+			return fmt.Errorf("the previous container is gone and its image %s (%s) is no longer on the Docker host; the service was left as it is: pull that image by digest and run revert again", t.PrevImage, docker.ShortID(t.PrevImageID))
+		}
+	}
+	if at != nil && at.Labels[LabelRun] == run && next != nil && next.Labels[LabelRun] != run {
+		return fmt.Errorf("%s is taken by container %s, which apply %s did not create; left as it is: remove it and run revert again", t.Name+suffixNext, docker.ShortID(next.ID), run)
+	}
+
+	// 2. The apply's containers out of the way: stopped, not removed, so they can come back.
+	stopTimeout := t.StopTimeout
+	if stopTimeout <= 0 {
+		stopTimeout = int(DefaultStopTimeout / time.Second)
+	}
+	for _, c := range news {
+		if c.Running {
+			if err := change(); err != nil {
+				return err
+			}
+			if err := d.Stop(ctx, c.ID, stopTimeout); err != nil {
+				return err
+			}
+			e.containerEvent(run, t, ActionStopped, c, "stopped the new container "+docker.ShortID(c.ID)+", kept until the previous one is back")
+		}
+		if c.Name == t.Name {
+			if err := change(); err != nil {
+				return err
+			}
+			if err := d.Rename(ctx, c.ID, t.Name+suffixNext); err != nil {
+				return e.putNewBack(t, news, "", prev, err)
+			}
+		}
+	}
+
+	// 3. The previous container back under the service's name, started.
 	var id string
 	if prev != nil {
 		id = prev.ID
-		if prev.Name != t.name {
-			if err := d.Rename(ctx, id, t.name); err != nil {
+		ev.Message = "restarted the kept container " + docker.ShortID(id)
+		if prev.Name != t.Name {
+			if err := change(); err != nil {
 				return err
 			}
+			if err := d.Rename(ctx, id, t.Name); err != nil {
+				return e.putNewBack(t, news, "", prev, err)
+			}
 		}
-		ev.Message = "restarted the kept container " + docker.ShortID(id)
 	} else {
-		spec.Name, spec.Image = t.name, labels[LabelPrevImageID]
-		if id, err = d.Create(ctx, spec); err != nil {
+		spec.Name, spec.Image = t.Name, t.PrevImageID
+		if err := change(); err != nil {
 			return err
+		}
+		if id, err = d.Create(ctx, spec); err != nil {
+			return e.putNewBack(t, news, "", nil, err)
 		}
 		ev.Message = "recreated from image " + docker.ShortID(spec.Image) + " (the kept container was gone)"
 	}
-	if err := d.Start(ctx, id); err != nil {
-		return err
-	}
-	if svc := e.plan.Service(t.service); svc != nil {
-		if err := e.waitHealthy(ctx, svc, id); err != nil {
-			return fmt.Errorf("the previous version is back but not healthy: %w", err)
+	if prev == nil || !prev.Running {
+		if err := change(); err != nil {
+			return err
 		}
+		if err := d.Start(ctx, id); err != nil {
+			return e.putNewBack(t, news, id, prev, fmt.Errorf("the previous version could not start: %w", err))
+		}
+		e.containerEvent(run, t, ActionStarted, &docker.Container{ID: id, Image: t.PrevImage, ImageID: t.PrevImageID}, "started the previous container "+docker.ShortID(id))
+	}
+
+	// 4. Judged by its own gate.
+	if err := e.revertGate(ctx, t, id); err != nil {
+		kept := "the apply's container was already gone"
+		if len(news) > 0 {
+			kept = "the new version is kept, stopped, as " + t.Name + suffixNext
+		}
+		return fmt.Errorf("the previous version runs again but did not pass its own health gate: %w; %s", err, kept)
+	}
+
+	// 5. Only now what the apply created goes.
+	for _, c := range news {
+		if err := change(); err != nil {
+			return err
+		}
+		if err := d.Remove(ctx, c.ID); err != nil {
+			return err
+		}
+		e.containerEvent(run, t, "", c, "removed the new container "+docker.ShortID(c.ID))
 	}
 	ev.Result = ResultReverted
 	e.Emit(ev)
 	return nil
 }
 
-// Revert undoes the most recent apply that changed something, under the lock.
+// containerEvent journals what a revert did to one container, so the
+// release state knows what serves: action is ActionStopped, ActionStarted
+// or "" (no change to what serves).
+func (e *Engine) containerEvent(run string, t revertTarget, action string, c *docker.Container, message string) {
+	e.Emit(Event{Kind: EvServiceChange, Action: action, Run: run, Service: t.Service, Group: t.Group,
+		ContainerID: c.ID, Image: c.Image, ImageID: c.ImageID, Message: message})
+}
+
+// putNewBack undoes a revert step that failed: the previous container (id,
+// when it was started or created) goes back where it was, the apply's
+// containers get their names back and those that ran are started again.
+func (e *Engine) putNewBack(t revertTarget, news []*docker.Container, id string, prev *docker.Container, cause error) error {
+	d := e.opts.Docker
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var errs []error
+	if id != "" {
+		if prev == nil {
+			errs = append(errs, d.Remove(ctx, id))
+		} else if !prev.Running {
+			errs = append(errs, d.Stop(ctx, id, 10))
+		}
+	}
+	if prev != nil {
+		if cur, err := d.Inspect(ctx, prev.ID); err == nil && cur != nil && cur.Name != prev.Name {
+			errs = append(errs, d.Rename(ctx, prev.ID, prev.Name))
+		}
+	}
+	running := false
+	for _, c := range news {
+		if cur, err := d.Inspect(ctx, c.ID); err == nil && cur != nil && cur.Name != c.Name {
+			errs = append(errs, d.Rename(ctx, c.ID, c.Name))
+		}
+		if c.Running {
+			running = true
+			if err := d.Start(ctx, c.ID); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			e.containerEvent(e.currentRun(), t, ActionStarted, c, "started the new container "+docker.ShortID(c.ID)+" again")
+			// Back means passing its own gate again, as it did before.
+			own := revertTarget{Service: t.Service}
+			var h Health
+			if json.Unmarshal([]byte(c.Labels[LabelHealth]), &h) == nil {
+				own.Gate = &h
+			}
+			if err := e.revertGate(ctx, own, c.ID); err != nil {
+				errs = append(errs, fmt.Errorf("the new version runs again but did not pass its health gate: %w", err))
+			}
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("%w; putting the new version back failed too: %v", cause, err)
+	}
+	if running {
+		return fmt.Errorf("%w; the new version was put back, runs again and passed its health gate", cause)
+	}
+	return fmt.Errorf("%w; the containers were put back as they were", cause)
+}
+
+// revertGate waits until a restored container runs and passes the gate it
+// was deployed with, once (or for revert.stable when the plan sets it).
+// It probes fast at first: the container was known good minutes ago.
+func (e *Engine) revertGate(ctx context.Context, t revertTarget, id string) error {
+	h := Health{Timeout: DefaultHealthTimeout, Interval: DefaultInterval}
+	if t.Gate != nil {
+		h = *t.Gate
+		if h.Timeout <= 0 {
+			h.Timeout = DefaultHealthTimeout
+		}
+		if h.Interval <= 0 {
+			h.Interval = DefaultInterval
+		}
+	}
+	stable := e.plan.Revert.Stable
+	start := time.Now()
+	deadline := start.Add(h.Timeout)
+	delay := 25 * time.Millisecond
+	var okSince time.Time
+	restarts := -1
+	for {
+		ct, err := e.opts.Docker.Inspect(ctx, id)
+		if err != nil {
+			return err
+		}
+		if ct == nil {
+			return fmt.Errorf("container %s disappeared", docker.ShortID(id))
+		}
+		if restarts < 0 {
+			restarts = ct.RestartCount
+		}
+		if !ct.Running || ct.RestartCount != restarts {
+			return e.crashError(ctx, ct, time.Since(start))
+		}
+		ok, detail := e.probe(ctx, h, ct)
+		if t.Gate == nil {
+			detail = "running (no health gate was recorded for it)"
+		}
+		now := time.Now()
+		if !ok {
+			okSince = time.Time{}
+		} else if okSince.IsZero() {
+			okSince = now
+		}
+		if ok && now.Sub(okSince) >= stable {
+			e.Emit(Event{Kind: EvHealth, Service: t.Service, ContainerID: id, Result: ResultOK, DurationMS: ms(time.Since(start)), Message: detail})
+			return nil
+		}
+		if now.After(deadline) {
+			return fmt.Errorf("not healthy within %s: %s", h.Timeout, detail)
+		}
+		wait := min(delay, h.Interval)
+		if !okSince.IsZero() {
+			wait = min(h.Interval, okSince.Add(stable).Sub(now))
+		}
+		delay = delay * 3 / 2
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+	}
+}
+
+// Revert undoes the latest apply that is not completely reverted, under
+// the lock; a revert that was cut short is finished.
+// When an apply holds the lock, the operator is asked whether to stop it
+// and take over.
 func (e *Engine) Revert(ctx context.Context) error {
-	if err := e.Lock(ctx, "revert"); err != nil {
+	err := e.Lock(ctx, "revert")
+	var held *docker.HeldError
+	if errors.As(err, &held) && held.Operation == "apply" {
+		if e.opts.Asker == nil {
+			return fmt.Errorf("%w\nto stop that apply where it is and revert what it changed, run revert on a terminal or with --yes", err)
+		}
+		q := fmt.Sprintf("An apply by %s (process %d on %s) is running since %s. Stop it and revert what it changed?",
+			held.Holder, held.PID, held.Host, held.Since.Local().Format("15:04:05"))
+		yes, aerr := e.opts.Asker.Confirm(ctx, q)
+		if aerr != nil || !yes {
+			return err
+		}
+		err = e.takeOver(ctx, held)
+	}
+	if err != nil {
 		return err
 	}
 	defer e.Unlock()
-	err := e.revert(ctx, "")
+	err = e.revert(ctx, "", false)
 	if errors.Is(err, ErrNothingToRevert) {
 		e.Emit(Event{Kind: EvRevertEnd, Result: ResultNothing, Message: strings.TrimPrefix(err.Error(), ErrNothingToRevert.Error()+": ")})
+	}
+	var rerr *RevertError
+	if errors.As(err, &rerr) {
+		rerr.State = e.stateSummary(context.WithoutCancel(ctx))
 	}
 	return err
 }

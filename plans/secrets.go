@@ -6,6 +6,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/golive/golive/logs"
 )
 
 // LookupEnv finds an operator environment variable; os.LookupEnv in production.
@@ -86,47 +88,59 @@ func readEnvFile(path string) (map[string]string, error) {
 	return vars, nil
 }
 
-// Masker hides secret values in any text golive writes.
-type Masker struct{ r *strings.Replacer }
-
-// minSecretLen is the shortest value masked: shorter ones would mask common text.
-const minSecretLen = 4
+// Masker hides secret values in any text golive writes: log lines as they
+// are ingested, the journal, reports and recordings.
+type Masker struct {
+	secrets *logs.Secrets
+	keys    map[string]bool // environment keys whose values are secret
+}
 
 // NewMasker collects the values to hide: the variables the plan lists under
-// secrets, and every service env value whose key looks secret.
+// secrets, and every service env value whose key looks secret or is built
+// from a listed secret.
 func NewMasker(p *Plan, lookup LookupEnv) *Masker {
-	var values []string
+	m := &Masker{secrets: logs.NewSecrets(), keys: map[string]bool{}}
 	for _, name := range p.Secrets {
+		m.keys[name] = true
 		if v, ok := lookup(name); ok {
-			values = append(values, v)
+			m.secrets.Add(v)
 		}
 	}
 	for _, s := range p.Services {
+		for k, v := range s.Env {
+			for _, name := range p.Secrets {
+				if strings.Contains(v, "${"+name+"}") || strings.Contains(v, "${"+name+":-") || strings.Contains(v, "$"+name) {
+					m.keys[k] = true
+				}
+			}
+		}
 		env, err := p.ServiceEnv(s, lookup)
 		if err != nil {
 			continue
 		}
-		for _, kv := range env {
-			if k, v, _ := strings.Cut(kv, "="); looksSecret(k) {
-				values = append(values, v)
-			}
-		}
+		m.AddEnv(env)
 	}
-	// Longest first, so a secret that contains another is masked whole.
-	sort.Slice(values, func(i, j int) bool { return len(values[i]) > len(values[j]) })
-	var pairs []string
-	for _, v := range slices.Compact(values) {
-		if len(v) >= minSecretLen {
-			pairs = append(pairs, v, "****")
-		}
-	}
-	return &Masker{r: strings.NewReplacer(pairs...)}
+	return m
 }
+
+// AddEnv masks from now on the secret values of a container environment
+// (KEY=value entries): a previous container's environment holds the
+// previous value of a secret that changed since.
+func (m *Masker) AddEnv(env []string) {
+	for _, kv := range env {
+		if k, v, _ := strings.Cut(kv, "="); m.keys[k] || looksSecret(k) {
+			m.secrets.Add(v)
+		}
+	}
+}
+
+// Secrets are the values the log follower masks as it ingests lines.
+func (m *Masker) Secrets() *logs.Secrets { return m.secrets }
 
 // Mask returns s with every secret value replaced by ****.
 func (m *Masker) Mask(s string) string {
 	if m == nil || s == "" {
 		return s
 	}
-	return m.r.Replace(s)
+	return m.secrets.MaskString(s)
 }

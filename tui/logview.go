@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
 
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -18,9 +19,11 @@ type logView struct {
 	buf      *logs.Buffer
 	order    map[string]int // source → colour index: the plan's services first
 	follow   bool
-	offset   int    // matching lines between the bottom of the view and the newest
-	seen     uint64 // the newest line when the offset was last brought up to date
-	newBelow int    // lines that arrived below a paused view
+	offset   int       // matching lines between the bottom of the view and the newest
+	seen     uint64    // the newest line when the offset was last brought up to date
+	newBelow int       // lines that arrived below a paused view
+	shown    uint64    // while following: the newest line drawn (0: up to the newest there is)
+	shownAt  time.Time // when shown last moved
 	wrap     bool
 	times    bool
 	errors   bool   // errors only
@@ -67,6 +70,30 @@ func (v *logView) catchUp() {
 	v.seen = seq
 }
 
+// logFrameGap is the least time between two moves of a following view
+// while lines keep arriving: nobody reads 20,000 lines a second, and each
+// move rewrites the pane, which costs bandwidth over SSH. A line that comes
+// after a quiet moment is drawn at the next frame.
+const logFrameGap = 70 * time.Millisecond
+
+// calmLines is how many new lines a frame may bring and still be drawn
+// at once: fewer is not a flood.
+const calmLines = 8
+
+// pace runs at each frame: a following view moves to the newest lines at
+// once when few arrived, and at most once per logFrameGap in a flood.
+func (v *logView) pace(now time.Time) {
+	if !v.follow {
+		v.shown = 0
+		return
+	}
+	seq := v.buf.Seq()
+	if seq == v.shown || (v.shown != 0 && seq-v.shown > calmLines && now.Sub(v.shownAt) < logFrameGap) {
+		return
+	}
+	v.shown, v.shownAt = seq, now
+}
+
 // scroll moves the view by delta lines (negative: older) and pauses
 // following until it is back at the newest line.
 func (v *logView) scroll(delta, height int) {
@@ -84,7 +111,7 @@ func (v *logView) scroll(delta, height int) {
 
 // resume follows the newest lines again.
 func (v *logView) resume() {
-	v.follow, v.offset, v.newBelow = true, 0, 0
+	v.follow, v.offset, v.newBelow, v.shown = true, 0, 0, 0
 	v.seen = v.buf.Seq()
 }
 
@@ -179,7 +206,11 @@ func (v *logView) render(width, height int, st Styles, mask func(string) string)
 	if height <= 0 {
 		return nil
 	}
-	lines := v.buf.Window(v.offset, height, v.currentFilter())
+	upTo := uint64(0)
+	if v.follow {
+		upTo = v.shown
+	}
+	lines := v.buf.WindowAt(upTo, v.offset, height, v.currentFilter())
 	srcWidth := 3
 	for _, l := range lines {
 		srcWidth = max(srcWidth, min(len(l.Source), 14))

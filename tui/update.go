@@ -16,7 +16,7 @@ import (
 
 // Messages the cockpit's commands return.
 type (
-	frameMsg  time.Time // a frame tick: new log lines are drawn at most 20 times a second
+	frameMsg  time.Time // a frame tick: new log lines are drawn at most 25 times a second, fewer in a flood
 	statusMsg struct {  // what each service runs now
 		services []plans.ServiceState
 		err      error
@@ -27,8 +27,9 @@ type (
 	}
 )
 
-// frameInterval batches new log lines into at most 20 frames a second.
-const frameInterval = 50 * time.Millisecond
+// frameInterval batches new log lines into frames; in a flood the log
+// pane moves at most every logFrameGap.
+const frameInterval = 40 * time.Millisecond
 
 // statusInterval is how often the services' containers are inspected.
 const statusInterval = 2 * time.Second
@@ -117,6 +118,7 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.mark(func(r Marks) { r.Resize(msg.Width, msg.Height) })
 	case frameMsg:
 		m.logs.catchUp()
+		m.logs.pace(time.Time(msg))
 		return m, frame()
 	case spinner.TickMsg:
 		var cmd tea.Cmd

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -52,21 +53,35 @@ func check(plan *plans.Plan, stdout, stderr io.Writer) int {
 }
 
 // engine makes the engine for one command, journaling to a new journal;
-// buf, when set, is the log buffer whose error lines it journals.
+// buf, when set, is the log buffer whose error lines it journals. Once the
+// journal cannot be written, events are also written to stderr as JSON.
 func (h *headless) engine(operation string, buf *logs.Buffer) (*plans.Engine, *plans.Journal, error) {
 	j, err := plans.CreateJournal(h.opts.state, h.plan.Project, h.plan.Release, time.Now())
 	if err != nil {
 		return nil, nil, err
 	}
-	e := plans.NewEngine(h.plan, plans.Options{
+	var e *plans.Engine
+	e = plans.NewEngine(h.plan, plans.Options{
 		Docker:   h.cli,
 		Logs:     buf,
 		Journal:  j,
 		StateDir: h.opts.state,
 		Asker:    h.asker(),
-		OnEvent:  h.print,
+		OnEvent: func(ev plans.Event) {
+			h.print(ev)
+			if !ev.Transient && j.Fallback() != "" {
+				h.mu.Lock()
+				defer h.mu.Unlock()
+				line, _ := json.Marshal(ev)
+				fmt.Fprintf(h.stderr, "journal-fallback: %s\n", line)
+			}
+		},
 	})
 	e.Emit(plans.LoadedEvent(h.plan, fmt.Sprintf("%s %s on %s", operation, h.plan.Path, h.cli.Host())))
+	if err := e.JournalErr(); err != nil {
+		j.Close()
+		return nil, nil, err
+	}
 	return e, j, nil
 }
 
@@ -139,18 +154,40 @@ func (h *headless) apply(ctx context.Context) int {
 	}
 	fmt.Fprintln(h.stderr, "golive apply:", err)
 	var held *docker.HeldError
+	var lost *plans.LockLostError
+	var taken *plans.TakeoverError
 	var aerr *plans.ApplyError
 	switch {
-	case errors.As(err, &held):
+	case errors.As(err, &held), errors.As(err, &lost), errors.As(err, &taken):
 		return exitLocked
-	case errors.As(err, &aerr) && aerr.Outcome == plans.Reverted && aerr.Revert == nil:
-		return exitReverted
 	case errors.As(err, &aerr):
+		fmt.Fprintln(h.stdout, applySummary(h.plan.Release, aerr))
+		switch {
+		case aerr.Interrupted:
+			return exitInterrupted
+		case aerr.Unchanged:
+			return exitEnvironment
+		case aerr.Outcome == plans.Reverted:
+			return exitReverted
+		}
 		return exitFailed
 	case ctx.Err() != nil:
 		return exitInterrupted
 	}
 	return exitEnvironment
+}
+
+// applySummary is the one stdout line that says how a failed apply ended.
+func applySummary(release string, aerr *plans.ApplyError) string {
+	switch {
+	case aerr.Unchanged:
+		return fmt.Sprintf("release %s failed before it changed anything", release)
+	case aerr.Outcome == plans.Reverted:
+		return fmt.Sprintf("release %s failed and was reverted: every changed service runs its previous image again", release)
+	case aerr.Outcome == plans.RevertIncomplete:
+		return fmt.Sprintf("release %s failed and the revert is INCOMPLETE: see above what runs now and the command that finishes it", release)
+	}
+	return fmt.Sprintf("release %s failed and was left as it is", release)
 }
 
 func (h *headless) revert(ctx context.Context) int {
@@ -168,19 +205,37 @@ func (h *headless) revert(ctx context.Context) int {
 	err = e.Revert(ctx)
 	h.summary()
 	var held *docker.HeldError
+	var lost *plans.LockLostError
+	var rerr *plans.RevertError
 	switch {
 	case err == nil:
-		fmt.Fprintln(h.stdout, "reverted: the services changed by the latest apply run their previous images again")
+		fmt.Fprintln(h.stdout, "reverted: every service changed by the latest apply runs its previous image again and passed its own health gate")
 		return exitOK
 	case errors.Is(err, plans.ErrNothingToRevert):
 		fmt.Fprintln(h.stdout, err)
 		return exitOK
-	case errors.As(err, &held):
+	case errors.As(err, &held), errors.As(err, &lost):
 		fmt.Fprintln(h.stderr, "golive revert:", err)
 		return exitLocked
+	case errors.Is(err, plans.ErrRemovalNotConfirmed):
+		fmt.Fprintln(h.stderr, "golive revert:", err)
+		return exitUsage
+	case errors.Is(err, plans.ErrDeclined):
+		fmt.Fprintln(h.stdout, "not reverted:", err)
+		return exitOK
+	case errors.As(err, &rerr):
+		fmt.Fprintln(h.stderr, "golive revert:", err)
+		fmt.Fprintln(h.stdout, "revert incomplete: finish it with", rerr.Finish)
+		if ctx.Err() != nil {
+			return exitInterrupted
+		}
+		return exitFailed
+	case ctx.Err() != nil:
+		fmt.Fprintln(h.stderr, "golive revert:", err)
+		return exitInterrupted
 	}
 	fmt.Fprintln(h.stderr, "golive revert:", err)
-	return exitFailed
+	return exitEnvironment
 }
 
 func (h *headless) unlock(ctx context.Context) int {
@@ -190,16 +245,38 @@ func (h *headless) unlock(ctx context.Context) int {
 		return exitEnvironment
 	}
 	defer j.Close()
-	held, err := e.BreakLock(ctx)
-	switch {
-	case err != nil:
+	held, err := e.LockHolder(ctx)
+	if err != nil {
 		fmt.Fprintln(h.stderr, "golive unlock:", err)
 		return exitEnvironment
-	case held == nil:
-		fmt.Fprintf(h.stdout, "the lock %s was not held\n", h.plan.LockName())
-	default:
-		fmt.Fprintf(h.stdout, "broke the lock of %s (%s since %s)\n", held.Holder, held.Operation, held.Since.Local().Format("2006-01-02 15:04:05"))
 	}
+	if held == nil {
+		fmt.Fprintf(h.stdout, "the lock %s was not held\n", h.plan.LockName())
+		return exitOK
+	}
+	host, _ := os.Hostname()
+	who := fmt.Sprintf("%s (%s since %s, %s ago)", held.Holder, held.Operation, held.Since.Local().Format("2006-01-02 15:04:05"), time.Since(held.Since).Round(time.Second))
+	switch {
+	case held.Host == host && plans.HolderAlive(*held):
+		fmt.Fprintf(h.stderr, "golive unlock: the lock is held by %s, whose process %d is still running on this machine; it frees the lock when it ends. Stop it (Ctrl-C in its terminal, or `kill %d`) instead of breaking its lock\n", who, held.PID, held.PID)
+		return exitLocked
+	case held.Host != host && !h.opts.force:
+		q := fmt.Sprintf("Break the lock of %s, taken on %s? Its release may still be running there", who, orDash(held.Host))
+		a := h.asker()
+		if a == nil {
+			fmt.Fprintf(h.stderr, "golive unlock: the lock is held by %s from another machine (%s), and there is no terminal to ask on; pass --yes (or --force in scripts) to break it\n", who, orDash(held.Host))
+			return exitUsage
+		}
+		if yes, err := a.Confirm(ctx, q); err != nil || !yes {
+			fmt.Fprintln(h.stdout, "the lock was left as it is")
+			return exitOK
+		}
+	}
+	if err := e.BreakLock(ctx, held); err != nil {
+		fmt.Fprintln(h.stderr, "golive unlock:", err)
+		return exitEnvironment
+	}
+	fmt.Fprintf(h.stdout, "broke the lock of %s\n", who)
 	return exitOK
 }
 
@@ -222,7 +299,8 @@ func (h *headless) status(ctx context.Context) int {
 
 func (h *headless) journalNote(e *plans.Engine, j *plans.Journal) {
 	if err := e.JournalErr(); err != nil {
-		fmt.Fprintln(h.stderr, "golive: WARNING: the journal could not be written completely:", err)
+		fmt.Fprintln(h.stderr, "golive: the journal could not be written, so the release stopped changing things:", err)
+		fmt.Fprintln(h.stderr, "golive: the events after that failure are in", j.Fallback(), "and were written to stderr above")
 	}
 	fmt.Fprintln(h.stdout, "journal:", j.Path())
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -19,25 +20,27 @@ import (
 	"github.com/golive/golive/plans"
 )
 
-const logsUsage = `Usage: golive logs [--plan PLAN] [--no-follow] [--since DURATION] [--errors] [--json] SOURCE...
+const logsUsage = `Usage: golive logs [--plan PLAN] [--no-follow] [--tail N] [--since DURATION] [--errors] [--json] SOURCE...
 
 SOURCE is a file path, container:NAME or service:NAME (with --plan). With
 --plan and no SOURCE, every service of the plan and its logs.files are read.
-Lines are sanitized (no escape sequence reaches your terminal) and get a
-level: error, warn, info, debug or none.
+Lines are sanitized (no escape sequence reaches your terminal), secrets of
+the plan are masked, and each line gets a level: error, warn, info, debug
+or none. A container is followed by name: after a deploy or a revert the
+stream moves to the new container, and no line is lost or repeated.
 
-  --plan PLAN       the plan whose services and logs: patterns to use
-  --no-follow       print what is there (up to 10,000 lines per source) and exit
-  --since DURATION  only lines newer than this, e.g. 10m (containers)
+  --plan PLAN       the plan whose services, logs: patterns and secrets to use
+  --no-follow       print every line there is now, source by source, and exit
+  --tail N          only the last N lines of what is there now (per source,
+                    after --errors), then follow unless --no-follow
+  --since DURATION  containers: only lines newer than this, e.g. 10m
   --errors          only error-level lines, with their stack traces
   --json            one JSON object per line: time, source, stream, level, line
-`
 
-// logSource is one thing to read lines from.
-type logSource struct {
-	name string
-	run  func(ctx context.Context, sink logs.Sink) error
-}
+Without --tail, a container's log is printed from its first line (its
+deploy) and a file is followed from its end. Exit status 0 when everything
+asked for was printed, 5 when a source could not be read.
+`
 
 func runLogs(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("golive logs", flag.ContinueOnError)
@@ -45,6 +48,7 @@ func runLogs(args []string, stdout, stderr io.Writer) int {
 	fs.Usage = func() { fmt.Fprint(stderr, logsUsage) }
 	planPath := fs.String("plan", "", "plan file")
 	noFollow := fs.Bool("no-follow", false, "print what is there and exit")
+	tailN := fs.Int("tail", 0, "only the last N lines of what is there")
 	since := fs.Duration("since", 0, "only lines newer than this")
 	errorsOnly := fs.Bool("errors", false, "only error-level lines")
 	asJSON := fs.Bool("json", false, "JSON output")
@@ -55,135 +59,130 @@ func runLogs(args []string, stdout, stderr io.Writer) int {
 		}
 		return exitUsage
 	}
+	if *tailN < 0 {
+		fmt.Fprintln(stderr, "golive logs: --tail needs a number of lines, 1 or more")
+		return exitUsage
+	}
+	// Text output shows no times: a plain read can spare the engine its timestamps.
+	opts := logs.FollowOptions{Follow: !*noFollow, FromStart: *tailN > 0, OneByOne: *noFollow, NoTimes: *noFollow && !*asJSON}
+	if *since > 0 {
+		opts.Since = time.Now().Add(-*since)
+	}
 	var plan *plans.Plan
-	var patterns *logs.Patterns
+	var masker *plans.Masker
 	if *planPath != "" {
 		if plan, err = plans.Load(*planPath); err != nil {
 			fmt.Fprintln(stderr, err)
 			return exitUsage
 		}
-		if patterns, err = logs.CompilePatterns(plan.Logs.Errors, plan.Logs.Warnings); err != nil {
+		masker = plans.NewMasker(plan, os.LookupEnv)
+		planOpts, err := plan.LogOptions(masker)
+		if err != nil {
 			fmt.Fprintln(stderr, "golive logs:", err)
 			return exitUsage
 		}
-		if len(args) == 0 {
-			for _, s := range plan.Services {
-				args = append(args, "service:"+s.Name)
-			}
-			for _, f := range plan.Logs.Files {
-				args = append(args, plan.Resolve(f))
-			}
-		}
+		opts.Patterns, opts.Secrets, opts.OnContainer = planOpts.Patterns, planOpts.Secrets, planOpts.OnContainer
 	}
-	if len(args) == 0 {
-		fmt.Fprint(stderr, "golive logs: name at least one SOURCE, or --plan\n\n"+logsUsage)
-		return exitUsage
+	sources, code := logSources(plan, args, stderr)
+	if code != exitOK {
+		return code
 	}
 	ctx, stop := interruptible(io.Discard)
 	defer stop()
 	var cli *docker.Client
-	connect := func() (*docker.Client, error) {
-		if cli != nil {
-			return cli, nil
-		}
-		host := ""
-		if plan != nil {
-			host = plan.Docker.Host
-		}
-		c, err := docker.Connect(ctx, host)
-		cli = c
-		return c, err
-	}
-	follow := !*noFollow
-	var from time.Time
-	if *since > 0 {
-		from = time.Now().Add(-*since)
-	}
-	var sources []logSource
-	for _, arg := range args {
-		kind, name, found := strings.Cut(arg, ":")
-		switch {
-		case found && (kind == "container" || kind == "service"):
-			if kind == "service" {
-				if plan == nil {
-					fmt.Fprintf(stderr, "golive logs: %s needs --plan\n", arg)
-					return exitUsage
-				}
-				svc := plan.Service(name)
-				if svc == nil {
-					fmt.Fprintf(stderr, "golive logs: the plan has no service %q\n", name)
-					return exitUsage
-				}
-				name = svc.ContainerName(plan.Project)
+	for _, src := range sources {
+		if src.Container != "" && cli == nil {
+			host := ""
+			if plan != nil {
+				host = plan.Docker.Host
 			}
-			c, err := connect()
-			if err != nil {
+			if cli, err = docker.Connect(ctx, host); err != nil {
 				fmt.Fprintln(stderr, "golive logs:", err)
 				return exitEnvironment
 			}
-			container := name
-			sources = append(sources, logSource{name: arg, run: func(ctx context.Context, sink logs.Sink) error {
-				return logs.FollowContainer(ctx, c, container, follow, from, sink)
-			}})
-		default:
-			path := arg
-			if _, err := os.Stat(path); err != nil {
-				fmt.Fprintf(stderr, "golive logs: %v (a SOURCE is a file, container:NAME or service:NAME)\n", err)
-				return exitUsage
-			}
-			sources = append(sources, logSource{name: path, run: func(ctx context.Context, sink logs.Sink) error {
-				return logs.FollowFile(ctx, path, follow, false, sink)
-			}})
+			defer cli.Close()
 		}
 	}
-	if cli != nil {
-		defer cli.Close()
+	if cli != nil && masker != nil {
+		// The containers kept for a revert hold the previous values of secrets.
+		if cts, err := cli.List(ctx, map[string]string{plans.LabelProject: plan.Project}); err == nil {
+			for _, ct := range cts {
+				masker.AddEnv(ct.Spec.Env)
+			}
+		}
 	}
-	filter := &logs.Filter{}
+	out := newLogPrinter(stdout, *asJSON, isTerminal(stdout) && os.Getenv("NO_COLOR") == "", *tailN)
 	if *errorsOnly {
-		filter.MinLevel = logs.LevelError
+		out.minLevel = logs.LevelError
 	}
-	out := &lineWriter{w: stdout, json: *asJSON, color: isTerminal(stdout) && os.Getenv("NO_COLOR") == ""}
-	buf := logs.NewBuffer(0)
-	var sub *logs.Subscription
-	done := make(chan struct{})
-	if follow {
-		sub = buf.Subscribe(8192)
-		go func() {
-			defer close(done)
-			for l := range sub.C {
-				if filter.Match(l) {
-					out.write(l)
-				}
-			}
-		}()
-	}
+	opts.CaughtUp = out.caughtUp
 	status := exitOK
-	var wg sync.WaitGroup
 	var mu sync.Mutex
-	for _, src := range sources {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			in := logs.NewIngester(src.name, buf, patterns, 0)
-			if err := src.run(ctx, in.Add); err != nil {
-				mu.Lock()
-				fmt.Fprintf(stderr, "golive logs: %s: %v\n", src.name, err)
-				status = exitEnvironment
-				mu.Unlock()
-			}
-		}()
+	opts.OnError = func(source string, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		out.flush()
+		fmt.Fprintf(stderr, "golive logs: %s: %v\n", source, err)
+		status = exitEnvironment
 	}
-	wg.Wait()
-	if follow {
-		sub.Close()
-		<-done
-		return status
+	var api logs.ContainerLogs
+	if cli != nil {
+		api = cli
 	}
-	for _, l := range buf.Window(0, buf.Len(), filter) {
-		out.write(l)
+	if opts.Follow {
+		done := make(chan struct{})
+		defer close(done)
+		go out.flushEvery(done, 50*time.Millisecond)
+	}
+	logs.Follow(ctx, api, sources, opts, out)
+	if err := out.flush(); err != nil && status == exitOK && !errors.Is(err, context.Canceled) {
+		fmt.Fprintln(stderr, "golive logs:", err)
+		status = exitEnvironment
 	}
 	return status
+}
+
+// logSources turns the SOURCE arguments (or, with none, the plan) into sources.
+func logSources(plan *plans.Plan, args []string, stderr io.Writer) ([]logs.Source, int) {
+	var sources []logs.Source
+	if plan != nil && len(args) == 0 {
+		for _, src := range plan.LogSources() {
+			if src.Container != "" {
+				src.Name = "service:" + src.Name
+			}
+			sources = append(sources, src)
+		}
+		return sources, exitOK
+	}
+	if len(args) == 0 {
+		fmt.Fprint(stderr, "golive logs: name at least one SOURCE, or --plan\n\n"+logsUsage)
+		return nil, exitUsage
+	}
+	for _, arg := range args {
+		kind, name, found := strings.Cut(arg, ":")
+		switch {
+		case found && kind == "container":
+			sources = append(sources, logs.Source{Name: arg, Container: name})
+		case found && kind == "service":
+			if plan == nil {
+				fmt.Fprintf(stderr, "golive logs: %s needs --plan\n", arg)
+				return nil, exitUsage
+			}
+			svc := plan.Service(name)
+			if svc == nil {
+				fmt.Fprintf(stderr, "golive logs: the plan has no service %q\n", name)
+				return nil, exitUsage
+			}
+			sources = append(sources, logs.Source{Name: arg, Container: svc.ContainerName(plan.Project)})
+		default:
+			if _, err := os.Stat(arg); err != nil {
+				fmt.Fprintf(stderr, "golive logs: %v (a SOURCE is a file, container:NAME or service:NAME)\n", err)
+				return nil, exitUsage
+			}
+			sources = append(sources, logs.Source{Name: arg, Path: arg})
+		}
+	}
+	return sources, exitOK
 }
 
 func isTerminal(w io.Writer) bool {
@@ -191,36 +190,173 @@ func isTerminal(w io.Writer) bool {
 	return ok && term.IsTerminal(f.Fd())
 }
 
-// lineWriter prints log lines as text or JSON.
-type lineWriter struct {
-	w     io.Writer
-	json  bool
-	color bool
+// logPrinter prints ingested lines as text or JSON as they come: nothing
+// is kept but, with a tail, the last lines of each source until it has
+// read what was there.
+type logPrinter struct {
+	mu       sync.Mutex
+	w        *bufio.Writer
+	err      error
+	json     bool
+	color    bool
+	minLevel logs.Level
+	tail     int
+	pending  map[string]*tailRing // sources still reading their history, with a tail
+	caught   map[string]bool
+	line     []byte
 }
 
-var levelColors = map[logs.Level]string{logs.LevelError: "\x1b[1;31m", logs.LevelWarn: "\x1b[33m", logs.LevelDebug: "\x1b[2m"}
+// tailRing keeps the last lines of a source, formatted.
+type tailRing struct {
+	lines [][]byte
+	next  int
+	full  bool
+}
 
-func (o *lineWriter) write(l logs.Line) {
-	if o.json {
-		rec := struct {
-			Time    time.Time `json:"time"`
-			Source  string    `json:"source"`
-			Stream  string    `json:"stream,omitempty"`
-			Level   string    `json:"level"`
-			Line    string    `json:"line"`
-			Dropped int       `json:"dropped,omitempty"`
-		}{l.Time.UTC(), l.Source, l.Stream, l.Level.String(), l.Text, l.Dropped}
-		b, _ := json.Marshal(rec)
-		fmt.Fprintf(o.w, "%s\n", b)
+func newLogPrinter(w io.Writer, asJSON, color bool, tail int) *logPrinter {
+	return &logPrinter{w: bufio.NewWriterSize(w, 256<<10), json: asJSON, color: color, tail: tail,
+		pending: map[string]*tailRing{}, caught: map[string]bool{}}
+}
+
+// levelColor is the colour of a level's name on a terminal ("" for none).
+func levelColor(l logs.Level) string {
+	switch l {
+	case logs.LevelError:
+		return "\x1b[1;31m"
+	case logs.LevelWarn:
+		return "\x1b[33m"
+	case logs.LevelDebug:
+		return "\x1b[2m"
+	}
+	return ""
+}
+
+// Append prints one line that passes the level filter.
+func (p *logPrinter) Append(source, stream string, t time.Time, level logs.Level, cont bool, text []byte) {
+	if level < p.minLevel {
 		return
 	}
-	if l.Dropped > 0 {
-		fmt.Fprintf(o.w, "%s ⋯ %d lines dropped here (output too slow)\n", l.Source, l.Dropped)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.line = p.format(p.line[:0], source, stream, t, level, text)
+	p.emit(source)
+}
+
+// AppendDropped prints a marker for lines lost at source.
+func (p *logPrinter) AppendDropped(source string, t time.Time, n int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.json {
+		p.line = p.jsonLine(p.line[:0], source, "", t, "none", nil, n)
+	} else {
+		p.line = fmt.Appendf(p.line[:0], "%s ⋯ %d lines missed here\n", source, n)
+	}
+	p.emit(source)
+}
+
+func (p *logPrinter) emit(source string) {
+	if p.tail == 0 || p.caught[source] {
+		p.write(p.line)
 		return
 	}
-	level := fmt.Sprintf("%-5s", l.Level)
-	if c := levelColors[l.Level]; o.color && c != "" {
-		level = c + level + "\x1b[0m"
+	r := p.pending[source]
+	if r == nil {
+		r = &tailRing{lines: make([][]byte, p.tail)}
+		p.pending[source] = r
 	}
-	fmt.Fprintf(o.w, "%s %s %s\n", l.Source, level, l.Text)
+	r.lines[r.next] = append(r.lines[r.next][:0], p.line...)
+	r.next++
+	if r.next == len(r.lines) {
+		r.next, r.full = 0, true
+	}
+}
+
+// caughtUp prints a source's tail: from now on its lines print as they come.
+func (p *logPrinter) caughtUp(source string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.caught[source] {
+		return
+	}
+	p.caught[source] = true
+	r := p.pending[source]
+	if r == nil {
+		return
+	}
+	delete(p.pending, source)
+	if r.full {
+		for _, l := range r.lines[r.next:] {
+			p.write(l)
+		}
+	}
+	for _, l := range r.lines[:r.next] {
+		p.write(l)
+	}
+}
+
+func (p *logPrinter) write(b []byte) {
+	if p.err == nil {
+		_, p.err = p.w.Write(b)
+	}
+}
+
+func (p *logPrinter) format(b []byte, source, stream string, t time.Time, level logs.Level, text []byte) []byte {
+	if p.json {
+		return p.jsonLine(b, source, stream, t, level.String(), text, 0)
+	}
+	b = append(b, source...)
+	b = append(b, ' ')
+	c := levelColor(level)
+	if p.color && c != "" {
+		b = append(b, c...)
+	}
+	name := level.String()
+	b = append(b, name...)
+	for i := len(name); i < 5; i++ {
+		b = append(b, ' ')
+	}
+	if p.color && c != "" {
+		b = append(b, "\x1b[0m"...)
+	}
+	b = append(b, ' ')
+	b = append(b, text...)
+	return append(b, '\n')
+}
+
+func (p *logPrinter) jsonLine(b []byte, source, stream string, t time.Time, level string, text []byte, dropped int) []byte {
+	rec := struct {
+		Time    time.Time `json:"time"`
+		Source  string    `json:"source"`
+		Stream  string    `json:"stream,omitempty"`
+		Level   string    `json:"level"`
+		Line    string    `json:"line"`
+		Dropped int       `json:"dropped,omitempty"`
+	}{t.UTC(), source, stream, level, string(text), dropped}
+	j, _ := json.Marshal(rec)
+	b = append(b, j...)
+	return append(b, '\n')
+}
+
+// flush writes out what is buffered; it returns the first write error.
+func (p *logPrinter) flush() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.err == nil {
+		p.err = p.w.Flush()
+	}
+	return p.err
+}
+
+// flushEvery flushes while following, so lines show within d.
+func (p *logPrinter) flushEvery(done <-chan struct{}, d time.Duration) {
+	t := time.NewTicker(d)
+	defer t.Stop()
+	for {
+		select {
+		case <-done:
+			return
+		case <-t.C:
+			p.flush()
+		}
+	}
 }

@@ -24,12 +24,12 @@ var version = "dev"
 // Exit codes; documented in usage and the README.
 const (
 	exitOK          = 0
-	exitFailed      = 1 // the release failed and was left as it is
-	exitUsage       = 2 // invalid plan, flags or arguments
-	exitReverted    = 3 // the release failed and was reverted
-	exitLocked      = 4 // another release holds the lock
-	exitEnvironment = 5 // Docker unreachable, preload failed, or similar: nothing changed
-	exitInterrupted = 130
+	exitFailed      = 1   // the release failed and was left as it is
+	exitUsage       = 2   // invalid plan, flags or arguments
+	exitReverted    = 3   // the release failed and was reverted
+	exitLocked      = 4   // another release holds the lock
+	exitEnvironment = 5   // Docker unreachable, preload failed, or similar: nothing changed
+	exitInterrupted = 130 // interrupted by Ctrl-C or SIGTERM, after the on_failure action
 )
 
 const usage = `golive: a terminal release cockpit
@@ -41,8 +41,10 @@ Usage:
   golive import COMPOSE [-o PLAN] [--force] [--release NAME]
                                      write a plan from a compose file (or say compose: FILE in a plan)
   golive apply PLAN [--yes]          carry out the plan headless (preload, steps, deploy groups)
-  golive revert PLAN [--yes]         put back what ran before the most recent apply
-  golive unlock PLAN                 break a stale release lock
+  golive revert PLAN [--yes]         put back what ran before the latest apply not completely
+                                     reverted; finishes a revert that was cut short
+  golive unlock PLAN [--yes|--force] break a stale release lock (never one whose process
+                                     still runs on this machine)
   golive status PLAN                 show what each service runs now
   golive logs [--plan PLAN] [--no-follow] [--since D] [--errors] [--json] SOURCE...
                                      follow logs of files, container:NAME or service:NAME
@@ -52,17 +54,22 @@ Usage:
 
 Flags (after the command or the plan, in any order):
   --state DIR    state directory for journals (default: .golive beside the plan)
-  --yes          answer yes to confirm steps and to the plan's confirm: true (needed when not on a terminal)
+  --yes          answer yes to confirm steps, to the plan's confirm: true, to a revert that
+                 removes a service, and to unlock (needed when not on a terminal)
+  --force        unlock: break a lock held from another machine without asking
   --record FILE  cockpit and watch: record the session as an asciicast v2 file
 
 Exit codes:
   0 success (also: revert with nothing to undo)
-  1 the release failed and was left as it is (on_failure: stop)
+  1 the release failed and was left as it is (on_failure: stop), or its revert is
+    incomplete (the message says what runs and the command that finishes it)
   2 invalid plan, flag or argument
   3 the release failed and was reverted
-  4 another release holds the lock
-  5 nothing was changed: Docker unreachable, preload failed, or a similar problem
-  130 interrupted
+  4 another release holds the lock, broke it while this one ran, or took this
+    release over with golive revert
+  5 nothing was changed: Docker unreachable, preload failed, a step failed
+    before anything changed, or a similar problem
+  130 interrupted (after the on_failure action)
 `
 
 func main() {
@@ -73,6 +80,7 @@ func main() {
 type options struct {
 	state  string
 	yes    bool
+	force  bool
 	record string
 }
 
@@ -105,6 +113,7 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	fs.Usage = func() { fmt.Fprint(stderr, usage) }
 	fs.StringVar(&opts.state, "state", "", "state directory")
 	fs.BoolVar(&opts.yes, "yes", false, "answer yes to confirm steps")
+	fs.BoolVar(&opts.force, "force", false, "unlock: break another machine's lock without asking")
 	fs.StringVar(&opts.record, "record", "", "asciicast file to record the cockpit to")
 	positional, err := parseInterspersed(fs, rest)
 	if err != nil {

@@ -80,7 +80,7 @@ func TestUsageAndPlanMistakesExitWithCode2AndNoStackTrace(t *testing.T) {
 		{"unknown command", []string{"deploy", bad}, 2, `unknown command "deploy"`},
 		{"missing plan file", []string{"check", filepath.Join(dir, "nope.yaml")}, 2, "read plan: open " + filepath.Join(dir, "nope.yaml") + ": no such file or directory"},
 		{"invalid plan", []string{"check", bad}, 2, bad + `:5:5: unknown field "imag"`},
-		{"unknown flag", []string{"apply", bad, "--force"}, 2, "flag provided but not defined: -force"},
+		{"unknown flag", []string{"apply", bad, "--forcefully"}, 2, "flag provided but not defined: -forcefully"},
 		{"two plans", []string{"apply", bad, bad}, 2, "expected one PLAN file, got 2 arguments"},
 		{"confirm without a terminal", []string{"apply", confirm}, 2, "pass --yes to answer yes"},
 		{"plan confirm without a terminal", []string{"revert", planConfirm}, 2, "the plan sets confirm: true and there is no terminal to ask on; pass --yes"},
@@ -146,6 +146,13 @@ func TestLockContentionAndRevertAfterSIGKILLMidDeploy(t *testing.T) {
 	if code != exitLocked || !strings.Contains(errout, "another release holds the lock golive-lock-"+project) || !strings.Contains(errout, "golive unlock PLAN") {
 		t.Fatalf("second process: exit %d: %s", code, errout)
 	}
+	// Its process runs on this machine: unlock refuses, even with --force.
+	for _, args := range [][]string{{"unlock", p2}, {"unlock", p2, "--force"}} {
+		code, _, errout := cli(t, args...)
+		if code != exitLocked || !strings.Contains(errout, fmt.Sprintf("process %d is still running on this machine", hung.Process.Pid)) {
+			t.Fatalf("%v under a live lock: exit %d %s", args, code, errout)
+		}
+	}
 	hung.Process.Signal(syscall.SIGKILL)
 	hung.Wait()
 
@@ -170,7 +177,10 @@ func TestLockContentionAndRevertAfterSIGKILLMidDeploy(t *testing.T) {
 	if code, _, errout := cli(t, "revert", p2); code != exitLocked || !strings.Contains(errout, "bob@ops2") {
 		t.Fatalf("revert under another machine's lock: exit %d %s", code, errout)
 	}
-	if code, out, errout := cli(t, "unlock", p2); code != 0 || !strings.Contains(out, "broke the lock of bob@ops2 (apply since") {
+	if code, _, errout := cli(t, "unlock", p2); code != exitUsage || !strings.Contains(errout, "held by bob@ops2") || !strings.Contains(errout, "pass --yes") {
+		t.Fatalf("unlock without a terminal: exit %d %s", code, errout)
+	}
+	if code, out, errout := cli(t, "unlock", p2, "--yes"); code != 0 || !strings.Contains(out, "broke the lock of bob@ops2 (apply since") {
 		t.Fatalf("unlock: exit %d\n%s%s", code, out, errout)
 	}
 	journals, _ := filepath.Glob(filepath.Join(dir, ".golive", "journal", project+"-*.jsonl"))
@@ -362,7 +372,7 @@ func TestInterruptDuringApplyRevertsWhatItChanged(t *testing.T) {
 	apply.Process.Signal(os.Interrupt)
 	err := apply.Wait()
 	exit, _ := err.(*exec.ExitError)
-	if exit == nil || exit.ExitCode() != exitReverted || !strings.Contains(out.String(), "interrupted: stopping the current step") {
+	if exit == nil || exit.ExitCode() != exitInterrupted || !strings.Contains(out.String(), "interrupted: stopping the current step") || !strings.Contains(out.String(), "was reverted") {
 		t.Fatalf("interrupted apply: %v\n%s", err, out.String())
 	}
 	if v := serviceVersion(fx.port); v != "1" {

@@ -58,7 +58,7 @@ func formatEvent(ev plans.Event, steps int) string {
 		return "lock taken by " + ev.Actor
 	case plans.EvLockReleased:
 		return fail("lock released")
-	case plans.EvLockBroken:
+	case plans.EvLockBroken, plans.EvLockTakeover:
 		return ev.Message
 	case plans.EvPreloadStart:
 		return "preload: " + ev.Message
@@ -122,6 +122,8 @@ func formatEvent(ev plans.Event, steps int) string {
 			return ""
 		}
 		return fail(fmt.Sprintf("↩ revert %s in %dms", ev.Result, ev.DurationMS))
+	case plans.EvRevertRetry:
+		return "  … " + ev.Message
 	case plans.EvLogError:
 		return fmt.Sprintf("  ! %s: error +%.1fs after start: %s", ev.Service, float64(ev.DurationMS)/1000, ev.Line)
 	case plans.EvApplyEnd:

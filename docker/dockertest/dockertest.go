@@ -45,7 +45,7 @@ func Client(t testing.TB) *docker.Client {
 }
 
 // Project returns a project name unique to this test run, and removes
-// every container labeled with it, its lock and record containers, its
+// every container and record labeled with it, its lock and record containers, its
 // network <project>-net and its images when the test ends.
 func Project(t testing.TB, cli *docker.Client) string {
 	t.Helper()
@@ -63,6 +63,10 @@ func Cleanup(cli *docker.Client, project string) {
 	cts, _ := cli.List(ctx, map[string]string{"io.golive.project": project})
 	for _, c := range cts {
 		cli.Remove(ctx, c.ID)
+	}
+	records, _ := cli.Records(ctx, map[string]string{"io.golive.project": project})
+	for _, r := range records {
+		cli.RemoveRecord(ctx, r.Name)
 	}
 	cli.RemoveNetwork(ctx, project+"-net")
 	cli.Remove(ctx, "golive-lock-"+project)
