@@ -163,7 +163,7 @@ func (n *notifier) observe(ev Event) {
 		}
 	case EvRevertService:
 		s := n.service(ev.Service)
-		if s.Before == "" {
+		if s.Before == "" && !n.inApply { // a revert of its own: before it, the apply's image ran
 			s.Before = ev.Image
 		}
 		s.After, s.Result = ev.PrevImage, ev.Result

@@ -81,3 +81,31 @@ func TestNoticesFollowTheEngineEvents(t *testing.T) {
 		})
 	}
 }
+
+func TestANewServiceThatAFailedReleaseRemovedHadNoImageBefore(t *testing.T) {
+	h := newHook(t)
+	p, err := plans.Parse("plan.yaml", []byte("project: shop\nrelease: \"2\"\nservices: {api: {image: a}}\nnotify: [{url: "+h.srv.URL+"/hook, on: [reverted]}]\n"))
+	must(t, err)
+	e := plans.NewEngine(p, plans.Options{Actor: "tester@ci", Now: func() time.Time { return time.Unix(1e9, 0) }})
+	for _, ev := range []plans.Event{
+		{Kind: plans.EvApplyStart, Run: "r1"},
+		{Kind: plans.EvServiceStart, Service: "api", Image: "shop/api:2"},
+		{Kind: plans.EvServiceEnd, Service: "api", Image: "shop/api:2", Result: plans.ResultDeployed},
+		{Kind: plans.EvRevertStart, Run: "r1"},
+		{Kind: plans.EvRevertService, Service: "api", Image: "shop/api:2", Result: plans.ResultReverted},
+		{Kind: plans.EvRevertEnd, Run: "r1", Result: plans.ResultReverted},
+		{Kind: plans.EvApplyEnd, Run: "r1", Result: string(plans.Reverted)},
+	} {
+		e.Emit(ev)
+	}
+	e.Close()
+	reqs := h.requests("/hook")
+	if len(reqs) != 1 {
+		t.Fatalf("%d notices, want 1", len(reqs))
+	}
+	var n plans.Notice
+	must(t, json.Unmarshal(reqs[0].body, &n))
+	if len(n.Services) != 1 || n.Services[0].Before != "" || n.Services[0].After != "" || n.Services[0].Result != plans.ResultReverted {
+		t.Errorf("services %+v, want api with nothing before and after, reverted", n.Services)
+	}
+}

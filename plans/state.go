@@ -24,6 +24,10 @@ const (
 	PhaseRevertIncomplete Phase = "revert incomplete"
 )
 
+// ResultInterrupted is the outcome of an operation whose process stopped
+// before it ended, as a later command that broke its lock tells.
+const ResultInterrupted = "interrupted"
+
 // Operations a State sees open.
 const (
 	OpPreload = "preload"
@@ -54,6 +58,12 @@ type State struct {
 	reverting    bool // an automatic revert runs inside the open apply
 	revertFailed bool // a revert of the latest operation ended failed
 	last         string
+	lockOp       int // the operation (by Ops) that holds the lock; 0 when none
+	// waiting is an apply started by another command while the open one
+	// holds the lock: it goes on once that lock is broken, and is left out
+	// (refused holds its run) when the lock is refused to it.
+	waiting *Event
+	refused []string
 
 	Preload  Preload
 	Steps    []StepState // the plan's steps per apply, in order
@@ -236,6 +246,9 @@ func (s *State) Apply(ev Event) {
 	if s.Project == "" {
 		s.Project, s.Release = ev.Project, ev.Release
 	}
+	if ev.Run != "" && slices.Contains(s.refused, ev.Run) {
+		return // an apply refused the lock while another ran: it changed nothing
+	}
 	if !s.Follows(ev) {
 		if ev.Project == s.Project && (ev.Kind == EvApplyStart || ev.Kind == EvPlanLoaded) && !ev.Time.Before(s.End) && ev.Release != s.Newer {
 			s.Newer, s.NewerBy, s.NewerAt = ev.Release, ev.Actor, ev.Time
@@ -245,6 +258,7 @@ func (s *State) Apply(ev Event) {
 	if s.Start.IsZero() || ev.Time.Before(s.Start) {
 		s.Start = ev.Time
 	}
+	before := s.End
 	if s.Newer != "" && s.NewerAt.Before(s.Start) {
 		s.Newer, s.NewerBy, s.NewerAt = "", "", time.Time{} // it started before this one: not newer
 	}
@@ -263,9 +277,26 @@ func (s *State) Apply(ev Event) {
 		}
 	case EvLockAcquired:
 		s.LockHolder, s.LockRefused = ev.Actor, ""
-	case EvLockReleased, EvLockBroken:
-		s.LockHolder = ""
+		s.lockOp = s.Ops + 1 // a revert takes the lock before it starts
+		if s.Op != "" {
+			s.lockOp = s.Ops
+		}
+	case EvLockReleased:
+		s.LockHolder, s.lockOp = "", 0
+	case EvLockBroken:
+		if s.Op != "" && s.Op != OpPreload && s.lockOp == s.Ops {
+			s.interrupted(ev, before)
+		}
+		if s.waiting != nil {
+			s.startApply(*s.waiting)
+			s.waiting = nil
+		}
+		s.LockHolder, s.lockOp = "", 0
 	case EvLockRefused:
+		if s.waiting != nil {
+			s.refused, s.waiting = append(s.refused, s.waiting.Run), nil
+			break
+		}
 		s.LockRefused = strings.TrimPrefix(ev.Message, "held by ")
 	case EvOperator:
 		s.Operator = ev.Actor
@@ -291,11 +322,11 @@ func (s *State) Apply(ev Event) {
 			s.Op, s.last = "", OpPreload
 		}
 	case EvApplyStart:
-		s.Op, s.OpStart, s.Run, s.Operator = OpApply, ev.Time, ev.Run, ev.Actor
-		s.Ops++
-		s.Outcome, s.Error, s.reverting, s.revertFailed = "", "", false, false
-		s.Steps = slices.DeleteFunc(s.Steps, func(st StepState) bool { return st.Run == "" })
-		s.pendingSteps(ev.Run)
+		if s.Op == OpApply && s.lockOp == s.Ops && ev.Run != s.Run {
+			s.waiting = &ev // another command's apply: it needs the lock first
+			break
+		}
+		s.startApply(ev)
 	case EvApplyEnd:
 		s.Op, s.last, s.reverting, s.Asking = "", OpApply, false, ""
 		s.Outcome, s.Error, s.ApplyEnded = ev.Result, ev.Error, ev.Time
@@ -408,8 +439,11 @@ func (s *State) Apply(ev Event) {
 		switch {
 		case ev.Result == ResultReverted:
 			svc.Now, svc.NowID = ev.PrevImage, ev.PrevImageID
-			if ev.PrevImageID == "" {
+			if ev.PrevImageID == "" { // it did not exist before: removing it is no outage
 				svc.Container = ""
+				if n := len(svc.Unavailable); n > 0 && svc.Unavailable[n-1].Open {
+					svc.Unavailable = svc.Unavailable[:n-1]
+				}
 			}
 		case svc.Now == "" && svc.NowID == "":
 			svc.Now, svc.NowID = ev.Image, ev.ImageID // not reverted: what the apply deployed still runs
@@ -423,6 +457,29 @@ func (s *State) Apply(ev Event) {
 	case EvLogErrors:
 		s.logErrors(ev)
 	}
+}
+
+func (s *State) startApply(ev Event) {
+	s.Op, s.OpStart, s.Run, s.Operator = OpApply, ev.Time, ev.Run, ev.Actor
+	s.Ops++
+	s.Outcome, s.Error, s.reverting, s.revertFailed = "", "", false, false
+	s.Steps = slices.DeleteFunc(s.Steps, func(st StepState) bool { return st.Run == "" })
+	s.pendingSteps(ev.Run)
+}
+
+// interrupted ends the open operation whose lock another command broke:
+// its process is gone, and what it did last is all the events tell.
+func (s *State) interrupted(ev Event, last time.Time) {
+	if s.Op == OpApply {
+		s.ApplyEnded = last
+	}
+	for i := range s.Steps {
+		if st := &s.Steps[i]; st.Run == s.Run && st.State == "running" {
+			st.State, st.Result, st.Error = "failed", ResultFailed, "interrupted"
+		}
+	}
+	s.Op, s.last, s.reverting, s.Asking = "", s.Op, false, ""
+	s.Outcome, s.Error = ResultInterrupted, "the process stopped before it finished ("+ev.Message+")"
 }
 
 // cause says whether a container stopped now belongs to a deploy or a revert.

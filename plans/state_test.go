@@ -51,6 +51,8 @@ func TestStateFoldsRecordedJournals(t *testing.T) {
 		{"the demo's broken release", []string{"report/testdata/broken-release.jsonl"}, plans.PhaseReverted, false, "api (reverted)", "api 11.5s (deploy)", "run:done run:done deploy:failed deploy:skipped"},
 		{"apply then revert", []string{"report/testdata/apply-2.0.0.jsonl", "report/testdata/revert-2.0.0.jsonl"}, plans.PhaseReverted, false, "api (reverted), web (reverted)", "api 3.2s (deploy), web 2.2s (deploy)", ""},
 		{"cut short by a crash", []string{"report/testdata/cut-short.jsonl"}, plans.PhaseDeploying, true, "api (failed)", "api 8.2s (deploy, still not serving)", ""},
+		{"a new service removed by the revert of its failed release", []string{"testdata/journals/new-service-reverted.jsonl"}, plans.PhaseReverted, false, "api removed (reverted)", "", "mark:done deploy:done run:failed/3"},
+		{"killed mid-apply, then reverted by the next command", []string{"testdata/journals/killed-apply.jsonl", "testdata/journals/revert-after-kill.jsonl"}, plans.PhaseReverted, false, "api (reverted), web not changed", "api 13.2s (deploy)", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -167,5 +169,95 @@ func TestFollowReleaseStartsAtTheJournalOfItsReleaseAndGoesOn(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil || strings.Join(runs, " ") != "2.0.0/b 2.0.1/c" {
 		t.Fatalf("delivered %v (%v); want the newest journal of 2.0.0 and the newer one of 2.0.1", runs, err)
+	}
+}
+
+func TestALockBrokenByTheNextCommandEndsOnlyTheOperationThatHeldIt(t *testing.T) {
+	t0 := time.Date(2026, 11, 26, 1, 0, 0, 0, time.UTC)
+	at := func(sec int, kind, result string) plans.Event {
+		return plans.Event{Time: t0.Add(time.Duration(sec) * time.Second), Kind: kind, Result: result, Run: "r1"}
+	}
+	tests := []struct {
+		name    string
+		events  []plans.Event
+		phase   plans.Phase
+		outcome string
+	}{
+		{"an apply killed, then reverted by another process", []plans.Event{
+			at(0, plans.EvApplyStart, ""), at(1, plans.EvLockAcquired, ""), at(2, plans.EvStepStart, ""),
+			at(10, plans.EvLockBroken, ""), at(11, plans.EvLockAcquired, ""), at(12, plans.EvRevertStart, ""),
+			at(15, plans.EvRevertEnd, plans.ResultReverted), at(16, plans.EvLockReleased, ""),
+		}, plans.PhaseReverted, string(plans.Reverted)},
+		{"an apply killed, and its lock broken by unlock", []plans.Event{
+			at(0, plans.EvApplyStart, ""), at(1, plans.EvLockAcquired, ""), at(2, plans.EvStepStart, ""),
+			at(10, plans.EvLockBroken, ""),
+		}, plans.PhaseFailed, plans.ResultInterrupted},
+		{"a revert killed, then reverted again", []plans.Event{
+			at(0, plans.EvLockAcquired, ""), at(1, plans.EvRevertStart, ""),
+			at(10, plans.EvLockBroken, ""), at(11, plans.EvLockAcquired, ""), at(12, plans.EvRevertStart, ""),
+			at(15, plans.EvRevertEnd, plans.ResultReverted),
+		}, plans.PhaseReverted, string(plans.Reverted)},
+		{"an apply that breaks a dead process's stale lock goes on", []plans.Event{
+			at(0, plans.EvApplyStart, ""), at(1, plans.EvLockBroken, ""), at(2, plans.EvLockAcquired, ""),
+		}, plans.PhaseDeploying, ""},
+		{"an apply that breaks the lock of an apply seen killed goes on", []plans.Event{
+			at(0, plans.EvApplyStart, ""), at(1, plans.EvLockAcquired, ""),
+			at(10, plans.EvApplyStart, ""), at(11, plans.EvLockBroken, ""), at(12, plans.EvLockAcquired, ""),
+		}, plans.PhaseDeploying, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := plans.NewStateOf("shop", "2")
+			for _, e := range tt.events {
+				s.Apply(e)
+			}
+			if s.Phase() != tt.phase || s.Outcome != tt.outcome {
+				t.Fatalf("phase %s, outcome %q; want %s, %q", s.Phase(), s.Outcome, tt.phase, tt.outcome)
+			}
+		})
+	}
+}
+
+func TestAnApplyOfAnotherCommandCountsOnlyOnceItHasTheLock(t *testing.T) {
+	t0 := time.Date(2026, 11, 26, 1, 0, 0, 0, time.UTC)
+	at := func(sec int, run, kind, result string) plans.Event {
+		return plans.Event{Time: t0.Add(time.Duration(sec) * time.Second), Kind: kind, Result: result, Run: run}
+	}
+	tests := []struct {
+		name    string
+		events  []plans.Event
+		phase   plans.Phase // after every event; the last one's at the end
+		run     string
+		outcome string
+	}{
+		{"a second apply refused the lock while the first runs", []plans.Event{
+			at(0, "r1", plans.EvApplyStart, ""), at(1, "", plans.EvLockAcquired, ""), at(2, "r1", plans.EvStepStart, ""),
+			at(3, "r2", plans.EvApplyStart, ""), at(3, "", plans.EvLockRefused, ""), at(3, "r2", plans.EvApplyEnd, string(plans.Aborted)),
+			at(4, "r1", plans.EvStepEnd, plans.ResultOK),
+		}, plans.PhaseDeploying, "r1", ""},
+		{"and the first ends as it ends", []plans.Event{
+			at(0, "r1", plans.EvApplyStart, ""), at(1, "", plans.EvLockAcquired, ""),
+			at(3, "r2", plans.EvApplyStart, ""), at(3, "", plans.EvLockRefused, ""), at(3, "r2", plans.EvApplyEnd, string(plans.Aborted)),
+			at(9, "r1", plans.EvApplyEnd, string(plans.Deployed)),
+		}, plans.PhaseDeployed, "r1", string(plans.Deployed)},
+		{"an apply killed, then another apply that breaks its lock", []plans.Event{
+			at(0, "r1", plans.EvApplyStart, ""), at(1, "", plans.EvLockAcquired, ""),
+			at(10, "r2", plans.EvApplyStart, ""), at(10, "", plans.EvLockBroken, ""), at(11, "", plans.EvLockAcquired, ""),
+			at(20, "r2", plans.EvApplyEnd, string(plans.Deployed)),
+		}, plans.PhaseDeployed, "r2", string(plans.Deployed)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := plans.NewStateOf("shop", "2")
+			for i, e := range tt.events {
+				s.Apply(e)
+				if i >= 3 && i < len(tt.events)-1 && tt.run == "r1" && s.Phase() != plans.PhaseDeploying {
+					t.Fatalf("after %s of %s: phase %s while r1 still runs", e.Kind, e.Run, s.Phase())
+				}
+			}
+			if s.Phase() != tt.phase || s.Run != tt.run || s.Outcome != tt.outcome {
+				t.Fatalf("phase %s, run %s, outcome %q; want %s, %s, %q", s.Phase(), s.Run, s.Outcome, tt.phase, tt.run, tt.outcome)
+			}
+		})
 	}
 }

@@ -73,6 +73,10 @@ func runImport(args []string, stdout, stderr io.Writer) int {
 	for _, w := range c.Warnings {
 		fmt.Fprintln(stderr, "warning:", w)
 	}
+	if len(c.Services) == 0 {
+		fmt.Fprintf(stderr, "golive import: no service of %s has an image, so the plan would deploy nothing and `golive check` would refuse it; give the services `image: NAME:TAG` (golive deploys images, it does not build them)\n", source)
+		return exitUsage
+	}
 	text, err := c.PlanText(*release, source)
 	if err != nil {
 		fmt.Fprintln(stderr, "golive import:", err)

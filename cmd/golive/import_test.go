@@ -99,3 +99,19 @@ steps:
 		}
 	}
 }
+
+func TestImportRefusesAComposeFileWithNothingToDeploy(t *testing.T) {
+	dir := t.TempDir()
+	compose := writeFile(t, dir, "compose.yaml", "services:\n  web:\n    build: .\n  worker:\n    build: ./worker\n")
+	plan := filepath.Join(dir, "plan.yaml")
+	code, stdout, stderr := cli(t, "import", compose, "-o", plan)
+	if code != exitUsage || !strings.Contains(stderr, "no service of "+compose+" has an image") || !strings.Contains(stderr, "service web has no image") {
+		t.Errorf("import of build-only services exited %d: %q %q", code, stdout, stderr)
+	}
+	if _, err := os.Stat(plan); !os.IsNotExist(err) {
+		t.Errorf("a plan with no service was written: %v", err)
+	}
+	if code, stdout, _ := cli(t, "import", compose); code != exitUsage || stdout != "" {
+		t.Errorf("import to stdout exited %d and printed %q", code, stdout)
+	}
+}

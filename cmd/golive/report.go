@@ -5,8 +5,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	"github.com/golive/golive/plans/report"
@@ -55,6 +57,14 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "golive report:", err)
 		return exitUsage
 	}
+	events := 0
+	for _, j := range journals {
+		events += len(j.Events)
+	}
+	if events == 0 {
+		fmt.Fprintf(stderr, "golive report: no journal record in %s: name golive's journals (<state>/journal/*.jsonl, beside the plan in .golive by default)\n", strings.Join(paths, ", "))
+		return exitUsage
+	}
 	r := report.Build(journals)
 	doc := r.Markdown()
 	if *format == "html" {
@@ -71,7 +81,7 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 	if err := writeAtomic(*out, []byte(doc)); err != nil {
-		fmt.Fprintln(stderr, "golive report:", err)
+		fmt.Fprintf(stderr, "golive report: write %s: %v\n", *out, err)
 		return exitEnvironment
 	}
 	fmt.Fprintln(stdout, "wrote", *out)
@@ -103,6 +113,9 @@ func expandJournalDirs(paths []string) ([]string, error) {
 // readable as any file the user creates (0666 less the umask, as 0644).
 func writeAtomic(path string, data []byte) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("folder %s does not exist", filepath.Dir(path))
+	}
 	if err != nil {
 		return err
 	}
