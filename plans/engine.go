@@ -69,6 +69,7 @@ type Engine struct {
 	errors     *errorJournal // with Options.Logs
 	gates      errorGates    // the error gates open during an apply
 	run        string        // the latest apply
+	ahead      *ahead        // the next deploy group, prepared ahead
 	lockID     string        // the lock container this engine holds, if any
 	networks   map[string]bool
 	// applyCancel stops the running apply; stopRevert says StopApply asked
