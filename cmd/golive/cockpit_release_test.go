@@ -52,6 +52,7 @@ func TestAPendingConfirmStepInTmuxLeavesErrorsOnlyAndSearchWorking(t *testing.T)
 	tm.waitScreen("? QA regression pass done?", 30*time.Second)
 	tm.keys("x")
 	tm.waitScreen("errors only", 5*time.Second)
+	tm.waitScreen("Unknown column", 20*time.Second) // v2's first error line, to search for
 	tm.keys("/")
 	tm.keys("unknown column", "Enter")
 	tm.waitScreen("search unknown column", 5*time.Second)
