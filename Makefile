@@ -98,9 +98,9 @@ demo-revert: build
 	$(BIN) revert examples/demo/plan.yaml
 
 demo-clean:
-	-docker rm -f $$(docker ps -aq --filter label=io.golive.project=golive-demo) golive-lock-golive-demo golive-record-golive-demo 2>/dev/null
-	-docker volume rm $$(docker volume ls -q --filter label=io.golive.project=golive-demo) 2>/dev/null
-	-docker network rm golive-demo_default 2>/dev/null
+	@docker rm -f $$(docker ps -aq --filter label=io.golive.project=golive-demo) golive-lock-golive-demo >/dev/null 2>&1 || true
+	@docker volume rm $$(docker volume ls -q --filter label=io.golive.project=golive-demo) >/dev/null 2>&1 || true
+	@docker network rm golive-demo_default >/dev/null 2>&1 || true
 	rm -rf examples/demo/.golive
 
 # Two extra Docker engines on this machine, each in its own network
