@@ -103,7 +103,7 @@ func (e *Engine) deployGroup(ctx context.Context, run, group string) error {
 	}
 	next := e.prepareAhead(ctx, run, group, &started)
 	wg.Wait()
-	err := errors.Join(errs...)
+	err := e.watchErrorGates(ctx, group, errors.Join(errs...))
 	if err != nil {
 		err = errors.Join(err, next.discard())
 	}
@@ -209,6 +209,7 @@ func (e *Engine) deployService(ctx context.Context, run string, svc *Service, c 
 	if err := e.guard(ctx); err != nil {
 		return e.serviceFailed(ev, start, err)
 	}
+	e.startErrorGate(svc, id, time.Now())
 	if err := d.Start(ctx, id); err != nil {
 		return e.serviceFailed(ev, start, err)
 	}

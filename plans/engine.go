@@ -67,6 +67,7 @@ type Engine struct {
 	mu         sync.Mutex
 	journalErr error
 	errors     *errorJournal // with Options.Logs
+	gates      errorGates    // the error gates open during an apply
 	run        string        // the latest apply
 	ahead      *ahead        // the next deploy group, prepared ahead
 	lockID     string        // the lock container this engine holds, if any

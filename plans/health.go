@@ -64,6 +64,9 @@ func (e *Engine) waitGate(ctx context.Context, svc *Service, id string, stable t
 		if err != nil {
 			return g.timedOut(ctx, err)
 		}
+		if err := e.errorGateFailed(id); err != nil {
+			return err
+		}
 		now := time.Now()
 		switch {
 		case !ok && !passedAt.IsZero(): // failed inside the window: start over, fast

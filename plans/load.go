@@ -487,6 +487,7 @@ func (v *validator) service(s *Service, containers, hostPorts map[string]string)
 		s.StopTimeout = DefaultStopTimeout
 	}
 	v.health(s, at+".health", key+".health")
+	v.errorBudget(s, at+".health.errors")
 	v.healthcheck(s, at+".healthcheck")
 	if len(s.Aliases) > 0 && s.Network == "" {
 		v.at(at+".aliases", "service %s: aliases need a network: add `network: NAME`", s.Name)
@@ -593,5 +594,28 @@ func (v *validator) steps() {
 		if !deployed[g] {
 			v.at("$.steps", "group %q is never deployed: add a step `- deploy: %s`", g, g)
 		}
+	}
+}
+
+// errorBudget checks a service's error gate and fills in its window.
+func (v *validator) errorBudget(s *Service, at string) {
+	b := s.Health.Errors
+	if b == nil {
+		return
+	}
+	if b.Max == 0 && b.MaxRatio == 0 {
+		v.at(at, "service %s: health.errors needs max (error lines per window) or max_ratio (times the previous version's rate)", s.Name)
+	}
+	if b.Max < 0 {
+		v.at(at+".max", "service %s: health.errors.max is %d; expected a number of lines above 0", s.Name, b.Max)
+	}
+	if b.MaxRatio < 0 {
+		v.at(at+".max_ratio", "service %s: health.errors.max_ratio is %g; expected a factor above 0, like 3", s.Name, b.MaxRatio)
+	}
+	if b.Per < 0 || b.Watch < 0 {
+		v.at(at, "service %s: health.errors durations must not be negative", s.Name)
+	}
+	if b.Per == 0 {
+		b.Per = DefaultErrorsPer
 	}
 }

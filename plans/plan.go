@@ -99,6 +99,20 @@ type Health struct {
 	Timeout  time.Duration `yaml:"timeout"`
 	Stable   time.Duration `yaml:"stable"`
 	Interval time.Duration `yaml:"interval"`
+	// Errors is the error gate: a budget of error-level lines the new
+	// container may log from its start until its group's watch ends.
+	Errors *ErrorBudget `yaml:"errors"`
+}
+
+// ErrorBudget is how many error-level lines a new container may log per
+// window: Max, or MaxRatio times the previous version's rate (at least
+// Max when both are set). Watch keeps the gate open that long after the
+// group is deployed.
+type ErrorBudget struct {
+	Max      int           `yaml:"max"`
+	Per      time.Duration `yaml:"per"`
+	MaxRatio float64       `yaml:"max_ratio"`
+	Watch    time.Duration `yaml:"watch"`
 }
 
 // Command is an argument list; in YAML either a list or a string split on spaces.
@@ -205,6 +219,7 @@ const (
 	DefaultInterval      = 500 * time.Millisecond
 	DefaultStopTimeout   = 10 * time.Second
 	DefaultRestart       = "unless-stopped"
+	DefaultErrorsPer     = time.Minute
 )
 
 // Service returns the service with this name, or nil.

@@ -126,12 +126,30 @@ type ServiceStatus struct {
 	Container        string // the container ID that runs now
 	Result           string // deployed, unchanged, failed, reverted, … of its latest change
 	Error            string
-	Health           Probe         // the latest health gate result
-	Probes           []Probe       // every health gate result, in order
-	Errors           int           // error-level lines journaled
-	FirstErrors      []ErrorLine   // the first error lines after each deploy
-	Changes          []Change      // deploys and reverts, in order
-	Unavailable      []Unavailable // when it was not serving
+	Health           Probe           // the latest health gate result
+	Probes           []Probe         // every health gate result, in order
+	Errors           int             // error-level lines journaled
+	FirstErrors      []ErrorLine     // the first error lines after each deploy
+	Changes          []Change        // deploys and reverts, in order
+	Unavailable      []Unavailable   // when it was not serving
+	ErrorGate        ErrorGateStatus // the error budget of its latest deploy
+}
+
+// ErrorGateStatus is a service's error budget as its latest new container
+// fills it: Count error lines within Per, of Budget.
+type ErrorGateStatus struct {
+	Count, Budget int
+	Per           time.Duration
+	Result        string // "" while open, ok, failed or skipped
+	Detail        string // the latest message, or why it failed
+}
+
+// Text is the budget as the cockpit shows it: "errors 3/5 per 1m".
+func (g ErrorGateStatus) Text() string {
+	if g.Per == 0 {
+		return ""
+	}
+	return fmt.Sprintf("errors %d/%d per %s", g.Count, g.Budget, shortDuration(g.Per))
 }
 
 // Probe is the latest result of a service's health gate.
@@ -420,6 +438,10 @@ func (s *State) Apply(ev Event) {
 		if ev.Result == ResultOK {
 			svc.up(ev.Time)
 		}
+	case EvErrorGate:
+		svc := s.service(ev.Service, "")
+		svc.ErrorGate = ErrorGateStatus{Count: int(ev.Current), Budget: int(ev.Total), Per: time.Duration(ev.DurationMS) * time.Millisecond,
+			Result: ev.Result, Detail: firstOf(ev.Error, ev.Message)}
 	case EvServiceEnd:
 		svc := s.service(ev.Service, ev.Group)
 		svc.Result, svc.Error = ev.Result, ev.Error

@@ -8,7 +8,7 @@ type KeyMap struct {
 	Up, Down, PageUp, PageDown, Top, Follow      key.Binding
 	Search, Filter, NextMatch, PrevMatch         key.Binding
 	NextError, PrevError, ErrorsOnly, Wrap, Time key.Binding
-	Source, AllSources, Escape, Latest           key.Binding
+	Source, AllSources, Escape, Latest, Save     key.Binding
 }
 
 // DefaultKeys are the cockpit's keys. Deploy and revert are capitals: a
@@ -36,11 +36,12 @@ func DefaultKeys() KeyMap {
 		PrevError:  key.NewBinding(key.WithKeys("E")),
 		ErrorsOnly: key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "errors only")),
 		Wrap:       key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "wrap")),
-		Time:       key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "timestamps")),
+		Time:       key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "times: short/column/as logged")),
 		Source:     key.NewBinding(key.WithKeys("1", "2", "3", "4", "5", "6", "7", "8", "9"), key.WithHelp("1-9", "one source")),
 		AllSources: key.NewBinding(key.WithKeys("0"), key.WithHelp("0", "all sources")),
 		Escape:     key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear")),
 		Latest:     key.NewBinding(key.WithKeys("L"), key.WithHelp("L", "follow the newer release")),
+		Save:       key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "save the shown lines")),
 	}
 }
 
@@ -50,6 +51,8 @@ type helpKeys struct {
 	asking   bool
 	readOnly bool
 	newer    bool     // read-only: a newer release started
+	applying bool     // an apply runs: R stops it and reverts
+	stopping bool     // R was pressed during the apply
 	sources  []string // what 1–9 select, in order
 }
 
@@ -64,6 +67,13 @@ func (h helpKeys) ShortHelp() []key.Binding {
 	}
 	if h.readOnly {
 		return []key.Binding{h.k.Follow, h.k.Search, h.k.NextError, h.k.ErrorsOnly, h.k.Quit, h.k.Help}
+	}
+	if h.applying && h.stopping {
+		return []key.Binding{h.k.Follow, h.k.Search, h.k.NextError, h.k.ErrorsOnly, h.k.Quit, h.k.Help}
+	}
+	if h.applying {
+		stop := key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "stop and revert"))
+		return []key.Binding{stop, h.k.Follow, h.k.Search, h.k.NextError, h.k.ErrorsOnly, h.k.Quit, h.k.Help}
 	}
 	return []key.Binding{h.k.Deploy, h.k.Revert, h.k.Follow, h.k.Search, h.k.NextError, h.k.ErrorsOnly, h.k.Quit, h.k.Help}
 }
@@ -80,7 +90,7 @@ func (h helpKeys) FullHelp() [][]key.Binding {
 		{h.k.Deploy, h.k.Revert, h.k.Preload, h.k.Yes, h.k.No, h.k.Quit, h.k.Help},
 		{h.k.Up, h.k.Down, h.k.PageUp, h.k.PageDown, h.k.Top, h.k.Follow},
 		{h.k.Search, h.k.NextMatch, h.k.Filter, h.k.NextError, h.k.ErrorsOnly, h.k.Escape},
-		{h.k.Wrap, h.k.Time, h.k.Latest},
+		{h.k.Wrap, h.k.Time, h.k.Save, h.k.Latest},
 		sources,
 	}
 }

@@ -25,7 +25,7 @@ type logView struct {
 	shown    uint64    // while following: the newest line drawn (0: up to the newest there is)
 	shownAt  time.Time // when shown last moved
 	wrap     bool
-	times    bool
+	times    timeMode
 	errors   bool   // errors only
 	source   string // one source only, "" for all
 	search   string
@@ -198,6 +198,9 @@ func (v *logView) title(st Styles) string {
 	if v.search != "" {
 		parts = append(parts, "search "+v.search)
 	}
+	if v.times != timesShort {
+		parts = append(parts, v.times.String())
+	}
 	return strings.Join(parts, " · ")
 }
 
@@ -239,9 +242,12 @@ func (v *logView) renderLine(l logs.Line, width, srcWidth int, st Styles, mask f
 	case l.Level == logs.LevelWarn:
 		gutter, lineStyle = st.Warn.Render("▲ "), st.WarnLine
 	}
+	if v.times != timesLogged && l.Dropped == 0 {
+		text = rewriteTimes(text, v.times == timesColumn)
+	}
 	prefix := gutter
-	if v.times {
-		prefix += st.Dim.Render(l.Time.Local().Format("15:04:05")) + " "
+	if v.times == timesColumn {
+		prefix += st.Dim.Render(l.Time.Local().Format("15:04:05.00")) + " "
 	}
 	src := ansi.Truncate(l.Source, srcWidth, "…")
 	src += strings.Repeat(" ", srcWidth-ansi.StringWidth(src))

@@ -23,6 +23,9 @@ type Engine interface {
 	Preload(ctx context.Context) error
 	Apply(ctx context.Context) error
 	Revert(ctx context.Context) error
+	// StopApply stops a running apply at its next safe point and reverts
+	// what it changed; Apply returns when the revert is done.
+	StopApply()
 	Status(ctx context.Context) ([]plans.ServiceState, error)
 	Mask(s string) string
 	Emit(ev plans.Event)
@@ -49,6 +52,7 @@ const (
 	opPreload = "preload"
 	opApply   = "apply"
 	opRevert  = "revert"
+	opStop    = "stop" // stop the running apply and revert what it changed
 )
 
 // Config is what the cockpit is started with.
@@ -60,7 +64,8 @@ type Config struct {
 	Operator string
 	ReadOnly bool // the pair's watch view: it follows a journal and cannot act
 	Now      func() time.Time
-	Recorder Marks // nil: not recording
+	Recorder Marks  // nil: not recording
+	SaveDir  string // where s saves the shown log lines; "" is the working directory
 }
 
 // Marks is where the cockpit notes resizes and named moments; *Recorder provides it.
@@ -91,6 +96,7 @@ type Model struct {
 	services []plans.ServiceState // what Docker says each container runs
 	asking   *question
 	pending  string    // an operation waiting for the plan's y/N confirm
+	stopping bool      // R during the apply: the engine was asked to stop it and revert
 	quitArm  bool      // q pressed once while an operation runs
 	status   string    // why the last key did nothing, or what happened
 	statusAt time.Time // when it was said: it expires after statusTTL

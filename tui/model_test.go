@@ -41,6 +41,7 @@ func (f *fakeEngine) Revert(context.Context) error  { return f.record("revert") 
 func (f *fakeEngine) Status(context.Context) ([]plans.ServiceState, error) {
 	return nil, nil
 }
+func (f *fakeEngine) StopApply()           { f.record("stop") }
 func (f *fakeEngine) Mask(s string) string { return strings.ReplaceAll(s, "hunter22", "****") }
 func (f *fakeEngine) Emit(ev plans.Event) {
 	f.mu.Lock()
@@ -273,7 +274,11 @@ func TestKeysThatCannotActSayWhy(t *testing.T) {
 		}, "D", "D: preload failed, so nothing can be deployed (p retries): pull x: not found"},
 		{"retry a preload that did not fail", func(m Model) Model { return send(m, preloaded, opDoneMsg{op: opPreload}) }, "p", "p: the preload did not fail; nothing to retry"},
 		{"deploy while deploying", func(m Model) Model { return send(m, preloaded, opDoneMsg{op: opPreload}, press("D")) }, "D", "D: a apply is running"},
-		{"revert while deploying", func(m Model) Model { return send(m, preloaded, opDoneMsg{op: opPreload}, press("D")) }, "R", "R: a apply is running; it reverts by itself on failure (on_failure: revert)"},
+		{"revert during preload", func(m Model) Model { return m }, "R", "R: wait for the preload to finish"},
+		{"revert while stopping to revert", func(m Model) Model { return send(m, preloaded, opDoneMsg{op: opPreload}, press("D"), press("R")) }, "R", "R: already stopping the release to revert"},
+		{"revert while reverting", func(m Model) Model {
+			return send(m, preloaded, opDoneMsg{op: opPreload}, press("D"), events(applyStarted, plans.Event{Kind: plans.EvRevertStart, Run: "r1"}))
+		}, "R", "R: the release is already reverting"},
 		{"follow a newer release in the operator's cockpit", func(m Model) Model { return m }, "L", ""},
 		{"next match without a search", func(m Model) Model { return m }, "n", "n/N: no search yet; press / to search"},
 		{"source that does not exist", func(m Model) Model { return m }, "7", "there is no source 7 (there are 2)"},

@@ -141,6 +141,9 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.cfg.Bridge.wait
 	case opDoneMsg:
 		return m.opDone(msg)
+	case savedMsg:
+		m.status = msg.String()
+		return m, nil
 	case tea.KeyPressMsg:
 		return m.key(msg)
 	}
@@ -160,7 +163,10 @@ func (m Model) mark(note func(Marks)) tea.Cmd {
 type refreshMsg struct{}
 
 func (m Model) opDone(msg opDoneMsg) (tea.Model, tea.Cmd) {
-	m.running, m.opCancel = "", nil
+	m.running, m.opCancel, m.stopping, m.asking = "", nil, false, nil
+	if m.pending == opStop {
+		m.pending = ""
+	}
 	m.status = ""
 	if msg.op == opPreload {
 		m.status = "preload done: press D to deploy"
@@ -287,6 +293,7 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 			m.input.Prompt, m.input.Placeholder = "filter: ", "text to keep, !text to hide"
 		}
 		m.input.SetValue("")
+		m.input.SetWidth(max(m.width-len(m.input.Prompt)-1, 10))
 		return m, m.input.Focus()
 	case key.Matches(msg, k.NextMatch), key.Matches(msg, k.PrevMatch):
 		want := &logs.Filter{Text: m.logs.search}
@@ -322,7 +329,7 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(msg, k.Wrap):
 		m.logs.wrap = !m.logs.wrap
 	case key.Matches(msg, k.Time):
-		m.logs.times = !m.logs.times
+		m.logs.times = m.logs.times.next()
 	case key.Matches(msg, k.AllSources):
 		m.logs.source = ""
 		m.logs.refilter()
@@ -335,6 +342,8 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		}
 		m.logs.source = sources[n]
 		m.logs.refilter()
+	case key.Matches(msg, k.Save):
+		return m, m.save()
 	case key.Matches(msg, k.Escape):
 		m.logs.setSearch("")
 		m.logs.filter = ""
@@ -366,9 +375,15 @@ func (m Model) inputKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		if m.inputMode == "search" {
 			m.logs.setSearch(value)
 			want := &logs.Filter{Text: value}
+			found := false
+			if value != "" && m.logs.follow { // following, the nearest match is the latest, the bottom line included
+				found = m.logs.latest(want)
+			} else if value != "" {
+				found = m.logs.jump(want, true)
+			}
 			switch {
 			case value == "":
-			case m.logs.jump(want, true):
+			case found:
 				m.status = m.logs.position("match", want)
 			case m.cfg.Logs.Count(want) == 0:
 				m.status = fmt.Sprintf("no line contains %q", value)
@@ -408,20 +423,39 @@ func (m Model) deploy() (tea.Model, tea.Cmd) {
 	return m, nil
 }
 
+// revert puts back what ran before the latest apply. During an apply it
+// stops the apply at its next safe point and reverts what it changed.
 func (m Model) revert() (tea.Model, tea.Cmd) {
 	switch {
 	case m.cfg.ReadOnly:
 		m.status = "read-only: " + m.deployer() + " deploys; this view cannot revert"
 	case m.running == opPreload || m.state.Op == plans.OpPreload:
 		m.status = "R: wait for the preload to finish"
+	case m.stopping:
+		m.status = "R: already stopping the release to revert"
+	case m.Phase() == PhaseReverting:
+		m.status = "R: the release is already reverting"
+	case m.running == opApply && m.plan.Confirm:
+		m.pending = opStop
+	case m.running == opApply:
+		return m.stopApply()
 	case m.running != "" || m.state.Running():
-		m.status = "R: a " + m.operation() + " is running; it reverts by itself on failure (on_failure: " + m.plan.OnFailure + ")"
+		m.status = "R: a " + m.operation() + " is running"
 	case m.plan.Confirm:
 		m.pending = opRevert
 	default:
 		return m, m.run(opRevert, "pressed R: revert")
 	}
 	return m, nil
+}
+
+// stopApply asks the engine to stop the running apply and revert it;
+// the engine journals the request, and its events show the revert.
+func (m Model) stopApply() (tea.Model, tea.Cmd) {
+	engine := m.cfg.Engine
+	m.stopping, m.asking = true, nil // a question of the apply is moot now
+	return m, tea.Batch(func() tea.Msg { engine.StopApply(); return nil },
+		m.mark(func(r Marks) { r.Marker("stop and revert") }))
 }
 
 // retryPreload runs the preload again after it failed (a registry login
@@ -441,6 +475,18 @@ func (m Model) retryPreload() (tea.Model, tea.Cmd) {
 }
 
 func (m Model) answer(yes bool) (tea.Model, tea.Cmd) {
+	if m.pending == opStop {
+		m.pending = ""
+		if !yes {
+			m.status = "the release goes on"
+			return m, nil
+		}
+		if m.running != opApply {
+			m.status = "the apply already ended; R reverts it"
+			return m, nil
+		}
+		return m.stopApply()
+	}
 	if q := m.asking; q != nil {
 		m.asking = nil
 		return m, func() tea.Msg { q.reply <- yes; return nil }

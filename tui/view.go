@@ -98,6 +98,9 @@ func (m Model) header() []string {
 	}
 	title := st.Header.Render("golive") + " · " + st.Bold.Render(clean(m.plan.Project)) + " " + clean(m.state.Release)
 	line1 := title + "  " + badge + elapsed
+	if m.stopping && phase == PhaseDeploying {
+		line1 += "  " + st.Status.Render("stopping the release to revert…")
+	}
 	if m.cfg.ReadOnly {
 		who := "no release running"
 		if m.state.LockHolder != "" {
@@ -129,7 +132,13 @@ func (m Model) servicesTable() []string {
 	if m.roomy() {
 		spark, perBar = 30, 6
 	}
-	imageW := max(m.width-nameW-groupW-10-9-spark-7, 20)
+	gateW := 0 // the error budgets beside the sparklines: "3/5 per 1m"
+	for _, s := range m.services {
+		if svc := m.state.Service(s.Service); svc != nil && svc.ErrorGate.Per > 0 {
+			gateW = max(gateW, ansi.StringWidth(budgetText(svc.ErrorGate))+1)
+		}
+	}
+	imageW := max(m.width-nameW-groupW-10-9-spark-7-gateW, 20-gateW/2)
 	rows := []string{st.Dim.Render(fmt.Sprintf("%-*s %-*s %-*s %-10s %-9s %s", nameW, "SERVICE", groupW, "GROUP", imageW, "IMAGE NOW → TARGET", "STATE", "HEALTH", "ERRORS 3m"))}
 	now := m.cfg.Now()
 	for _, s := range m.services {
@@ -159,10 +168,41 @@ func (m Model) servicesTable() []string {
 			health = m.gate(s.Service)
 		}
 		counts := bucket(m.cfg.Logs.Counts().PerSecond(s.Service, logs.LevelError, now, spark*perBar), perBar)
-		rows = append(rows, fmt.Sprintf("%-*s %-*s %s %s %s %s", nameW, s.Service, groupW, s.Group,
-			pad(ansi.Truncate(image, imageW, "…"), imageW), state, health, st.Error.Render(sparkline(counts))))
+		rows = append(rows, fmt.Sprintf("%-*s %-*s %s %s %s %s%s", nameW, s.Service, groupW, s.Group,
+			pad(ansi.Truncate(image, imageW, "…"), imageW), state, health, st.Error.Render(sparkline(counts)), m.budget(s.Service)))
 	}
 	return rows
+}
+
+// budget is a service's error budget as its new container fills it, after
+// a space: red once beyond it, yellow from half of it.
+func (m Model) budget(service string) string {
+	svc := m.state.Service(service)
+	if svc == nil {
+		return ""
+	}
+	g := svc.ErrorGate
+	text := budgetText(g)
+	switch {
+	case text == "":
+		return ""
+	case g.Result == plans.ResultFailed || g.Count > g.Budget:
+		return " " + m.styles.Error.Render(text)
+	case g.Count*2 >= g.Budget && g.Count > 0:
+		return " " + m.styles.Warn.Render(text)
+	case g.Result == plans.ResultOK:
+		return " " + m.styles.OK.Render(text)
+	}
+	return " " + text
+}
+
+// budgetText is "3/5 per 1m": the table's column already says errors.
+func budgetText(g plans.ErrorGateStatus) string {
+	text := strings.TrimPrefix(g.Text(), "errors ")
+	if g.Result == plans.ResultFailed {
+		text = "✗ " + text
+	}
+	return text
 }
 
 // targetID is the image ID of a target image, once preload has seen it.
@@ -363,10 +403,10 @@ func (m Model) newerLine() []string {
 func (m Model) questionLine() []string {
 	st := m.styles
 	switch {
-	case m.asking != nil:
-		return []string{st.Question.Render(" ? "+clean(m.asking.text)+" ") + "  y yes · c no"}
 	case m.pending != "":
 		return []string{st.Question.Render(" ? "+m.confirmText()+" ") + "  y yes · c no"}
+	case m.asking != nil:
+		return []string{st.Question.Render(" ? "+clean(m.asking.text)+" ") + "  y yes · c no"}
 	case m.cfg.ReadOnly && m.state.Asking != "":
 		return []string{st.Status.Render(clean(m.state.AskedBy + " is asked: " + m.state.Asking))}
 	}
@@ -375,8 +415,11 @@ func (m Model) questionLine() []string {
 
 // confirmText names what a pending operation will change.
 func (m Model) confirmText() string {
-	if m.pending == opRevert {
+	switch m.pending {
+	case opRevert:
 		return "Revert: put back the images that ran before the latest apply?"
+	case opStop:
+		return "Stop the release where it is and revert what it changed?"
 	}
 	var changes []string
 	for _, s := range m.services {
@@ -391,7 +434,8 @@ func (m Model) confirmText() string {
 }
 
 func (m Model) footer() string {
-	return m.help.View(helpKeys{k: m.keys, asking: m.asking != nil || m.pending != "", readOnly: m.cfg.ReadOnly, newer: m.state.Newer != "", sources: m.sourceNames()})
+	return m.help.View(helpKeys{k: m.keys, asking: m.asking != nil || m.pending != "", readOnly: m.cfg.ReadOnly, newer: m.state.Newer != "",
+		applying: m.running == opApply, stopping: m.stopping || m.Phase() == PhaseReverting, sources: m.sourceNames()})
 }
 
 // bucket sums counts in groups of n.

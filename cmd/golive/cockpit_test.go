@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -71,6 +72,21 @@ func (tm *tmux) waitScreen(what string, timeout time.Duration) string {
 
 // cockpitFixture deploys v1 of an api and a web service and writes the v2 plan.
 func cockpitFixture(t *testing.T, apiEnv string) (plan string, apiPort, webPort int, dir string) {
+	return releaseFixture(t, releaseVars{APIEnv: apiEnv})
+}
+
+// releaseVars change the v2 plan of releaseFixture.
+type releaseVars struct {
+	APIEnv    string // extra env entries for api, YAML flow style
+	APIHealth string // extra health entries for api, YAML flow style
+	Stable    string // api's health.stable (500ms)
+	Timeout   string // api's health.timeout (20s)
+	Head      string // plan keys before services (confirm: true)
+	Steps     string // a steps: section
+}
+
+// releaseFixture deploys v1 of an api and a web service and writes the v2 plan.
+func releaseFixture(t *testing.T, v2 releaseVars) (plan string, apiPort, webPort int, dir string) {
 	docker := dockertest.Client(t)
 	project := dockertest.Project(t, docker)
 	for _, img := range []string{"api:1", "api:2", "web:1", "web:2"} {
@@ -79,28 +95,30 @@ func cockpitFixture(t *testing.T, apiEnv string) (plan string, apiPort, webPort 
 	}
 	apiPort, webPort = dockertest.FreePort(t), dockertest.FreePort(t)
 	dir = t.TempDir()
-	write := func(v, env string) string {
+	write := func(v string, vars releaseVars) string {
 		return writeFile(t, dir, "plan-"+v+".yaml", fmt.Sprintf(`project: %[1]s
 release: "%[2]s"
+%[8]s
 services:
   api:
     image: %[3]s
     group: backend
     ports: ["127.0.0.1:%[4]d:8080"]
     env: {ROLE: api%[7]s}
-    health: {http: "http://127.0.0.1:%[4]d/health", timeout: 20s, stable: 500ms, interval: 100ms}
+    health: {http: "http://127.0.0.1:%[4]d/health", timeout: %[12]s, stable: %[11]s, interval: 100ms%[9]s}
   web:
     image: %[5]s
     group: frontend
     ports: ["127.0.0.1:%[6]d:8080"]
     env: {ROLE: web}
     health: {tcp: "127.0.0.1:%[6]d", timeout: 20s, stable: 500ms, interval: 100ms}
-`, project, v, dockertest.ImageRef(project, "api:"+v), apiPort, dockertest.ImageRef(project, "web:"+v), webPort, env))
+%[10]s`, project, v, dockertest.ImageRef(project, "api:"+v), apiPort, dockertest.ImageRef(project, "web:"+v), webPort,
+			vars.APIEnv, vars.Head, vars.APIHealth, vars.Steps, cmp.Or(vars.Stable, "500ms"), cmp.Or(vars.Timeout, "20s")))
 	}
-	if code, out, errout := cli(t, "apply", write("1", "")); code != 0 {
+	if code, out, errout := cli(t, "apply", write("1", releaseVars{})); code != 0 {
 		t.Fatalf("apply v1: %d\n%s%s", code, out, errout)
 	}
-	return write("2", apiEnv), apiPort, webPort, dir
+	return write("2", v2), apiPort, webPort, dir
 }
 
 func waitVersion(t *testing.T, port int, want string) {

@@ -144,7 +144,7 @@ func (h *headless) apply(ctx context.Context) int {
 	followed := make(chan struct{})
 	go func() {
 		defer close(followed)
-		e.FollowLogs(logCtx, buf, time.Now())
+		e.FollowLogs(logCtx, buf, h.plan.FollowLogsFrom(time.Now()))
 	}()
 	err = e.Apply(ctx)
 	stopLogs()

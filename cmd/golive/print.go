@@ -124,6 +124,14 @@ func formatEvent(ev plans.Event, steps int) string {
 		return fail(fmt.Sprintf("↩ revert %s in %dms", ev.Result, ev.DurationMS))
 	case plans.EvRevertRetry:
 		return "  … " + ev.Message
+	case plans.EvErrorGate:
+		switch {
+		case ev.Result == plans.ResultFailed:
+			return fail(fmt.Sprintf("  ✗ %s: %s", ev.Service, ev.Message))
+		case ev.Result != "", strings.HasPrefix(ev.Message, "watching"):
+			return fmt.Sprintf("  %s: %s", ev.Service, ev.Message)
+		}
+		return ""
 	case plans.EvLogError:
 		return fmt.Sprintf("  ! %s: error +%.1fs after start: %s", ev.Service, float64(ev.DurationMS)/1000, ev.Line)
 	case plans.EvApplyEnd:
