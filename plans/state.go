@@ -82,6 +82,10 @@ type State struct {
 	// last put every changed service back.
 	FirstSignal, ApplyEnded, RevertedAt time.Time
 
+	// ImpactRun is the apply whose impact the release tells now: the
+	// latest apply, or the one the latest revert reverts.
+	ImpactRun string
+
 	plan         *Plan
 	errorMinutes map[string]map[int64]minuteErrors
 }
@@ -162,6 +166,7 @@ type Change struct {
 // serving container stopped to the next one passing its health gate.
 type Unavailable struct {
 	Cause    string // deploy or revert
+	Run      string // the apply it belongs to (a revert belongs to the apply it reverts)
 	From, To time.Time
 	Open     bool // not serving yet when the events end
 }
@@ -345,6 +350,9 @@ func (s *State) Apply(ev Event) {
 		} else {
 			s.Op, s.OpStart, s.Operator = OpRevert, ev.Time, ev.Actor
 			s.Ops++
+			if ev.Run != "" {
+				s.ImpactRun = ev.Run
+			}
 			s.Outcome, s.Error, s.revertFailed = "", "", false
 		}
 	case EvRevertEnd:
@@ -409,7 +417,7 @@ func (s *State) Apply(ev Event) {
 		}
 		switch action {
 		case ActionStopped:
-			svc.down(s.cause(), ev.Time)
+			svc.down(s.cause(), firstOf(ev.Run, s.ImpactRun), ev.Time)
 		case ActionStarted:
 			svc.Now, svc.NowID, svc.Container = ev.Image, ev.ImageID, ev.ContainerID
 		}
@@ -461,6 +469,7 @@ func (s *State) Apply(ev Event) {
 
 func (s *State) startApply(ev Event) {
 	s.Op, s.OpStart, s.Run, s.Operator = OpApply, ev.Time, ev.Run, ev.Actor
+	s.ImpactRun = ev.Run
 	s.Ops++
 	s.Outcome, s.Error, s.reverting, s.revertFailed = "", "", false, false
 	s.Steps = slices.DeleteFunc(s.Steps, func(st StepState) bool { return st.Run == "" })
@@ -490,11 +499,11 @@ func (s *State) cause() string {
 	return "deploy"
 }
 
-func (svc *ServiceStatus) down(cause string, t time.Time) {
+func (svc *ServiceStatus) down(cause, run string, t time.Time) {
 	if n := len(svc.Unavailable); n > 0 && svc.Unavailable[n-1].Open {
 		return // still down since an earlier stop: one window
 	}
-	svc.Unavailable = append(svc.Unavailable, Unavailable{Cause: cause, From: t, Open: true})
+	svc.Unavailable = append(svc.Unavailable, Unavailable{Cause: cause, Run: run, From: t, Open: true})
 }
 
 func (svc *ServiceStatus) up(t time.Time) {
@@ -700,38 +709,73 @@ func (s *State) FirstFailure() string {
 	return ""
 }
 
-// Impact is how long a service was not serving over the release's events.
-func (svc *ServiceStatus) Impact(end time.Time) time.Duration {
+// Impact is how long a service was not serving in one apply and its
+// revert; run "" counts every apply of the release.
+func (svc *ServiceStatus) Impact(run string, end time.Time) time.Duration {
 	var d time.Duration
 	for _, u := range svc.Unavailable {
-		d += u.Duration(end)
+		if run == "" || u.Run == run || u.Run == "" {
+			d += u.Duration(end)
+		}
 	}
 	return d
 }
 
-// ImpactSummary says, per service that stopped serving, for how long:
-// "api 12.3s (deploy), web 0.8s (deploy)"; "" when none did.
-func (s *State) ImpactSummary() string {
+// ImpactSummary says, per service that stopped serving in the latest apply
+// and its revert, for how long: "api 12.3s (deploy), web 0.8s (deploy)";
+// "" when none did. Earlier runs of the release are told by ImpactOf.
+func (s *State) ImpactSummary() string { return s.ImpactOf(s.ImpactRun) }
+
+// ImpactOf is ImpactSummary for one apply (run "" for every apply).
+func (s *State) ImpactOf(run string) string {
 	var parts []string
 	for _, svc := range s.Services {
-		if len(svc.Unavailable) == 0 {
-			continue
-		}
 		var causes []string
 		open := false
 		for _, u := range svc.Unavailable {
+			if run != "" && u.Run != run && u.Run != "" {
+				continue
+			}
 			if !slices.Contains(causes, u.Cause) {
 				causes = append(causes, u.Cause)
 			}
 			open = open || u.Open
 		}
-		part := fmt.Sprintf("%s %s (%s", svc.Name, svc.Impact(s.End).Round(100*time.Millisecond), strings.Join(causes, ", "))
+		if len(causes) == 0 {
+			continue
+		}
+		part := fmt.Sprintf("%s %s (%s", svc.Name, svc.Impact(run, s.End).Round(100*time.Millisecond), strings.Join(causes, ", "))
 		if open {
 			part += ", still not serving"
 		}
 		parts = append(parts, part+")")
 	}
 	return strings.Join(parts, ", ")
+}
+
+// ImpactRuns are the applies in which a service stopped serving, in order.
+func (s *State) ImpactRuns() []string {
+	var runs []string
+	var first []time.Time
+	for _, svc := range s.Services {
+		for _, u := range svc.Unavailable {
+			if i := slices.Index(runs, u.Run); i < 0 {
+				runs, first = append(runs, u.Run), append(first, u.From)
+			} else if u.From.Before(first[i]) {
+				first[i] = u.From
+			}
+		}
+	}
+	idx := make([]int, len(runs))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.Slice(idx, func(a, b int) bool { return first[idx[a]].Before(first[idx[b]]) })
+	out := make([]string, len(runs))
+	for i, j := range idx {
+		out[i] = runs[j]
+	}
+	return out
 }
 
 // ServicesNow says what each service runs as far as the events tell:

@@ -261,3 +261,39 @@ func TestAnApplyOfAnotherCommandCountsOnlyOnceItHasTheLock(t *testing.T) {
 		})
 	}
 }
+
+// TestTheImpactCoversTheLatestApplyAndEveryApplyOnlyWhenAsked folds the
+// same release deployed twice: the live figure is the second apply's, not
+// the sum; ImpactOf("") and ImpactRuns tell each apply and the total.
+func TestTheImpactCoversTheLatestApplyAndEveryApplyOnlyWhenAsked(t *testing.T) {
+	fh, err := os.Open("testdata/journals/deployed.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	events, _, err := plans.ReadJournal(fh)
+	fh.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := plans.NewState(nil)
+	for _, ev := range events {
+		s.Apply(ev)
+	}
+	once := s.ImpactSummary()
+	for _, ev := range events {
+		ev.Time = ev.Time.Add(time.Hour)
+		if ev.Run != "" {
+			ev.Run += "-again"
+		}
+		s.Apply(ev)
+	}
+	if got := s.ImpactSummary(); got != once || got != "api 700ms (deploy), web 600ms (deploy)" {
+		t.Errorf("after the second apply the impact is %q, want the second apply's %q", got, once)
+	}
+	if got := s.ImpactOf(""); got != "api 1.4s (deploy), web 1.3s (deploy)" {
+		t.Errorf("the impact of every apply is %q", got)
+	}
+	if runs := s.ImpactRuns(); len(runs) != 2 || runs[1] != s.Run {
+		t.Errorf("runs %q, latest %q", runs, s.Run)
+	}
+}

@@ -194,6 +194,7 @@ func (h *headless) revert(ctx context.Context) int {
 	if ok, code := h.confirmed(ctx, fmt.Sprintf("Revert %s to what ran before its latest apply?", h.plan.Project)); !ok {
 		return code
 	}
+	h.foldHistory()
 	e, j, err := h.engine("revert", nil)
 	if err != nil {
 		fmt.Fprintln(h.stderr, "golive:", err)

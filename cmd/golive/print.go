@@ -2,10 +2,12 @@ package main
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/golive/golive/docker"
 	"github.com/golive/golive/plans"
+	"github.com/golive/golive/plans/report"
 )
 
 // print writes one event as a readable line (byte-level progress is
@@ -19,6 +21,33 @@ func (h *headless) print(ev plans.Event) {
 	h.state.Apply(ev)
 	if line := formatEvent(ev, len(h.plan.ReleaseSteps())); line != "" {
 		fmt.Fprintf(h.stdout, "%s %s\n", ev.Time.Local().Format("15:04:05"), line)
+	}
+}
+
+// foldHistory starts the state from the release's journals so far, so that
+// a revert's summary tells the whole impact of the apply it reverts (its
+// stop, in another process, opened the window the revert closes), as watch
+// and the report do. Unreadable journals are left out: the summary then
+// tells what this command saw.
+func (h *headless) foldHistory() {
+	paths, err := plans.Journals(h.opts.state)
+	if err != nil {
+		return
+	}
+	journals, err := report.ReadJournals(paths)
+	if err != nil {
+		return
+	}
+	var events []plans.Event
+	for _, j := range journals {
+		events = append(events, j.Events...)
+	}
+	sort.SliceStable(events, func(a, b int) bool { return events[a].Time.Before(events[b].Time) })
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.state = plans.NewState(h.plan)
+	for _, ev := range events {
+		h.state.Apply(ev)
 	}
 }
 

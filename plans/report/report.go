@@ -51,7 +51,8 @@ type Report struct {
 	Detected         bool
 	TimeToRevert     time.Duration // from the first failure signal (or the apply's end) to reverted
 	Reverted         bool
-	Impact           string // per service, how long it was not serving
+	Impact           string // per service, how long it was not serving (per apply when several)
+	LatestImpact     string // the same for the latest apply and its revert, as the cockpit, watch and CLI tell it
 	Timeline         []Row
 	Steps            []Step
 	Services         []*Service
@@ -99,15 +100,34 @@ func (s *Service) Impact() string {
 	if len(s.Unavailable) == 0 {
 		return "kept serving"
 	}
+	several := len(s.state.ImpactRuns()) > 1
 	var parts []string
 	for _, u := range s.Unavailable {
-		part := fmt.Sprintf("%s from %s (%s)", u.Duration(s.End).Round(100*time.Millisecond), hms(u.From), u.Cause)
+		cause := u.Cause
+		if several {
+			cause += " of apply " + orText(u.Run, "?")
+		}
+		part := fmt.Sprintf("%s from %s (%s)", u.Duration(s.End).Round(100*time.Millisecond), hms(u.From), cause)
 		if u.Open {
 			part += ", still not serving when the journal ends"
 		}
 		parts = append(parts, part)
 	}
 	return strings.Join(parts, "; ")
+}
+
+// impactPerRun says how long each service was not serving, per apply (and
+// its revert) when the journals hold several, then in all.
+func impactPerRun(st *plans.State) string {
+	runs := st.ImpactRuns()
+	if len(runs) < 2 {
+		return st.ImpactSummary()
+	}
+	var parts []string
+	for _, run := range runs {
+		parts = append(parts, fmt.Sprintf("apply %s: %s", orText(run, "?"), st.ImpactOf(run)))
+	}
+	return strings.Join(parts, "; ") + "; in all: " + st.ImpactOf("")
 }
 
 // ErrorLine is an error-level line seen after a new container started.
@@ -156,7 +176,7 @@ func Build(journals []Journal) *Report {
 		r.Failure = firstLine(st.Error)
 	}
 	r.Steps = st.Steps
-	r.Impact = st.ImpactSummary()
+	r.Impact, r.LatestImpact = impactPerRun(st), st.ImpactSummary()
 	for _, svc := range st.Services {
 		r.Services = append(r.Services, &Service{ServiceStatus: svc, End: st.End, state: st})
 		for _, e := range svc.FirstErrors {
