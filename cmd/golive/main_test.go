@@ -156,9 +156,16 @@ func TestLockContentionAndRevertAfterSIGKILLMidDeploy(t *testing.T) {
 	hung.Process.Signal(syscall.SIGKILL)
 	hung.Wait()
 
+	// status tells that the lock's holder is gone, what it left and how to finish.
+	code, out, errout := cli(t, "status", p2)
+	if code != 0 || !strings.Contains(out, fmt.Sprintf("its process %d on this machine is gone: the apply was interrupted", hung.Process.Pid)) ||
+		!strings.Contains(out, "  left: ") || !strings.Contains(out, "finish it with: golive revert "+p2) {
+		t.Fatalf("status after the kill: exit %d\n%s%s", code, out, errout)
+	}
+
 	// The killed apply's lock names a process on this machine that is gone:
 	// the revert breaks it, and says so, instead of sending the operator to unlock.
-	code, out, errout := cli(t, "revert", p2)
+	code, out, errout = cli(t, "revert", p2)
 	if code != 0 || !strings.Contains(out, "reverted") || !strings.Contains(out, fmt.Sprintf("its process %d on this machine is gone", hung.Process.Pid)) {
 		t.Fatalf("revert: exit %d\n%s%s", code, out, errout)
 	}
