@@ -1,6 +1,7 @@
 package plans
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"sort"
@@ -334,7 +335,7 @@ func (s *State) Apply(ev Event) {
 		s.startApply(ev)
 	case EvApplyEnd:
 		s.Op, s.last, s.reverting, s.Asking = "", OpApply, false, ""
-		s.Outcome, s.Error, s.ApplyEnded = ev.Result, ev.Error, ev.Time
+		s.Outcome, s.Error, s.ApplyEnded = ev.Result, OperatorStopped(ev.Error), ev.Time
 		if s.revertFailed && ev.Result == string(Reverted) {
 			s.Outcome = string(PhaseRevertIncomplete)
 		}
@@ -369,7 +370,7 @@ func (s *State) Apply(ev Event) {
 			case ResultFailed:
 				s.Outcome, s.Error = string(PhaseRevertIncomplete), ev.Error
 			default:
-				s.Outcome, s.Error = ev.Result, ev.Error
+				s.Outcome, s.Error = ev.Result, OperatorStopped(ev.Error)
 			}
 		}
 	case EvStepStart:
@@ -383,7 +384,7 @@ func (s *State) Apply(ev Event) {
 		}
 	case EvStepEnd:
 		st := s.step(ev)
-		st.Result, st.ExitCode, st.Error = ev.Result, ev.ExitCode, ev.Error
+		st.Result, st.ExitCode, st.Error = ev.Result, ev.ExitCode, OperatorStopped(ev.Error)
 		st.Duration = time.Duration(ev.DurationMS) * time.Millisecond
 		switch ev.Result {
 		case ResultOK:
@@ -430,7 +431,7 @@ func (s *State) Apply(ev Event) {
 		}
 	case EvServiceEnd:
 		svc := s.service(ev.Service, ev.Group)
-		svc.Result, svc.Error = ev.Result, ev.Error
+		svc.Result, svc.Error = ev.Result, OperatorStopped(ev.Error)
 		if ev.ContainerID != "" {
 			svc.Container = ev.ContainerID
 		}
@@ -783,22 +784,28 @@ func (s *State) ImpactRuns() []string {
 func (s *State) ServicesNow() string {
 	var parts []string
 	for _, svc := range s.Services {
-		now := svc.Now
+		now, untouched := svc.Now, len(svc.Changes) == 0 && svc.Now == "" && svc.NowID == ""
 		switch {
 		case svc.Result == ResultReverted && svc.NowID == "":
 			now = "removed"
-		case now == "" && svc.Result == "":
-			now = "not changed"
+		case untouched:
+			now = "not changed" // its deploy never started: a failure before it is not its own
 		case now == "":
 			now = "?"
 		}
 		part := svc.Name + " " + now
-		if svc.Result != "" {
+		if svc.Result != "" && !untouched {
 			part += " (" + svc.Result + ")"
 		}
 		parts = append(parts, part)
 	}
 	return strings.Join(parts, ", ")
+}
+
+// OperatorStopped says a cancelled context in an error text as what it
+// means in a release: the operator stopped it (Ctrl-C, q twice).
+func OperatorStopped(text string) string {
+	return strings.ReplaceAll(text, context.Canceled.Error(), "stopped by the operator")
 }
 
 // firstOf is the first non-empty text's first line.

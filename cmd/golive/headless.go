@@ -152,7 +152,7 @@ func (h *headless) apply(ctx context.Context) int {
 		fmt.Fprintf(h.stdout, "release %s deployed\n", h.plan.Release)
 		return exitOK
 	}
-	fmt.Fprintln(h.stderr, "golive apply:", err)
+	fmt.Fprintln(h.stderr, "golive apply:", plans.OperatorStopped(err.Error()))
 	var held *docker.HeldError
 	var lost *plans.LockLostError
 	var taken *plans.TakeoverError

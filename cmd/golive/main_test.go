@@ -382,6 +382,9 @@ func TestInterruptDuringApplyRevertsWhatItChanged(t *testing.T) {
 	if exit == nil || exit.ExitCode() != exitInterrupted || !strings.Contains(out.String(), "interrupted: stopping the current step") || !strings.Contains(out.String(), "was reverted") {
 		t.Fatalf("interrupted apply: %v\n%s", err, out.String())
 	}
+	if strings.Contains(out.String(), "context canceled") || !strings.Contains(out.String(), "stopped by the operator") {
+		t.Errorf("the interrupt reads as a raw error, not as the operator's stop:\n%s", out.String())
+	}
 	if v := serviceVersion(fx.port); v != "1" {
 		t.Fatalf("after the interrupt the service answers %q", v)
 	}

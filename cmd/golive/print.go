@@ -76,7 +76,7 @@ func summaryLines(s *plans.State) string {
 func formatEvent(ev plans.Event, steps int) string {
 	fail := func(s string) string {
 		if ev.Error != "" {
-			return s + ": " + indent(ev.Error)
+			return s + ": " + indent(plans.OperatorStopped(ev.Error))
 		}
 		return s
 	}
