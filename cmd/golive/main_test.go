@@ -142,9 +142,12 @@ func TestLockContentionAndRevertAfterSIGKILLMidDeploy(t *testing.T) {
 	t.Cleanup(func() { hung.Process.Kill(); hung.Wait() })
 	waitFor(t, "the second apply to start the new container", func() bool { return strings.Contains(hungOut.String(), "api: started") })
 
-	code, _, errout := cli(t, "apply", p2)
+	code, out, errout := cli(t, "apply", p2)
 	if code != exitLocked || !strings.Contains(errout, "another release holds the lock golive-lock-"+project) || !strings.Contains(errout, "golive unlock PLAN") {
 		t.Fatalf("second process: exit %d: %s", code, errout)
+	}
+	if !strings.Contains(out, ": not started: another release holds the lock (held by ") || strings.Contains(out, "FAILED") || strings.Contains(out, "services now") {
+		t.Fatalf("second process: the summary does not say it did not start:\n%s", out)
 	}
 	// Its process runs on this machine: unlock refuses, even with --force.
 	for _, args := range [][]string{{"unlock", p2}, {"unlock", p2, "--force"}} {
@@ -157,7 +160,7 @@ func TestLockContentionAndRevertAfterSIGKILLMidDeploy(t *testing.T) {
 	hung.Wait()
 
 	// status tells that the lock's holder is gone, what it left and how to finish.
-	code, out, errout := cli(t, "status", p2)
+	code, out, errout = cli(t, "status", p2)
 	if code != 0 || !strings.Contains(out, fmt.Sprintf("its process %d on this machine is gone: the apply was interrupted", hung.Process.Pid)) ||
 		!strings.Contains(out, "  left: ") || !strings.Contains(out, "finish it with: golive revert "+p2) {
 		t.Fatalf("status after the kill: exit %d\n%s%s", code, out, errout)

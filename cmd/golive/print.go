@@ -63,8 +63,11 @@ func (h *headless) summary() {
 }
 
 // summaryLines are the phase, what each service runs and how long each was
-// not serving.
+// not serving; or, for an apply refused the lock, that it did not start.
 func summaryLines(s *plans.State) string {
+	if s.LockRefused != "" && !s.Running() {
+		return fmt.Sprintf("%s %s: not started: another release holds the lock (held by %s)\n", s.Project, s.Release, s.LockRefused)
+	}
 	text := fmt.Sprintf("%s %s: %s\n  services now: %s\n", s.Project, s.Release, strings.ToUpper(string(s.Phase())), orDash(s.ServicesNow()))
 	if impact := s.ImpactSummary(); impact != "" {
 		text += "  not serving: " + impact + "\n"
