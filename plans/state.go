@@ -376,6 +376,9 @@ func (s *State) Apply(ev Event) {
 	case EvStepStart:
 		st := s.step(ev)
 		st.State, st.Started, st.Command, st.Output = "running", ev.Time, ev.Command, nil
+		if ev.StepName != "" {
+			st.Name = ev.StepName // as the engine filled it in (a mark step's URL)
+		}
 	case EvStepOutput:
 		st := s.step(ev)
 		st.Output = append(st.Output, ev.Line)
