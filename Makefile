@@ -3,7 +3,7 @@ GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 BIN     := bin/golive
 
-.PHONY: build test test-deps fuzz bench bench-logs proxy-image demo demo-compose demo-broken demo-revert demo-clean demo-hosts clean-hosts lint clean
+.PHONY: build test test-deps fuzz bench bench-logs bench-release proxy-image demo demo-compose demo-broken demo-revert demo-clean demo-hosts clean-hosts lint clean
 
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/golive
@@ -39,6 +39,11 @@ test-deps:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# A two-service release timed side by side: golive's engine, a minimal
+# Engine API program and docker-compose (when installed), alternating; medians.
+bench-release:
+	$(GO) run ./bench/release -n 7
 
 # golive logs against grep, docker logs and docker logs -f, alternately on
 # the same generated data, with ratios (needs the Docker engine and its CLI).
@@ -93,9 +98,9 @@ demo-revert: build
 	$(BIN) revert examples/demo/plan.yaml
 
 demo-clean:
-	-docker rm -f $$(docker ps -aq --filter label=io.golive.project=golive-demo) golive-lock-golive-demo golive-record-golive-demo 2>/dev/null
-	-docker volume rm $$(docker volume ls -q --filter label=io.golive.project=golive-demo) 2>/dev/null
-	-docker network rm golive-demo_default 2>/dev/null
+	@docker rm -f $$(docker ps -aq --filter label=io.golive.project=golive-demo) golive-lock-golive-demo >/dev/null 2>&1 || true
+	@docker volume rm $$(docker volume ls -q --filter label=io.golive.project=golive-demo) >/dev/null 2>&1 || true
+	@docker network rm golive-demo_default >/dev/null 2>&1 || true
 	rm -rf examples/demo/.golive
 
 # Two extra Docker engines on this machine, each in its own network

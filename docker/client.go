@@ -7,8 +7,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
+	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/moby/moby/client"
@@ -17,8 +19,9 @@ import (
 // Client talks to one Docker engine. The API version is negotiated with the
 // engine on first use, so older engines (API 1.41) work.
 type Client struct {
-	api  *client.Client
-	host string
+	api      *client.Client
+	host     string
+	timeouts Timeouts
 	// netMu serialises EnsureNetwork: the engine accepts two networks of
 	// one name, so parallel deploys sharing a new network would make two.
 	netMu sync.Mutex
@@ -38,12 +41,104 @@ func Connect(ctx context.Context, host string) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("docker host %q: %w (set docker.host in the plan or DOCKER_HOST to a valid address)", host, err)
 	}
-	c := &Client{api: api, host: api.DaemonHost()}
-	if _, err := api.Ping(ctx, client.PingOptions{NegotiateAPIVersion: true}); err != nil {
+	return open(ctx, api, api.DaemonHost())
+}
+
+// open makes a Client of api, shown as host, once the engine answers a ping.
+func open(ctx context.Context, api *client.Client, host string) (*Client, error) {
+	c := &Client{api: api, host: host, timeouts: DefaultTimeouts}
+	ctx, end := c.call(ctx, c.timeouts.Query, "ping")
+	_, err := api.Ping(ctx, client.PingOptions{NegotiateAPIVersion: true})
+	if err := end(err); err != nil {
 		api.Close()
-		return nil, &UnreachableError{Host: c.host, Err: err}
+		return nil, &UnreachableError{Host: host, Err: err}
 	}
 	return c, nil
+}
+
+// Timeouts bound each kind of Docker call: the engine has been seen to
+// stall (an inspect that never returned), and a stalled call must end in an
+// error that names it, not in a hang.
+type Timeouts struct {
+	Query      time.Duration // inspect, list, ping: answered in milliseconds
+	Change     time.Duration // create, start, rename, remove, networks, tags, a log tail
+	StopMargin time.Duration // added to a stop's own timeout, after which the engine kills
+	Idle       time.Duration // pull, load, import, log reads: the longest pause in their progress
+}
+
+// DefaultTimeouts are generous for a busy engine and still end a stall.
+var DefaultTimeouts = Timeouts{Query: 15 * time.Second, Change: 30 * time.Second, StopMargin: 15 * time.Second, Idle: 2 * time.Minute}
+
+// SetTimeouts replaces the deadlines of this client's calls.
+func (c *Client) SetTimeouts(t Timeouts) { c.timeouts = t }
+
+// TimeoutError says the Docker engine did not answer a call in time.
+type TimeoutError struct {
+	Call  string        // what was asked, "stop container 0123456789ab"
+	After time.Duration // how long golive waited
+	Idle  bool          // the call made no progress for After (a transfer)
+}
+
+func (e *TimeoutError) Error() string {
+	what := "no answer from the Docker engine within"
+	if e.Idle {
+		what = "no progress from the Docker engine for"
+	}
+	return fmt.Sprintf("%s %s; it may be stalled: check `docker info` and the daemon's log", what, e.After.Round(100*time.Millisecond))
+}
+
+// Unwrap makes a TimeoutError a context.DeadlineExceeded.
+func (e *TimeoutError) Unwrap() error { return context.DeadlineExceeded }
+
+// call gives one Docker call a deadline of limit. end must be called once
+// the call and the reading of its answer are over: it releases the call's
+// context and turns a passed deadline (the call's or the caller's) into a
+// *TimeoutError for what.
+func (c *Client) call(ctx context.Context, limit time.Duration, what string) (context.Context, func(error) error) {
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(ctx, limit)
+	return ctx, func(err error) error {
+		defer cancel()
+		if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return &TimeoutError{Call: what, After: time.Since(start)}
+		}
+		return err
+	}
+}
+
+// transfer bounds a call whose length depends on what it moves (pull, load,
+// import, reading a log) by its progress: it fails when touch was not
+// called for the Idle timeout. end works as with call.
+func (c *Client) transfer(ctx context.Context, what string) (ctx2 context.Context, touch func(), end func(error) error) {
+	limit := c.timeouts.Idle
+	ctx, cancel := context.WithCancelCause(ctx)
+	stalled := &TimeoutError{Call: what, After: limit, Idle: true}
+	timer := time.AfterFunc(limit, func() { cancel(stalled) })
+	var once sync.Once
+	return ctx, func() { timer.Reset(limit) }, func(err error) error {
+		once.Do(func() {
+			timer.Stop()
+			cancel(nil)
+		})
+		if err != nil && context.Cause(ctx) == stalled {
+			return stalled
+		}
+		return err
+	}
+}
+
+// progress calls touch on every read that moves bytes.
+type progress struct {
+	r     io.Reader
+	touch func()
+}
+
+func (p progress) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	if n > 0 {
+		p.touch()
+	}
+	return n, err
 }
 
 // Host is the engine address this client talks to.
@@ -75,6 +170,9 @@ func IsNotFound(err error) bool { return cerrdefs.IsNotFound(err) }
 func IsConflict(err error) bool { return cerrdefs.IsConflict(err) }
 
 func rootCause(err error) string {
+	if te := (*TimeoutError)(nil); errors.As(err, &te) {
+		return te.Error()
+	}
 	for {
 		next := errors.Unwrap(err)
 		if next == nil {

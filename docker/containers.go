@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -113,7 +114,9 @@ type Container struct {
 
 // Inspect returns the container with this name or ID, or nil when there is none.
 func (c *Client) Inspect(ctx context.Context, nameOrID string) (*Container, error) {
+	ctx, end := c.call(ctx, c.timeouts.Query, "inspect container "+nameOrID)
 	res, err := c.api.ContainerInspect(ctx, nameOrID, client.ContainerInspectOptions{})
+	err = end(err)
 	if IsNotFound(err) {
 		return nil, nil
 	}
@@ -171,22 +174,36 @@ func (c *Client) Inspect(ctx context.Context, nameOrID string) (*Container, erro
 	return ct, nil
 }
 
-// List returns every container (running or not) that carries all these labels.
+// List returns every container (running or not) that carries all these
+// labels, inspected side by side.
 func (c *Client) List(ctx context.Context, labels map[string]string) ([]Container, error) {
 	f := client.Filters{}
 	for k, v := range labels {
 		f.Add("label", k+"="+v)
 	}
-	res, err := c.api.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f})
-	if err != nil {
+	lctx, end := c.call(ctx, c.timeouts.Query, "list containers")
+	res, err := c.api.ContainerList(lctx, client.ContainerListOptions{All: true, Filters: f})
+	if err := end(err); err != nil {
 		return nil, fmt.Errorf("list containers: %w", err)
 	}
+	found := make([]*Container, len(res.Items))
+	errs := make([]error, len(res.Items))
+	var wg sync.WaitGroup
+	slots := make(chan struct{}, 8) // the engine serves inspections in parallel; be kind to it
+	for i, s := range res.Items {
+		wg.Add(1)
+		slots <- struct{}{}
+		go func() {
+			defer func() { <-slots; wg.Done() }()
+			found[i], errs[i] = c.Inspect(ctx, s.ID)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
 	var out []Container
-	for _, s := range res.Items {
-		ct, err := c.Inspect(ctx, s.ID)
-		if err != nil {
-			return nil, err
-		}
+	for _, ct := range found {
 		if ct != nil {
 			out = append(out, *ct)
 		}
@@ -235,8 +252,9 @@ func (c *Client) Create(ctx context.Context, spec Spec) (string, error) {
 			spec.Network: {Aliases: spec.Aliases},
 		}}
 	}
+	ctx, end := c.call(ctx, c.timeouts.Change, "create container "+spec.Name)
 	res, err := c.api.ContainerCreate(ctx, client.ContainerCreateOptions{Name: spec.Name, Config: cfg, HostConfig: host, NetworkingConfig: netcfg})
-	if err != nil {
+	if err := end(err); err != nil {
 		return "", fmt.Errorf("create container %s: %w", spec.Name, err)
 	}
 	return res.ID, nil
@@ -244,7 +262,9 @@ func (c *Client) Create(ctx context.Context, spec Spec) (string, error) {
 
 // Start starts a created or stopped container.
 func (c *Client) Start(ctx context.Context, id string) error {
-	if _, err := c.api.ContainerStart(ctx, id, client.ContainerStartOptions{}); err != nil {
+	ctx, end := c.call(ctx, c.timeouts.Change, "start container "+ShortID(id))
+	_, err := c.api.ContainerStart(ctx, id, client.ContainerStartOptions{})
+	if err = end(err); err != nil {
 		msg := err.Error()
 		if strings.Contains(msg, "port is already allocated") || strings.Contains(msg, "address already in use") {
 			return fmt.Errorf("start container %s: a published port is already in use on the Docker host (%s); stop what holds it or change `ports` in the plan", ShortID(id), msg)
@@ -256,7 +276,9 @@ func (c *Client) Start(ctx context.Context, id string) error {
 
 // Stop stops a running container, killing it after timeout seconds.
 func (c *Client) Stop(ctx context.Context, id string, timeout int) error {
-	if _, err := c.api.ContainerStop(ctx, id, client.ContainerStopOptions{Timeout: &timeout}); err != nil && !IsNotFound(err) {
+	ctx, end := c.call(ctx, time.Duration(timeout)*time.Second+c.timeouts.StopMargin, "stop container "+ShortID(id))
+	_, err := c.api.ContainerStop(ctx, id, client.ContainerStopOptions{Timeout: &timeout})
+	if err = end(err); err != nil && !IsNotFound(err) {
 		return fmt.Errorf("stop container %s: %w", ShortID(id), err)
 	}
 	return nil
@@ -264,7 +286,9 @@ func (c *Client) Stop(ctx context.Context, id string, timeout int) error {
 
 // Rename gives a container a new name.
 func (c *Client) Rename(ctx context.Context, id, name string) error {
-	if _, err := c.api.ContainerRename(ctx, id, client.ContainerRenameOptions{NewName: name}); err != nil {
+	ctx, end := c.call(ctx, c.timeouts.Change, "rename container "+ShortID(id))
+	_, err := c.api.ContainerRename(ctx, id, client.ContainerRenameOptions{NewName: name})
+	if err = end(err); err != nil {
 		return fmt.Errorf("rename container %s to %s: %w", ShortID(id), name, err)
 	}
 	return nil
@@ -272,15 +296,27 @@ func (c *Client) Rename(ctx context.Context, id, name string) error {
 
 // Remove deletes a container, stopping it first if it runs.
 func (c *Client) Remove(ctx context.Context, id string) error {
-	if _, err := c.api.ContainerRemove(ctx, id, client.ContainerRemoveOptions{Force: true}); err != nil && !IsNotFound(err) {
+	if err := c.remove(ctx, id); err != nil {
 		return fmt.Errorf("remove container %s: %w", ShortID(id), err)
+	}
+	return nil
+}
+
+// remove force-removes a container; one that is not there is not an error.
+func (c *Client) remove(ctx context.Context, id string) error {
+	ctx, end := c.call(ctx, c.timeouts.Change, "remove container "+ShortID(id))
+	_, err := c.api.ContainerRemove(ctx, id, client.ContainerRemoveOptions{Force: true})
+	if err = end(err); err != nil && !IsNotFound(err) {
+		return err
 	}
 	return nil
 }
 
 // RemoveNetwork deletes a network; one that is not there is not an error.
 func (c *Client) RemoveNetwork(ctx context.Context, name string) error {
-	if _, err := c.api.NetworkRemove(ctx, name, client.NetworkRemoveOptions{}); err != nil && !IsNotFound(err) {
+	ctx, end := c.call(ctx, c.timeouts.Change, "remove network "+name)
+	_, err := c.api.NetworkRemove(ctx, name, client.NetworkRemoveOptions{})
+	if err = end(err); err != nil && !IsNotFound(err) {
 		return fmt.Errorf("remove network %s: %w", name, err)
 	}
 	return nil
@@ -290,7 +326,9 @@ func (c *Client) RemoveNetwork(ctx context.Context, name string) error {
 func (c *Client) EnsureNetwork(ctx context.Context, name string, labels map[string]string) error {
 	c.netMu.Lock()
 	defer c.netMu.Unlock()
-	if _, err := c.api.NetworkInspect(ctx, name, client.NetworkInspectOptions{}); err == nil {
+	ictx, end := c.call(ctx, c.timeouts.Query, "inspect network "+name)
+	_, err := c.api.NetworkInspect(ictx, name, client.NetworkInspectOptions{})
+	if err = end(err); err == nil {
 		return nil
 	} else if !IsNotFound(err) {
 		if dup := c.duplicateNetworks(ctx, name); dup != nil {
@@ -298,7 +336,9 @@ func (c *Client) EnsureNetwork(ctx context.Context, name string, labels map[stri
 		}
 		return fmt.Errorf("inspect network %s: %w", name, err)
 	}
-	if _, err := c.api.NetworkCreate(ctx, name, client.NetworkCreateOptions{Labels: labels}); err != nil && !IsConflict(err) {
+	cctx, end := c.call(ctx, c.timeouts.Change, "create network "+name)
+	_, err = c.api.NetworkCreate(cctx, name, client.NetworkCreateOptions{Labels: labels})
+	if err = end(err); err != nil && !IsConflict(err) {
 		return fmt.Errorf("create network %s: %w", name, err)
 	}
 	return nil
@@ -307,8 +347,9 @@ func (c *Client) EnsureNetwork(ctx context.Context, name string, labels map[stri
 // duplicateNetworks says how to clean up when several networks share name
 // (engine 20.10 allows it), or returns nil when they do not.
 func (c *Client) duplicateNetworks(ctx context.Context, name string) error {
+	ctx, end := c.call(ctx, c.timeouts.Query, "list networks")
 	res, err := c.api.NetworkList(ctx, client.NetworkListOptions{Filters: client.Filters{}.Add("name", name)})
-	if err != nil {
+	if err = end(err); err != nil {
 		return nil
 	}
 	var ids []string

@@ -39,12 +39,7 @@ func ConnectHost(ctx context.Context, hostURL string, opts HostOptions) (*Client
 	if err != nil {
 		return nil, fmt.Errorf("docker host %s: %w", shown, err)
 	}
-	c := &Client{api: api, host: shown}
-	if _, err := api.Ping(ctx, client.PingOptions{NegotiateAPIVersion: true}); err != nil {
-		api.Close()
-		return nil, &UnreachableError{Host: shown, Err: err}
-	}
-	return c, nil
+	return open(ctx, api, shown)
 }
 
 // sshHost returns the ssh:// URL that host, or DOCKER_HOST when host is
@@ -125,8 +120,9 @@ func redacted(hostURL string) string {
 // EngineName is the name the engine gives itself (its host name), which
 // tells engines apart when several are connected.
 func (c *Client) EngineName(ctx context.Context) (string, error) {
+	ctx, end := c.call(ctx, c.timeouts.Query, "info")
 	res, err := c.api.Info(ctx, client.InfoOptions{})
-	if err != nil {
+	if err = end(err); err != nil {
 		return "", fmt.Errorf("docker host %s: info: %w", c.host, err)
 	}
 	return strings.TrimSpace(res.Info.Name), nil

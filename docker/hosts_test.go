@@ -15,8 +15,6 @@ import (
 	"testing"
 	"time"
 
-	v1 "github.com/google/go-containerregistry/pkg/v1"
-
 	"github.com/golive/golive/docker"
 	"github.com/golive/golive/docker/dockertest"
 	"github.com/golive/golive/docker/dockertest/engines"
@@ -271,21 +269,7 @@ func getWithin(url string, limit time.Duration) (string, error) {
 // into every engine of set.
 func loadDemoImage(t *testing.T, set *engines.Set, ref string, env []string) {
 	t.Helper()
-	img, err := scratch.Image(dockertest.DemoBinary(t), scratch.Config{Env: env})
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "image.tar")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := scratch.WriteTarball(f, map[string]v1.Image{ref: img}); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
+	path := dockertest.DemoTarball(t, ref, scratch.Config{Env: env})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	if err := set.LoadTarball(ctx, path); err != nil {

@@ -15,7 +15,9 @@ import (
 // ImageID returns the ID (sha256:…) of a local image, or "" when the engine
 // does not have it.
 func (c *Client) ImageID(ctx context.Context, ref string) (string, error) {
+	ctx, end := c.call(ctx, c.timeouts.Query, "inspect image "+ref)
 	res, err := c.api.ImageInspect(ctx, ref)
+	err = end(err)
 	if IsNotFound(err) {
 		return "", nil
 	}
@@ -37,15 +39,18 @@ type PullProgress struct {
 // Pull fetches ref from its registry, reporting progress as it goes. Errors
 // that the engine reports inside the progress stream are returned.
 func (c *Client) Pull(ctx context.Context, ref string, progress func(PullProgress)) error {
+	ctx, touch, end := c.transfer(ctx, "pull "+ref)
+	defer end(nil)
 	resp, err := c.api.ImagePull(ctx, ref, client.ImagePullOptions{})
 	if err != nil {
-		return pullError(ref, err)
+		return pullError(ref, end(err))
 	}
 	defer resp.Close()
 	for msg, err := range resp.JSONMessages(ctx) {
 		if err != nil {
-			return pullError(ref, err)
+			return pullError(ref, end(err))
 		}
+		touch()
 		if msg.Error != nil {
 			return pullError(ref, errors.New(msg.Error.Message))
 		}
@@ -79,13 +84,15 @@ func (c *Client) Load(ctx context.Context, path string) ([]string, error) {
 		return nil, fmt.Errorf("load images: %w", err)
 	}
 	defer f.Close()
-	res, err := c.api.ImageLoad(ctx, f, client.ImageLoadWithQuiet(true))
+	ctx, touch, end := c.transfer(ctx, "load images from "+path)
+	defer end(nil)
+	res, err := c.api.ImageLoad(ctx, progress{f, touch}, client.ImageLoadWithQuiet(true))
 	if err != nil {
-		return nil, fmt.Errorf("load images from %s: %w", path, err)
+		return nil, fmt.Errorf("load images from %s: %w", path, end(err))
 	}
 	defer res.Close()
 	var loaded []string
-	dec := json.NewDecoder(res)
+	dec := json.NewDecoder(progress{res, touch})
 	for {
 		var msg struct {
 			Stream      string
@@ -94,7 +101,7 @@ func (c *Client) Load(ctx context.Context, path string) ([]string, error) {
 		if err := dec.Decode(&msg); err == io.EOF {
 			break
 		} else if err != nil {
-			return loaded, fmt.Errorf("load images from %s: %w", path, err)
+			return loaded, fmt.Errorf("load images from %s: %w", path, end(err))
 		}
 		if msg.ErrorDetail != nil {
 			return loaded, fmt.Errorf("load images from %s: %s (is it a `docker save` tarball?)", path, msg.ErrorDetail.Message)
@@ -110,29 +117,37 @@ func (c *Client) Load(ctx context.Context, path string) ([]string, error) {
 
 // Import creates an image named ref from a root filesystem tarball.
 func (c *Client) Import(ctx context.Context, rootfs io.Reader, ref string, changes []string) error {
-	res, err := c.api.ImageImport(ctx, client.ImageImportSource{Source: rootfs, SourceName: "-"}, ref, client.ImageImportOptions{Changes: changes})
-	if err != nil {
+	ctx, touch, end := c.transfer(ctx, "import image "+ref)
+	res, err := c.api.ImageImport(ctx, client.ImageImportSource{Source: progress{rootfs, touch}, SourceName: "-"}, ref, client.ImageImportOptions{Changes: changes})
+	if err == nil {
+		_, err = io.Copy(io.Discard, progress{res, touch})
+		res.Close()
+	}
+	if err = end(err); err != nil {
 		return fmt.Errorf("import image %s: %w", ref, err)
 	}
-	defer res.Close()
-	_, err = io.Copy(io.Discard, res)
-	return err
+	return nil
 }
 
 // Tag gives the image source the additional name target.
 func (c *Client) Tag(ctx context.Context, source, target string) error {
+	ctx, end := c.call(ctx, c.timeouts.Change, "tag image "+source)
 	_, err := c.api.ImageTag(ctx, client.ImageTagOptions{Source: source, Target: target})
-	return err
+	if err = end(err); err != nil {
+		return fmt.Errorf("tag image %s as %s: %w", source, target, err)
+	}
+	return nil
 }
 
 // RemoveImage deletes an image reference (and the image when no other
 // reference or container uses it).
 func (c *Client) RemoveImage(ctx context.Context, ref string) error {
+	ctx, end := c.call(ctx, c.timeouts.Change, "remove image "+ref)
 	_, err := c.api.ImageRemove(ctx, ref, client.ImageRemoveOptions{Force: true, PruneChildren: true})
-	if IsNotFound(err) {
-		return nil
+	if err = end(err); err != nil && !IsNotFound(err) {
+		return fmt.Errorf("remove image %s: %w", ref, err)
 	}
-	return err
+	return nil
 }
 
 // Availability says whether an image can be had for a deploy.
@@ -162,7 +177,9 @@ func (c *Client) CheckImage(ctx context.Context, ref string) (Availability, erro
 	if id != "" {
 		return ImagePresent, nil
 	}
+	ctx, end := c.call(ctx, c.timeouts.Change, "look up "+ref+" in its registry")
 	_, err = c.api.DistributionInspect(ctx, ref, client.DistributionInspectOptions{})
+	err = end(err)
 	switch {
 	case err == nil:
 		return ImageInRegistry, nil

@@ -136,8 +136,7 @@ func (c *Client) Lock(ctx context.Context, name string) (*LockInfo, error) {
 // one: a lock taken by someone else after it is left alone. A lock already
 // gone, or being removed by another process, is not an error.
 func (c *Client) RemoveLock(ctx context.Context, id string) error {
-	_, err := c.api.ContainerRemove(ctx, id, client.ContainerRemoveOptions{Force: true})
-	if err != nil && !IsNotFound(err) && !strings.Contains(err.Error(), "already in progress") {
+	if err := c.remove(ctx, id); err != nil && !strings.Contains(err.Error(), "already in progress") {
 		return fmt.Errorf("release lock %s: %w", ShortID(id), err)
 	}
 	return nil
@@ -145,8 +144,7 @@ func (c *Client) RemoveLock(ctx context.Context, id string) error {
 
 // ReleaseLock frees the lock; freeing a free lock is not an error.
 func (c *Client) ReleaseLock(ctx context.Context, name string) error {
-	_, err := c.api.ContainerRemove(ctx, name, client.ContainerRemoveOptions{Force: true})
-	if err != nil && !IsNotFound(err) && !strings.Contains(err.Error(), "already in progress") {
+	if err := c.remove(ctx, name); err != nil && !strings.Contains(err.Error(), "already in progress") {
 		return fmt.Errorf("release lock %s: %w", name, err)
 	}
 	return nil
@@ -183,7 +181,9 @@ type Record struct {
 // record exists whole or not at all. A record of that name that exists
 // already is left as it is.
 func (c *Client) CreateRecord(ctx context.Context, name string, labels map[string]string) error {
-	if _, err := c.api.VolumeCreate(ctx, client.VolumeCreateOptions{Name: name, Labels: labels}); err != nil {
+	ctx, end := c.call(ctx, c.timeouts.Change, "create record "+name)
+	_, err := c.api.VolumeCreate(ctx, client.VolumeCreateOptions{Name: name, Labels: labels})
+	if err = end(err); err != nil {
 		return fmt.Errorf("record %s: %w", name, err)
 	}
 	return nil
@@ -195,8 +195,9 @@ func (c *Client) Records(ctx context.Context, labels map[string]string) ([]Recor
 	for k, v := range labels {
 		f.Add("label", k+"="+v)
 	}
+	ctx, end := c.call(ctx, c.timeouts.Query, "list records")
 	res, err := c.api.VolumeList(ctx, client.VolumeListOptions{Filters: f})
-	if err != nil {
+	if err = end(err); err != nil {
 		return nil, fmt.Errorf("list records: %w", err)
 	}
 	out := make([]Record, 0, len(res.Items))
@@ -208,7 +209,9 @@ func (c *Client) Records(ctx context.Context, labels map[string]string) ([]Recor
 
 // RemoveRecord deletes a record; one that is not there is not an error.
 func (c *Client) RemoveRecord(ctx context.Context, name string) error {
-	if _, err := c.api.VolumeRemove(ctx, name, client.VolumeRemoveOptions{Force: true}); err != nil && !IsNotFound(err) {
+	ctx, end := c.call(ctx, c.timeouts.Change, "remove record "+name)
+	_, err := c.api.VolumeRemove(ctx, name, client.VolumeRemoveOptions{Force: true})
+	if err = end(err); err != nil && !IsNotFound(err) {
 		return fmt.Errorf("remove record %s: %w", name, err)
 	}
 	return nil

@@ -103,21 +103,60 @@ func (s *LogStream) Next() (Stream, []byte, error) {
 func (s *LogStream) Close() error { return s.closer.Close() }
 
 // Logs opens a container's log stream; tty says whether the container has
-// a TTY (its output is then not multiplexed).
+// a TTY (its output is then not multiplexed). A stream that does not
+// follow fails when the engine stops sending for the Idle timeout; a
+// followed one lasts as long as ctx.
 func (c *Client) Logs(ctx context.Context, id string, tty bool, opts LogOptions) (*LogStream, error) {
 	o := client.ContainerLogsOptions{ShowStdout: true, ShowStderr: true, Since: opts.Since, Until: opts.Until, Follow: opts.Follow, Timestamps: opts.Timestamps}
 	if opts.Tail > 0 {
 		o.Tail = strconv.Itoa(opts.Tail)
 	}
-	rc, err := c.api.ContainerLogs(ctx, id, o)
+	what := "logs of container " + ShortID(id)
+	var rc io.ReadCloser
+	var err error
+	if opts.Follow {
+		rc, err = c.api.ContainerLogs(ctx, id, o)
+	} else {
+		tctx, touch, end := c.transfer(ctx, what)
+		if rc, err = c.api.ContainerLogs(tctx, id, o); err == nil {
+			rc = &watched{rc: rc, what: what, touch: touch, end: end}
+		} else {
+			err = end(err)
+		}
+	}
 	if err != nil {
-		return nil, fmt.Errorf("logs of container %s: %w", ShortID(id), err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	if opts.Follow {
 		return NewLogStream(&batchingReader{r: rc}, tty, rc), nil
 	}
 	ra := newReadAhead(rc)
 	return NewLogStream(ra, tty, ra), nil
+}
+
+// watched is a log answer read under a progress deadline.
+type watched struct {
+	rc    io.ReadCloser
+	what  string
+	touch func()
+	end   func(error) error
+}
+
+func (w *watched) Read(b []byte) (int, error) {
+	n, err := w.rc.Read(b)
+	if n > 0 {
+		w.touch()
+	}
+	if err != nil && err != io.EOF {
+		err = fmt.Errorf("%s: %w", w.what, w.end(err))
+	}
+	return n, err
+}
+
+func (w *watched) Close() error {
+	err := w.rc.Close()
+	w.end(nil)
+	return err
 }
 
 // A follow stream brings a few lines at a time; waking for each costs more
@@ -224,8 +263,9 @@ func (ra *readAhead) Close() error {
 // file (json-file and local drivers), 0 when it does not rotate. Rotation
 // during a burst is when the engine's follow stream loses lines.
 func (c *Client) LogRotation(ctx context.Context, id string) (int64, error) {
+	ctx, end := c.call(ctx, c.timeouts.Query, "inspect container "+ShortID(id))
 	res, err := c.api.ContainerInspect(ctx, id, client.ContainerInspectOptions{})
-	if err != nil {
+	if err = end(err); err != nil {
 		return 0, fmt.Errorf("inspect container %s: %w", ShortID(id), err)
 	}
 	if res.Container.HostConfig == nil {
@@ -267,14 +307,15 @@ func parseSize(s string) int64 {
 // LastLines returns up to n of a container's most recent output lines
 // (stdout and stderr together), for error messages.
 func (c *Client) LastLines(ctx context.Context, id string, n int) ([]string, error) {
+	ctx, end := c.call(ctx, c.timeouts.Change, "logs of container "+ShortID(id))
 	rc, err := c.api.ContainerLogs(ctx, id, client.ContainerLogsOptions{ShowStdout: true, ShowStderr: true, Tail: strconv.Itoa(n)})
-	if err != nil {
-		return nil, fmt.Errorf("logs of container %s: %w", ShortID(id), err)
+	var raw []byte
+	if err == nil {
+		raw, err = io.ReadAll(rc)
+		rc.Close()
 	}
-	defer rc.Close()
-	raw, err := io.ReadAll(rc)
-	if err != nil {
-		return nil, err
+	if err = end(err); err != nil {
+		return nil, fmt.Errorf("logs of container %s: %w", ShortID(id), err)
 	}
 	var buf bytes.Buffer
 	if _, err := stdcopy.StdCopy(&buf, &buf, bytes.NewReader(raw)); err != nil {

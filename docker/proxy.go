@@ -84,7 +84,9 @@ func (c *Client) EnsureProxy(ctx context.Context, spec ProxySpec) (*Proxy, error
 		return nil, err
 	}
 	if !slices.Contains(ct.Networks, spec.Network) {
-		if _, err := c.api.NetworkConnect(ctx, spec.Network, client.NetworkConnectOptions{Container: ct.ID}); err != nil {
+		cctx, end := c.call(ctx, c.timeouts.Change, "connect "+spec.Name+" to network "+spec.Network)
+		_, err := c.api.NetworkConnect(cctx, spec.Network, client.NetworkConnectOptions{Container: ct.ID})
+		if err = end(err); err != nil {
 			return nil, fmt.Errorf("proxy %s: join network %s: %w", spec.Name, spec.Network, err)
 		}
 	}

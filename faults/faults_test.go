@@ -136,7 +136,7 @@ func (r *release) mustRun(code int, args ...string) string {
 func (r *release) killAfter(d time.Duration, args ...string) string {
 	r.t.Helper()
 	cmd := r.command(args...)
-	var out syncBuffer
+	var out dockertest.SyncBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		r.t.Fatal(err)
@@ -339,12 +339,12 @@ func TestDockerConnectionCutMidDeployEndsInATruthfulOutcome(t *testing.T) {
 	for i := range 3 {
 		outage := time.Second + time.Duration(rng.Int64N(int64(2*time.Second)))
 		cmd := r.command("apply", p2)
-		var out syncBuffer
+		var out dockertest.SyncBuffer
 		cmd.Stdout, cmd.Stderr = &out, &out
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		waitFor(t, "api v2 to start", func() bool { return strings.Contains(out.String(), "api: started") })
+		dockertest.WaitFor(t, "api v2 to start", func() bool { return strings.Contains(out.String(), "api: started") })
 		px.cut()
 		time.Sleep(outage)
 		px.restore()
@@ -488,35 +488,6 @@ func TestTwoProcessesRacingForTheLockOneProceedsTheOtherExits4(t *testing.T) {
 	t.Logf("%d races for a free lock, %d for a stale one", trials, trials)
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// syncBuffer is a bytes.Buffer safe to read while a process writes to it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // TestARevertFromASecondTerminalTakesOverARunningApply: while an apply of
 // v2 waits in api's health gate, `golive revert --yes` from another process
 // stops it and puts v1 back; both say so.
@@ -525,12 +496,12 @@ func TestARevertFromASecondTerminalTakesOverARunningApply(t *testing.T) {
 	p1, p2 := r.plan("1", "", ""), r.plan("2", "UNHEALTHY: 'true'", "")
 	r.mustRun(0, "apply", p1)
 	apply := r.command("apply", p2)
-	var out syncBuffer
+	var out dockertest.SyncBuffer
 	apply.Stdout, apply.Stderr = &out, &out
 	if err := apply.Start(); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "api v2 to start", func() bool { return strings.Contains(out.String(), "api: started") })
+	dockertest.WaitFor(t, "api v2 to start", func() bool { return strings.Contains(out.String(), "api: started") })
 	if code, _, errout := r.run("revert", p2); code != 4 || !strings.Contains(errout, "with --yes") {
 		t.Fatalf("revert without --yes during an apply: exit %d %s", code, errout)
 	}

@@ -45,17 +45,6 @@ func (c *collector) seqCount() int {
 	return len(c.seqs)
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // TestFollowContainerMovesToTheReplacementWithoutLosingOrRepeating runs
 // against the real Docker engine and replaces a container the way a deploy does.
 func TestFollowContainerMovesToTheReplacementWithoutLosingOrRepeating(t *testing.T) {
@@ -74,7 +63,7 @@ func TestFollowContainerMovesToTheReplacementWithoutLosingOrRepeating(t *testing
 	fctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- logs.FollowContainer(fctx, cli, name, logs.ContainerOptions{Follow: true}, got.sink) }()
-	waitFor(t, "lines of the first container", func() bool { return got.seqCount() >= 50 })
+	dockertest.WaitFor(t, "lines of the first container", func() bool { return got.seqCount() >= 50 })
 
 	spec.Name = name + ".next"
 	b, err := cli.Create(ctx, spec)
@@ -86,7 +75,7 @@ func TestFollowContainerMovesToTheReplacementWithoutLosingOrRepeating(t *testing
 	last, err := cli.LastLines(ctx, a, 1)
 	must(t, err)
 	aLines, _ := strconv.Atoi(seqField.FindStringSubmatch(last[0])[1])
-	waitFor(t, "lines of the replacement", func() bool { return got.seqCount() >= aLines+50 })
+	dockertest.WaitFor(t, "lines of the replacement", func() bool { return got.seqCount() >= aLines+50 })
 	cancel()
 	must(t, <-done)
 
@@ -117,7 +106,7 @@ func TestFollowContainerReadsTTYContainersAndSanitizesInjection(t *testing.T) {
 		must(t, cli.Start(ctx, id))
 		buf := logs.NewBuffer(0)
 		in := logs.NewIngester(name, buf, nil, 0)
-		waitFor(t, "the injection lines", func() bool {
+		dockertest.WaitFor(t, "the injection lines", func() bool {
 			lines, _ := cli.LastLines(ctx, id, 20)
 			return len(lines) >= 8
 		})

@@ -188,18 +188,29 @@ func (e *Engine) revertRetrying(ctx context.Context, run string) error {
 		err := e.revert(ctx, run, true)
 		left := time.Until(deadline)
 		if err == nil || !docker.IsConnectionLost(err) || left <= 0 {
-			return err
+			return e.asIncomplete(run, err)
 		}
 		wait := min(backoff, left)
 		e.Emit(Event{Kind: EvRevertRetry, Run: run, Error: err.Error(),
 			Message: fmt.Sprintf("the Docker engine does not answer; trying the revert again in %s (giving up in %s)", wait.Round(10*time.Millisecond), left.Round(time.Second))})
 		select {
 		case <-ctx.Done():
-			return err
+			return e.asIncomplete(run, err)
 		case <-time.After(wait):
 		}
 		backoff = min(2*backoff, 4*time.Second)
 	}
+}
+
+// asIncomplete gives a revert that failed before it could begin (the
+// engine gone from the start, say) the same shape as one cut short, so
+// that the operator is told the command that finishes it.
+func (e *Engine) asIncomplete(run string, err error) error {
+	var rerr *RevertError
+	if err == nil || errors.Is(err, ErrNothingToRevert) || errors.As(err, &rerr) {
+		return err
+	}
+	return &RevertError{Run: run, Err: err, Finish: e.finishCommand()}
 }
 
 // checkSettled refuses to start while an interrupted apply left a service

@@ -81,24 +81,46 @@ func sortedCopy(in []string) []string {
 
 // deployGroup replaces the services of one group in parallel. Every service
 // runs to its end, so the state of each is known, before the group fails.
+// Once its containers have started, the next deploy group's containers are
+// created ahead (see ahead.go) while this group's health gates run.
 func (e *Engine) deployGroup(ctx context.Context, run, group string) error {
 	services := e.plan.GroupServices(group)
 	if err := e.ensureNetworks(ctx, services); err != nil {
 		return err
 	}
+	prepared := e.takeAhead(group)
 	errs := make([]error, len(services))
-	var wg sync.WaitGroup
+	var wg, started sync.WaitGroup
+	started.Add(len(services))
 	for i, svc := range services {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := e.deployService(ctx, run, svc); err != nil {
+			if err := e.deployService(ctx, run, svc, prepared[svc.Name], started.Done); err != nil {
 				errs[i] = fmt.Errorf("%s: %w", svc.Name, err)
 			}
 		}()
 	}
+	next := e.prepareAhead(ctx, run, group, &started)
 	wg.Wait()
-	return errors.Join(errs...)
+	err := errors.Join(errs...)
+	if err != nil {
+		err = errors.Join(err, next.discard())
+	}
+	return err
+}
+
+// change is one service's replacement, prepared up to its new container
+// created under <name>.next; deployService carries it out.
+type change struct {
+	ev        Event
+	spec      docker.Spec
+	next      docker.Spec
+	cur       *docker.Container // what runs now, or nil
+	oldPrev   *docker.Container // the <name>.prev the switch replaces, or nil
+	inherit   bool              // cur is a failed deploy: keep its prev labels, drop it
+	unchanged bool              // cur already runs the target: nothing to create
+	id        string            // the created <name>.next
 }
 
 // ensureNetworks creates the networks of services that do not exist yet,
@@ -132,42 +154,134 @@ func (e *Engine) ensureNetworks(ctx context.Context, services []*Service) error 
 // keeping the previous one stopped under <name>.prev. Its order makes every
 // crash point revertible: the new container is created (under <name>.next,
 // carrying what it replaces in its labels) before the old one is touched.
-func (e *Engine) deployService(ctx context.Context, run string, svc *Service) error {
-	d := e.opts.Docker
+// c, when not nil, was prepared ahead; started is called once the new
+// container has started or the service has failed before that.
+func (e *Engine) deployService(ctx context.Context, run string, svc *Service, c *change, started func()) error {
+	var once sync.Once
+	defer once.Do(started)
 	start := time.Now()
-	ev := Event{Run: run, Service: svc.Name, Group: svc.Group, Image: svc.Image}
-	env, err := e.plan.ServiceEnv(svc, e.opts.Lookup)
-	if err != nil {
-		return e.serviceFailed(ev, start, err)
+	if c == nil {
+		var err error
+		if c, err = e.prepareService(ctx, run, svc); err != nil {
+			if c.next.Name != "" { // it got as far as creating the new container
+				e.Emit(withKind(c.ev, EvServiceStart))
+			}
+			return e.serviceFailed(c.ev, start, err)
+		}
 	}
-	spec, err := e.spec(svc, env)
-	if err != nil {
-		return e.serviceFailed(ev, start, err)
-	}
-	hash := configHash(spec)
-	targetID, err := d.ImageID(ctx, svc.Image)
-	if err == nil && targetID == "" {
-		err = fmt.Errorf("image %s is not on the Docker host (preload did not run?)", svc.Image)
-	}
-	if err != nil {
-		return e.serviceFailed(ev, start, err)
-	}
-	ev.ImageID = targetID
-	cur, err := d.Inspect(ctx, spec.Name)
-	if err != nil {
-		return e.serviceFailed(ev, start, err)
-	}
-	if cur != nil && cur.Running && cur.ImageID == targetID && cur.Labels[LabelConfig] == hash {
+	ev := c.ev
+	d := e.opts.Docker
+	if c.unchanged {
 		// Left alone, but a release is not done while it is unhealthy: one passing check is enough.
-		gate := *svc
-		gate.Health.Stable = 0
-		ev.ContainerID = cur.ID
-		if err := e.waitHealthy(ctx, &gate, cur.ID); err != nil {
+		ev.ContainerID = c.cur.ID
+		if err := e.waitFirstPass(ctx, svc, c.cur.ID); err != nil {
 			return e.serviceFailed(ev, start, fmt.Errorf("unchanged, but %w", err))
 		}
 		ev.Result, ev.Message = ResultUnchanged, "already runs the target image with the same config"
 		e.Emit(withKind(ev, EvServiceEnd))
 		return nil
+	}
+	e.Emit(withKind(ev, EvServiceStart))
+	id := c.id
+	ev.ContainerID = id
+	e.Emit(withAction(ev, ActionCreated, "created "+c.next.Name))
+
+	if err := e.guard(ctx); err != nil {
+		return e.serviceFailed(ev, start, err)
+	}
+	spec, cur := c.spec, c.cur
+	if cur != nil {
+		// While what runs stops, the names move: the older kept container
+		// goes, what runs becomes <name>.prev and the new one <name>.
+		// Every point in between is revertible, as each step alone is.
+		var renameErr error
+		var renamed sync.WaitGroup
+		renamed.Go(func() { renameErr = e.moveNames(ctx, c) })
+		stopErr := d.Stop(ctx, cur.ID, int(svc.StopTimeout/time.Second))
+		renamed.Wait()
+		if err := errors.Join(stopErr, renameErr); err != nil {
+			return e.serviceFailed(ev, start, err)
+		}
+		e.Emit(withAction(ev, ActionStopped, "stopped the previous container "+docker.ShortID(cur.ID)))
+	} else if err := d.Rename(ctx, id, spec.Name); err != nil {
+		return e.serviceFailed(ev, start, err)
+	}
+	if err := e.guard(ctx); err != nil {
+		return e.serviceFailed(ev, start, err)
+	}
+	if err := d.Start(ctx, id); err != nil {
+		return e.serviceFailed(ev, start, err)
+	}
+	once.Do(started)
+	e.errors.deployedAt(svc.Name, time.Now())
+	e.Emit(withAction(ev, ActionStarted, "started "+spec.Name))
+	if err := e.waitHealthy(ctx, svc, id); err != nil {
+		e.Emit(Event{Kind: EvHealth, Run: run, Service: svc.Name, ContainerID: id, Result: ResultFailed, Error: err.Error(), DurationMS: ms(time.Since(start))})
+		return e.serviceFailed(ev, start, err)
+	}
+	ev.Result, ev.DurationMS = ResultDeployed, ms(time.Since(start))
+	e.Emit(withKind(ev, EvServiceEnd))
+	return nil
+}
+
+// moveNames makes way for the new container of c while the old one stops:
+// the older kept container is removed, the current one is renamed
+// <name>.prev (or removed, when it was a failed deploy) and the new one
+// takes the service's name.
+func (e *Engine) moveNames(ctx context.Context, c *change) error {
+	d := e.opts.Docker
+	if c.oldPrev != nil {
+		if err := d.Remove(ctx, c.oldPrev.ID); err != nil {
+			return err
+		}
+	}
+	if c.inherit {
+		if err := d.Remove(ctx, c.cur.ID); err != nil {
+			return err
+		}
+	} else if err := d.Rename(ctx, c.cur.ID, c.spec.Name+suffixPrev); err != nil {
+		return err
+	}
+	return d.Rename(ctx, c.id, c.spec.Name)
+}
+
+// prepareService does what a service's replacement needs before it touches
+// what runs: it reads the current containers and creates the new one under
+// <name>.next. It emits nothing, so it can run ahead of the service's group;
+// on error the change says how far it got.
+func (e *Engine) prepareService(ctx context.Context, run string, svc *Service) (*change, error) {
+	d := e.opts.Docker
+	c := &change{ev: Event{Run: run, Service: svc.Name, Group: svc.Group, Image: svc.Image}}
+	env, err := e.plan.ServiceEnv(svc, e.opts.Lookup)
+	if err != nil {
+		return c, err
+	}
+	spec, err := e.spec(svc, env)
+	if err != nil {
+		return c, err
+	}
+	c.spec = spec
+	hash := configHash(spec)
+	// The three reads are independent: one round-trip instead of three.
+	var targetID string
+	var cur, oldPrev *docker.Container
+	var imageErr, curErr, prevErr error
+	var read sync.WaitGroup
+	read.Go(func() { targetID, imageErr = d.ImageID(ctx, svc.Image) })
+	read.Go(func() { cur, curErr = d.Inspect(ctx, spec.Name) })
+	read.Go(func() { oldPrev, prevErr = d.Inspect(ctx, spec.Name+suffixPrev) })
+	read.Wait()
+	if imageErr == nil && targetID == "" {
+		imageErr = fmt.Errorf("image %s is not on the Docker host (preload did not run?)", svc.Image)
+	}
+	if err := errors.Join(imageErr, curErr); err != nil {
+		return c, err
+	}
+	c.ev.ImageID = targetID
+	c.cur = cur
+	if cur != nil && cur.Running && cur.ImageID == targetID && cur.Labels[LabelConfig] == hash {
+		c.unchanged = true
+		return c, nil
 	}
 	next := spec
 	next.Name = spec.Name + suffixNext
@@ -184,9 +298,9 @@ func (e *Engine) deployService(ctx context.Context, run string, svc *Service) er
 	next.Labels[LabelHealth] = string(gate)
 	// A stopped container that golive deployed never became what runs: what
 	// it replaced stays the one to go back to.
-	inherit := cur != nil && !cur.Running && cur.Labels[LabelRun] != ""
+	c.inherit = cur != nil && !cur.Running && cur.Labels[LabelRun] != ""
 	switch {
-	case inherit:
+	case c.inherit:
 		for _, k := range []string{LabelPrevID, LabelPrevImageID, LabelPrevImage, LabelPrevSpec} {
 			next.Labels[k] = cur.Labels[k]
 		}
@@ -205,63 +319,21 @@ func (e *Engine) deployService(ctx context.Context, run string, svc *Service) er
 		next.Labels[LabelPrevImage] = cur.Image
 		next.Labels[LabelPrevSpec] = string(b)
 	}
-	ev.PrevImage, ev.PrevImageID, ev.PrevContainerID = next.Labels[LabelPrevImage], next.Labels[LabelPrevImageID], next.Labels[LabelPrevID]
-	e.Emit(withKind(ev, EvServiceStart))
-
-	if err := e.guard(ctx); err != nil {
-		return e.serviceFailed(ev, start, err)
-	}
-	id, err := d.Create(ctx, next)
-	if err != nil {
-		return e.serviceFailed(ev, start, err)
-	}
-	ev.ContainerID = id
-	e.Emit(withAction(ev, ActionCreated, "created "+next.Name))
-
-	if err := e.guard(ctx); err != nil {
-		return e.serviceFailed(ev, start, err)
-	}
-	if cur != nil {
-		if !inherit {
-			if old, err := d.Inspect(ctx, spec.Name+suffixPrev); err != nil {
-				return e.serviceFailed(ev, start, err)
-			} else if old != nil {
-				if err := d.Remove(ctx, old.ID); err != nil {
-					return e.serviceFailed(ev, start, err)
-				}
-			}
+	c.next = next
+	c.ev.PrevImage, c.ev.PrevImageID, c.ev.PrevContainerID = next.Labels[LabelPrevImage], next.Labels[LabelPrevImageID], next.Labels[LabelPrevID]
+	if cur != nil && !c.inherit {
+		if prevErr != nil {
+			return c, prevErr
 		}
-		if err := d.Stop(ctx, cur.ID, int(svc.StopTimeout/time.Second)); err != nil {
-			return e.serviceFailed(ev, start, err)
-		}
-		if inherit {
-			err = d.Remove(ctx, cur.ID)
-		} else {
-			err = d.Rename(ctx, cur.ID, spec.Name+suffixPrev)
-		}
-		if err != nil {
-			return e.serviceFailed(ev, start, err)
-		}
-		e.Emit(withAction(ev, ActionStopped, "stopped the previous container "+docker.ShortID(cur.ID)))
-	}
-	if err := d.Rename(ctx, id, spec.Name); err != nil {
-		return e.serviceFailed(ev, start, err)
+		c.oldPrev = oldPrev
 	}
 	if err := e.guard(ctx); err != nil {
-		return e.serviceFailed(ev, start, err)
+		return c, err
 	}
-	if err := d.Start(ctx, id); err != nil {
-		return e.serviceFailed(ev, start, err)
+	if c.id, err = d.Create(ctx, next); err != nil {
+		return c, err
 	}
-	e.errors.deployedAt(svc.Name, time.Now())
-	e.Emit(withAction(ev, ActionStarted, "started "+spec.Name))
-	if err := e.waitHealthy(ctx, svc, id); err != nil {
-		e.Emit(Event{Kind: EvHealth, Run: run, Service: svc.Name, ContainerID: id, Result: ResultFailed, Error: err.Error(), DurationMS: ms(time.Since(start))})
-		return e.serviceFailed(ev, start, err)
-	}
-	ev.Result, ev.DurationMS = ResultDeployed, ms(time.Since(start))
-	e.Emit(withKind(ev, EvServiceEnd))
-	return nil
+	return c, nil
 }
 
 func withKind(ev Event, kind string, message ...string) Event {

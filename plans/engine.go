@@ -68,6 +68,7 @@ type Engine struct {
 	journalErr error
 	errors     *errorJournal // with Options.Logs
 	run        string        // the latest apply
+	ahead      *ahead        // the next deploy group, prepared ahead
 	lockID     string        // the lock container this engine holds, if any
 	networks   map[string]bool
 	// applyCancel stops the running apply; stopRevert says StopApply asked

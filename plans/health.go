@@ -2,6 +2,7 @@ package plans
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -13,58 +14,147 @@ import (
 	"github.com/golive/golive/logs"
 )
 
+// noCheckYet is a gate's detail before its first probe.
+const noCheckYet = "no check ran yet"
+
 // probeTimeout bounds one health probe.
 const probeTimeout = 3 * time.Second
 
+// firstProbeDelay is the pause after a failed probe while a container has
+// not passed yet: a service usually answers milliseconds after its start,
+// so waiting a whole interval there is time lost. Each failure stretches
+// the pause by half, up to the gate's interval.
+const firstProbeDelay = 25 * time.Millisecond
+
 // waitHealthy waits until the container passes the service's health gate
-// and stays running and healthy for health.stable. It fails at once when
-// the container exits or restarts.
+// and keeps passing for health.stable; the verdict falls at exactly the
+// first pass plus stable (stable 0: at the first pass). It fails at once
+// when the container exits or restarts, and at the gate's timeout.
 func (e *Engine) waitHealthy(ctx context.Context, svc *Service, id string) error {
+	return e.waitGate(ctx, svc, id, svc.Health.Stable)
+}
+
+// waitFirstPass waits until the container runs and passes the service's
+// health check once, within the gate's timeout: the gate for a version
+// that was known to be good, or a container left unchanged.
+func (e *Engine) waitFirstPass(ctx context.Context, svc *Service, id string) error {
+	return e.waitGate(ctx, svc, id, 0)
+}
+
+// waitGate probes fast until the first pass, then at the gate's interval
+// while the stable window runs, and decides with one last check when the
+// window closes. A failed check inside the window starts it over.
+func (e *Engine) waitGate(ctx context.Context, svc *Service, id string, stable time.Duration) error {
 	h := svc.Health
 	start := time.Now()
-	deadline := start.Add(h.Timeout)
-	var healthySince time.Time
-	lastDetail := "no check ran yet"
-	restarts := -1
-	ticker := time.NewTicker(h.Interval)
-	defer ticker.Stop()
+	ctx, cancel := context.WithTimeout(ctx, h.Timeout)
+	defer cancel()
+	g := gate{e: e, h: h, id: id, start: start, restarts: -1, detail: noCheckYet}
+	var passedAt time.Time // the first pass of the current window
+	delay := firstProbeDelay
+	timer := time.NewTimer(0)
+	defer timer.Stop()
 	for {
-		ct, err := e.opts.Docker.Inspect(ctx, id)
+		select {
+		case <-ctx.Done():
+			return g.timedOut(ctx, nil)
+		case <-timer.C:
+		}
+		ok, err := g.check(ctx)
+		if err != nil {
+			return g.timedOut(ctx, err)
+		}
+		now := time.Now()
+		switch {
+		case !ok && !passedAt.IsZero(): // failed inside the window: start over, fast
+			passedAt, delay = time.Time{}, firstProbeDelay
+		case !ok:
+			delay = min(delay*3/2, h.Interval)
+		case passedAt.IsZero():
+			passedAt, delay = now, h.Interval
+		}
+		if ok && now.Sub(passedAt) >= stable {
+			e.Emit(Event{Kind: EvHealth, Service: svc.Name, ContainerID: id, Result: ResultOK, DurationMS: ms(now.Sub(start)), Message: g.detail})
+			return nil
+		}
+		wait := delay
+		if !passedAt.IsZero() {
+			wait = min(wait, passedAt.Add(stable).Sub(now))
+		}
+		timer.Reset(wait)
+	}
+}
+
+// gate is one wait for a container's health gate.
+type gate struct {
+	e        *Engine
+	h        Health
+	id       string
+	start    time.Time
+	restarts int    // the container's restart count at the first check
+	detail   string // what the last probe said
+}
+
+// check inspects the container and probes it, side by side when the probe
+// does not need the inspection, so a check costs one round-trip.
+func (g *gate) check(ctx context.Context) (bool, error) {
+	type inspected struct {
+		ct  *docker.Container
+		err error
+	}
+	var ct *docker.Container
+	var err error
+	ok := false
+	if g.h.Docker {
+		ct, err = g.e.opts.Docker.Inspect(ctx, g.id)
+	} else {
+		res := make(chan inspected, 1)
+		go func() {
+			ct, err := g.e.opts.Docker.Inspect(ctx, g.id)
+			res <- inspected{ct, err}
+		}()
+		ok, g.detail = g.e.probe(ctx, g.h, nil)
+		r := <-res
+		ct, err = r.ct, r.err
+	}
+	if err != nil {
+		return false, err
+	}
+	if ct == nil {
+		return false, fmt.Errorf("container %s disappeared", docker.ShortID(g.id))
+	}
+	if g.restarts < 0 {
+		g.restarts = ct.RestartCount
+	}
+	if !ct.Running || ct.RestartCount != g.restarts {
+		return false, g.e.crashError(ctx, ct, time.Since(g.start))
+	}
+	if g.h.Docker {
+		ok, g.detail = g.e.probe(ctx, g.h, ct)
+	}
+	return ok, nil
+}
+
+// stalledAfter is how long a Docker call of a check may go unanswered
+// before the gate's timeout blames it rather than the last probe.
+const stalledAfter = time.Second
+
+// timedOut explains why the wait ended when the gate's timeout passed, or
+// returns err. The timeout usually cuts a check just begun: then the last
+// probe says what was wrong; a Docker call that had not answered for long,
+// or before any probe, names itself.
+func (g *gate) timedOut(ctx context.Context, err error) error {
+	if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		if err != nil {
 			return err
 		}
-		if ct == nil {
-			return fmt.Errorf("container %s disappeared", docker.ShortID(id))
-		}
-		if restarts < 0 {
-			restarts = ct.RestartCount
-		}
-		if !ct.Running || ct.RestartCount != restarts {
-			return e.crashError(ctx, ct, time.Since(start))
-		}
-		ok, detail := e.probe(ctx, h, ct)
-		lastDetail = detail
-		switch {
-		case !ok:
-			healthySince = time.Time{}
-		case healthySince.IsZero():
-			healthySince = time.Now()
-			fallthrough
-		default:
-			if time.Since(healthySince) >= h.Stable {
-				e.Emit(Event{Kind: EvHealth, Service: svc.Name, ContainerID: id, Result: ResultOK, DurationMS: ms(time.Since(start)), Message: detail})
-				return nil
-			}
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("not healthy within %s: %s", h.Timeout, lastDetail)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-ticker.C:
-		}
+		return ctx.Err()
 	}
+	var stalled *docker.TimeoutError
+	if err != nil && (!errors.As(err, &stalled) || stalled.After >= stalledAfter || g.detail == noCheckYet) {
+		return fmt.Errorf("not healthy within %s: %w", g.h.Timeout, err)
+	}
+	return fmt.Errorf("not healthy within %s: %s", g.h.Timeout, g.detail)
 }
 
 func (e *Engine) crashError(ctx context.Context, ct *docker.Container, after time.Duration) error {

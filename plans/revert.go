@@ -594,7 +594,8 @@ func (e *Engine) putNewBack(t revertTarget, news []*docker.Container, id string,
 
 // revertGate waits until a restored container runs and passes the gate it
 // was deployed with, once (or for revert.stable when the plan sets it).
-// It probes fast at first: the container was known good minutes ago.
+// It probes fast at first, like every gate: the container was known good
+// minutes ago.
 func (e *Engine) revertGate(ctx context.Context, t revertTarget, id string) error {
 	h := Health{Timeout: DefaultHealthTimeout, Interval: DefaultInterval}
 	if t.Gate != nil {
@@ -606,54 +607,7 @@ func (e *Engine) revertGate(ctx context.Context, t revertTarget, id string) erro
 			h.Interval = DefaultInterval
 		}
 	}
-	stable := e.plan.Revert.Stable
-	start := time.Now()
-	deadline := start.Add(h.Timeout)
-	delay := 25 * time.Millisecond
-	var okSince time.Time
-	restarts := -1
-	for {
-		ct, err := e.opts.Docker.Inspect(ctx, id)
-		if err != nil {
-			return err
-		}
-		if ct == nil {
-			return fmt.Errorf("container %s disappeared", docker.ShortID(id))
-		}
-		if restarts < 0 {
-			restarts = ct.RestartCount
-		}
-		if !ct.Running || ct.RestartCount != restarts {
-			return e.crashError(ctx, ct, time.Since(start))
-		}
-		ok, detail := e.probe(ctx, h, ct)
-		if t.Gate == nil {
-			detail = "running (no health gate was recorded for it)"
-		}
-		now := time.Now()
-		if !ok {
-			okSince = time.Time{}
-		} else if okSince.IsZero() {
-			okSince = now
-		}
-		if ok && now.Sub(okSince) >= stable {
-			e.Emit(Event{Kind: EvHealth, Service: t.Service, ContainerID: id, Result: ResultOK, DurationMS: ms(time.Since(start)), Message: detail})
-			return nil
-		}
-		if now.After(deadline) {
-			return fmt.Errorf("not healthy within %s: %s", h.Timeout, detail)
-		}
-		wait := min(delay, h.Interval)
-		if !okSince.IsZero() {
-			wait = min(h.Interval, okSince.Add(stable).Sub(now))
-		}
-		delay = delay * 3 / 2
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(wait):
-		}
-	}
+	return e.waitGate(ctx, &Service{Name: t.Service, Health: h}, id, e.plan.Revert.Stable)
 }
 
 // Revert undoes the latest apply that is not completely reverted, under

@@ -105,7 +105,7 @@ services:
 
 func waitVersion(t *testing.T, port int, want string) {
 	t.Helper()
-	waitFor(t, fmt.Sprintf("version %s on port %d", want, port), func() bool { return serviceVersion(port) == want })
+	dockertest.WaitFor(t, fmt.Sprintf("version %s on port %d", want, port), func() bool { return serviceVersion(port) == want })
 }
 
 // TestCockpitInTmuxDeploysAndRevertsWithOneKey runs the real binary in

@@ -69,7 +69,11 @@ func (h *headless) engine(operation string, buf *logs.Buffer) (*plans.Engine, *p
 		Asker:    h.asker(),
 		OnEvent: func(ev plans.Event) {
 			h.print(ev)
-			if !ev.Transient && j.Fallback() != "" {
+			// Once the journal has failed, every event but a command's
+			// output lines (already on stdout, and in the fallback file)
+			// is also echoed to stderr, so the record survives a lost
+			// temporary folder too.
+			if !ev.Transient && ev.Kind != plans.EvStepOutput && j.Fallback() != "" {
 				h.mu.Lock()
 				defer h.mu.Unlock()
 				line, _ := json.Marshal(ev)

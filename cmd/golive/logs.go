@@ -39,7 +39,8 @@ stream moves to the new container, and no line is lost or repeated.
 
 Without --tail, a container's log is printed from its first line (its
 deploy) and a file is followed from its end. Exit status 0 when everything
-asked for was printed, 5 when a source could not be read.
+asked for was printed, 2 when a SOURCE names no file, container:NAME or
+service of the plan, 5 when a source could not be read.
 `
 
 func runLogs(args []string, stdout, stderr io.Writer) int {
@@ -86,6 +87,13 @@ func runLogs(args []string, stdout, stderr io.Writer) int {
 	sources, code := logSources(plan, args, stderr)
 	if code != exitOK {
 		return code
+	}
+	if *since > 0 {
+		for _, src := range sources {
+			if src.Path != "" {
+				fmt.Fprintf(stderr, "golive logs: --since applies to containers; %s is read without it (its lines carry no time golive can trust)\n", src.Name)
+			}
+		}
 	}
 	ctx, stop := interruptible(io.Discard)
 	defer stop()

@@ -53,3 +53,22 @@ func TestLogsMasksThePlanSecretsInWhatItPrints(t *testing.T) {
 		t.Fatalf("exit %d:\n%s%s", code, out, errout)
 	}
 }
+
+// The summary in `golive --help` names the same logs flags as
+// `golive logs --help`, so a newcomer finds --tail from either.
+func TestUsageListsEveryLogsFlag(t *testing.T) {
+	synopsis := strings.SplitN(logsUsage, "\n", 2)[0]
+	var line string
+	for _, l := range strings.Split(usage, "\n") {
+		if strings.HasPrefix(strings.TrimSpace(l), "golive logs ") {
+			line = l
+		}
+	}
+	for _, f := range strings.Fields(synopsis) {
+		if flag, ok := strings.CutPrefix(f, "[--"); ok {
+			if name := "[--" + strings.Fields(strings.TrimSuffix(flag, "]"))[0]; !strings.Contains(line, name) {
+				t.Errorf("golive --help lacks %s] in %q", name, line)
+			}
+		}
+	}
+}

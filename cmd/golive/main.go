@@ -46,7 +46,7 @@ Usage:
   golive unlock PLAN [--yes|--force] break a stale release lock (never one whose process
                                      still runs on this machine)
   golive status PLAN                 show what each service runs now
-  golive logs [--plan PLAN] [--no-follow] [--since D] [--errors] [--json] SOURCE...
+  golive logs [--plan PLAN] [--no-follow] [--tail N] [--since D] [--errors] [--json] SOURCE...
                                      follow logs of files, container:NAME or service:NAME
   golive report JOURNAL|DIR... [--format md|html] [-o FILE]
                                      write a postmortem from journals

@@ -13,7 +13,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -134,13 +133,13 @@ func TestLockContentionAndRevertAfterSIGKILLMidDeploy(t *testing.T) {
 	}
 
 	hung := exec.Command(golive, "apply", p2)
-	var hungOut syncBuffer
+	var hungOut dockertest.SyncBuffer
 	hung.Stdout, hung.Stderr = &hungOut, &hungOut
 	if err := hung.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { hung.Process.Kill(); hung.Wait() })
-	waitFor(t, "the second apply to start the new container", func() bool { return strings.Contains(hungOut.String(), "api: started") })
+	dockertest.WaitFor(t, "the second apply to start the new container", func() bool { return strings.Contains(hungOut.String(), "api: started") })
 
 	code, out, errout := cli(t, "apply", p2)
 	if code != exitLocked || !strings.Contains(errout, "another release holds the lock golive-lock-"+project) || !strings.Contains(errout, "golive unlock PLAN") {
@@ -212,35 +211,6 @@ func serviceVersion(port int) string {
 	return strings.TrimSpace(string(b))
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
-// syncBuffer is a bytes.Buffer safe to read while a process writes to it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // TestLogsFollowsAServiceThroughADeployAndARevert needs the real Docker
 // engine: `golive logs` runs while v2 is deployed and reverted.
 func TestLogsFollowsAServiceThroughADeployAndARevert(t *testing.T) {
@@ -250,13 +220,13 @@ func TestLogsFollowsAServiceThroughADeployAndARevert(t *testing.T) {
 		t.Fatalf("apply v1: %d %s%s", code, out, errout)
 	}
 	follower := exec.Command(golive, "logs", "--json", "--plan", p2)
-	var out syncBuffer
+	var out dockertest.SyncBuffer
 	follower.Stdout = &out
 	if err := follower.Start(); err != nil {
 		t.Fatal(err)
 	}
 	defer func() { follower.Process.Kill(); follower.Wait() }()
-	waitFor(t, "logs of v1", func() bool { return strings.Count(out.String(), "\n") > 20 })
+	dockertest.WaitFor(t, "logs of v1", func() bool { return strings.Count(out.String(), "\n") > 20 })
 	if code, o, e := cli(t, "apply", p2); code != 0 {
 		t.Fatalf("apply v2: %d %s%s", code, o, e)
 	}
@@ -373,12 +343,12 @@ func TestInterruptDuringApplyRevertsWhatItChanged(t *testing.T) {
 		t.Fatalf("apply v1: %d %s%s", code, out, errout)
 	}
 	apply := exec.Command(golive, "apply", plan("2", "UNHEALTHY: 'true'"))
-	var out syncBuffer
+	var out dockertest.SyncBuffer
 	apply.Stdout, apply.Stderr = &out, &out
 	if err := apply.Start(); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the new container to start", func() bool { return strings.Contains(out.String(), "api: started") })
+	dockertest.WaitFor(t, "the new container to start", func() bool { return strings.Contains(out.String(), "api: started") })
 	apply.Process.Signal(os.Interrupt)
 	err := apply.Wait()
 	exit, _ := err.(*exec.ExitError)

@@ -131,9 +131,9 @@ func moduleRoot() (string, error) {
 	return filepath.Dir(strings.TrimSpace(string(out))), nil
 }
 
-// LoadDemoImage builds a demo service image with env baked in, loads it
-// into the engine as ref and returns its image ID.
-func LoadDemoImage(t testing.TB, cli *docker.Client, ref string, cfg scratch.Config) string {
+// DemoTarball writes the demo service, with cfg baked in, as image ref into
+// a `docker save` tarball in the test's temporary folder and returns its path.
+func DemoTarball(t testing.TB, ref string, cfg scratch.Config) string {
 	t.Helper()
 	img, err := scratch.Image(DemoBinary(t), cfg)
 	if err != nil {
@@ -150,6 +150,14 @@ func LoadDemoImage(t testing.TB, cli *docker.Client, ref string, cfg scratch.Con
 	if err := f.Close(); err != nil {
 		t.Fatal(err)
 	}
+	return path
+}
+
+// LoadDemoImage builds a demo service image with cfg baked in, loads it
+// into the engine as ref and returns its image ID.
+func LoadDemoImage(t testing.TB, cli *docker.Client, ref string, cfg scratch.Config) string {
+	t.Helper()
+	path := DemoTarball(t, ref, cfg)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	if _, err := cli.Load(ctx, path); err != nil {

@@ -1,8 +1,6 @@
 package scratch
 
 import (
-	"archive/tar"
-	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -10,10 +8,7 @@ import (
 	"path/filepath"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/static"
-	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
 const (
@@ -44,47 +39,20 @@ func BuildKamalProxy(ctx context.Context, dir, out string) error {
 // the binary on the PATH so `docker exec NAME kamal-proxy deploy …` works,
 // a /tmp for its control socket and a home folder for its state.
 func ProxyImage(binary []byte) (v1.Image, error) {
-	var layer bytes.Buffer
-	tw := tar.NewWriter(&layer)
-	dirs := []struct {
-		name string
-		mode int64
-	}{
-		{"tmp/", 0o1777},
-		{"usr/", 0o755},
-		{"usr/local/", 0o755},
-		{"usr/local/bin/", 0o755},
-		{"home/", 0o755},
-		{"home/kamal-proxy/", 0o755},
-		{"home/kamal-proxy/.config/", 0o755},
-		{"home/kamal-proxy/.config/kamal-proxy/", 0o700},
-	}
-	for _, d := range dirs {
-		if err := tw.WriteHeader(&tar.Header{Name: d.name, Mode: d.mode, Typeflag: tar.TypeDir}); err != nil {
-			return nil, err
-		}
-	}
-	if err := tw.WriteHeader(&tar.Header{Name: "usr/local/bin/kamal-proxy", Mode: 0o755, Size: int64(len(binary)), Typeflag: tar.TypeReg}); err != nil {
-		return nil, err
-	}
-	if _, err := tw.Write(binary); err != nil {
-		return nil, err
-	}
-	if err := tw.Close(); err != nil {
-		return nil, err
-	}
-	img, err := mutate.AppendLayers(empty.Image, static.NewLayer(layer.Bytes(), types.DockerLayer))
+	img, cf, err := fromScratch([]entry{
+		{name: "tmp/", mode: 0o1777},
+		{name: "usr/", mode: 0o755},
+		{name: "usr/local/", mode: 0o755},
+		{name: "usr/local/bin/", mode: 0o755},
+		{name: "home/", mode: 0o755},
+		{name: "home/kamal-proxy/", mode: 0o755},
+		{name: "home/kamal-proxy/.config/", mode: 0o755},
+		{name: "home/kamal-proxy/.config/kamal-proxy/", mode: 0o700},
+		{name: "usr/local/bin/kamal-proxy", mode: 0o755, body: binary},
+	})
 	if err != nil {
 		return nil, err
 	}
-	img = mutate.MediaType(img, types.DockerManifestSchema2)
-	img = mutate.ConfigMediaType(img, types.DockerConfigJSON)
-	cf, err := img.ConfigFile()
-	if err != nil {
-		return nil, err
-	}
-	cf = cf.DeepCopy()
-	cf.OS, cf.Architecture = "linux", "amd64"
 	cf.Config.Env = []string{"PATH=/usr/local/bin", "HOME=/home/kamal-proxy"}
 	cf.Config.Cmd = []string{"kamal-proxy", "run"}
 	cf.Config.ExposedPorts = map[string]struct{}{"80/tcp": {}, "443/tcp": {}}

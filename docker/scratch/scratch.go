@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -28,29 +29,10 @@ type Config struct {
 
 // Image makes a linux/amd64 image whose only file is binary at /app, its entrypoint.
 func Image(binary []byte, cfg Config) (v1.Image, error) {
-	var layer bytes.Buffer
-	tw := tar.NewWriter(&layer)
-	if err := tw.WriteHeader(&tar.Header{Name: "app", Mode: 0o755, Size: int64(len(binary)), Typeflag: tar.TypeReg}); err != nil {
-		return nil, err
-	}
-	if _, err := tw.Write(binary); err != nil {
-		return nil, err
-	}
-	if err := tw.Close(); err != nil {
-		return nil, err
-	}
-	img, err := mutate.AppendLayers(empty.Image, static.NewLayer(layer.Bytes(), types.DockerLayer))
+	img, cf, err := fromScratch([]entry{{name: "app", mode: 0o755, body: binary}})
 	if err != nil {
 		return nil, err
 	}
-	img = mutate.MediaType(img, types.DockerManifestSchema2)
-	img = mutate.ConfigMediaType(img, types.DockerConfigJSON)
-	cf, err := img.ConfigFile()
-	if err != nil {
-		return nil, err
-	}
-	cf = cf.DeepCopy()
-	cf.OS, cf.Architecture = "linux", "amd64"
 	cf.Config.Entrypoint = []string{"/app"}
 	cf.Config.Cmd = cfg.Cmd
 	cf.Config.Env = cfg.Env
@@ -59,6 +41,48 @@ func Image(binary []byte, cfg Config) (v1.Image, error) {
 		cf.Config.Healthcheck = &v1.HealthConfig{Test: append([]string{"CMD"}, cfg.Healthcheck...), Interval: 500e6, Timeout: 2e9, Retries: 3}
 	}
 	return mutate.ConfigFile(img, cf)
+}
+
+// entry is one file of an image's only layer, or a folder when its name ends in "/".
+type entry struct {
+	name string
+	mode int64
+	body []byte
+}
+
+// fromScratch makes a linux/amd64 image FROM scratch whose only layer holds
+// entries, and a copy of its config file for the caller to fill in and set.
+func fromScratch(entries []entry) (v1.Image, *v1.ConfigFile, error) {
+	var layer bytes.Buffer
+	tw := tar.NewWriter(&layer)
+	for _, e := range entries {
+		h := &tar.Header{Name: e.name, Mode: e.mode, Size: int64(len(e.body)), Typeflag: tar.TypeReg}
+		if strings.HasSuffix(e.name, "/") {
+			h.Typeflag, h.Size = tar.TypeDir, 0
+		}
+		if err := tw.WriteHeader(h); err != nil {
+			return nil, nil, err
+		}
+		if _, err := tw.Write(e.body); err != nil {
+			return nil, nil, err
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return nil, nil, err
+	}
+	img, err := mutate.AppendLayers(empty.Image, static.NewLayer(layer.Bytes(), types.DockerLayer))
+	if err != nil {
+		return nil, nil, err
+	}
+	img = mutate.MediaType(img, types.DockerManifestSchema2)
+	img = mutate.ConfigMediaType(img, types.DockerConfigJSON)
+	cf, err := img.ConfigFile()
+	if err != nil {
+		return nil, nil, err
+	}
+	cf = cf.DeepCopy()
+	cf.OS, cf.Architecture = "linux", "amd64"
+	return img, cf, nil
 }
 
 // WriteTarball writes images in `docker save` format, each under its reference.

@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	v1 "github.com/google/go-containerregistry/pkg/v1"
-
 	"github.com/golive/golive/docker"
 	"github.com/golive/golive/docker/dockertest"
 	"github.com/golive/golive/docker/dockertest/engines"
@@ -66,7 +64,7 @@ func TestCleanRemovesWhatACrashedRunLeftAndSparesARunningOne(t *testing.T) {
 		t.Fatalf("two running sets share slot %d", crashed.Slot)
 	}
 	e := crashed.Engines[0]
-	if err := crashed.LoadTarball(ctx, demoTarball(t, "golive-test/crash:1")); err != nil {
+	if err := crashed.LoadTarball(ctx, dockertest.DemoTarball(t, "golive-test/crash:1", scratch.Config{})); err != nil {
 		t.Fatal(err)
 	}
 	cli, err := docker.ConnectHost(ctx, e.Unix(), docker.HostOptions{})
@@ -136,27 +134,6 @@ func containerCgroups(t *testing.T, id string) []string {
 	return nil
 }
 
-// demoTarball writes the demo service as image ref into a `docker save` tarball.
-func demoTarball(t testing.TB, ref string) string {
-	t.Helper()
-	img, err := scratch.Image(dockertest.DemoBinary(t), scratch.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "image.tar")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := scratch.WriteTarball(f, map[string]v1.Image{ref: img}); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
-
 // BenchmarkStartLoadAndStopThreeEngines measures what the fixture costs a
 // test binary: starting three engines in parallel, loading the demo image
 // (≈6 MB) into all of them, the memory each takes idle, and stopping them.
@@ -164,7 +141,7 @@ func BenchmarkStartLoadAndStopThreeEngines(b *testing.B) {
 	if err := engines.Available(); err != nil {
 		b.Skip(err.Error())
 	}
-	tarball := demoTarball(b, "golive-test/bench:1")
+	tarball := dockertest.DemoTarball(b, "golive-test/bench:1", scratch.Config{})
 	ctx := context.Background()
 	var start, load, stop time.Duration
 	var memory int64
