@@ -563,6 +563,16 @@ func (v *validator) mergeCompose() {
 		return
 	}
 	p.ComposeWarnings = c.Warnings
+	if len(c.Services) == 0 {
+		why := []string{"it has none"}
+		if len(c.Warnings) > 0 {
+			why = why[:0]
+		}
+		for _, w := range c.Warnings {
+			why = append(why, w.String())
+		}
+		v.at("$.compose", "compose: no service of %s can be deployed: %s", p.Compose, strings.Join(why, "; "))
+	}
 	if p.Project == "" {
 		p.Project = c.Project
 	}

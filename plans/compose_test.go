@@ -239,3 +239,23 @@ func TestPlanWithComposeReportsProblemsWhereTheyAre(t *testing.T) {
 		})
 	}
 }
+
+// TestAComposePlanOfBuildOnlyServicesSaysWhyItHasNone: check names the
+// compose warnings that left every service out, not only that none is left.
+func TestAComposePlanOfBuildOnlyServicesSaysWhyItHasNone(t *testing.T) {
+	dir := t.TempDir()
+	compose := "services:\n  api:\n    build: ./api\n  web:\n    build: ./web\n"
+	if err := os.WriteFile(filepath.Join(dir, "compose.yaml"), []byte(compose), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := plans.Parse(filepath.Join(dir, "plan.yaml"), []byte("project: shop\nrelease: \"2\"\ncompose: compose.yaml\n"))
+	for _, w := range []string{
+		"plan.yaml:3:10: compose: no service of compose.yaml can be deployed: ",
+		"service api has no image: left out; golive deploys images and does not build them",
+		"service web has no image: left out",
+	} {
+		if err == nil || !strings.Contains(err.Error(), w) {
+			t.Errorf("missing %q in:\n%v", w, err)
+		}
+	}
+}

@@ -230,6 +230,18 @@ func (e *Engine) Lock(ctx context.Context, operation string) error {
 	}
 }
 
+// Interrupted says whose operation was interrupted when the process that
+// holds the lock, on this machine, is gone: "root@vm's process 123 is
+// gone: the apply was interrupted". "" while the lock is free or its holder
+// may still run (on another machine that cannot be told).
+func (e *Engine) Interrupted(ctx context.Context) (string, error) {
+	held, err := e.LockHolder(ctx)
+	if err != nil || held == nil || HolderAlive(*held) {
+		return "", err
+	}
+	return fmt.Sprintf("%s's process %d is gone: the %s was interrupted", held.Holder, held.PID, held.Operation), nil
+}
+
 // HolderAlive reports whether the process holding a lock may still run:
 // always for a holder on another machine, and on this machine while a
 // process with its PID and start time exists.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"strings"
 	"text/template"
 )
@@ -37,7 +38,7 @@ func (e *Engine) mark(ctx context.Context, base Event, m Mark) error {
 	out.Kind, out.Phase, out.Stream = EvStepOutput, StepMark, "stdout"
 	switch {
 	case err == nil:
-		out.Line = "marked: POST " + m.URL
+		out.Line = "marked: POST " + e.markShown(m)
 	case m.Required:
 		return fmt.Errorf("mark %s: %w", m.URL, err)
 	default:
@@ -45,6 +46,36 @@ func (e *Engine) mark(ctx context.Context, base Event, m Mark) error {
 	}
 	e.Emit(out)
 	return nil
+}
+
+// markShown is a mark step's URL as the operator reads it: templates and
+// ${VAR}s filled in, secrets masked, credentials and query left out (they
+// may carry a token).
+func (e *Engine) markShown(m Mark) string {
+	notice := e.notifier.snapshot()
+	notice.Event = StepMark
+	return shownURL(m.URL, notice, e.opts.Lookup, e.Mask)
+}
+
+// shownURL fills a webhook URL's templates and ${VAR}s, as far as they can
+// be, and masks what it must not show.
+func shownURL(raw string, n Notice, lookup LookupEnv, mask func(string) string) string {
+	shown := raw
+	if filled, err := fillTemplate(shown, n); err == nil {
+		shown = filled
+	}
+	if expanded, err := expandEnv(shown, lookup); err == nil {
+		shown = expanded
+	}
+	if u, err := url.Parse(shown); err == nil && u.Host != "" {
+		hidden := u.User != nil || u.RawQuery != ""
+		u.User, u.RawQuery, u.Fragment = nil, "", ""
+		shown = u.String()
+		if hidden {
+			shown += " (credentials and query hidden)"
+		}
+	}
+	return mask(shown)
 }
 
 // markBody fills the Notice fields into the body's strings and writes it

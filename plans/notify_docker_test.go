@@ -155,7 +155,8 @@ steps:
 
 	journal, err := os.ReadFile(j.Path())
 	must(t, err)
-	for _, want := range []string{`"event":"notify","actor":"tester@ci"`, `reverted → ` + h.srv.URL + `/chat`, `not delivered`} {
+	for _, want := range []string{`"event":"notify","actor":"tester@ci"`, `reverted → ` + h.srv.URL + `/chat`, `not delivered`,
+		`"step_name":"Mark: ` + h.srv.URL + `/annotations/2"`, `"line":"marked: POST ` + h.srv.URL + `/annotations/2"`} {
 		if !strings.Contains(string(journal), want) {
 			t.Errorf("journal lacks %q", want)
 		}

@@ -1,6 +1,7 @@
 package plans
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"sort"
@@ -81,6 +82,10 @@ type State struct {
 	// ApplyEnded when the latest apply ended; RevertedAt when a revert
 	// last put every changed service back.
 	FirstSignal, ApplyEnded, RevertedAt time.Time
+
+	// ImpactRun is the apply whose impact the release tells now: the
+	// latest apply, or the one the latest revert reverts.
+	ImpactRun string
 
 	plan         *Plan
 	errorMinutes map[string]map[int64]minuteErrors
@@ -180,6 +185,7 @@ type Change struct {
 // serving container stopped to the next one passing its health gate.
 type Unavailable struct {
 	Cause    string // deploy or revert
+	Run      string // the apply it belongs to (a revert belongs to the apply it reverts)
 	From, To time.Time
 	Open     bool // not serving yet when the events end
 }
@@ -347,7 +353,7 @@ func (s *State) Apply(ev Event) {
 		s.startApply(ev)
 	case EvApplyEnd:
 		s.Op, s.last, s.reverting, s.Asking = "", OpApply, false, ""
-		s.Outcome, s.Error, s.ApplyEnded = ev.Result, ev.Error, ev.Time
+		s.Outcome, s.Error, s.ApplyEnded = ev.Result, OperatorStopped(ev.Error), ev.Time
 		if s.revertFailed && ev.Result == string(Reverted) {
 			s.Outcome = string(PhaseRevertIncomplete)
 		}
@@ -363,6 +369,9 @@ func (s *State) Apply(ev Event) {
 		} else {
 			s.Op, s.OpStart, s.Operator = OpRevert, ev.Time, ev.Actor
 			s.Ops++
+			if ev.Run != "" {
+				s.ImpactRun = ev.Run
+			}
 			s.Outcome, s.Error, s.revertFailed = "", "", false
 		}
 	case EvRevertEnd:
@@ -379,12 +388,15 @@ func (s *State) Apply(ev Event) {
 			case ResultFailed:
 				s.Outcome, s.Error = string(PhaseRevertIncomplete), ev.Error
 			default:
-				s.Outcome, s.Error = ev.Result, ev.Error
+				s.Outcome, s.Error = ev.Result, OperatorStopped(ev.Error)
 			}
 		}
 	case EvStepStart:
 		st := s.step(ev)
 		st.State, st.Started, st.Command, st.Output = "running", ev.Time, ev.Command, nil
+		if ev.StepName != "" {
+			st.Name = ev.StepName // as the engine filled it in (a mark step's URL)
+		}
 	case EvStepOutput:
 		st := s.step(ev)
 		st.Output = append(st.Output, ev.Line)
@@ -393,7 +405,7 @@ func (s *State) Apply(ev Event) {
 		}
 	case EvStepEnd:
 		st := s.step(ev)
-		st.Result, st.ExitCode, st.Error = ev.Result, ev.ExitCode, ev.Error
+		st.Result, st.ExitCode, st.Error = ev.Result, ev.ExitCode, OperatorStopped(ev.Error)
 		st.Duration = time.Duration(ev.DurationMS) * time.Millisecond
 		switch ev.Result {
 		case ResultOK:
@@ -427,7 +439,7 @@ func (s *State) Apply(ev Event) {
 		}
 		switch action {
 		case ActionStopped:
-			svc.down(s.cause(), ev.Time)
+			svc.down(s.cause(), firstOf(ev.Run, s.ImpactRun), ev.Time)
 		case ActionStarted:
 			svc.Now, svc.NowID, svc.Container = ev.Image, ev.ImageID, ev.ContainerID
 		}
@@ -444,7 +456,7 @@ func (s *State) Apply(ev Event) {
 			Result: ev.Result, Detail: firstOf(ev.Error, ev.Message)}
 	case EvServiceEnd:
 		svc := s.service(ev.Service, ev.Group)
-		svc.Result, svc.Error = ev.Result, ev.Error
+		svc.Result, svc.Error = ev.Result, OperatorStopped(ev.Error)
 		if ev.ContainerID != "" {
 			svc.Container = ev.ContainerID
 		}
@@ -483,6 +495,7 @@ func (s *State) Apply(ev Event) {
 
 func (s *State) startApply(ev Event) {
 	s.Op, s.OpStart, s.Run, s.Operator = OpApply, ev.Time, ev.Run, ev.Actor
+	s.ImpactRun = ev.Run
 	s.Ops++
 	s.Outcome, s.Error, s.reverting, s.revertFailed = "", "", false, false
 	s.Steps = slices.DeleteFunc(s.Steps, func(st StepState) bool { return st.Run == "" })
@@ -512,11 +525,11 @@ func (s *State) cause() string {
 	return "deploy"
 }
 
-func (svc *ServiceStatus) down(cause string, t time.Time) {
+func (svc *ServiceStatus) down(cause, run string, t time.Time) {
 	if n := len(svc.Unavailable); n > 0 && svc.Unavailable[n-1].Open {
 		return // still down since an earlier stop: one window
 	}
-	svc.Unavailable = append(svc.Unavailable, Unavailable{Cause: cause, From: t, Open: true})
+	svc.Unavailable = append(svc.Unavailable, Unavailable{Cause: cause, Run: run, From: t, Open: true})
 }
 
 func (svc *ServiceStatus) up(t time.Time) {
@@ -722,32 +735,42 @@ func (s *State) FirstFailure() string {
 	return ""
 }
 
-// Impact is how long a service was not serving over the release's events.
-func (svc *ServiceStatus) Impact(end time.Time) time.Duration {
+// Impact is how long a service was not serving in one apply and its
+// revert; run "" counts every apply of the release.
+func (svc *ServiceStatus) Impact(run string, end time.Time) time.Duration {
 	var d time.Duration
 	for _, u := range svc.Unavailable {
-		d += u.Duration(end)
+		if run == "" || u.Run == run || u.Run == "" {
+			d += u.Duration(end)
+		}
 	}
 	return d
 }
 
-// ImpactSummary says, per service that stopped serving, for how long:
-// "api 12.3s (deploy), web 0.8s (deploy)"; "" when none did.
-func (s *State) ImpactSummary() string {
+// ImpactSummary says, per service that stopped serving in the latest apply
+// and its revert, for how long: "api 12.3s (deploy), web 0.8s (deploy)";
+// "" when none did. Earlier runs of the release are told by ImpactOf.
+func (s *State) ImpactSummary() string { return s.ImpactOf(s.ImpactRun) }
+
+// ImpactOf is ImpactSummary for one apply (run "" for every apply).
+func (s *State) ImpactOf(run string) string {
 	var parts []string
 	for _, svc := range s.Services {
-		if len(svc.Unavailable) == 0 {
-			continue
-		}
 		var causes []string
 		open := false
 		for _, u := range svc.Unavailable {
+			if run != "" && u.Run != run && u.Run != "" {
+				continue
+			}
 			if !slices.Contains(causes, u.Cause) {
 				causes = append(causes, u.Cause)
 			}
 			open = open || u.Open
 		}
-		part := fmt.Sprintf("%s %s (%s", svc.Name, svc.Impact(s.End).Round(100*time.Millisecond), strings.Join(causes, ", "))
+		if len(causes) == 0 {
+			continue
+		}
+		part := fmt.Sprintf("%s %s (%s", svc.Name, svc.Impact(run, s.End).Round(100*time.Millisecond), strings.Join(causes, ", "))
 		if open {
 			part += ", still not serving"
 		}
@@ -756,27 +779,58 @@ func (s *State) ImpactSummary() string {
 	return strings.Join(parts, ", ")
 }
 
+// ImpactRuns are the applies in which a service stopped serving, in order.
+func (s *State) ImpactRuns() []string {
+	var runs []string
+	var first []time.Time
+	for _, svc := range s.Services {
+		for _, u := range svc.Unavailable {
+			if i := slices.Index(runs, u.Run); i < 0 {
+				runs, first = append(runs, u.Run), append(first, u.From)
+			} else if u.From.Before(first[i]) {
+				first[i] = u.From
+			}
+		}
+	}
+	idx := make([]int, len(runs))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.Slice(idx, func(a, b int) bool { return first[idx[a]].Before(first[idx[b]]) })
+	out := make([]string, len(runs))
+	for i, j := range idx {
+		out[i] = runs[j]
+	}
+	return out
+}
+
 // ServicesNow says what each service runs as far as the events tell:
 // "api golive-demo/api:1 (reverted), web golive-demo/web:2 (deployed)".
 func (s *State) ServicesNow() string {
 	var parts []string
 	for _, svc := range s.Services {
-		now := svc.Now
+		now, untouched := svc.Now, len(svc.Changes) == 0 && svc.Now == "" && svc.NowID == ""
 		switch {
 		case svc.Result == ResultReverted && svc.NowID == "":
 			now = "removed"
-		case now == "" && svc.Result == "":
-			now = "not changed"
+		case untouched:
+			now = "not changed" // its deploy never started: a failure before it is not its own
 		case now == "":
 			now = "?"
 		}
 		part := svc.Name + " " + now
-		if svc.Result != "" {
+		if svc.Result != "" && !untouched {
 			part += " (" + svc.Result + ")"
 		}
 		parts = append(parts, part)
 	}
 	return strings.Join(parts, ", ")
+}
+
+// OperatorStopped says a cancelled context in an error text as what it
+// means in a release: the operator stopped it (Ctrl-C, q twice).
+func OperatorStopped(text string) string {
+	return strings.ReplaceAll(text, context.Canceled.Error(), "stopped by the operator")
 }
 
 // firstOf is the first non-empty text's first line.

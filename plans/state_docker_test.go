@@ -91,7 +91,7 @@ func TestStateOfEveryOutcome(t *testing.T) {
 	outcomes := []outcome{
 		{"deployed", v2, applyOp, false, plans.PhaseDeployed, "api " + f.image("api:2") + " (deployed), web " + f.image("web:2") + " (deployed)", func(t *testing.T, s *plans.State) {
 			for _, svc := range s.Services {
-				if len(svc.Unavailable) != 1 || svc.Unavailable[0].Open || svc.Unavailable[0].Cause != "deploy" || svc.Impact(s.End) <= 0 || svc.Impact(s.End) > 10*time.Second {
+				if len(svc.Unavailable) != 1 || svc.Unavailable[0].Open || svc.Unavailable[0].Cause != "deploy" || svc.Impact(s.ImpactRun, s.End) <= 0 || svc.Impact(s.ImpactRun, s.End) > 10*time.Second {
 					t.Errorf("%s not serving: %+v", svc.Name, svc.Unavailable)
 				}
 				if svc.Health.Result != plans.ResultOK || svc.Before != f.image(svc.Name+":1") {
@@ -116,7 +116,7 @@ func TestStateOfEveryOutcome(t *testing.T) {
 		}},
 		{"failed-reverted", f.plan("2", broken("revert")), applyOp, true, plans.PhaseReverted, "api " + f.image("api:1") + " (reverted), web not changed", func(t *testing.T, s *plans.State) {
 			api := s.Service("api")
-			if len(api.Unavailable) != 1 || api.Unavailable[0].Open || api.Impact(s.End) < 3*time.Second {
+			if len(api.Unavailable) != 1 || api.Unavailable[0].Open || api.Impact(s.ImpactRun, s.End) < 3*time.Second {
 				t.Errorf("api was down from the deploy's stop to the revert's gate, got %+v", api.Unavailable)
 			}
 			if s.FirstFailure() == "" || !strings.Contains(s.Error, "services now") {

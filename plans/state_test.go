@@ -261,3 +261,71 @@ func TestAnApplyOfAnotherCommandCountsOnlyOnceItHasTheLock(t *testing.T) {
 		})
 	}
 }
+
+// TestTheImpactCoversTheLatestApplyAndEveryApplyOnlyWhenAsked folds the
+// same release deployed twice: the live figure is the second apply's, not
+// the sum; ImpactOf("") and ImpactRuns tell each apply and the total.
+func TestTheImpactCoversTheLatestApplyAndEveryApplyOnlyWhenAsked(t *testing.T) {
+	fh, err := os.Open("testdata/journals/deployed.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	events, _, err := plans.ReadJournal(fh)
+	fh.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := plans.NewState(nil)
+	for _, ev := range events {
+		s.Apply(ev)
+	}
+	once := s.ImpactSummary()
+	for _, ev := range events {
+		ev.Time = ev.Time.Add(time.Hour)
+		if ev.Run != "" {
+			ev.Run += "-again"
+		}
+		s.Apply(ev)
+	}
+	if got := s.ImpactSummary(); got != once || got != "api 700ms (deploy), web 600ms (deploy)" {
+		t.Errorf("after the second apply the impact is %q, want the second apply's %q", got, once)
+	}
+	if got := s.ImpactOf(""); got != "api 1.4s (deploy), web 1.3s (deploy)" {
+		t.Errorf("the impact of every apply is %q", got)
+	}
+	if runs := s.ImpactRuns(); len(runs) != 2 || runs[1] != s.Run {
+		t.Errorf("runs %q, latest %q", runs, s.Run)
+	}
+}
+
+// TestAReleaseStoppedByTheOperatorSaysSo folds an apply the operator
+// stopped (Ctrl-C or q twice): what failed says so rather than "context
+// canceled", and a service whose deploy never started is not changed.
+func TestAReleaseStoppedByTheOperatorSaysSo(t *testing.T) {
+	at := time.Date(2026, 11, 26, 1, 0, 0, 0, time.UTC)
+	ev := func(i int, e plans.Event) plans.Event {
+		e.Project, e.Release, e.Run, e.Time = "shop", "2", "r1", at.Add(time.Duration(i)*time.Second)
+		return e
+	}
+	s := plans.NewState(nil)
+	for i, e := range []plans.Event{
+		{Kind: plans.EvApplyStart},
+		{Kind: plans.EvStepStart, Step: 1, StepName: "deploy api", StepKind: plans.StepDeploy},
+		{Kind: plans.EvServiceStart, Service: "api", Image: "api:2", PrevImage: "api:1", PrevImageID: "sha256:1"},
+		{Kind: plans.EvServiceEnd, Service: "api", Result: plans.ResultFailed, Error: "health gate: context canceled"},
+		{Kind: plans.EvServiceEnd, Service: "web", Result: plans.ResultFailed, Error: "context canceled"},
+		{Kind: plans.EvStepEnd, Step: 1, StepName: "deploy api", StepKind: plans.StepDeploy, Result: plans.ResultFailed, Error: "deploy api: context canceled"},
+		{Kind: plans.EvApplyEnd, Result: string(plans.Aborted), Error: "step 1 failed: deploy api: context canceled"},
+	} {
+		s.Apply(ev(i, e))
+	}
+	if got := s.FirstFailure(); got != "step 1 (deploy api): deploy api: stopped by the operator" {
+		t.Errorf("what failed: %q", got)
+	}
+	if strings.Contains(s.Error, "context canceled") {
+		t.Errorf("error: %q", s.Error)
+	}
+	if got := s.ServicesNow(); !strings.Contains(got, "web not changed") || strings.Contains(got, "?") {
+		t.Errorf("services now: %q", got)
+	}
+}

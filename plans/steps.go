@@ -79,6 +79,10 @@ func (e *Engine) runStep(ctx context.Context, run string, n int, step Step) erro
 	base := Event{Run: run, Step: n, StepName: step.Title(), StepKind: step.Kind()}
 	startEv := base
 	startEv.Kind, startEv.Command = EvStepStart, step.Command()
+	if step.Mark != nil { // its URL as filled in, not the plan's template
+		shown := e.markShown(*step.Mark)
+		base.StepName, startEv.StepName, startEv.Command = "Mark: "+shown, "Mark: "+shown, "POST "+shown
+	}
 	e.Emit(startEv)
 	err := e.stepBody(ctx, run, base, step)
 	end := base

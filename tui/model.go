@@ -88,18 +88,19 @@ type Model struct {
 
 	// state is where the release stands, folded from the engine's events
 	// (or, read-only, from the journal followed); the phase comes from it.
-	state    *plans.State
-	seen     []plans.Event // read-only: every event followed, to switch releases
-	running  string        // the engine call this cockpit made that has not returned
-	ranAfter int           // how many operations the state had seen when it was made
-	opCancel context.CancelFunc
-	services []plans.ServiceState // what Docker says each container runs
-	asking   *question
-	pending  string    // an operation waiting for the plan's y/N confirm
-	stopping bool      // R during the apply: the engine was asked to stop it and revert
-	quitArm  bool      // q pressed once while an operation runs
-	status   string    // why the last key did nothing, or what happened
-	statusAt time.Time // when it was said: it expires after statusTTL
+	state      *plans.State
+	seen       []plans.Event // read-only: every event followed, to switch releases
+	running    string        // the engine call this cockpit made that has not returned
+	ranAfter   int           // how many operations the state had seen when it was made
+	opCancel   context.CancelFunc
+	services   []plans.ServiceState // what Docker says each container runs
+	holderGone string               // watch: the lock's holder process is gone, and how to finish
+	asking     *question
+	pending    string    // an operation waiting for the plan's y/N confirm
+	stopping   bool      // R during the apply: the engine was asked to stop it and revert
+	quitArm    bool      // q pressed once while an operation runs
+	status     string    // why the last key did nothing, or what happened
+	statusAt   time.Time // when it was said: it expires after statusTTL
 
 	logs      logView
 	inputMode string // "", "search" or "filter"

@@ -72,6 +72,9 @@ func TestOneJournalOnePhaseInTheCockpitWatchAndReport(t *testing.T) {
 				if m.Phase() != tt.phase {
 					t.Errorf("read-only %v: %s, want %s", readOnly, m.Phase(), tt.phase)
 				}
+				if got, want := m.state.ImpactSummary(), report.Build(journals).LatestImpact; got != want {
+					t.Errorf("read-only %v: not serving %q, the report %q", readOnly, got, want)
+				}
 			}
 		})
 	}

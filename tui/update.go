@@ -58,6 +58,31 @@ func (m Model) refreshStatus() tea.Cmd {
 	}
 }
 
+// holderGoneMsg says, in watch, that the lock's holder process is gone
+// and how to finish its release; "" while it runs or the lock is free.
+type holderGoneMsg string
+
+// checkHolder looks, in watch, whether the process holding the lock is
+// gone (the lock and /proc are I/O, so it runs as a command).
+func (m Model) checkHolder() tea.Cmd {
+	engine, ok := m.cfg.Engine.(interface {
+		Interrupted(ctx context.Context) (string, error)
+	})
+	if !m.cfg.ReadOnly || !ok {
+		return nil
+	}
+	path := m.plan.Path
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		gone, err := engine.Interrupted(ctx)
+		if err != nil || gone == "" {
+			return holderGoneMsg("")
+		}
+		return holderGoneMsg(gone + "; finish it with golive revert " + path)
+	}
+}
+
 // run starts an operation of the engine in the background; why, when set,
 // is the operator's action that the engine journals before it starts.
 func (m *Model) run(op, why string) tea.Cmd {
@@ -130,7 +155,9 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return m, tea.Tick(statusInterval, func(time.Time) tea.Msg { return refreshMsg{} })
 	case refreshMsg:
-		return m, m.refreshStatus()
+		return m, tea.Batch(m.refreshStatus(), m.checkHolder())
+	case holderGoneMsg:
+		m.holderGone = string(msg)
 	case bridgeMsg:
 		for _, ev := range msg.events {
 			m.fold(ev)

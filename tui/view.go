@@ -106,6 +106,9 @@ func (m Model) header() []string {
 		if m.state.LockHolder != "" {
 			who = m.state.LockHolder + " is deploying"
 		}
+		if m.holderGone != "" {
+			who = "the deployer's process is gone"
+		}
 		line1 += "  " + st.Status.Render("READ-ONLY · "+who)
 	}
 	lock := "lock: free"
@@ -350,6 +353,8 @@ func (m Model) statusLine() string {
 		return m.input.View()
 	case m.status != "" && m.cfg.Now().Sub(m.statusAt) < statusTTL:
 		return st.Status.Render(clean(m.status))
+	case m.holderGone != "":
+		return st.Error.Render(clean(m.holderGone))
 	case m.state.Error != "" && !m.state.Running():
 		what, outcome := m.state.FirstFailure(), m.state.Outcome
 		if what == "" {

@@ -156,7 +156,7 @@ func (h *headless) apply(ctx context.Context) int {
 		fmt.Fprintf(h.stdout, "release %s deployed\n", h.plan.Release)
 		return exitOK
 	}
-	fmt.Fprintln(h.stderr, "golive apply:", err)
+	fmt.Fprintln(h.stderr, "golive apply:", plans.OperatorStopped(err.Error()))
 	var held *docker.HeldError
 	var lost *plans.LockLostError
 	var taken *plans.TakeoverError
@@ -198,6 +198,7 @@ func (h *headless) revert(ctx context.Context) int {
 	if ok, code := h.confirmed(ctx, fmt.Sprintf("Revert %s to what ran before its latest apply?", h.plan.Project)); !ok {
 		return code
 	}
+	h.foldHistory()
 	e, j, err := h.engine("revert", nil)
 	if err != nil {
 		fmt.Fprintln(h.stderr, "golive:", err)
@@ -297,8 +298,35 @@ func (h *headless) status(ctx context.Context) int {
 	}
 	if held, err := e.LockHolder(ctx); err == nil && held != nil {
 		fmt.Fprintf(h.stdout, "lock held by %s (%s since %s)\n", held.Holder, held.Operation, held.Since.Local().Format("15:04:05"))
+		if host, _ := os.Hostname(); held.Host == host && held.PID > 0 && !plans.HolderAlive(*held) {
+			fmt.Fprint(h.stdout, interruptedNote(*held, h.leftovers(ctx, states), h.plan.Path))
+		}
 	}
 	return exitOK
+}
+
+// interruptedNote says that a lock's holder process is gone, what its
+// release left and the command that finishes it.
+func interruptedNote(held docker.LockInfo, left []string, plan string) string {
+	text := fmt.Sprintf("  its process %d on this machine is gone: the %s was interrupted\n", held.PID, orDash(held.Operation))
+	if len(left) > 0 {
+		text += "  left: " + strings.Join(left, ", ") + "\n"
+	}
+	return text + "  finish it with: golive revert " + plan + "\n"
+}
+
+// leftovers names the .next and .prev containers an interrupted release
+// left next to the services' own.
+func (h *headless) leftovers(ctx context.Context, states []plans.ServiceState) []string {
+	var left []string
+	for _, s := range states {
+		for _, name := range []string{s.Container + ".next", s.Container + ".prev"} {
+			if ct, err := h.cli.Inspect(ctx, name); err == nil && ct != nil {
+				left = append(left, name+" ("+ct.State+")")
+			}
+		}
+	}
+	return left
 }
 
 func (h *headless) journalNote(e *plans.Engine, j *plans.Journal) {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -113,5 +114,28 @@ func TestImportRefusesAComposeFileWithNothingToDeploy(t *testing.T) {
 	}
 	if code, stdout, _ := cli(t, "import", compose); code != exitUsage || stdout != "" {
 		t.Errorf("import to stdout exited %d and printed %q", code, stdout)
+	}
+}
+
+// TestImportReadsTheComposeFileWithinThePlansLimits: a compose file too
+// large, or of too many services, is refused before it is parsed.
+func TestImportReadsTheComposeFileWithinThePlansLimits(t *testing.T) {
+	dir := t.TempDir()
+	var many strings.Builder
+	many.WriteString("services:\n")
+	for i := range 3000 {
+		fmt.Fprintf(&many, "  s%d:\n    image: img/s%d:1\n", i, i)
+	}
+	tests := []struct{ name, text, want string }{
+		{"3,000 services", many.String(), "a mapping here has more than 1000 keys"},
+		{"more than a MiB", "services:\n" + strings.Repeat("# padding\n", 120000), "larger than 1 MiB; golive reads at most that much"},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			compose := writeFile(t, dir, fmt.Sprintf("compose-%d.yaml", i), tt.text)
+			if code, stdout, stderr := cli(t, "import", compose); code != exitUsage || stdout != "" || !strings.Contains(stderr, tt.want) {
+				t.Errorf("exit %d, %q, %q", code, stdout, stderr)
+			}
+		})
 	}
 }

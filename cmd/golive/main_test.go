@@ -141,9 +141,12 @@ func TestLockContentionAndRevertAfterSIGKILLMidDeploy(t *testing.T) {
 	t.Cleanup(func() { hung.Process.Kill(); hung.Wait() })
 	dockertest.WaitFor(t, "the second apply to start the new container", func() bool { return strings.Contains(hungOut.String(), "api: started") })
 
-	code, _, errout := cli(t, "apply", p2)
+	code, out, errout := cli(t, "apply", p2)
 	if code != exitLocked || !strings.Contains(errout, "another release holds the lock golive-lock-"+project) || !strings.Contains(errout, "golive unlock PLAN") {
 		t.Fatalf("second process: exit %d: %s", code, errout)
+	}
+	if !strings.Contains(out, ": not started: another release holds the lock (held by ") || strings.Contains(out, "FAILED") || strings.Contains(out, "services now") {
+		t.Fatalf("second process: the summary does not say it did not start:\n%s", out)
 	}
 	// Its process runs on this machine: unlock refuses, even with --force.
 	for _, args := range [][]string{{"unlock", p2}, {"unlock", p2, "--force"}} {
@@ -155,9 +158,16 @@ func TestLockContentionAndRevertAfterSIGKILLMidDeploy(t *testing.T) {
 	hung.Process.Signal(syscall.SIGKILL)
 	hung.Wait()
 
+	// status tells that the lock's holder is gone, what it left and how to finish.
+	code, out, errout = cli(t, "status", p2)
+	if code != 0 || !strings.Contains(out, fmt.Sprintf("its process %d on this machine is gone: the apply was interrupted", hung.Process.Pid)) ||
+		!strings.Contains(out, "  left: ") || !strings.Contains(out, "finish it with: golive revert "+p2) {
+		t.Fatalf("status after the kill: exit %d\n%s%s", code, out, errout)
+	}
+
 	// The killed apply's lock names a process on this machine that is gone:
 	// the revert breaks it, and says so, instead of sending the operator to unlock.
-	code, out, errout := cli(t, "revert", p2)
+	code, out, errout = cli(t, "revert", p2)
 	if code != 0 || !strings.Contains(out, "reverted") || !strings.Contains(out, fmt.Sprintf("its process %d on this machine is gone", hung.Process.Pid)) {
 		t.Fatalf("revert: exit %d\n%s%s", code, out, errout)
 	}
@@ -344,6 +354,9 @@ func TestInterruptDuringApplyRevertsWhatItChanged(t *testing.T) {
 	exit, _ := err.(*exec.ExitError)
 	if exit == nil || exit.ExitCode() != exitInterrupted || !strings.Contains(out.String(), "interrupted: stopping the current step") || !strings.Contains(out.String(), "was reverted") {
 		t.Fatalf("interrupted apply: %v\n%s", err, out.String())
+	}
+	if strings.Contains(out.String(), "context canceled") || !strings.Contains(out.String(), "stopped by the operator") {
+		t.Errorf("the interrupt reads as a raw error, not as the operator's stop:\n%s", out.String())
 	}
 	if v := serviceVersion(fx.port); v != "1" {
 		t.Fatalf("after the interrupt the service answers %q", v)

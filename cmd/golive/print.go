@@ -2,10 +2,12 @@ package main
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/golive/golive/docker"
 	"github.com/golive/golive/plans"
+	"github.com/golive/golive/plans/report"
 )
 
 // print writes one event as a readable line (byte-level progress is
@@ -22,6 +24,33 @@ func (h *headless) print(ev plans.Event) {
 	}
 }
 
+// foldHistory starts the state from the release's journals so far, so that
+// a revert's summary tells the whole impact of the apply it reverts (its
+// stop, in another process, opened the window the revert closes), as watch
+// and the report do. Unreadable journals are left out: the summary then
+// tells what this command saw.
+func (h *headless) foldHistory() {
+	paths, err := plans.Journals(h.opts.state)
+	if err != nil {
+		return
+	}
+	journals, err := report.ReadJournals(paths)
+	if err != nil {
+		return
+	}
+	var events []plans.Event
+	for _, j := range journals {
+		events = append(events, j.Events...)
+	}
+	sort.SliceStable(events, func(a, b int) bool { return events[a].Time.Before(events[b].Time) })
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.state = plans.NewState(h.plan)
+	for _, ev := range events {
+		h.state.Apply(ev)
+	}
+}
+
 // summary tells where the release stands once an operation ended, from
 // the same state the cockpit, watch and the report fold.
 func (h *headless) summary() {
@@ -34,8 +63,11 @@ func (h *headless) summary() {
 }
 
 // summaryLines are the phase, what each service runs and how long each was
-// not serving.
+// not serving; or, for an apply refused the lock, that it did not start.
 func summaryLines(s *plans.State) string {
+	if s.LockRefused != "" && !s.Running() {
+		return fmt.Sprintf("%s %s: not started: another release holds the lock (held by %s)\n", s.Project, s.Release, s.LockRefused)
+	}
 	text := fmt.Sprintf("%s %s: %s\n  services now: %s\n", s.Project, s.Release, strings.ToUpper(string(s.Phase())), orDash(s.ServicesNow()))
 	if impact := s.ImpactSummary(); impact != "" {
 		text += "  not serving: " + impact + "\n"
@@ -47,7 +79,7 @@ func summaryLines(s *plans.State) string {
 func formatEvent(ev plans.Event, steps int) string {
 	fail := func(s string) string {
 		if ev.Error != "" {
-			return s + ": " + indent(ev.Error)
+			return s + ": " + indent(plans.OperatorStopped(ev.Error))
 		}
 		return s
 	}

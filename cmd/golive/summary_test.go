@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -43,10 +45,51 @@ func TestTheHeadlessSummarySaysTheReportsPhase(t *testing.T) {
 		if !strings.HasPrefix(summary, phase+"\n") {
 			t.Errorf("%s: summary %q, report phase %s", tt.paths[0], summary, phase)
 		}
+		if impact := report.Build(journals).LatestImpact; impact != "" && !strings.Contains(summary, "not serving: "+impact+"\n") {
+			t.Errorf("%s: the report says not serving %q, the summary:\n%s", tt.paths[0], impact, summary)
+		}
 		for _, w := range tt.want {
 			if !strings.Contains(out.String(), w) {
 				t.Errorf("%s: the summary lacks %q:\n%s", tt.paths[0], w, summary)
 			}
 		}
+	}
+}
+
+// TestAHeadlessRevertTellsTheImpactOfTheApplyItReverts reverts, headless,
+// an apply whose process was killed: the summary starts from the journals
+// so far and tells the same not-serving figure as the report of both.
+func TestAHeadlessRevertTellsTheImpactOfTheApplyItReverts(t *testing.T) {
+	paths := []string{"../../plans/testdata/journals/killed-apply.jsonl", "../../plans/testdata/journals/revert-after-kill.jsonl"}
+	journals, err := report.ReadJournals(paths)
+	if err != nil {
+		t.Fatal(err)
+	}
+	state := t.TempDir()
+	if err := os.MkdirAll(plans.JournalDir(state), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(paths[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(plans.JournalDir(state), "p-1-20261126T014251Z.jsonl"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	events := journals[1].Events
+	plan, err := plans.Parse("/srv/plan.yaml", []byte(fmt.Sprintf("project: %s\nrelease: %q\nservices:\n  api: {image: a:2}\n  web: {image: w:2}\n", events[0].Project, events[0].Release)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	h := &headless{plan: plan, stdout: &out, opts: options{state: state}}
+	h.foldHistory()
+	for _, ev := range events {
+		h.print(ev)
+	}
+	h.summary()
+	want := report.Build(journals).LatestImpact
+	if want == "" || !strings.Contains(out.String(), "not serving: "+want+"\n") {
+		t.Errorf("the report says %q; the headless revert:\n%s", want, out.String())
 	}
 }

@@ -51,7 +51,8 @@ type Report struct {
 	Detected         bool
 	TimeToRevert     time.Duration // from the first failure signal (or the apply's end) to reverted
 	Reverted         bool
-	Impact           string // per service, how long it was not serving
+	Impact           string // per service, how long it was not serving (per apply when several)
+	LatestImpact     string // the same for the latest apply and its revert, as the cockpit, watch and CLI tell it
 	Timeline         []Row
 	Steps            []Step
 	Services         []*Service
@@ -99,15 +100,56 @@ func (s *Service) Impact() string {
 	if len(s.Unavailable) == 0 {
 		return "kept serving"
 	}
+	several := len(s.state.ImpactRuns()) > 1
 	var parts []string
 	for _, u := range s.Unavailable {
-		part := fmt.Sprintf("%s from %s (%s)", u.Duration(s.End).Round(100*time.Millisecond), hms(u.From), u.Cause)
+		cause := u.Cause
+		if several {
+			cause += " of apply " + orText(u.Run, "?")
+		}
+		part := fmt.Sprintf("%s from %s (%s)", u.Duration(s.End).Round(100*time.Millisecond), hms(u.From), cause)
 		if u.Open {
 			part += ", still not serving when the journal ends"
 		}
 		parts = append(parts, part)
 	}
 	return strings.Join(parts, "; ")
+}
+
+// startedRelease is a release the journals hold, with its first event.
+type startedRelease struct {
+	project, release, actor string
+	start                   time.Time
+}
+
+// releasesIn lists the releases that events (in time order) belong to,
+// oldest first by their first event.
+func releasesIn(events []plans.Event) []startedRelease {
+	var out []startedRelease
+	seen := map[[2]string]bool{}
+	for _, e := range events {
+		key := [2]string{e.Project, e.Release}
+		if e.Release == "" || seen[key] {
+			continue
+		}
+		seen[key] = true
+		out = append(out, startedRelease{project: e.Project, release: e.Release, actor: e.Actor, start: e.Time})
+	}
+	return out
+}
+
+// impactPerRun says how long each service was not serving, per apply (and
+// its revert) when the journals hold several, then in all.
+func impactPerRun(st *plans.State) string {
+	runs := st.ImpactRuns()
+	if len(runs) < 2 {
+		return st.ImpactSummary()
+	}
+	var parts []string
+	for _, run := range runs {
+		parts = append(parts, fmt.Sprintf("apply %s: %s", orText(run, "?"), st.ImpactOf(run)))
+	}
+	return strings.Join(parts, "; ") + "; in all: " + st.ImpactOf("")
 }
 
 // ErrorLine is an error-level line seen after a new container started.
@@ -134,7 +176,11 @@ func Build(journals []Journal) *Report {
 		all = append(all, j.Events...)
 	}
 	sort.SliceStable(all, func(a, b int) bool { return all[a].Time.Before(all[b].Time) })
+	releases := releasesIn(all)
 	st := plans.NewState(nil)
+	if n := len(releases); n > 0 {
+		st = plans.NewStateOf(releases[n-1].project, releases[n-1].release)
+	}
 	for _, e := range all {
 		st.Apply(e)
 		if row, ok := timelineRow(e); ok && st.Follows(e) {
@@ -142,9 +188,13 @@ func Build(journals []Journal) *Report {
 		}
 	}
 	r.state = st
-	if st.Newer != "" {
-		r.Notes = append(r.Notes, fmt.Sprintf("the journals also hold release %s of %s (started %s by %s); this report is of release %s only: report that one from its own journals",
-			st.Newer, st.Project, st.NewerAt.UTC().Format("2006-01-02 15:04:05 UTC"), st.NewerBy, st.Release))
+	if len(releases) > 1 {
+		var others []string
+		for _, rel := range releases[:len(releases)-1] {
+			others = append(others, fmt.Sprintf("release %s of %s (started %s by %s)", rel.release, rel.project, rel.start.UTC().Format("2006-01-02 15:04:05 UTC"), orText(rel.actor, "?")))
+		}
+		r.Notes = append(r.Notes, fmt.Sprintf("the journals also hold %s; this report is of the newest, release %s, only: report another from its own journals",
+			strings.Join(others, ", "), st.Release))
 	}
 	r.Project, r.Release, r.Actors, r.Start, r.End = st.Project, st.Release, st.Actors, st.Start, st.End
 	r.Phase, r.Outcome = st.Phase(), string(st.Phase())
@@ -156,7 +206,7 @@ func Build(journals []Journal) *Report {
 		r.Failure = firstLine(st.Error)
 	}
 	r.Steps = st.Steps
-	r.Impact = st.ImpactSummary()
+	r.Impact, r.LatestImpact = impactPerRun(st), st.ImpactSummary()
 	for _, svc := range st.Services {
 		r.Services = append(r.Services, &Service{ServiceStatus: svc, End: st.End, state: st})
 		for _, e := range svc.FirstErrors {

@@ -99,14 +99,25 @@ func TestReportsOfRealJournals(t *testing.T) {
 	}
 }
 
-func TestAReportOfTwoReleasesTellsOfOneAndNamesTheOther(t *testing.T) {
-	journals, err := ReadJournals([]string{"testdata/apply-2.0.0.jsonl", "testdata/broken-release.jsonl"})
+// TestAReportOfSeveralReleasesTellsOfTheNewestAndNamesEveryOther folds the
+// journals of three releases (2.0.1, then 2.0.0, and an older 1.9.0 made
+// from 2.0.1's): the report is of the one started last, and its note
+// names both others.
+func TestAReportOfSeveralReleasesTellsOfTheNewestAndNamesEveryOther(t *testing.T) {
+	journals, err := ReadJournals([]string{"testdata/apply-2.0.0.jsonl", "testdata/broken-release.jsonl", "testdata/broken-release.jsonl"})
 	if err != nil {
 		t.Fatal(err)
 	}
+	for i := range journals[2].Events {
+		ev := &journals[2].Events[i]
+		ev.Release, ev.Time = "1.9.0", ev.Time.Add(-time.Hour)
+	}
 	r := Build(journals)
 	md := r.Markdown()
-	if r.Release != "2.0.1" || strings.Contains(md, "confirm.answer") || !strings.Contains(md, "the journals also hold release 2.0.0 of golive-demo") {
+	if r.Release != "2.0.0" ||
+		!strings.Contains(md, "the journals also hold release 1.9.0 of golive-demo (started 2026-11-25 14:53:00 UTC by ") ||
+		!strings.Contains(md, ", release 2.0.1 of golive-demo (started 2026-11-25 15:53:00 UTC by ") ||
+		!strings.Contains(md, "this report is of the newest, release 2.0.0, only") {
 		t.Fatalf("release %s:\n%s", r.Release, md)
 	}
 }
