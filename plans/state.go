@@ -306,7 +306,9 @@ func (s *State) Apply(ev Event) {
 			s.lockOp = s.Ops
 		}
 	case EvLockReleased:
-		s.LockHolder, s.lockOp = "", 0
+		if ev.Result != ResultFailed { // a failed release leaves the lock held
+			s.LockHolder, s.lockOp = "", 0
+		}
 	case EvLockBroken:
 		if s.Op != "" && s.Op != OpPreload && s.lockOp == s.Ops {
 			s.interrupted(ev, before)

@@ -89,7 +89,10 @@ func formatEvent(ev plans.Event, steps int) string {
 	case plans.EvLockAcquired:
 		return "lock taken by " + ev.Actor
 	case plans.EvLockReleased:
-		return fail("lock released")
+		if ev.Result == plans.ResultFailed {
+			return "the lock is still held: " + indent(ev.Error) + "\n    the next golive command on this machine breaks it once this process has ended"
+		}
+		return "lock released"
 	case plans.EvLockBroken, plans.EvLockTakeover:
 		return ev.Message
 	case plans.EvPreloadStart:
