@@ -99,6 +99,15 @@ func (a *ahead) discard() error {
 	return errors.Join(errs...)
 }
 
+// discardAhead removes what was prepared for a group the release will not
+// deploy now (it stopped before that group's step took it).
+func (e *Engine) discardAhead() error {
+	e.mu.Lock()
+	a := e.ahead
+	e.mu.Unlock()
+	return a.discard()
+}
+
 // deployAfter is the group deployed by the step right after the one that
 // deploys group, or "" when that step deploys nothing.
 func (p *Plan) deployAfter(group string) string {

@@ -133,6 +133,11 @@ func (e *Engine) apply(ctx context.Context, run string) error {
 			if t := e.takeover(); t != nil {
 				err = t
 			}
+			// The next group's containers may still be being created
+			// ahead: they go first, so no revert races with them.
+			if derr := e.discardAhead(); derr != nil {
+				err = errors.Join(err, derr)
+			}
 			return e.fail(run, err, i+1)
 		}
 	}
