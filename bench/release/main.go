@@ -239,7 +239,10 @@ func (b *bench) cleanup() {
 		b.cli.Remove(ctx, c.ID)
 	}
 	b.cli.Remove(ctx, "golive-lock-"+b.id)
-	b.cli.Remove(ctx, "golive-record-"+b.id)
+	records, _ := b.cli.Records(ctx, map[string]string{plans.LabelProject: b.id})
+	for _, r := range records {
+		b.cli.RemoveRecord(ctx, r.Name)
+	}
 	for _, ref := range b.images {
 		b.cli.RemoveImage(ctx, ref)
 	}
