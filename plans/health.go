@@ -116,7 +116,7 @@ func (g *gate) check(ctx context.Context) (bool, error) {
 			ct, err := g.e.opts.Docker.Inspect(ctx, g.id)
 			res <- inspected{ct, err}
 		}()
-		ok, g.detail = g.e.probe(ctx, g.h, nil)
+		ok = g.probe(ctx, nil)
 		r := <-res
 		ct, err = r.ct, r.err
 	}
@@ -133,9 +133,20 @@ func (g *gate) check(ctx context.Context) (bool, error) {
 		return false, g.e.crashError(ctx, ct, time.Since(g.start))
 	}
 	if g.h.Docker {
-		ok, g.detail = g.e.probe(ctx, g.h, ct)
+		ok = g.probe(ctx, ct)
 	}
 	return ok, nil
+}
+
+// probe runs the gate's check once. A probe that the gate's own timeout
+// cut short says nothing about the service, so the last complete probe's
+// result stays the one the timeout error names.
+func (g *gate) probe(ctx context.Context, ct *docker.Container) bool {
+	ok, detail := g.e.probe(ctx, g.h, ct)
+	if ctx.Err() == nil {
+		g.detail = detail
+	}
+	return ok
 }
 
 // stalledAfter is how long a Docker call of a check may go unanswered
