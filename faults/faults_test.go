@@ -31,18 +31,7 @@ import (
 var golive string // the built binary
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "golive-faults-")
-	if err != nil {
-		panic(err)
-	}
-	golive = filepath.Join(dir, "golive")
-	if out, err := exec.Command("go", "build", "-o", golive, "../cmd/golive").CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "build golive: %v\n%s", err, out)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	os.Exit(dockertest.RunWithBinary(m, "../cmd/golive", &golive))
 }
 
 // trials is how many seeded trials each kill test runs.

@@ -2,6 +2,10 @@ package dockertest
 
 import (
 	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -38,4 +42,22 @@ func (b *SyncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// RunWithBinary builds the golive command in pkg (a path relative to the
+// test's package) into a temporary folder, points *bin at it, runs the
+// tests and removes the folder: for a TestMain of end-to-end tests.
+func RunWithBinary(m *testing.M, pkg string, bin *string) int {
+	dir, err := os.MkdirTemp("", "golive-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	*bin = filepath.Join(dir, "golive")
+	if out, err := exec.Command("go", "build", "-o", *bin, pkg).CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "build golive: %v\n%s", err, out)
+		return 1
+	}
+	return m.Run()
 }
