@@ -121,6 +121,9 @@ func (e *Engine) apply(ctx context.Context, run string) error {
 	if err := e.checkSettled(ctx); err != nil {
 		return err
 	}
+	if err := e.sweepWarm(ctx); err != nil {
+		return err
+	}
 	if err := e.Preload(ctx); err != nil {
 		return err
 	}

@@ -60,6 +60,9 @@ func (e *Engine) spec(svc *Service, env []string) (docker.Spec, error) {
 	s.Labels[LabelService] = svc.Name
 	s.Labels[LabelGroup] = svc.Group
 	s.Labels[LabelContainer] = s.Name
+	if svc.Proxy != nil {
+		s.Labels[LabelProxy] = proxyLabel(svc.Proxy)
+	}
 	return s, nil
 }
 
@@ -189,7 +192,15 @@ func (e *Engine) deployService(ctx context.Context, run string, svc *Service, c 
 	if err := e.guard(ctx); err != nil {
 		return e.serviceFailed(ev, start, err)
 	}
+	if beside(svc, c) {
+		return e.deployBeside(ctx, svc, c, ev, start, func() { once.Do(started) })
+	}
 	spec, cur := c.spec, c.cur
+	if svc.Proxy != nil {
+		if err := e.joinProxy(ctx, id); err != nil {
+			return e.serviceFailed(ev, start, err)
+		}
+	}
 	if cur != nil {
 		// While what runs stops, the names move: the older kept container
 		// goes, what runs becomes <name>.prev and the new one <name>.
@@ -216,9 +227,22 @@ func (e *Engine) deployService(ctx context.Context, run string, svc *Service, c 
 	once.Do(started)
 	e.errors.deployedAt(svc.Name, time.Now())
 	e.Emit(withAction(ev, ActionStarted, "started "+spec.Name))
-	if err := e.waitHealthy(ctx, svc, id); err != nil {
+	gated := svc
+	if svc.Proxy != nil {
+		ct, err := d.Inspect(ctx, id)
+		if err != nil {
+			return e.serviceFailed(ev, start, err)
+		}
+		gated = e.directGate(svc, svc.Proxy, ct)
+	}
+	if err := e.waitHealthy(ctx, gated, id); err != nil {
 		e.Emit(Event{Kind: EvHealth, Run: run, Service: svc.Name, ContainerID: id, Result: ResultFailed, Error: err.Error(), DurationMS: ms(time.Since(start))})
 		return e.serviceFailed(ev, start, err)
+	}
+	if svc.Proxy != nil {
+		if err := e.routeFirst(ctx, svc, ev); err != nil {
+			return e.serviceFailed(ev, start, err)
+		}
 	}
 	ev.Result, ev.DurationMS = ResultDeployed, ms(time.Since(start))
 	e.Emit(withKind(ev, EvServiceEnd))

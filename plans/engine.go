@@ -78,6 +78,7 @@ type Engine struct {
 	stopRevert  bool
 	takenOver   *TakeoverError
 	notifier    *notifier // the plan's webhooks and mark steps read the release from it
+	bg          proxyOnce // the proxy through which blue/green services switch
 }
 
 // NewEngine prepares an engine for plan.

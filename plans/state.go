@@ -138,6 +138,54 @@ type ServiceStatus struct {
 	Changes          []Change        // deploys and reverts, in order
 	Unavailable      []Unavailable   // when it was not serving
 	ErrorGate        ErrorGateStatus // the error budget of its latest deploy
+	// Switches are the proxy's switches of its traffic, in order: a
+	// service with any takes traffic through the proxy, blue/green.
+	Switches []Switch
+	// Warm is the version the latest switch left, still running for an
+	// instant switch back until Warm.Until; zero when none.
+	Warm WarmVersion
+}
+
+// Switch is the proxy moving a service's traffic from one version to another.
+type Switch struct {
+	Time         time.Time
+	From, FromID string
+	To, ToID     string
+	Container    string        // the container that takes the traffic since
+	Took         time.Duration // from the proxy's deploy call to its return
+	Back         bool          // a revert's switch back
+}
+
+// WarmVersion is an old version that keeps running after a switch.
+type WarmVersion struct {
+	Image, ImageID, Container string
+	Until                     time.Time
+}
+
+// Proxied reports whether the service takes traffic through the proxy.
+func (svc *ServiceStatus) Proxied() bool { return len(svc.Switches) > 0 }
+
+// WarmLeft is how long the warm old version keeps running after now: a
+// revert until then switches back without starting anything. Zero when
+// none is warm.
+func (svc *ServiceStatus) WarmLeft(now time.Time) time.Duration {
+	if svc.Warm.Until.IsZero() || !svc.Warm.Until.After(now) {
+		return 0
+	}
+	return svc.Warm.Until.Sub(now)
+}
+
+// switched folds a switch of the service's traffic: what served becomes
+// the warm version when the switch keeps it running.
+func (svc *ServiceStatus) switched(ev Event, back bool) {
+	svc.Switches = append(svc.Switches, Switch{Time: ev.Time, From: svc.Now, FromID: svc.NowID, To: ev.Image, ToID: ev.ImageID,
+		Container: ev.ContainerID, Took: time.Duration(ev.DurationMS) * time.Millisecond, Back: back})
+	svc.Warm = WarmVersion{}
+	if ev.KeepWarmMS > 0 {
+		svc.Warm = WarmVersion{Image: svc.Now, ImageID: svc.NowID, Container: firstOf(ev.PrevContainerID, svc.Container),
+			Until: ev.Time.Add(time.Duration(ev.KeepWarmMS) * time.Millisecond)}
+	}
+	svc.Now, svc.NowID, svc.Container = ev.Image, ev.ImageID, ev.ContainerID
 }
 
 // ErrorGateStatus is a service's error budget as its latest new container
@@ -444,6 +492,8 @@ func (s *State) Apply(ev Event) {
 			svc.down(s.cause(), firstOf(ev.Run, s.ImpactRun), ev.Time)
 		case ActionStarted:
 			svc.Now, svc.NowID, svc.Container = ev.Image, ev.ImageID, ev.ContainerID
+		case ActionSwitched:
+			svc.switched(ev, s.Op == OpRevert || s.reverting)
 		}
 	case EvHealth:
 		svc := s.service(ev.Service, "")
