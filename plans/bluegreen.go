@@ -150,7 +150,9 @@ func (e *Engine) switchTraffic(ctx context.Context, service string, sp *ServiceP
 	return time.Since(start), err
 }
 
-func proxyName(project, service string) string { return (&Service{Name: service}).ProxyService(project) }
+func proxyName(project, service string) string {
+	return (&Service{Name: service}).ProxyService(project)
+}
 
 // directGate is the service's gate sent straight to the container, never
 // through the proxy: an http or tcp check goes to the container's address

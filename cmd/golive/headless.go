@@ -45,8 +45,8 @@ func check(plan *plans.Plan, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "warning: %s (apply will refuse to start until it is set)\n", logs.SanitizeString(err.Error()))
 		}
 	}
-	for _, w := range plan.ProxyWarnings() {
-		fmt.Fprintln(stderr, "warning:", w)
+	for _, n := range plan.ProxyNotes() {
+		fmt.Fprintln(stdout, "  "+logs.SanitizeString(n))
 	}
 	warnUnavailableImages(plan, stderr)
 	return exitOK

@@ -90,10 +90,10 @@ func TestUsageAndPlanMistakesExitWithCode2AndNoStackTrace(t *testing.T) {
 	}
 }
 
-func TestCheckWarnsThatTheProxyDoesNotSwitchYet(t *testing.T) {
-	plan := writeFile(t, t.TempDir(), "plan.yaml", "project: shop\nrelease: '1'\nproxy: {}\nservices: {web: {image: w, proxy: {port: 8080}}}\n")
+func TestCheckSaysWhichServicesSwitchThroughTheProxy(t *testing.T) {
+	plan := writeFile(t, t.TempDir(), "plan.yaml", "project: shop\nrelease: '1'\nproxy: {}\nservices: {web: {image: w, proxy: {port: 8080}, health: {http: 'http://localhost:8080/up'}}}\n")
 	code, out, errout := cli(t, "check", plan)
-	if code != 0 || !strings.Contains(out, "plan ok") || !strings.Contains(errout, "warning: proxy: is validated but blue/green switching is not wired into apply and revert yet") {
+	if code != 0 || !strings.Contains(out, "plan ok") || !strings.Contains(out, "web: blue/green through proxy golive-proxy") || !strings.Contains(out, "health.http goes straight to each container at port 8080") || strings.Contains(errout, "proxy") {
 		t.Fatalf("check: exit %d\n%s\n%s", code, out, errout)
 	}
 }
