@@ -250,6 +250,10 @@ type ServiceState struct {
 	Health      string
 	Target      string // the plan's image
 	Run         string // the apply that created the container
+	// Warm is the previous version still running after a blue/green
+	// switch, until WarmUntil: a revert switches back to it at once.
+	Warm      string
+	WarmUntil time.Time
 }
 
 // Status reports what each of the plan's services runs now.
@@ -263,6 +267,11 @@ func (e *Engine) Status(ctx context.Context) ([]ServiceState, error) {
 		}
 		if ct != nil {
 			st.ContainerID, st.Image, st.ImageID, st.State, st.Health, st.Run = ct.ID, ct.Image, ct.ImageID, ct.State, ct.Health, ct.Labels[LabelRun]
+		}
+		if svc.Proxy != nil {
+			if err := e.warmStatus(ctx, &st); err != nil {
+				return nil, err
+			}
 		}
 		out = append(out, st)
 	}

@@ -301,6 +301,21 @@ func (e *Engine) warmOf(ctx context.Context, base string) ([]*docker.Container, 
 	return out, nil
 }
 
+// warmStatus fills in the warm previous version of a service, if one runs
+// and its keep_warm has not run out (the next apply or revert stops it).
+func (e *Engine) warmStatus(ctx context.Context, st *ServiceState) error {
+	warm, err := e.warmOf(ctx, st.Container)
+	if err != nil {
+		return err
+	}
+	for _, w := range warm {
+		if until, _ := warmUntil(st.Container, w.Name); w.Running && until.After(e.opts.Now()) && until.After(st.WarmUntil) {
+			st.Warm, st.WarmUntil = w.Image, until
+		}
+	}
+	return nil
+}
+
 // routeFirst makes the proxy send a service's traffic to its container
 // once it passed its gate after a stop-first start (nothing served
 // beside it): its first deploy, or one after a failed one.

@@ -233,6 +233,12 @@ func TestBlueGreenStateWhileWarm(t *testing.T) {
 	if w := p.warm(p.project + "-web"); w == nil || w.ID != web.Warm.Container {
 		t.Fatalf("warm container %+v, the state says %s", w, web.Warm.Container)
 	}
+	e, _ := p.engine(v2, plans.Options{})
+	st, err := e.Status(context.Background())
+	must(t, err)
+	if len(st) != 1 || st[0].Image != p.image("web:2") || st[0].Warm != p.image("web:1") || st[0].WarmUntil.Sub(web.Warm.Until).Abs() > time.Second {
+		t.Errorf("status: %+v, want web:2 with web:1 warm until %s", st, web.Warm.Until)
+	}
 }
 
 func TestBlueGreenFailingVersionNeverTakesTraffic(t *testing.T) {

@@ -295,6 +295,9 @@ func (h *headless) status(ctx context.Context) int {
 	fmt.Fprintf(h.stdout, "%-12s %-10s %-24s %-10s %-12s %s\n", "SERVICE", "GROUP", "CONTAINER", "STATE", "IMAGE ID", "IMAGE → TARGET")
 	for _, s := range states {
 		fmt.Fprintf(h.stdout, "%-12s %-10s %-24s %-10s %-12s %s → %s\n", s.Service, s.Group, s.Container, s.State, docker.ShortID(s.ImageID), orDash(s.Image), s.Target)
+		if s.Warm != "" {
+			fmt.Fprintf(h.stdout, "%-12s previous version %s warm until %s: a revert switches back to it at once\n", "", s.Warm, s.WarmUntil.Local().Format("15:04:05"))
+		}
 	}
 	if held, err := e.LockHolder(ctx); err == nil && held != nil {
 		fmt.Fprintf(h.stdout, "lock held by %s (%s since %s)\n", held.Holder, held.Operation, held.Since.Local().Format("15:04:05"))
