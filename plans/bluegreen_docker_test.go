@@ -13,6 +13,7 @@ import (
 
 	"github.com/golive/golive/docker"
 	"github.com/golive/golive/docker/dockertest"
+	"github.com/golive/golive/logs"
 	"github.com/golive/golive/plans"
 )
 
@@ -224,7 +225,26 @@ func TestBlueGreenStateWhileWarm(t *testing.T) {
 	p := newProxied(t)
 	v1, v2 := p.plan("1", "10m", "0s", ""), p.plan("2", "10m", "0s", "")
 	must(t, p.apply(v1))
+	// The service's log follows its name to the new version, though the old one runs on.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	lines := make(chan string, 1024)
+	go logs.FollowContainer(ctx, p.cli, p.project+"-web", logs.ContainerOptions{Follow: true}, func(_ string, _ time.Time, line []byte, _ int) {
+		select {
+		case lines <- string(line):
+		default:
+		}
+	})
 	must(t, p.apply(v2))
+	deadline := time.After(10 * time.Second)
+	for followed := false; !followed; {
+		select {
+		case line := <-lines:
+			followed = strings.Contains(line, "version=2")
+		case <-deadline:
+			t.Fatal("the log of the service's name did not move to version 2 after the switch")
+		}
+	}
 	web := p.state(v2).Service("web")
 	left := web.WarmLeft(time.Now())
 	if web.Now != p.image("web:2") || web.Warm.Image != p.image("web:1") || left < 9*time.Minute || left > 10*time.Minute || !web.Proxied() || len(web.Unavailable) != 0 {
