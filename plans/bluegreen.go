@@ -182,6 +182,15 @@ func (e *Engine) directGate(svc *Service, sp *ServiceProxy, ct *docker.Container
 	return &out
 }
 
+// gateOf is the gate that judges a service's container ct: sent straight
+// to it when the service takes its traffic through the proxy.
+func (e *Engine) gateOf(svc *Service, ct *docker.Container) *Service {
+	if svc.Proxy == nil {
+		return svc
+	}
+	return e.directGate(svc, svc.Proxy, ct)
+}
+
 // proxyLabel is the label that carries a service's `proxy:`.
 func proxyLabel(sp *ServiceProxy) string {
 	b, _ := json.Marshal(sp)
@@ -234,7 +243,7 @@ func (e *Engine) deployBeside(ctx context.Context, svc *Service, c *change, ev E
 	if err != nil {
 		return fail(err)
 	}
-	if err := e.waitHealthy(ctx, e.directGate(svc, svc.Proxy, ct), id); err != nil {
+	if err := e.waitHealthy(ctx, e.gateOf(svc, ct), id); err != nil {
 		e.Emit(Event{Kind: EvHealth, Run: ev.Run, Service: svc.Name, ContainerID: id, Result: ResultFailed, Error: err.Error(), DurationMS: ms(time.Since(start))})
 		return fail(err)
 	}
@@ -499,7 +508,7 @@ func (e *Engine) switchBack(ctx context.Context, run string, t revertTarget, ev 
 	if err := change(); err != nil {
 		return undo(err)
 	}
-	took, err := e.switchTraffic(ctx, t.Service, t.Proxy, prev.ID)
+	took, err := e.switchBackConfirmed(ctx, t, prev.ID)
 	if err != nil {
 		return undo(fmt.Errorf("switch back: %w", err))
 	}
@@ -533,6 +542,39 @@ func (e *Engine) switchBack(ctx context.Context, run string, t revertTarget, ev 
 	}
 	e.Emit(*ev)
 	return nil
+}
+
+// switchAttempts bounds how often a switch back is made again when the
+// proxy still sends the traffic elsewhere after it.
+const switchAttempts = 3
+
+// switchBackConfirmed switches the service's traffic to container id and
+// reads back that the proxy sends it there. A switch started by a process
+// killed mid-deploy may still end after this one (kamal-proxy finishes a
+// deploy whose caller is gone): the switch is then made again, so the
+// apply's containers are never removed while they take the traffic.
+func (e *Engine) switchBackConfirmed(ctx context.Context, t revertTarget, id string) (time.Duration, error) {
+	p, err := e.proxy(ctx)
+	if err != nil {
+		return 0, err
+	}
+	want := proxyTarget(id, t.Proxy.Port)
+	var took time.Duration
+	for range switchAttempts {
+		d, err := e.switchTraffic(ctx, t.Service, t.Proxy, id)
+		took += d
+		if err != nil {
+			return took, err
+		}
+		svc, err := p.Service(ctx, proxyName(e.plan.Project, t.Service))
+		if err != nil {
+			return took, err
+		}
+		if svc != nil && svc.Target == want {
+			return took, nil
+		}
+	}
+	return took, fmt.Errorf("the proxy still sends the traffic elsewhere after %d switches to %s; the new version was left in place", switchAttempts, want)
 }
 
 // unroute makes the proxy forget a service a revert removed (it did not

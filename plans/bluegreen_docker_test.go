@@ -253,6 +253,11 @@ func TestBlueGreenStateWhileWarm(t *testing.T) {
 	if w := p.warm(p.project + "-web"); w == nil || w.ID != web.Warm.Container {
 		t.Fatalf("warm container %+v, the state says %s", w, web.Warm.Container)
 	}
+	// Applied again, it is left alone, judged by its gate sent straight to it.
+	must(t, p.apply(v2))
+	if w := p.warm(p.project + "-web"); w == nil || w.ID != web.Warm.Container {
+		t.Fatalf("after an unchanged apply, the warm container is %+v", w)
+	}
 	e, _ := p.engine(v2, plans.Options{})
 	st, err := e.Status(context.Background())
 	must(t, err)

@@ -177,7 +177,7 @@ func (e *Engine) deployService(ctx context.Context, run string, svc *Service, c 
 	if c.unchanged {
 		// Left alone, but a release is not done while it is unhealthy: one passing check is enough.
 		ev.ContainerID = c.cur.ID
-		if err := e.waitFirstPass(ctx, svc, c.cur.ID); err != nil {
+		if err := e.waitFirstPass(ctx, e.gateOf(svc, c.cur), c.cur.ID); err != nil {
 			return e.serviceFailed(ev, start, fmt.Errorf("unchanged, but %w", err))
 		}
 		ev.Result, ev.Message = ResultUnchanged, "already runs the target image with the same config"
@@ -233,7 +233,7 @@ func (e *Engine) deployService(ctx context.Context, run string, svc *Service, c 
 		if err != nil {
 			return e.serviceFailed(ev, start, err)
 		}
-		gated = e.directGate(svc, svc.Proxy, ct)
+		gated = e.gateOf(svc, ct)
 	}
 	if err := e.waitHealthy(ctx, gated, id); err != nil {
 		e.Emit(Event{Kind: EvHealth, Run: run, Service: svc.Name, ContainerID: id, Result: ResultFailed, Error: err.Error(), DurationMS: ms(time.Since(start))})
