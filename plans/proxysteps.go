@@ -313,8 +313,8 @@ func proxyVerb(action string) string {
 	return "resume"
 }
 
-// heldAfter lists the groups that the first n steps leave held, in the
-// order they were held, with how. Step n failed: its group counts as held
+// heldAfter lists the holds that the first n steps leave in place, in the
+// order they were made. Step n failed: its group counts as held
 // whatever it is, since it may have held part of the group or failed to
 // let all of it through.
 func heldAfter(steps []Step, n int) []hold {
@@ -370,7 +370,9 @@ func (e *Engine) letThrough(ctx context.Context, run string, n int, cause error)
 				errs = append(errs, fmt.Errorf("service %s may still be %s (step %d): this release lost its lock, so it leaves the proxy to whoever holds it now; %s lets its traffic through", svc.Name, state, h.step, finish))
 				continue
 			}
-			err := proxy.Resume(ctx, route)
+			rctx, cancel := context.WithTimeout(ctx, docker.DefaultExecTimeout) // one stuck exec must not keep the others held
+			err := proxy.Resume(rctx, route)
+			cancel()
 			message := fmt.Sprintf("serving again: the release failed while step %d had it %s, and golive never leaves traffic held", h.step, state)
 			if errors.Is(err, docker.ErrProxyServiceNotFound) {
 				err, message = nil, "nothing held: the proxy does not route it"
