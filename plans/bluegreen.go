@@ -88,9 +88,9 @@ func (e *Engine) proxyHost() (proxyHost, error) {
 	return h, nil
 }
 
-// proxy makes sure the plan's proxy container runs (created on its
+// ensureProxy makes sure the plan's proxy container runs (created on its
 // network, with its ports, when missing) and returns it.
-func (e *Engine) proxy(ctx context.Context) (*docker.Proxy, error) {
+func (e *Engine) ensureProxy(ctx context.Context) (*docker.Proxy, error) {
 	e.bg.mu.Lock()
 	defer e.bg.mu.Unlock()
 	if e.bg.p != nil {
@@ -114,7 +114,7 @@ func (e *Engine) proxy(ctx context.Context) (*docker.Proxy, error) {
 
 // joinProxy attaches a container to the proxy's network, where the proxy reaches it.
 func (e *Engine) joinProxy(ctx context.Context, id string) error {
-	if _, err := e.proxy(ctx); err != nil {
+	if _, err := e.ensureProxy(ctx); err != nil {
 		return err
 	}
 	h, err := e.proxyHost()
@@ -134,7 +134,7 @@ func proxyTarget(id string, port int) string {
 // id, once its own health check passes there; in-flight requests to the
 // old target drain before it returns. On error, traffic did not move.
 func (e *Engine) switchTraffic(ctx context.Context, service string, sp *ServiceProxy, id string) (time.Duration, error) {
-	p, err := e.proxy(ctx)
+	p, err := e.ensureProxy(ctx)
 	if err != nil {
 		return 0, err
 	}
@@ -554,7 +554,7 @@ const switchAttempts = 3
 // deploy whose caller is gone): the switch is then made again, so the
 // apply's containers are never removed while they take the traffic.
 func (e *Engine) switchBackConfirmed(ctx context.Context, t revertTarget, id string) (time.Duration, error) {
-	p, err := e.proxy(ctx)
+	p, err := e.ensureProxy(ctx)
 	if err != nil {
 		return 0, err
 	}
@@ -580,7 +580,7 @@ func (e *Engine) switchBackConfirmed(ctx context.Context, t revertTarget, id str
 // unroute makes the proxy forget a service a revert removed (it did not
 // exist before the apply); one the proxy does not route is fine.
 func (e *Engine) unroute(ctx context.Context, service string) error {
-	p, err := e.proxy(ctx)
+	p, err := e.ensureProxy(ctx)
 	if err != nil {
 		return err
 	}

@@ -34,6 +34,12 @@ type headless struct {
 func check(plan *plans.Plan, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "%s: plan ok: project %s, release %s, %d services in groups %s, %d steps, on_failure %s\n",
 		logs.SanitizeString(plan.Path), plan.Project, plan.Release, len(plan.Services), strings.Join(plan.Groups(), " → "), len(plan.ReleaseSteps()), plan.OnFailure)
+	for _, n := range plan.ProxyNotes() {
+		fmt.Fprintln(stdout, "  "+logs.SanitizeString(n))
+	}
+	for _, n := range plan.ProxyStepNotes() {
+		fmt.Fprintln(stdout, "  "+n)
+	}
 	for _, w := range plan.ComposeWarnings {
 		fmt.Fprintln(stderr, "warning:", logs.SanitizeString(w.String()))
 	}
@@ -44,9 +50,6 @@ func check(plan *plans.Plan, stdout, stderr io.Writer) int {
 		if _, err := plan.ServiceEnv(svc, os.LookupEnv); err != nil {
 			fmt.Fprintf(stderr, "warning: %s (apply will refuse to start until it is set)\n", logs.SanitizeString(err.Error()))
 		}
-	}
-	for _, n := range plan.ProxyNotes() {
-		fmt.Fprintln(stdout, "  "+logs.SanitizeString(n))
 	}
 	warnUnavailableImages(plan, stderr)
 	return exitOK
