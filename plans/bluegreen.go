@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -112,6 +113,22 @@ func (e *Engine) ensureProxy(ctx context.Context) (*docker.Proxy, error) {
 	return p, nil
 }
 
+// proxyHandle is the plan's proxy, as made sure of by an earlier
+// ensureProxy, or else taken to run: a revert that needs no container on
+// its network spares the checks, and a proxy that is not there fails the
+// switch with the reason.
+func (e *Engine) proxyHandle() (*docker.Proxy, error) {
+	e.bg.mu.Lock()
+	defer e.bg.mu.Unlock()
+	if e.bg.p != nil {
+		return e.bg.p, nil
+	}
+	if e.plan.Proxy == nil {
+		return nil, errors.New("the plan has no proxy:")
+	}
+	return e.opts.Docker.Proxy(e.plan.Proxy.Container), nil
+}
+
 // joinProxy attaches a container to the proxy's network, where the proxy reaches it.
 func (e *Engine) joinProxy(ctx context.Context, id string) error {
 	if _, err := e.ensureProxy(ctx); err != nil {
@@ -134,7 +151,7 @@ func proxyTarget(id string, port int) string {
 // id, once its own health check passes there; in-flight requests to the
 // old target drain before it returns. On error, traffic did not move.
 func (e *Engine) switchTraffic(ctx context.Context, service string, sp *ServiceProxy, id string) (time.Duration, error) {
-	p, err := e.ensureProxy(ctx)
+	p, err := e.proxyHandle()
 	if err != nil {
 		return 0, err
 	}
@@ -402,6 +419,9 @@ func (e *Engine) sweepWarm(ctx context.Context) error {
 //  4. remove the apply's containers and give it the service's name.
 func (e *Engine) switchBack(ctx context.Context, run string, t revertTarget, ev *Event, change func() error) error {
 	d := e.opts.Docker
+	if e.plan.Proxy == nil {
+		return fmt.Errorf("apply %s switched the service's traffic through the proxy, but this plan has no proxy:; the service was left as it is: revert with the plan of that apply", run)
+	}
 	at, err := d.Inspect(ctx, t.Name)
 	if err != nil {
 		return err
@@ -479,8 +499,10 @@ func (e *Engine) switchBack(ctx context.Context, run string, t revertTarget, ev 
 
 	// 2. Started beside the new version and judged by its own gate. (A
 	// version deployed before the service had proxy: joins its network now.)
-	if err := e.joinProxy(ctx, prev.ID); err != nil {
-		return undo(err)
+	if !slices.Contains(prev.Networks, e.plan.Proxy.Network) {
+		if err := e.joinProxy(ctx, prev.ID); err != nil {
+			return undo(err)
+		}
 	}
 	if !warm {
 		if err := change(); err != nil {
@@ -554,7 +576,7 @@ const switchAttempts = 3
 // deploy whose caller is gone): the switch is then made again, so the
 // apply's containers are never removed while they take the traffic.
 func (e *Engine) switchBackConfirmed(ctx context.Context, t revertTarget, id string) (time.Duration, error) {
-	p, err := e.ensureProxy(ctx)
+	p, err := e.proxyHandle()
 	if err != nil {
 		return 0, err
 	}
@@ -580,7 +602,7 @@ func (e *Engine) switchBackConfirmed(ctx context.Context, t revertTarget, id str
 // unroute makes the proxy forget a service a revert removed (it did not
 // exist before the apply); one the proxy does not route is fine.
 func (e *Engine) unroute(ctx context.Context, service string) error {
-	p, err := e.ensureProxy(ctx)
+	p, err := e.proxyHandle()
 	if err != nil {
 		return err
 	}

@@ -178,6 +178,14 @@ func TestBlueGreenDeployAndWarmRevertLoseNoRequest(t *testing.T) {
 	rs := l.end()
 	must(t, err)
 	checkLoad(t, rs, "1", window{deployFrom, deployTo, "2"}, window{revertFrom, revertTo, "1"})
+	var lastNew time.Time // the last request answered by version 2
+	for _, r := range rs {
+		if r.Version == "2" && r.Start.After(lastNew) {
+			lastNew = r.Start
+		}
+	}
+	t.Logf("golive revert while warm: every request answered by version 1 from %s after the call, which returned after %s",
+		max(0, lastNew.Sub(revertFrom)).Round(time.Millisecond), revertTo.Sub(revertFrom).Round(time.Millisecond))
 
 	if back := p.container(name); back == nil || back.ID != warm.ID || !back.Running {
 		t.Errorf("after the revert %s is %+v, want the warm container %s", name, back, warm.ID)
