@@ -267,6 +267,14 @@ func (e *Engine) deployBeside(ctx context.Context, svc *Service, c *change, ev E
 	if err := e.guard(ctx); err != nil {
 		return fail(err)
 	}
+	if c.canary != nil {
+		if err := e.canaryPhase(ctx, svc, ev, c.canary, ct); err != nil {
+			return fail(err)
+		}
+		if err := e.guard(ctx); err != nil {
+			return fail(err)
+		}
+	}
 	took, err := e.switchTraffic(ctx, svc.Name, svc.Proxy, id)
 	if err != nil {
 		return fail(fmt.Errorf("switch: %w", err))
@@ -593,6 +601,10 @@ func (e *Engine) switchBackConfirmed(ctx context.Context, t revertTarget, id str
 			return took, err
 		}
 		if svc != nil && svc.Target == want {
+			// A canary cut short still shares the rollout traffic with the new version.
+			if err := p.RolloutStop(ctx, svc.Name); err != nil && !errors.Is(err, docker.ErrProxyNoRollout) {
+				return took, err
+			}
 			return took, nil
 		}
 	}

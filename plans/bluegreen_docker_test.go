@@ -3,6 +3,8 @@ package plans_test
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -41,7 +43,7 @@ func newProxied(t *testing.T) *proxied {
 
 // bluegreenVars fill the proxied plan.
 type bluegreenVars struct {
-	Project, Release, Image, ProxyImage, KeepWarm, Stable, Env string
+	Project, Release, Image, ProxyImage, KeepWarm, Stable, Env, Steps string
 	ProxyPort                                                  int
 }
 
@@ -59,14 +61,20 @@ services:
     env: {ROLE: web{{.Env}}}
     proxy: {port: 8080, health: /health, drain: 2s, keep_warm: {{.KeepWarm}}}
     health: {http: "http://localhost:8080/health", timeout: 10s, stable: {{.Stable}}, interval: 100ms}
-`))
+{{.Steps}}`))
 
 // plan writes the proxied plan for web version v; env adds env entries (", K: V").
 func (p *proxied) plan(v, keepWarm, stable, env string) *plans.Plan {
+	return p.planWith(bluegreenVars{Release: v, KeepWarm: keepWarm, Stable: stable, Env: env})
+}
+
+// planWith writes the proxied plan that vars describe, filling in the project's own values.
+func (p *proxied) planWith(vars bluegreenVars) *plans.Plan {
 	p.t.Helper()
+	v := vars.Release
+	vars.Project, vars.Image, vars.ProxyImage, vars.ProxyPort = p.project, p.image("web:"+v), p.proxyImage, p.proxyPort
 	var b strings.Builder
-	must(p.t, bluegreenPlan.Execute(&b, bluegreenVars{Project: p.project, Release: v, Image: p.image("web:" + v), ProxyImage: p.proxyImage,
-		KeepWarm: keepWarm, Stable: stable, Env: env, ProxyPort: p.proxyPort}))
+	must(p.t, bluegreenPlan.Execute(&b, vars))
 	path := filepath.Join(p.dir, "bluegreen-"+v+".yaml")
 	must(p.t, os.WriteFile(path, []byte(b.String()), 0o644))
 	plan, err := plans.Load(path)
@@ -322,5 +330,73 @@ func TestBlueGreenRevertAfterKeepWarmStartsTheKeptVersion(t *testing.T) {
 	}
 	if prev := p.container(name + ".prev"); prev != nil {
 		t.Errorf("%s is left after the revert started it", prev.Name)
+	}
+}
+
+func TestCanaryGivesTheNewVersionItsShareThenAllTheTraffic(t *testing.T) {
+	p := newProxied(t)
+	must(t, p.apply(p.plan("1", "10m", "0s", "")))
+	canary := "steps:\n  - canary: {service: web, percent: 99, for: 2s}\n  - deploy: default\n"
+	v2 := p.planWith(bluegreenVars{Release: "2", KeepWarm: "10m", Stable: "0s", Steps: canary})
+	// Requests with kamal-proxy's rollout cookie may go to the canary; the others stay on version 1.
+	url := fmt.Sprintf("http://127.0.0.1:%d/version", p.proxyPort)
+	stopCookies, cookieVersions := make(chan struct{}), make(chan map[string]int)
+	go func() {
+		seen := map[string]int{}
+		for {
+			select {
+			case <-stopCookies:
+				cookieVersions <- seen
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+			req, _ := http.NewRequest(http.MethodGet, url, nil)
+			req.AddCookie(&http.Cookie{Name: "kamal-rollout", Value: "customer-42"})
+			if resp, err := http.DefaultClient.Do(req); err == nil {
+				body, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				seen[strings.TrimSpace(string(body))]++
+			}
+		}
+	}()
+	l := p.startLoad()
+	from, to, err := timed(func() error { return p.apply(v2) })
+	rs := l.end()
+	close(stopCookies)
+	seen := <-cookieVersions
+	must(t, err)
+	var canaryAt time.Time
+	for _, ev := range p.eventsOf(plans.EvServiceChange) {
+		if ev.Action == plans.ActionCanary {
+			canaryAt = ev.Time
+		}
+	}
+	if canaryAt.IsZero() || seen["2"] == 0 {
+		t.Fatalf("canary event at %s; requests with the rollout cookie answered by %v", canaryAt, seen)
+	}
+	// Without the cookie, version 1 answers until the switch after the canary's 2s.
+	checkLoad(t, rs, "1", window{canaryAt.Add(2 * time.Second), to, "2"})
+	if from.After(canaryAt) {
+		t.Fatal("the canary event precedes the apply")
+	}
+	if web := p.state(v2).Service("web"); web.Now != p.image("web:2") || web.Canary.Percent != 0 || len(web.Unavailable) != 0 {
+		t.Errorf("after the canary: now %s, canary %+v, unavailable %+v", web.Now, web.Canary, web.Unavailable)
+	}
+}
+
+func TestCanaryThatCrashesNeverTakesTheTraffic(t *testing.T) {
+	p := newProxied(t)
+	must(t, p.apply(p.plan("1", "10m", "0s", "")))
+	canary := "steps:\n  - canary: {service: web, percent: 50, for: 3s}\n  - deploy: default\n"
+	v2 := p.planWith(bluegreenVars{Release: "2", KeepWarm: "10m", Stable: "0s", Env: ", CRASH_AFTER: 1s", Steps: canary})
+	l := p.startLoad()
+	err := p.apply(v2)
+	rs := l.end()
+	if err == nil || !strings.Contains(err.Error(), "canary") {
+		t.Fatalf("a canary that crashes: %v", err)
+	}
+	checkLoad(t, rs, "1")
+	if next := p.container(p.project + "-web.next"); next != nil {
+		t.Errorf("the canary container is left: %s", next.Name)
 	}
 }

@@ -124,6 +124,7 @@ type change struct {
 	inherit   bool              // cur is a failed deploy: keep its prev labels, drop it
 	unchanged bool              // cur already runs the target: nothing to create
 	id        string            // the created <name>.next
+	canary    *Canary           // a canary step's: the share of traffic the new one takes before the switch
 }
 
 // ensureNetworks creates the networks of services that do not exist yet,

@@ -560,7 +560,7 @@ func (v *validator) steps() {
 	for i, s := range p.Steps {
 		at := fmt.Sprintf("$.steps[%d]", i)
 		if stepKinds(s) != 1 {
-			v.at(at, "step %d must have exactly one of run, deploy, verify, confirm, mark, pause, resume, maintenance or end_maintenance", i+1)
+			v.at(at, "step %d must have exactly one of run, deploy, verify, confirm, mark, pause, resume, maintenance, end_maintenance or canary", i+1)
 			continue
 		}
 		if s.Mark != nil {
@@ -579,6 +579,7 @@ func (v *validator) steps() {
 		}
 	}
 	v.proxySteps()
+	v.canary()
 	if len(p.Steps) == 0 {
 		return
 	}
@@ -601,6 +602,9 @@ func stepKinds(s Step) int {
 		n++
 	}
 	if s.Maintenance != nil {
+		n++
+	}
+	if s.Canary != nil {
 		n++
 	}
 	return n

@@ -151,6 +151,7 @@ type Step struct {
 	Resume         string       `yaml:"resume"`
 	Maintenance    *Maintenance `yaml:"maintenance"`
 	EndMaintenance string       `yaml:"end_maintenance"`
+	Canary         *Canary      `yaml:"canary"` // canary.go
 }
 
 // Step kinds.
@@ -173,6 +174,8 @@ func (s Step) Kind() string {
 	switch {
 	case s.Mark != nil:
 		return StepMark
+	case s.Canary != nil:
+		return StepCanary
 	case s.Maintenance != nil:
 		return StepMaintenance
 	case s.Pause != "":
@@ -205,6 +208,8 @@ func (s Step) Title() string {
 		return "Confirm: " + s.Confirm
 	case StepMark:
 		return "Mark: " + s.Mark.URL
+	case StepCanary:
+		return fmt.Sprintf("Canary %s: %d%% for %s", s.Canary.Service, s.Canary.Percent, shortDuration(s.Canary.For))
 	case StepPause, StepResume, StepMaintenance, StepEndMaintenance:
 		return s.proxyTitle()
 	}
@@ -222,6 +227,8 @@ func (s Step) Command() string {
 		return "confirm: " + s.Confirm
 	case StepMark:
 		return "POST " + s.Mark.URL
+	case StepCanary:
+		return fmt.Sprintf("canary %s %d%% for %s", s.Canary.Service, s.Canary.Percent, s.Canary.For)
 	case StepPause, StepResume, StepMaintenance, StepEndMaintenance:
 		return s.proxyCommand()
 	}

@@ -145,6 +145,17 @@ type ServiceStatus struct {
 	// Warm is the version the latest switch left, still running for an
 	// instant switch back until Warm.Until; zero when none.
 	Warm WarmVersion
+	// Canary is the share of the traffic a new version takes before its
+	// switch, while a canary step runs; zero otherwise.
+	Canary CanaryShare
+}
+
+// CanaryShare is a canary step's new version taking Percent of the
+// rollout traffic from Since, for For.
+type CanaryShare struct {
+	Percent int
+	Since   time.Time
+	For     time.Duration
 }
 
 // RouteState is how the proxy treats a service's traffic: held (paused or
@@ -191,7 +202,7 @@ func (svc *ServiceStatus) WarmLeft(now time.Time) time.Duration {
 func (svc *ServiceStatus) switched(ev Event, back bool) {
 	svc.Switches = append(svc.Switches, Switch{Time: ev.Time, From: svc.Now, FromID: svc.NowID, To: ev.Image, ToID: ev.ImageID,
 		Container: ev.ContainerID, Took: time.Duration(ev.DurationMS) * time.Millisecond, Back: back})
-	svc.Warm = WarmVersion{}
+	svc.Warm, svc.Canary = WarmVersion{}, CanaryShare{}
 	if ev.KeepWarmMS > 0 {
 		svc.Warm = WarmVersion{Image: svc.Now, ImageID: svc.NowID, Container: firstOf(ev.PrevContainerID, svc.Container),
 			Until: ev.Time.Add(time.Duration(ev.KeepWarmMS) * time.Millisecond)}
@@ -505,6 +516,8 @@ func (s *State) Apply(ev Event) {
 			svc.Now, svc.NowID, svc.Container = ev.Image, ev.ImageID, ev.ContainerID
 		case ActionSwitched:
 			svc.switched(ev, s.Op == OpRevert || s.reverting)
+		case ActionCanary:
+			svc.Canary = CanaryShare{Percent: int(ev.Current), Since: ev.Time, For: time.Duration(ev.DurationMS) * time.Millisecond}
 		}
 	case EvHealth:
 		svc := s.service(ev.Service, "")
@@ -519,7 +532,7 @@ func (s *State) Apply(ev Event) {
 			Result: ev.Result, Detail: firstOf(ev.Error, ev.Message)}
 	case EvServiceEnd:
 		svc := s.service(ev.Service, ev.Group)
-		svc.Result, svc.Error = ev.Result, OperatorStopped(ev.Error)
+		svc.Result, svc.Error, svc.Canary = ev.Result, OperatorStopped(ev.Error), CanaryShare{}
 		if ev.ContainerID != "" {
 			svc.Container = ev.ContainerID
 		}
