@@ -44,7 +44,7 @@ func newProxied(t *testing.T) *proxied {
 // bluegreenVars fill the proxied plan.
 type bluegreenVars struct {
 	Project, Release, Image, ProxyImage, KeepWarm, Stable, Env, Steps string
-	ProxyPort                                                  int
+	ProxyPort                                                         int
 }
 
 var bluegreenPlan = template.Must(template.New("plan").Parse(`project: {{.Project}}
