@@ -80,7 +80,9 @@ func TestStateFoldsSwitchesWarmVersionsAndCanaries(t *testing.T) {
 	for _, e := range []Event{
 		ev(100, EvRevertStart, "", nil),
 		ev(101, EvServiceChange, ActionSwitched, func(e *Event) { e.Image, e.ContainerID, e.DurationMS = "web:1", "old", 60 }),
-		ev(102, EvRevertService, "", func(e *Event) { e.Image, e.PrevImage, e.PrevImageID, e.Result = "web:2", "web:1", "sha256:1", ResultReverted }),
+		ev(102, EvRevertService, "", func(e *Event) {
+			e.Image, e.PrevImage, e.PrevImageID, e.Result = "web:2", "web:1", "sha256:1", ResultReverted
+		}),
 		ev(103, EvRevertEnd, "", func(e *Event) { e.Result = ResultReverted }),
 	} {
 		s.Apply(e)
