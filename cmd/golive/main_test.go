@@ -351,3 +351,11 @@ func TestInterruptDuringApplyRevertsWhatItChanged(t *testing.T) {
 		t.Fatalf("after the interrupt the service answers %q", v)
 	}
 }
+
+// umask is the process's file mode creation mask. Reading it means setting
+// it, so it is set back at once.
+func umask() os.FileMode {
+	mask := syscall.Umask(0)
+	syscall.Umask(mask)
+	return os.FileMode(mask)
+}
