@@ -16,12 +16,12 @@ import (
 const reportUsage = `Usage: golive report JOURNAL|DIR... [--format md|html] [-o FILE]
 
 Turns journals (<state>/journal/*.jsonl) into a postmortem: summary, errors
-per minute with deploys and reverts marked, services, steps and timeline.
-Give every journal of the release (the apply's and the revert's), or a
-folder to take every journal in it. When the journals hold several
-releases, the newest (started last) is reported and a note names every
-other. A journal cut short by a crash is reported as such; a malformed
-line is named and skipped.
+per minute with deploys and reverts marked, services, error gates, steps
+and timeline. Give every journal of the release (the apply's and the
+revert's), or a folder to take every journal in it. When the journals hold
+several releases, the newest (started last) is reported and a note names
+every other. A journal cut short by a crash is reported as such; a
+malformed line is named and skipped.
 
   --format md|html  Markdown (default) or one self-contained HTML file
   -o FILE           write to FILE instead of standard output
