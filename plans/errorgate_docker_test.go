@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/golive/golive/docker/dockertest"
 	"github.com/golive/golive/logs"
 	"github.com/golive/golive/plans"
 )
@@ -24,9 +25,8 @@ func (f *fixture) applyFollowing(p *plans.Plan) (*plans.State, string, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	followed := make(chan error, 1)
 	go func() { followed <- e.FollowLogs(ctx, buf, p.FollowLogsFrom(time.Now())) }()
-	for end := time.Now().Add(10 * time.Second); buf.Len() == 0 && time.Now().Before(end); {
-		time.Sleep(50 * time.Millisecond) // the running version's lines are in, as in a cockpit open for a while
-	}
+	// The running version's lines are in, as in a cockpit open for a while.
+	dockertest.WaitFor(f.t, "the running version's log lines", func() bool { return buf.Len() > 0 })
 	f.mu.Lock()
 	f.events = nil
 	f.mu.Unlock()
