@@ -203,7 +203,9 @@ func TestCockpitInTmuxDeploysAndRevertsWithOneKey(t *testing.T) {
 // prints OSC 52, title, clear-screen, DCS and APC sequences in the cockpit
 // in real tmux: the pane title, the paste buffers and the screen stay intact.
 func TestContainerOutputCannotTamperWithTheTerminal(t *testing.T) {
-	plan, _, _, _ := cockpitFixture(t, ", INJECT: 'true'")
+	// api logs nothing after its injection, so only web's lines move the
+	// log pane while the screen is read.
+	plan, _, _, _ := cockpitFixture(t, ", INJECT: 'true', LOG_EVERY: 1h")
 	tm := newTmux(t, 120, 40, fmt.Sprintf("%s %s; sleep 600", golive, plan))
 	tm.waitScreen("READY")
 	tm.keys("D")
