@@ -206,7 +206,7 @@ func TestContainerOutputCannotTamperWithTheTerminal(t *testing.T) {
 	// api logs nothing after its injection, so only web's lines move the
 	// log pane while the screen is read.
 	plan, _, _, _ := cockpitFixture(t, ", INJECT: 'true', LOG_EVERY: 1h")
-	tm := newTmux(t, 120, 40, fmt.Sprintf("%s %s; sleep 600", golive, plan))
+	tm := newTmux(t, 120, 40, fmt.Sprintf("%s %s; echo COCKPIT-EXITED; sleep 600", golive, plan))
 	tm.waitScreen("READY")
 	tm.keys("D")
 	// Each line's text after its sequences on screen means tmux has read
@@ -230,7 +230,23 @@ func TestContainerOutputCannotTamperWithTheTerminal(t *testing.T) {
 	if buffers := tm.run("list-buffers"); strings.TrimSpace(buffers) != "" {
 		t.Fatalf("a container wrote the clipboard: %s", buffers)
 	}
+	stopAndQuit(tm)
+}
+
+// stopAndQuit quits the cockpit, with a second q when a release still
+// runs (it stops it, on_failure applies), and waits until the cockpit has
+// exited: one still deploying when the test cleans up could leave a
+// container behind.
+func stopAndQuit(tm *tmux) {
+	tm.t.Helper()
 	tm.keys("q")
+	screen := tm.waitUntil("the cockpit to quit or ask for a second q", func(s string) bool {
+		return strings.Contains(s, "press q again") || strings.Contains(s, "COCKPIT-EXITED")
+	})
+	if !strings.Contains(screen, "COCKPIT-EXITED") {
+		tm.keys("q")
+		tm.waitScreen("COCKPIT-EXITED")
+	}
 }
 
 // TestWatchSeesTheReleaseLiveAndCannotChangeIt runs a deployer's cockpit
@@ -349,7 +365,7 @@ func currentUser(t *testing.T) string {
 // and the phase and log levels read as words and symbols.
 func TestCockpitWithoutColourKeepsEveryStateReadable(t *testing.T) {
 	plan, _, _, _ := cockpitFixture(t, ", INJECT: 'true'")
-	tm := newTmux(t, 100, 30, fmt.Sprintf("NO_COLOR=1 TERM=xterm %s %s; sleep 600", golive, plan), "NO_COLOR=1")
+	tm := newTmux(t, 100, 30, fmt.Sprintf("NO_COLOR=1 TERM=xterm %s %s; echo COCKPIT-EXITED; sleep 600", golive, plan), "NO_COLOR=1")
 	tm.waitScreen("READY")
 	tm.keys("D")
 	tm.waitScreen("✖") // the injected error line, marked in the gutter
@@ -362,5 +378,5 @@ func TestCockpitWithoutColourKeepsEveryStateReadable(t *testing.T) {
 	if !strings.Contains(screen, "DEPLOYING") && !strings.Contains(screen, "DEPLOYED") {
 		t.Fatalf("the phase does not read without colour:\n%s", screen)
 	}
-	tm.keys("q", "q")
+	stopAndQuit(tm)
 }
