@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -23,9 +24,10 @@ func (r Response) Failed() bool { return r.Err != nil || r.Status != http.Status
 
 // Load sends GET url at rate per second until stop is closed or max
 // requests were sent, each in its own goroutine so a slow answer never
-// lowers the rate, and returns every response in start order. Each request
-// gives up after 10 seconds, so a load ends at most that long after stop.
-func Load(url string, rate, max int, stop <-chan struct{}) []Response {
+// lowers the rate, counts the answered ones in answered (when not nil),
+// and returns every response in start order. Each request gives up after
+// 10 seconds, so a load ends at most that long after stop.
+func Load(url string, rate, max int, stop <-chan struct{}, answered *atomic.Int64) []Response {
 	tr := &http.Transport{MaxIdleConnsPerHost: 64}
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
@@ -52,6 +54,9 @@ func Load(url string, rate, max int, stop <-chan struct{}) []Response {
 				r.Status, r.Version, err = resp.StatusCode, strings.TrimSpace(string(body)), rerr
 			}
 			r.Err, r.End = err, time.Now()
+			if answered != nil {
+				answered.Add(1)
+			}
 		}(&results[n])
 	}
 	wg.Wait()
