@@ -207,7 +207,9 @@ func TestRealProxySwitchesBetweenVersionsWithoutAFailedRequest(t *testing.T) {
 	stop := make(chan struct{})
 	done := make(chan []dockertest.Response)
 	var answered atomic.Int64
-	go func() { done <- dockertest.Load(fmt.Sprintf("http://127.0.0.1:%d/version", port), 200, 10000, stop, &answered) }()
+	go func() {
+		done <- dockertest.Load(fmt.Sprintf("http://127.0.0.1:%d/version", port), 200, 10000, stop, &answered)
+	}()
 	// Between two switches, 200 requests are answered, however slow the machine.
 	traffic := func(what string) {
 		n := answered.Load() + 200

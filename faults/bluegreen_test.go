@@ -63,7 +63,9 @@ func TestBlueGreenKilledAtRandomPointsIsRevertedWithoutAFailedRequest(t *testing
 	revertSpan := time.Since(start)
 
 	stop, done := make(chan struct{}), make(chan []dockertest.Response)
-	go func() { done <- dockertest.Load(fmt.Sprintf("http://127.0.0.1:%d/version", port), 200, 100000, stop, nil) }()
+	go func() {
+		done <- dockertest.Load(fmt.Sprintf("http://127.0.0.1:%d/version", port), 200, 100000, stop, nil)
+	}()
 	rng := rand.New(rand.NewPCG(12, 1))
 	const trials = 8
 	for i := range trials {
