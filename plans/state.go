@@ -138,6 +138,10 @@ type ServiceStatus struct {
 	Changes          []Change        // deploys and reverts, in order
 	Unavailable      []Unavailable   // when it was not serving
 	ErrorGate        ErrorGateStatus // the error budget of its latest deploy
+	// Tasks are a Swarm service's tasks as last counted (nil for a
+	// container service); TaskNews the latest change of one of its tasks.
+	Tasks    *SwarmTasks
+	TaskNews string
 }
 
 // ErrorGateStatus is a service's error budget as its latest new container
@@ -492,6 +496,8 @@ func (s *State) Apply(ev Event) {
 		}
 	case EvLogErrors:
 		s.logErrors(ev)
+	case EvSwarmTasks, EvSwarmTask:
+		s.swarmTasks(ev)
 	}
 }
 

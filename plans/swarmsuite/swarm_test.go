@@ -1,0 +1,274 @@
+// Package swarmsuite_test runs Swarm plans end to end on a 3-node swarm of
+// test engines (docker/dockertest/engines); it needs root.
+package swarmsuite_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/golive/golive/docker"
+	"github.com/golive/golive/docker/dockertest"
+	"github.com/golive/golive/docker/dockertest/engines"
+	"github.com/golive/golive/docker/scratch"
+	"github.com/golive/golive/plans"
+)
+
+func TestMain(m *testing.M) { engines.Main(m) }
+
+// nodes is how many engines the swarm has.
+const nodes = 3
+
+// images are the demo images on every node, by tag: 1 and 1b healthy,
+// 2 failing its health check.
+var (
+	imagesOnce sync.Once
+	imageIDs   map[string]string
+)
+
+// fixture returns a client of the swarm's manager and a project name
+// whose services, records and lock are removed when the test ends.
+func fixture(t *testing.T) (*engines.Swarm, *docker.Client, string) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("the test swarm's engines run in network namespaces, which needs root")
+	}
+	sw := engines.GetSwarm(t, nodes)
+	imagesOnce.Do(func() {
+		imageIDs = sw.LoadDemoImages(t, map[string]scratch.Config{
+			"golive-test/swarm-api:1":  {Env: []string{"VERSION=1"}},
+			"golive-test/swarm-api:1b": {Env: []string{"VERSION=1b"}},
+			"golive-test/swarm-api:2":  {Env: []string{"VERSION=2", "UNHEALTHY=true"}},
+		})
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	cli, err := docker.ConnectHost(ctx, sw.Manager.TCP(), docker.HostOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	project := dockertest.Project(t, cli)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		cli.RemoveService(ctx, project+"-api")
+		cli.Close()
+	})
+	return sw, cli, project
+}
+
+// swarmPlan is a plan of one Swarm service api on the test swarm.
+func swarmPlan(t *testing.T, host, project, tag string, replicas int, extra string) *plans.Plan {
+	t.Helper()
+	text := fmt.Sprintf(`project: %s
+release: r-%s
+docker: {host: %q, swarm: true}
+services:
+  api:
+    image: golive-test/swarm-api:%s
+    replicas: %d
+    update: {parallelism: 2, order: start-first, monitor: 1s}
+    env: {LOG_EVERY: 200ms%s}
+    stop_timeout: 1s
+    health: {docker: true, stable: 500ms, timeout: 40s}
+    healthcheck: {test: [CMD, /app, healthcheck], interval: 250ms, timeout: 1s, retries: 2}
+`, project, tag, host, tag, replicas, extra)
+	path := filepath.Join(t.TempDir(), "plan.yaml")
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p, err := plans.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// recorder folds an engine's events into the release state.
+type recorder struct {
+	mu     sync.Mutex
+	events []plans.Event
+}
+
+func (r *recorder) add(ev plans.Event) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.events = append(r.events, ev)
+}
+
+func (r *recorder) state(p *plans.Plan) *plans.State {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s := plans.NewState(p)
+	for _, ev := range r.events {
+		s.Apply(ev)
+	}
+	return s
+}
+
+func (r *recorder) kinds(kind string) []plans.Event {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []plans.Event
+	for _, ev := range r.events {
+		if ev.Kind == kind {
+			out = append(out, ev)
+		}
+	}
+	return out
+}
+
+type yes struct{}
+
+func (yes) Confirm(context.Context, string) (bool, error) { return true, nil }
+
+func engine(p *plans.Plan, cli plans.Docker, rec *recorder) *plans.Engine {
+	return plans.NewEngine(p, plans.Options{Docker: cli, OnEvent: rec.add, Asker: yes{}})
+}
+
+func apply(t *testing.T, p *plans.Plan, cli plans.Docker, rec *recorder) error {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	e := engine(p, cli, rec)
+	defer e.Close()
+	began := time.Now()
+	err := e.Apply(ctx)
+	t.Logf("apply of %s took %s", p.Release, time.Since(began).Round(time.Millisecond))
+	return err
+}
+
+func revert(t *testing.T, p *plans.Plan, cli plans.Docker, rec *recorder) error {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	e := engine(p, cli, rec)
+	defer e.Close()
+	began := time.Now()
+	err := e.Revert(ctx)
+	t.Logf("revert took %s", time.Since(began).Round(time.Millisecond))
+	return err
+}
+
+func current(t *testing.T, cli *docker.Client, name string) *docker.Service {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s, err := cli.InspectService(ctx, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// TestSwarmPlanScalesFromTwoToFourReplicasOverEveryNode needs root: a plan
+// creates the service with 2 replicas, the next scales it to 4; the state
+// fold counts 4 of 4 running, spread over every node.
+func TestSwarmPlanScalesFromTwoToFourReplicasOverEveryNode(t *testing.T) {
+	sw, cli, project := fixture(t)
+	rec := &recorder{}
+	if err := apply(t, swarmPlan(t, sw.Manager.TCP(), project, "1", 2, ""), cli, rec); err != nil {
+		t.Fatal(err)
+	}
+	p := swarmPlan(t, sw.Manager.TCP(), project, "1", 4, "")
+	if err := apply(t, p, cli, rec); err != nil {
+		t.Fatal(err)
+	}
+	st := rec.state(p).Service("api")
+	if st == nil || st.Tasks == nil {
+		t.Fatalf("the state has no tasks of api: %+v", st)
+	}
+	if st.Tasks.Running != 4 || st.Tasks.Desired != 4 || st.Tasks.Updated != 4 || len(st.Tasks.Nodes) != nodes {
+		t.Fatalf("api tasks = %+v, want 4 of 4 running the current spec on all %d nodes", *st.Tasks, nodes)
+	}
+	if s := current(t, cli, project+"-api"); s.Spec.Image != imageIDs["golive-test/swarm-api:1"] {
+		t.Fatalf("the service runs %s, want it pinned to the image ID %s", s.Spec.Image, imageIDs["golive-test/swarm-api:1"])
+	}
+	pre := rec.kinds(plans.EvPreloadImage)
+	if len(pre) == 0 || !strings.Contains(pre[0].Message, "offline") {
+		t.Fatalf("preload does not say the image is pinned offline: %+v", pre)
+	}
+}
+
+// TestSwarmUnhealthyUpdateIsRevertedToTheExactSpec needs root: v2 fails its
+// health check, Swarm pauses the update, golive reverts to the spec
+// recorded before (Swarm's rollback: it is the previous spec) and the
+// apply says reverted; a second revert removes the service it created.
+func TestSwarmUnhealthyUpdateIsRevertedToTheExactSpec(t *testing.T) {
+	sw, cli, project := fixture(t)
+	rec := &recorder{}
+	if err := apply(t, swarmPlan(t, sw.Manager.TCP(), project, "1", 2, ""), cli, rec); err != nil {
+		t.Fatal(err)
+	}
+	before := current(t, cli, project+"-api")
+	p := swarmPlan(t, sw.Manager.TCP(), project, "2", 2, "")
+	err := apply(t, p, cli, rec)
+	var aerr *plans.ApplyError
+	if !errors.As(err, &aerr) || aerr.Outcome != plans.Reverted {
+		t.Fatalf("apply of unhealthy v2 = %v, want reverted", err)
+	}
+	t.Logf("apply error: %v", err)
+	after := current(t, cli, project+"-api")
+	if !after.Current.Equal(before.Current) {
+		t.Fatalf("spec after the revert differs from the one before the apply:\n%s\n%s", after.Current, before.Current)
+	}
+	reverts := rec.kinds(plans.EvRevertService)
+	if len(reverts) != 1 || reverts[0].Result != plans.ResultReverted || !strings.Contains(reverts[0].Message, "Swarm rollback") {
+		t.Fatalf("revert events = %+v, want one reverted by Swarm rollback", reverts)
+	}
+	if st := rec.state(p); st.Phase() != plans.PhaseReverted {
+		t.Fatalf("phase = %s, want reverted", st.Phase())
+	}
+	if err := revert(t, p, cli, rec); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := cli.InspectService(ctx, project+"-api"); !docker.IsNotFound(err) {
+		t.Fatalf("after the second revert the service created by the first apply is still there (%v)", err)
+	}
+	if err := revert(t, p, cli, rec); !errors.Is(err, plans.ErrNothingToRevert) {
+		t.Fatalf("third revert = %v, want nothing to revert", err)
+	}
+}
+
+// TestSwarmRevertAfterAManualUpdateIsExact needs root: after v1b is
+// deployed someone runs an update by hand (Swarm's previous spec is then
+// v1b's); golive's revert still sets the spec recorded before v1b.
+func TestSwarmRevertAfterAManualUpdateIsExact(t *testing.T) {
+	sw, cli, project := fixture(t)
+	rec := &recorder{}
+	if err := apply(t, swarmPlan(t, sw.Manager.TCP(), project, "1", 2, ""), cli, rec); err != nil {
+		t.Fatal(err)
+	}
+	before := current(t, cli, project+"-api")
+	p := swarmPlan(t, sw.Manager.TCP(), project, "1b", 2, "")
+	if err := apply(t, p, cli, rec); err != nil {
+		t.Fatal(err)
+	}
+	s := current(t, cli, project+"-api")
+	manual := s.Spec
+	manual.Env = append(manual.Env, "MANUAL=1")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := cli.UpdateService(ctx, project+"-api", s.Version, manual); err != nil {
+		t.Fatal(err)
+	}
+	if err := revert(t, p, cli, rec); err != nil {
+		t.Fatal(err)
+	}
+	after := current(t, cli, project+"-api")
+	if !after.Current.Equal(before.Current) {
+		t.Fatalf("spec after the revert differs from the one recorded before v1b:\n%s\n%s", after.Current, before.Current)
+	}
+	reverts := rec.kinds(plans.EvRevertService)
+	if len(reverts) != 1 || !strings.Contains(reverts[0].Message, "recorded spec") || strings.Contains(reverts[0].Message, "Swarm rollback") {
+		t.Fatalf("revert events = %+v, want one that set the recorded spec", reverts)
+	}
+}
