@@ -54,6 +54,9 @@ func (v *validator) swarmPlan() {
 	if p.Compose != "" {
 		v.at("$.compose", "compose cannot be used with docker.swarm: write the services in the plan, with replicas and update")
 	}
+	if len(p.Preload.Load) > 0 {
+		v.at("$.preload.load", "preload.load cannot be used with docker.swarm: a tarball would reach the manager only; load it on every node (docker load) or push the image to a registry")
+	}
 	if p.Proxy != nil {
 		v.at("$.proxy", "proxy cannot be used with docker.swarm: Swarm services publish host-mode ports (ports: [\"mode=host,published=8080,target=8080\"])")
 	}
