@@ -448,7 +448,10 @@ func (e *Engine) swarmStatus(ctx context.Context) ([]ServiceState, error) {
 		}
 		if s != nil {
 			c := countTasks(s, tasks)
-			st.Image, st.ImageID, st.State = s.Spec.Image, s.Spec.Image, c.Text()
+			st.Image, st.ImageID, st.State = s.Spec.Image, s.Spec.Image, fmt.Sprintf("%d/%d run", c.Running, c.Desired)
+			if u := c.Update; strings.Contains(u, "paused") || u == "updating" || u == "rollback_started" {
+				st.Health = strings.ReplaceAll(u, "_", " ")
+			}
 		}
 		out = append(out, st)
 	}
