@@ -18,6 +18,10 @@ const firstErrorsKept = 3
 func (p *Plan) LogSources() []logs.Source {
 	var srcs []logs.Source
 	for _, svc := range p.Services {
+		if p.Docker.Swarm {
+			srcs = append(srcs, logs.Source{Name: svc.Name, Service: p.SwarmName(svc)})
+			continue
+		}
 		srcs = append(srcs, logs.Source{Name: svc.Name, Container: svc.ContainerName(p.Project)})
 	}
 	for _, f := range p.Logs.Files {

@@ -17,6 +17,7 @@ import (
 	"github.com/golive/golive/docker/dockertest"
 	"github.com/golive/golive/docker/dockertest/engines"
 	"github.com/golive/golive/docker/scratch"
+	"github.com/golive/golive/logs"
 	"github.com/golive/golive/plans"
 )
 
@@ -271,4 +272,55 @@ func TestSwarmRevertAfterAManualUpdateIsExact(t *testing.T) {
 	if len(reverts) != 1 || !strings.Contains(reverts[0].Message, "recorded spec") || strings.Contains(reverts[0].Message, "Swarm rollback") {
 		t.Fatalf("revert events = %+v, want one that set the recorded spec", reverts)
 	}
+}
+
+// TestSwarmLogsComeFromTasksOnEveryNode needs root: with 3 replicas spread
+// over the nodes, the plan's log follower reads every task, each as its
+// own source named task@node.
+func TestSwarmLogsComeFromTasksOnEveryNode(t *testing.T) {
+	sw, cli, project := fixture(t)
+	rec := &recorder{}
+	p := swarmPlan(t, sw.Manager.TCP(), project, "1", nodes, "")
+	if err := apply(t, p, cli, rec); err != nil {
+		t.Fatal(err)
+	}
+	buf := logs.NewBuffer(0)
+	e := engine(p, cli, rec)
+	defer e.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.FollowLogs(ctx, buf, time.Time{}) }()
+	began := time.Now()
+	var sources []string
+	for time.Since(began) < 20*time.Second {
+		sources = buf.Sources()
+		if onNodes(sources) == nodes {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if onNodes(sources) != nodes {
+		t.Fatalf("log sources %v: want tasks on all %d nodes", sources, nodes)
+	}
+	t.Logf("sources %v after %s", sources, time.Since(began).Round(time.Millisecond))
+	for _, l := range buf.Window(0, 5, &logs.Filter{}) {
+		if !strings.HasPrefix(l.Source, "api.") || !strings.Contains(l.Source, "@") {
+			t.Fatalf("line from source %q: want api.SLOT@NODE", l.Source)
+		}
+	}
+}
+
+// onNodes counts the distinct nodes of task@node sources.
+func onNodes(sources []string) int {
+	seen := map[string]bool{}
+	for _, s := range sources {
+		if _, node, ok := strings.Cut(s, "@"); ok {
+			seen[node] = true
+		}
+	}
+	return len(seen)
 }

@@ -1,0 +1,208 @@
+package logs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/golive/golive/docker"
+)
+
+// ServiceLogger is what a Swarm service source needs from its manager;
+// *docker.Client provides it.
+type ServiceLogger interface {
+	ServiceLogs(ctx context.Context, service string, opts docker.LogOptions) (*docker.ServiceLogStream, error)
+}
+
+// How a Swarm service's stream is checked for nodes it stopped delivering:
+// every serviceCheck, the lines of a node silent that long, older than
+// serviceLag, are read again without following.
+const (
+	serviceCheck = 5 * time.Second
+	serviceLag   = 2 * time.Second
+)
+
+// serviceFollower delivers a Swarm service's lines, one source per task
+// (api.2@node1), each line once.
+type serviceFollower struct {
+	mu       sync.Mutex
+	name     string
+	opts     FollowOptions
+	out      Appender
+	ins      map[string]*Ingester
+	last     map[string]time.Time // newest line delivered, by task ID
+	lastNode map[string]time.Time // newest line delivered, by node
+}
+
+// FollowService streams the lines of the Swarm service src.Service from
+// every node, as sources named after the task and node (api.2@node1).
+// Swarm's stream is known to stop delivering a node's lines while the
+// others go on: a node silent for a while is read again without
+// following, and what the stream skipped is delivered after a warning
+// line that marks the gap. A stream that ends is opened again from the
+// oldest node's last line; repeats are dropped.
+func FollowService(ctx context.Context, api ServiceLogger, src Source, opts FollowOptions, out Appender) error {
+	f := &serviceFollower{name: src.Name, opts: opts, out: out, ins: map[string]*Ingester{}, last: map[string]time.Time{}, lastNode: map[string]time.Time{}}
+	since := opts.Since
+	caughtUp := func() {
+		if opts.CaughtUp != nil {
+			opts.CaughtUp(src.Name)
+			opts.CaughtUp = nil
+		}
+	}
+	defer caughtUp()
+	for {
+		stream, err := api.ServiceLogs(ctx, src.Service, docker.LogOptions{Follow: opts.Follow, Since: timeArg(since)})
+		if err != nil {
+			return err
+		}
+		done := make(chan error, 1)
+		go func() {
+			for {
+				l, err := stream.Next(ctx)
+				if err != nil {
+					done <- err
+					return
+				}
+				f.deliver(l, false)
+			}
+		}()
+		if !opts.Follow {
+			err := <-done
+			stream.Close()
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			return err
+		}
+		caughtUp()
+		err = f.watch(ctx, api, src.Service, done, since)
+		stream.Close()
+		if ctx.Err() != nil {
+			<-done
+			return nil
+		}
+		if err != nil && !errors.Is(err, io.EOF) && !docker.IsConnectionLost(err) {
+			return err
+		}
+		since = f.resumeFrom(since)
+		if !sleep(ctx, pollInterval) {
+			return nil
+		}
+	}
+}
+
+// watch checks the stream for silent nodes until it ends (its error on done).
+func (f *serviceFollower) watch(ctx context.Context, api ServiceLogger, service string, done chan error, since time.Time) error {
+	tick := time.NewTicker(serviceCheck)
+	defer tick.Stop()
+	for {
+		select {
+		case err := <-done:
+			return err
+		case <-ctx.Done():
+			return nil
+		case now := <-tick.C:
+			f.check(ctx, api, service, now, since)
+		}
+	}
+}
+
+// check reads the service's recent lines again and delivers those of
+// nodes the follow stream has been silent on.
+func (f *serviceFollower) check(ctx context.Context, api ServiceLogger, service string, now, since time.Time) {
+	from := now.Add(-2 * serviceCheck)
+	if since.After(from) {
+		from = since
+	}
+	ctx, cancel := context.WithTimeout(ctx, serviceCheck)
+	defer cancel()
+	stream, err := api.ServiceLogs(ctx, service, docker.LogOptions{Since: timeArg(from)})
+	if err != nil {
+		return
+	}
+	defer stream.Close()
+	for {
+		l, err := stream.Next(ctx)
+		if err != nil {
+			return
+		}
+		if l.Time.After(now.Add(-serviceLag)) {
+			continue
+		}
+		f.mu.Lock()
+		silent := now.Sub(f.lastNode[l.Node]) >= serviceCheck
+		f.mu.Unlock()
+		if silent {
+			f.deliver(l, true)
+		}
+	}
+}
+
+// deliver ingests a line unless its task's stream is past it already; a
+// recovered line (read again for a silent node) first marks the gap.
+func (f *serviceFollower) deliver(l docker.ServiceLogLine, recovered bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !l.Time.After(f.last[l.TaskID]) {
+		return
+	}
+	source := f.source(l)
+	in := f.ins[source]
+	if in == nil {
+		in = NewIngester(source, f.out, f.opts.Patterns, 0)
+		in.Secrets = f.opts.Secrets
+		f.ins[source] = in
+	}
+	if recovered && f.lastNode[l.Node].Before(l.Time.Add(-serviceLag)) {
+		f.out.Append(source, "golive", l.Time, LevelWarn, false,
+			fmt.Appendf(nil, "⋯ gap: Swarm's log stream stopped delivering the lines of node %s; the lines below were read again", l.Node))
+	}
+	stream := "stdout"
+	if l.Stderr {
+		stream = "stderr"
+	}
+	in.Add(stream, l.Time, []byte(l.Text), 0)
+	f.last[l.TaskID] = l.Time
+	if l.Time.After(f.lastNode[l.Node]) {
+		f.lastNode[l.Node] = l.Time
+	}
+}
+
+// source names a line's task on its node: api.2@node1.
+func (f *serviceFollower) source(l docker.ServiceLogLine) string {
+	slot := l.Task
+	if i := strings.LastIndexByte(l.Task, '.'); i >= 0 {
+		slot = l.Task[i+1:]
+	}
+	return f.name + "." + slot + "@" + l.Node
+}
+
+// resumeFrom is where a reopened stream starts: the oldest node's last
+// line, so no node loses lines (repeats are dropped).
+func (f *serviceFollower) resumeFrom(since time.Time) time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	from := time.Time{}
+	for _, t := range f.lastNode {
+		if from.IsZero() || t.Before(from) {
+			from = t
+		}
+	}
+	if from.IsZero() {
+		return since
+	}
+	return from
+}
+
+// timeArg is a time as the engine's since parameter; "" for the beginning.
+func timeArg(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return sinceArg(t.UnixNano())
+}
