@@ -324,3 +324,56 @@ func onNodes(sources []string) int {
 	}
 	return len(seen)
 }
+
+// TestSwarmUpdateSurvivesALostManagerConnection needs root: the link to
+// the manager is cut for 3 s right after the update starts; golive says
+// so, keeps following once it is back and the release ends deployed.
+func TestSwarmUpdateSurvivesALostManagerConnection(t *testing.T) {
+	sw, cli, project := fixture(t)
+	rec := &recorder{}
+	if err := apply(t, swarmPlan(t, sw.Manager.TCP(), project, "1", 2, ""), cli, rec); err != nil {
+		t.Fatal(err)
+	}
+	link := dockertest.NewCuttingEngine(t, sw.Manager.Socket())
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	cut, err := docker.ConnectHost(ctx, link.Host, docker.HostOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cut.Close()
+	p := swarmPlan(t, link.Host, project, "1b", 4, "")
+	restored := make(chan error, 1)
+	var once sync.Once
+	e := plans.NewEngine(p, plans.Options{Docker: cut, OnEvent: func(ev plans.Event) {
+		rec.add(ev)
+		if ev.Kind == plans.EvServiceChange {
+			once.Do(func() {
+				link.Cut()
+				go func() {
+					time.Sleep(3 * time.Second)
+					restored <- link.Restore()
+				}()
+			})
+		}
+	}})
+	defer e.Close()
+	actx, acancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer acancel()
+	if err := e.Apply(actx); err != nil {
+		t.Fatalf("apply across a 3 s cut: %v", err)
+	}
+	if err := <-restored; err != nil {
+		t.Fatal(err)
+	}
+	lost := false
+	for _, ev := range rec.kinds(plans.EvSwarmTasks) {
+		lost = lost || strings.Contains(ev.Message, "does not answer")
+	}
+	if !lost {
+		t.Fatal("the journal does not say the manager stopped answering")
+	}
+	if st := rec.state(p).Service("api"); st.Tasks == nil || st.Tasks.Updated != 4 || st.Tasks.Running != 4 {
+		t.Fatalf("api tasks = %+v, want 4 of 4 on the new spec", st.Tasks)
+	}
+}
