@@ -313,6 +313,19 @@ func (c SwarmTasks) Text() string {
 	return s
 }
 
+// Summary is Text with the tasks running per node: … (node1 2, node2 1).
+func (c SwarmTasks) Summary() string {
+	nodes := slices.Sorted(maps.Keys(c.Nodes))
+	parts := make([]string, len(nodes))
+	for i, n := range nodes {
+		parts[i] = fmt.Sprintf("%s %d", n, c.Nodes[n])
+	}
+	if len(parts) == 0 {
+		return c.Text()
+	}
+	return c.Text() + " (" + strings.Join(parts, ", ") + ")"
+}
+
 func (c SwarmTasks) counts() map[string]int {
 	m := map[string]int{"desired": c.Desired, "running": c.Running, "updated": c.Updated}
 	for n, k := range c.Nodes {
