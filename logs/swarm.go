@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -205,4 +206,16 @@ func timeArg(t time.Time) string {
 		return ""
 	}
 	return sinceArg(t.UnixNano())
+}
+
+// taskSource matches the source name of a Swarm task's lines: api.2@node1.
+var taskSource = regexp.MustCompile(`^(.+)\.[0-9]+@[^@/]+$`)
+
+// SourceService is the service a source's lines belong to: api for a
+// Swarm task's source api.2@node1, the source itself otherwise.
+func SourceService(source string) string {
+	if m := taskSource.FindStringSubmatch(source); m != nil {
+		return m[1]
+	}
+	return source
 }
