@@ -79,7 +79,7 @@ func (e *Engine) swarmPreload(ctx context.Context) error {
 			continue
 		}
 		pins[ref] = pin
-		e.Emit(Event{Kind: EvPreloadImage, Image: ref, ImageID: pin.Ref, Result: ResultPresent, Message: PinNote(pin)})
+		e.Emit(Event{Kind: EvPreloadImage, Image: ref, ImageID: pinnedID(pin.Ref), Result: ResultPresent, Message: PinNote(pin)})
 	}
 	if err := errors.Join(errs...); err != nil {
 		e.Emit(Event{Kind: EvPreloadEnd, Result: ResultFailed, DurationMS: ms(time.Since(start)), Error: err.Error()})
@@ -98,6 +98,18 @@ func PinNote(pin docker.PinnedImage) string {
 		return "pinned to the local image ID " + docker.ShortID(pin.Ref) + " (offline: no registry digest; every node must have this image loaded)"
 	}
 	return "pinned to " + pin.Ref + " (registry digest: every node runs the same bytes)"
+}
+
+// pinnedID is the content ID in a pinned image reference: the digest of
+// name@sha256:…, an image ID as it is; "" for a reference by tag.
+func pinnedID(ref string) string {
+	if i := strings.LastIndexByte(ref, '@'); i >= 0 {
+		return ref[i+1:]
+	}
+	if strings.HasPrefix(ref, "sha256:") {
+		return ref
+	}
+	return ""
 }
 
 // pinned is the reference a service's image is pinned to.
@@ -190,7 +202,7 @@ func (e *Engine) deploySwarmService(ctx context.Context, run string, svc *Servic
 	if err != nil {
 		return err
 	}
-	ev.ImageID = pin.Ref
+	ev.ImageID = pinnedID(pin.Ref)
 	env, err := e.plan.ServiceEnv(svc, e.opts.Lookup)
 	if err != nil {
 		return err
@@ -204,7 +216,7 @@ func (e *Engine) deploySwarmService(ctx context.Context, run string, svc *Servic
 		return err
 	}
 	if cur != nil {
-		ev.PrevImage, ev.PrevImageID = cur.Spec.Image, cur.Spec.Image
+		ev.PrevImage, ev.PrevImageID = cur.Spec.Image, pinnedID(cur.Spec.Image)
 		if cur.Spec.Labels[LabelConfig] == spec.Labels[LabelConfig] && !strings.Contains(cur.Update.State, "paused") {
 			e.Emit(ev)
 			done := ev
@@ -461,7 +473,7 @@ func (e *Engine) swarmStatus(ctx context.Context) ([]ServiceState, error) {
 		}
 		if s != nil {
 			c := countTasks(s, tasks)
-			st.Image, st.ImageID, st.State = s.Spec.Image, s.Spec.Image, fmt.Sprintf("%d/%d run", c.Running, c.Desired)
+			st.Image, st.ImageID, st.State = s.Spec.Image, pinnedID(s.Spec.Image), fmt.Sprintf("%d/%d run", c.Running, c.Desired)
 			if u := c.Update; strings.Contains(u, "paused") || u == "updating" || u == "rollback_started" {
 				st.Health = strings.ReplaceAll(u, "_", " ")
 			}

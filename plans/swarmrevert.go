@@ -126,7 +126,7 @@ func (e *Engine) revertSwarmService(ctx context.Context, run string, t swarmTarg
 		return err
 	}
 	start := time.Now()
-	ev := Event{Kind: EvRevertService, Run: run, Service: t.service, Group: t.group, PrevImage: t.spec.Image(), PrevImageID: t.spec.Image()}
+	ev := Event{Kind: EvRevertService, Run: run, Service: t.service, Group: t.group, PrevImage: t.spec.Image(), PrevImageID: pinnedID(t.spec.Image())}
 	defer func() {
 		ev.DurationMS = ms(time.Since(start))
 		if err != nil {
@@ -140,7 +140,7 @@ func (e *Engine) revertSwarmService(ctx context.Context, run string, t swarmTarg
 		return err
 	}
 	if cur != nil {
-		ev.Image, ev.ImageID = cur.Spec.Image, cur.Spec.Image
+		ev.Image, ev.ImageID = cur.Spec.Image, pinnedID(cur.Spec.Image)
 	}
 	if !t.existed {
 		if cur != nil {
