@@ -393,7 +393,7 @@ func (e *Engine) awaitSwarm(ctx context.Context, sd SwarmDocker, run string, svc
 				if convergedAt.IsZero() {
 					convergedAt = time.Now()
 					e.Emit(Event{Kind: EvHealth, Run: run, Service: svc.Name, Result: ResultOK, DurationMS: ms(time.Since(began)),
-						Message: fmt.Sprintf("%d tasks running the new spec", last.Updated)})
+						Message: fmt.Sprintf("all %d tasks run the service's current spec", last.Updated)})
 				}
 				if time.Since(convergedAt) >= stable {
 					return nil

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -21,7 +22,14 @@ import (
 	"github.com/golive/golive/plans"
 )
 
-func TestMain(m *testing.M) { engines.Main(m) }
+// golive is the golive command built for the command-line tests.
+var golive string
+
+type withBinary struct{ m *testing.M }
+
+func (w withBinary) Run() int { return dockertest.RunWithBinary(w.m, "../../cmd/golive", &golive) }
+
+func TestMain(m *testing.M) { os.Exit(engines.Wrap(withBinary{m}).Run()) }
 
 // nodes is how many engines the swarm has.
 const nodes = 3
@@ -67,6 +75,16 @@ func fixture(t *testing.T) (*engines.Swarm, *docker.Client, string) {
 // swarmPlan is a plan of one Swarm service api on the test swarm.
 func swarmPlan(t *testing.T, host, project, tag string, replicas int, extra string) *plans.Plan {
 	t.Helper()
+	p, err := plans.Load(swarmPlanFile(t, host, project, tag, replicas, extra))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// swarmPlanFile writes that plan into a folder of its own.
+func swarmPlanFile(t *testing.T, host, project, tag string, replicas int, extra string) string {
+	t.Helper()
 	text := fmt.Sprintf(`project: %s
 release: r-%s
 docker: {host: %q, swarm: true}
@@ -84,11 +102,7 @@ services:
 	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	p, err := plans.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return path
 }
 
 // recorder folds an engine's events into the release state.
@@ -376,4 +390,40 @@ func TestSwarmUpdateSurvivesALostManagerConnection(t *testing.T) {
 	if st := rec.state(p).Service("api"); st.Tasks == nil || st.Tasks.Updated != 4 || st.Tasks.Running != 4 {
 		t.Fatalf("api tasks = %+v, want 4 of 4 on the new spec", st.Tasks)
 	}
+}
+
+// TestSwarmCommandLineSaysWhatIsPinnedAndExitsNonZeroWhenReverted needs
+// root: `golive check` says the image is pinned offline to its local ID;
+// `golive apply` of an unhealthy v2 reverts and exits 3, where `docker
+// stack deploy` would exit 0.
+func TestSwarmCommandLineSaysWhatIsPinnedAndExitsNonZeroWhenReverted(t *testing.T) {
+	sw, _, project := fixture(t)
+	state := t.TempDir()
+	run := func(args ...string) (string, int) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		out, err := exec.CommandContext(ctx, golive, args...).CombinedOutput()
+		var exit *exec.ExitError
+		switch {
+		case errors.As(err, &exit):
+			return string(out), exit.ExitCode()
+		case err != nil:
+			t.Fatalf("golive %v: %v\n%s", args, err, out)
+		}
+		return string(out), 0
+	}
+	v1 := swarmPlanFile(t, sw.Manager.TCP(), project, "1", 2, "")
+	out, code := run("check", v1)
+	if code != 0 || !strings.Contains(out, "pinned to the local image ID") || !strings.Contains(out, "offline") {
+		t.Fatalf("golive check exited %d:\n%s", code, out)
+	}
+	if out, code := run("apply", v1, "--yes", "--state", state); code != 0 {
+		t.Fatalf("golive apply v1 exited %d:\n%s", code, out)
+	}
+	out, code = run("apply", swarmPlanFile(t, sw.Manager.TCP(), project, "2", 2, ""), "--yes", "--state", state)
+	if code != 3 || !strings.Contains(out, "Swarm paused the update") || !strings.Contains(out, "REVERTED") {
+		t.Fatalf("golive apply of unhealthy v2 exited %d, want 3 (reverted):\n%s", code, out)
+	}
+	t.Logf("apply of v2:\n%s", out)
 }
