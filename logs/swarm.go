@@ -27,16 +27,29 @@ const (
 	serviceLag   = 2 * time.Second
 )
 
+// lineStream is a service's log stream as the follower reads it.
+type lineStream interface {
+	Next(ctx context.Context) (docker.ServiceLogLine, error)
+	Close() error
+}
+
+// openLines opens a service's log stream from since (zero: its whole
+// history), following it or not.
+type openLines func(ctx context.Context, since time.Time, follow bool) (lineStream, error)
+
 // serviceFollower delivers a Swarm service's lines, one source per task
 // (api.2@node1), each line once.
 type serviceFollower struct {
-	mu       sync.Mutex
-	name     string
-	opts     FollowOptions
-	out      Appender
-	ins      map[string]*Ingester
-	last     map[string]time.Time // newest line delivered, by task ID
-	lastNode map[string]time.Time // newest line delivered, by node
+	mu         sync.Mutex
+	name       string
+	opts       FollowOptions
+	out        Appender
+	open       openLines
+	every, lag time.Duration        // serviceCheck and serviceLag
+	ins        map[string]*Ingester // by source
+	last       map[string]time.Time // newest line delivered, by task ID
+	lastNode   map[string]time.Time // newest line delivered, by node
+	inGap      map[string]bool      // nodes whose lines come from checks, since the gap line
 }
 
 // FollowService streams the lines of the Swarm service src.Service from
@@ -47,17 +60,28 @@ type serviceFollower struct {
 // line that marks the gap. A stream that ends is opened again from the
 // oldest node's last line; repeats are dropped.
 func FollowService(ctx context.Context, api ServiceLogger, src Source, opts FollowOptions, out Appender) error {
-	f := &serviceFollower{name: src.Name, opts: opts, out: out, ins: map[string]*Ingester{}, last: map[string]time.Time{}, lastNode: map[string]time.Time{}}
-	since := opts.Since
+	open := func(ctx context.Context, since time.Time, follow bool) (lineStream, error) {
+		return api.ServiceLogs(ctx, src.Service, docker.LogOptions{Follow: follow, Since: timeArg(since)})
+	}
+	return newServiceFollower(src.Name, opts, out, open).follow(ctx)
+}
+
+func newServiceFollower(name string, opts FollowOptions, out Appender, open openLines) *serviceFollower {
+	return &serviceFollower{name: name, opts: opts, out: out, open: open, every: serviceCheck, lag: serviceLag,
+		ins: map[string]*Ingester{}, last: map[string]time.Time{}, lastNode: map[string]time.Time{}, inGap: map[string]bool{}}
+}
+
+func (f *serviceFollower) follow(ctx context.Context) error {
+	since := f.opts.Since
 	caughtUp := func() {
-		if opts.CaughtUp != nil {
-			opts.CaughtUp(src.Name)
-			opts.CaughtUp = nil
+		if f.opts.CaughtUp != nil {
+			f.opts.CaughtUp(f.name)
+			f.opts.CaughtUp = nil
 		}
 	}
 	defer caughtUp()
 	for {
-		stream, err := api.ServiceLogs(ctx, src.Service, docker.LogOptions{Follow: opts.Follow, Since: timeArg(since)})
+		stream, err := f.open(ctx, since, f.opts.Follow)
 		if err != nil {
 			return err
 		}
@@ -72,7 +96,7 @@ func FollowService(ctx context.Context, api ServiceLogger, src Source, opts Foll
 				f.deliver(l, false)
 			}
 		}()
-		if !opts.Follow {
+		if !f.opts.Follow {
 			err := <-done
 			stream.Close()
 			if errors.Is(err, io.EOF) {
@@ -81,7 +105,7 @@ func FollowService(ctx context.Context, api ServiceLogger, src Source, opts Foll
 			return err
 		}
 		caughtUp()
-		err = f.watch(ctx, api, src.Service, done, since)
+		err = f.watch(ctx, done, since)
 		stream.Close()
 		if ctx.Err() != nil {
 			<-done
@@ -98,8 +122,8 @@ func FollowService(ctx context.Context, api ServiceLogger, src Source, opts Foll
 }
 
 // watch checks the stream for silent nodes until it ends (its error on done).
-func (f *serviceFollower) watch(ctx context.Context, api ServiceLogger, service string, done chan error, since time.Time) error {
-	tick := time.NewTicker(serviceCheck)
+func (f *serviceFollower) watch(ctx context.Context, done chan error, since time.Time) error {
+	tick := time.NewTicker(f.every)
 	defer tick.Stop()
 	for {
 		select {
@@ -108,21 +132,21 @@ func (f *serviceFollower) watch(ctx context.Context, api ServiceLogger, service 
 		case <-ctx.Done():
 			return nil
 		case now := <-tick.C:
-			f.check(ctx, api, service, now, since)
+			f.check(ctx, now, since)
 		}
 	}
 }
 
 // check reads the service's recent lines again and delivers those of
 // nodes the follow stream has been silent on.
-func (f *serviceFollower) check(ctx context.Context, api ServiceLogger, service string, now, since time.Time) {
-	from := now.Add(-2 * serviceCheck)
+func (f *serviceFollower) check(ctx context.Context, now, since time.Time) {
+	from := now.Add(-2 * f.every)
 	if since.After(from) {
 		from = since
 	}
-	ctx, cancel := context.WithTimeout(ctx, serviceCheck)
+	ctx, cancel := context.WithTimeout(ctx, f.every)
 	defer cancel()
-	stream, err := api.ServiceLogs(ctx, service, docker.LogOptions{Since: timeArg(from)})
+	stream, err := f.open(ctx, from, false)
 	if err != nil {
 		return
 	}
@@ -132,11 +156,11 @@ func (f *serviceFollower) check(ctx context.Context, api ServiceLogger, service 
 		if err != nil {
 			return
 		}
-		if l.Time.After(now.Add(-serviceLag)) {
+		if l.Time.After(now.Add(-f.lag)) {
 			continue
 		}
 		f.mu.Lock()
-		silent := now.Sub(f.lastNode[l.Node]) >= serviceCheck
+		silent := now.Sub(f.lastNode[l.Node]) >= f.every
 		f.mu.Unlock()
 		if silent {
 			f.deliver(l, true)
@@ -144,8 +168,9 @@ func (f *serviceFollower) check(ctx context.Context, api ServiceLogger, service 
 	}
 }
 
-// deliver ingests a line unless its task's stream is past it already; a
-// recovered line (read again for a silent node) first marks the gap.
+// deliver ingests a line unless its task's stream is past it already; the
+// first recovered line (read again for a silent node) of a gap is
+// preceded by a line that marks it.
 func (f *serviceFollower) deliver(l docker.ServiceLogLine, recovered bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -159,13 +184,17 @@ func (f *serviceFollower) deliver(l docker.ServiceLogLine, recovered bool) {
 		in.Secrets = f.opts.Secrets
 		f.ins[source] = in
 	}
-	if recovered && f.lastNode[l.Node].Before(l.Time.Add(-serviceLag)) {
+	if recovered && !f.inGap[l.Node] {
+		f.inGap[l.Node] = true
 		f.out.Append(source, "golive", l.Time, LevelWarn, false,
 			fmt.Appendf(nil, "⋯ gap: Swarm's log stream stopped delivering the lines of node %s; the lines below were read again", l.Node))
 	}
 	stream := "stdout"
 	if l.Stderr {
 		stream = "stderr"
+	}
+	if !recovered {
+		delete(f.inGap, l.Node)
 	}
 	in.Add(stream, l.Time, []byte(l.Text), 0)
 	f.last[l.TaskID] = l.Time
