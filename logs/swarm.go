@@ -50,6 +50,24 @@ type serviceFollower struct {
 	last       map[string]time.Time // newest line delivered, by task ID
 	lastNode   map[string]time.Time // newest line delivered, by node
 	inGap      map[string]bool      // nodes whose lines come from checks, since the gap line
+	caught     bool                 // the history present at the start is read
+}
+
+// caughtUp tells FollowOptions.CaughtUp, once, that the service's sources
+// so far have read their history; sources that appear later are told as
+// they appear.
+func (f *serviceFollower) caughtUp() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.caught || f.opts.CaughtUp == nil {
+		f.caught = true
+		return
+	}
+	f.caught = true
+	f.opts.CaughtUp(f.name)
+	for source := range f.ins {
+		f.opts.CaughtUp(source)
+	}
 }
 
 // FollowService streams the lines of the Swarm service src.Service from
@@ -73,13 +91,7 @@ func newServiceFollower(name string, opts FollowOptions, out Appender, open open
 
 func (f *serviceFollower) follow(ctx context.Context) error {
 	since := f.opts.Since
-	caughtUp := func() {
-		if f.opts.CaughtUp != nil {
-			f.opts.CaughtUp(f.name)
-			f.opts.CaughtUp = nil
-		}
-	}
-	defer caughtUp()
+	defer f.caughtUp()
 	for {
 		stream, err := f.open(ctx, since, f.opts.Follow)
 		if err != nil {
@@ -104,7 +116,7 @@ func (f *serviceFollower) follow(ctx context.Context) error {
 			}
 			return err
 		}
-		caughtUp()
+		f.caughtUp()
 		err = f.watch(ctx, done, since)
 		stream.Close()
 		if ctx.Err() != nil {
@@ -183,6 +195,9 @@ func (f *serviceFollower) deliver(l docker.ServiceLogLine, recovered bool) {
 		in = NewIngester(source, f.out, f.opts.Patterns, 0)
 		in.Secrets = f.opts.Secrets
 		f.ins[source] = in
+		if f.caught && f.opts.CaughtUp != nil {
+			f.opts.CaughtUp(source)
+		}
 	}
 	if recovered && !f.inGap[l.Node] {
 		f.inGap[l.Node] = true

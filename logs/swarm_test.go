@@ -84,7 +84,14 @@ func TestAServiceStreamThatDropsANodeIsReadAgainBehindAGapLine(t *testing.T) {
 		return &fakeLines{lines: slices.Concat(node1, node2), closed: make(chan struct{})}, nil
 	}
 	buf := NewBuffer(0)
-	f := newServiceFollower("api", FollowOptions{Follow: true}, buf, open)
+	var mu sync.Mutex
+	told := map[string]bool{}
+	caughtUp := func(source string) {
+		mu.Lock()
+		defer mu.Unlock()
+		told[source] = true
+	}
+	f := newServiceFollower("api", FollowOptions{Follow: true, CaughtUp: caughtUp}, buf, open)
 	f.every, f.lag = 50*time.Millisecond, 10*time.Millisecond
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -103,6 +110,13 @@ func TestAServiceStreamThatDropsANodeIsReadAgainBehindAGapLine(t *testing.T) {
 	want := []string{"golive ⋯ gap: Swarm's log stream stopped delivering the lines of node node2; the lines below were read again", "stdout x", "stdout level=error y"}
 	if !slices.Equal(got, want) {
 		t.Fatalf("node2's source = %q\nwant %q", got, want)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, s := range []string{"api", "api.1@node1", "api.2@node2"} {
+		if !told[s] {
+			t.Errorf("%s was never told caught up (told: %v): a printer with --tail would hold its lines", s, told)
+		}
 	}
 	if n := buf.Count(&Filter{Source: "api.1@node1"}); n != 2 {
 		t.Fatalf("node1's source has %d lines, want its 2 once", n)

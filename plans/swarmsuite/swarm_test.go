@@ -426,4 +426,8 @@ func TestSwarmCommandLineSaysWhatIsPinnedAndExitsNonZeroWhenReverted(t *testing.
 		t.Fatalf("golive apply of unhealthy v2 exited %d, want 3 (reverted):\n%s", code, out)
 	}
 	t.Logf("apply of v2:\n%s", out)
+	out, code = run("logs", "--plan", v1, "--no-follow", "--tail", "50", "service:api")
+	if code != 0 || !strings.Contains(out, "service:api.1@") || !strings.Contains(out, "service:api.2@") {
+		t.Fatalf("golive logs of the Swarm service exited %d, want lines of both tasks as service:api.SLOT@NODE:\n%s", code, out)
+	}
 }
