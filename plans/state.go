@@ -139,9 +139,8 @@ type ServiceStatus struct {
 	Unavailable      []Unavailable   // when it was not serving
 	ErrorGate        ErrorGateStatus // the error budget of its latest deploy
 	// Tasks are a Swarm service's tasks as last counted (nil for a
-	// container service); TaskNews the latest change of one of its tasks.
-	Tasks    *SwarmTasks
-	TaskNews string
+	// container service).
+	Tasks *SwarmTasks
 }
 
 // ErrorGateStatus is a service's error budget as its latest new container
@@ -496,7 +495,7 @@ func (s *State) Apply(ev Event) {
 		}
 	case EvLogErrors:
 		s.logErrors(ev)
-	case EvSwarmTasks, EvSwarmTask:
+	case EvSwarmTasks:
 		s.swarmTasks(ev)
 	}
 }
