@@ -52,3 +52,15 @@ func TestStateFoldsSwarmTasks(t *testing.T) {
 		})
 	}
 }
+
+func TestPinnedID(t *testing.T) {
+	for ref, want := range map[string]string{
+		"shop/api:2@sha256:abc": "sha256:abc",
+		"sha256:def":            "sha256:def",
+		"shop/api:2":            "",
+	} {
+		if got := pinnedID(ref); got != want {
+			t.Errorf("pinnedID(%q) = %q, want %q", ref, got, want)
+		}
+	}
+}
