@@ -385,6 +385,9 @@ func (e *Engine) awaitSwarm(ctx context.Context, sd SwarmDocker, run string, svc
 			if err := check(s); err != nil {
 				return err
 			}
+			if failed := failedTasks(tasks); s.Update.State == "" && failed >= max(3, last.Desired) {
+				return fmt.Errorf("the service's tasks keep failing (%d failed)%s", failed, taskErrors(tasks))
+			}
 			if strings.Contains(s.Update.State, "paused") {
 				return fmt.Errorf("Swarm paused the %s: %s%s", strings.ReplaceAll(strings.TrimSuffix(s.Update.State, "_paused"), "paused", "update"),
 					s.Update.Message, taskErrors(tasks))
@@ -440,6 +443,19 @@ func (e *Engine) journalTasks(run string, svc *Service, tasks []docker.Task, see
 		e.Emit(Event{Kind: EvSwarmTask, Run: run, Service: svc.Name, Group: svc.Group, ContainerID: t.ContainerID, Image: t.Image,
 			Message: fmt.Sprintf("%s.%d@%s", svc.Name, t.Slot, t.Node), Result: t.State, Error: t.Err})
 	}
+}
+
+// failedTasks counts the tasks of the current spec that failed or were
+// rejected. A new service has no update for Swarm to pause, so these tell
+// that it cannot start.
+func failedTasks(tasks []docker.Task) int {
+	n := 0
+	for _, t := range tasks {
+		if t.UpToDate && (t.State == "failed" || t.State == "rejected") {
+			n++
+		}
+	}
+	return n
 }
 
 // taskErrors lists the distinct errors of a service's failed tasks.

@@ -6,6 +6,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +17,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/google/go-containerregistry/pkg/registry"
 
 	"github.com/golive/golive/docker"
 	"github.com/golive/golive/docker/dockertest"
@@ -430,4 +436,98 @@ func TestSwarmCommandLineSaysWhatIsPinnedAndExitsNonZeroWhenReverted(t *testing.
 	if code != 0 || !strings.Contains(out, "service:api.1@") || !strings.Contains(out, "service:api.2@") {
 		t.Fatalf("golive logs of the Swarm service exited %d, want lines of both tasks as service:api.SLOT@NODE:\n%s", code, out)
 	}
+}
+
+// TestSwarmPinsARegistryImageToItsDigest needs root: an image pulled from
+// a registry is pinned to its registry digest at preload, and every task
+// runs it by that digest.
+func TestSwarmPinsARegistryImageToItsDigest(t *testing.T) {
+	sw, cli, project := fixture(t)
+	l, err := net.Listen("tcp", sw.HostAddr+":0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+	srv.Listener.Close()
+	srv.Listener = l
+	srv.Start()
+	defer srv.Close()
+	ref := l.Addr().String() + "/" + project + "/api:reg"
+	dockertest.Push(t, ref, scratch.Config{Env: []string{"VERSION=reg"}})
+	// The engines prefer offline images (DOCKER_SERVICE_PREFER_OFFLINE_IMAGE),
+	// so tasks never pull: every node pulls the image first, which gives
+	// each its registry digest.
+	for _, e := range sw.Engines {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		node, err := docker.ConnectHost(ctx, e.Unix(), docker.HostOptions{})
+		if err == nil {
+			err = node.Pull(ctx, ref, func(docker.PullProgress) {})
+			node.Close()
+		}
+		cancel()
+		if err != nil {
+			t.Fatalf("pull %s on %s: %v", ref, e.Name, err)
+		}
+	}
+	path := swarmPlanFile(t, sw.Manager.TCP(), project, "1", 2, "")
+	text, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(strings.Replace(string(text), "golive-test/swarm-api:1", ref, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p, err := plans.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &recorder{}
+	if err := apply(t, p, cli, rec); err != nil {
+		t.Fatal(err)
+	}
+	pre := rec.kinds(plans.EvPreloadImage)
+	if len(pre) != 1 || !strings.Contains(pre[0].Message, "registry digest") {
+		t.Fatalf("preload = %+v, want the image pinned to its registry digest", pre)
+	}
+	repo := strings.TrimSuffix(ref, ":reg")
+	if s := current(t, cli, project+"-api"); !strings.HasPrefix(s.Spec.Image, repo+"@sha256:") {
+		t.Fatalf("the service runs %s, want %s@sha256:…", s.Spec.Image, repo)
+	}
+}
+
+// TestSwarmServiceWhoseTasksCannotStartFailsWithoutWaitingOutItsTimeout
+// needs root: a new service whose image no node has fails as soon as its
+// tasks keep being rejected, and the revert removes it.
+func TestSwarmServiceWhoseTasksCannotStartFailsWithoutWaitingOutItsTimeout(t *testing.T) {
+	sw, cli, project := fixture(t)
+	rec := &recorder{}
+	p := swarmPlan(t, sw.Manager.TCP(), project, "1", 2, "")
+	// An image ID pinned by hand: no node has it, and nothing can pull it.
+	missing := "sha256:" + strings.Repeat("0", 64)
+	e := plans.NewEngine(p, plans.Options{Docker: pinnedTo{cli, missing}, OnEvent: rec.add, Asker: yes{}})
+	defer e.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	began := time.Now()
+	err := e.Apply(ctx)
+	var aerr *plans.ApplyError
+	if !errors.As(err, &aerr) || aerr.Outcome != plans.Reverted || !strings.Contains(err.Error(), "keep failing") {
+		t.Fatalf("apply = %v, want reverted after the tasks kept failing", err)
+	}
+	if took := time.Since(began); took > 30*time.Second {
+		t.Errorf("it took %s, as long as the gate's timeout", took)
+	}
+	if _, err := cli.InspectService(ctx, project+"-api"); !docker.IsNotFound(err) {
+		t.Fatalf("the service golive created is still there after the revert (%v)", err)
+	}
+}
+
+// pinnedTo is the manager, with every image pinned to id.
+type pinnedTo struct {
+	*docker.Client
+	id string
+}
+
+func (p pinnedTo) PinImage(context.Context, string) (docker.PinnedImage, error) {
+	return docker.PinnedImage{Ref: p.id, Offline: true}, nil
 }
