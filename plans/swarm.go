@@ -45,7 +45,8 @@ const (
 const swarmPoll = 200 * time.Millisecond
 
 // swarmCallLimit bounds one call to the manager, so that a connection
-// that stops answering is noticed.
+// that stops answering is noticed (docker/swarm.go sets no limit of its
+// own).
 const swarmCallLimit = 5 * time.Second
 
 func (e *Engine) swarmDocker() (SwarmDocker, error) {
@@ -237,11 +238,13 @@ func (e *Engine) deploySwarmService(ctx context.Context, run string, svc *Servic
 		return fmt.Errorf("record the service's spec on the manager before changing it: %w", err)
 	}
 	e.Emit(ev)
+	cctx, cancel := context.WithTimeout(ctx, swarmCallLimit)
 	if cur == nil {
-		_, err = sd.CreateService(ctx, spec)
+		_, err = sd.CreateService(cctx, spec)
 	} else {
-		err = sd.UpdateService(ctx, name, cur.Version, spec)
+		err = sd.UpdateService(cctx, name, cur.Version, spec)
 	}
+	cancel()
 	if err != nil {
 		return end(err)
 	}

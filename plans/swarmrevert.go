@@ -142,9 +142,11 @@ func (e *Engine) revertSwarmService(ctx context.Context, run string, t swarmTarg
 	if cur != nil {
 		ev.Image, ev.ImageID = cur.Spec.Image, pinnedID(cur.Spec.Image)
 	}
+	cctx, cancel := context.WithTimeout(ctx, swarmCallLimit)
+	defer cancel()
 	if !t.existed {
 		if cur != nil {
-			if err := sd.RemoveService(ctx, t.name); err != nil {
+			if err := sd.RemoveService(cctx, t.name); err != nil {
 				return err
 			}
 		}
@@ -159,10 +161,10 @@ func (e *Engine) revertSwarmService(ctx context.Context, run string, t swarmTarg
 		ev.Message = "already at its recorded spec"
 	case cur.Previous != nil && cur.Previous.Equal(t.spec):
 		ev.Message = "Swarm rollback: the recorded spec is Swarm's previous spec"
-		err = sd.RollbackService(ctx, t.name, cur.Version)
+		err = sd.RollbackService(cctx, t.name, cur.Version)
 	default:
 		ev.Message = "set to the recorded spec (Swarm's previous spec is another one)"
-		err = sd.RestoreService(ctx, t.name, cur.Version, t.spec)
+		err = sd.RestoreService(cctx, t.name, cur.Version, t.spec)
 	}
 	if err != nil {
 		return err
