@@ -99,7 +99,7 @@ func runLogs(args []string, stdout, stderr io.Writer) int {
 	defer stop()
 	var cli *docker.Client
 	for _, src := range sources {
-		if src.Container != "" && cli == nil {
+		if (src.Container != "" || src.Service != "") && cli == nil {
 			host := ""
 			if plan != nil {
 				host = plan.Docker.Host
@@ -155,7 +155,7 @@ func logSources(plan *plans.Plan, args []string, stderr io.Writer) ([]logs.Sourc
 	var sources []logs.Source
 	if plan != nil && len(args) == 0 {
 		for _, src := range plan.LogSources() {
-			if src.Container != "" {
+			if src.Container != "" || src.Service != "" {
 				src.Name = "service:" + src.Name
 			}
 			sources = append(sources, src)
@@ -180,6 +180,10 @@ func logSources(plan *plans.Plan, args []string, stderr io.Writer) ([]logs.Sourc
 			if svc == nil {
 				fmt.Fprintf(stderr, "golive logs: the plan has no service %q\n", name)
 				return nil, exitUsage
+			}
+			if plan.Docker.Swarm {
+				sources = append(sources, logs.Source{Name: arg, Service: plan.SwarmName(svc)})
+				continue
 			}
 			sources = append(sources, logs.Source{Name: arg, Container: svc.ContainerName(plan.Project)})
 		default:
