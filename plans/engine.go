@@ -80,6 +80,8 @@ type Engine struct {
 	takenOver   *TakeoverError
 	notifier    *notifier // the plan's webhooks and mark steps read the release from it
 	bg          proxyOnce // the proxy through which blue/green services switch
+	// pins are a Swarm plan's images as preloaded, by the plan's reference.
+	pins map[string]docker.PinnedImage
 }
 
 // NewEngine prepares an engine for plan.

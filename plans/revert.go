@@ -209,6 +209,9 @@ func (e *Engine) finishCommand() string {
 // action of that same apply: it then asks no question, and goes on when
 // the journal fails, so a broken release is still put back.
 func (e *Engine) revert(ctx context.Context, run string, auto bool) error {
+	if e.plan.Docker.Swarm {
+		return e.revertSwarm(ctx, run, auto)
+	}
 	start := time.Now()
 	job, err := e.undoable(ctx, run)
 	if err != nil {

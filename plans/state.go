@@ -149,6 +149,9 @@ type ServiceStatus struct {
 	// Canary is the share of the traffic a new version takes before its
 	// switch, while a canary step runs; zero otherwise.
 	Canary CanaryShare
+	// Tasks are a Swarm service's tasks as last counted (nil for a
+	// container service).
+	Tasks *SwarmTasks
 }
 
 // CanaryShare is a canary step's new version taking Percent of the
@@ -590,6 +593,8 @@ func (s *State) Apply(ev Event) {
 		}
 	case EvLogErrors:
 		s.logErrors(ev)
+	case EvSwarmTasks:
+		s.swarmTasks(ev)
 	case EvRoute:
 		r := &s.service(ev.Service, ev.Group).Route
 		r.Error = ev.Error

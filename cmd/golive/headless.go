@@ -51,6 +51,10 @@ func check(plan *plans.Plan, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "warning: %s (apply will refuse to start until it is set)\n", logs.SanitizeString(err.Error()))
 		}
 	}
+	if plan.Docker.Swarm {
+		checkSwarmImages(plan, stdout, stderr)
+		return exitOK
+	}
 	warnUnavailableImages(plan, stderr)
 	return exitOK
 }
