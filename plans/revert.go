@@ -60,6 +60,9 @@ type revertJob struct {
 // undoable finds the apply to undo: run, or else the latest apply that is
 // not completely reverted. A revert of it that was cut short is resumed.
 func (e *Engine) undoable(ctx context.Context, run string) (*revertJob, error) {
+	if e.hosts != nil {
+		return e.undoableHosts(ctx, run)
+	}
 	d := e.opts.Docker
 	all, err := d.List(ctx, map[string]string{LabelProject: e.plan.Project})
 	if err != nil {
@@ -206,6 +209,9 @@ func (e *Engine) finishCommand() string {
 // action of that same apply: it then asks no question, and goes on when
 // the journal fails, so a broken release is still put back.
 func (e *Engine) revert(ctx context.Context, run string, auto bool) error {
+	if e.hosts != nil {
+		return e.revertHosts(ctx, run, auto)
+	}
 	start := time.Now()
 	job, err := e.undoable(ctx, run)
 	if err != nil {
@@ -617,7 +623,7 @@ func (e *Engine) revertGate(ctx context.Context, t revertTarget, id string) erro
 func (e *Engine) Revert(ctx context.Context) error {
 	err := e.Lock(ctx, "revert")
 	var held *docker.HeldError
-	if errors.As(err, &held) && held.Operation == "apply" {
+	if errors.As(err, &held) && held.Operation == "apply" && e.hosts == nil {
 		if e.opts.Asker == nil {
 			return fmt.Errorf("%w\nto stop that apply where it is and revert what it changed, run revert on a terminal or with --yes", err)
 		}

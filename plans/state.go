@@ -25,6 +25,14 @@ const (
 	PhaseRevertIncomplete Phase = "revert incomplete"
 )
 
+// hostBracket are the kinds that one host's engine emits for its own part
+// and the coordinator of a release across hosts emits for the whole.
+var hostBracket = map[string]bool{
+	EvPreloadStart: true, EvPreloadEnd: true, EvRevertStart: true, EvRevertEnd: true,
+	EvLockAcquired: true, EvLockReleased: true, EvLockRefused: true, EvLockBroken: true,
+	EvApplyStart: true, EvApplyEnd: true,
+}
+
 // ResultInterrupted is the outcome of an operation whose process stopped
 // before it ended, as a later command that broke its lock tells.
 const ResultInterrupted = "interrupted"
@@ -216,11 +224,7 @@ type PlannedService struct {
 // LoadedEvent is the plan.loaded event that opens a journal: it names
 // every service of the plan.
 func LoadedEvent(p *Plan, message string) Event {
-	ev := Event{Kind: EvPlanLoaded, Message: message}
-	for _, svc := range p.Services {
-		ev.Services = append(ev.Services, PlannedService{Name: svc.Name, Group: svc.Group, Image: svc.Image})
-	}
-	return ev
+	return Event{Kind: EvPlanLoaded, Message: message, Services: p.Placements()}
 }
 
 // NewState starts the state of a plan's release: every service and step
@@ -236,7 +240,7 @@ func NewState(plan *Plan) *State {
 		s.Preload.Images = append(s.Preload.Images, ImageProgress{Ref: ref, Layers: map[string][2]int64{}})
 	}
 	s.pendingSteps("")
-	for _, svc := range plan.Services {
+	for _, svc := range plan.Placements() {
 		s.Services = append(s.Services, &ServiceStatus{Name: svc.Name, Group: svc.Group, Target: svc.Image})
 	}
 	return s
@@ -291,6 +295,12 @@ func (s *State) Apply(ev Event) {
 	}
 	if ev.Actor != "" && !slices.Contains(s.Actors, ev.Actor) {
 		s.Actors = append(s.Actors, ev.Actor)
+	}
+	if ev.Host != "" {
+		if hostBracket[ev.Kind] {
+			return // the coordinator's own event tells the release
+		}
+		ev.Service = Placement(ev.Service, ev.Host)
 	}
 	switch ev.Kind {
 	case EvPlanLoaded:

@@ -151,13 +151,20 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := interruptible(stderr)
 	defer stop()
-	cli, err := docker.Connect(ctx, plan.Docker.Host)
-	if err != nil {
-		fmt.Fprintln(stderr, "golive:", err)
-		return exitEnvironment
+	h := &headless{plan: plan, opts: opts, stdin: stdin, stdout: stdout, stderr: stderr}
+	if plan.HasHosts() {
+		if h.hosts, err = connectHosts(ctx, plan); err != nil {
+			fmt.Fprintln(stderr, "golive:", err)
+			return exitEnvironment
+		}
+		defer closeHosts(h.hosts)
+	} else {
+		if h.cli, err = docker.Connect(ctx, plan.Docker.Host); err != nil {
+			fmt.Fprintln(stderr, "golive:", err)
+			return exitEnvironment
+		}
+		defer h.cli.Close()
 	}
-	defer cli.Close()
-	h := &headless{plan: plan, cli: cli, opts: opts, stdin: stdin, stdout: stdout, stderr: stderr}
 	switch cmd {
 	case "apply":
 		return h.apply(ctx)
