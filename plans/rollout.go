@@ -436,26 +436,31 @@ func (e *Engine) followHosts(ctx context.Context, buf *logs.Buffer, since time.T
 		return err
 	}
 	opts.Follow, opts.Since, opts.Retry = true, since, true
-	var wg sync.WaitGroup
-	for i, h := range e.hosts {
-		var srcs []logs.Source
-		for _, svc := range h.plan.Services {
-			srcs = append(srcs, logs.Source{Name: Placement(svc.Name, h.host), Container: svc.ContainerName(h.plan.Project)})
-		}
-		if i == 0 {
-			for _, f := range e.plan.Logs.Files {
-				srcs = append(srcs, logs.Source{Name: f, Path: e.plan.Resolve(f)})
+	clients := map[string]logs.ContainerLogs{}
+	for _, h := range e.hosts {
+		clients[h.host] = h.opts.Docker
+		if cts, err := h.opts.Docker.List(ctx, map[string]string{LabelProject: e.plan.Project}); err == nil {
+			for _, ct := range cts {
+				e.masker.AddEnv(ct.Spec.Env)
 			}
 		}
-		wg.Go(func() {
-			if cts, err := h.opts.Docker.List(ctx, map[string]string{LabelProject: e.plan.Project}); err == nil {
-				for _, ct := range cts {
-					e.masker.AddEnv(ct.Spec.Env)
-				}
-			}
-			logs.Follow(ctx, h.opts.Docker, srcs, opts, buf)
-		})
 	}
-	wg.Wait()
+	logs.Follow(ctx, nil, e.plan.HostLogSources(clients), opts, buf)
 	return nil
+}
+
+// HostLogSources are the log sources of a plan with hosts: each service
+// on each of its hosts, named service@host and read from that host's
+// engine in clients, then the plan's files.
+func (p *Plan) HostLogSources(clients map[string]logs.ContainerLogs) []logs.Source {
+	var srcs []logs.Source
+	for _, svc := range p.Services {
+		for _, h := range p.ServiceHosts(svc) {
+			srcs = append(srcs, logs.Source{Name: Placement(svc.Name, h), Container: svc.ContainerName(p.Project), Engine: clients[h]})
+		}
+	}
+	for _, f := range p.Logs.Files {
+		srcs = append(srcs, logs.Source{Name: f, Path: p.Resolve(f)})
+	}
+	return srcs
 }

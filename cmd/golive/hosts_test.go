@@ -130,4 +130,17 @@ func TestHostsKilledMidRolloutRevertsFromFreshProcess(t *testing.T) {
 			t.Errorf("host %s: lock left %v (%v)", name, held, err)
 		}
 	}
+	code, stdout, stderr = cli(t, "logs", "--plan", plan2, "--no-follow", "--json")
+	if code != 0 {
+		t.Fatalf("logs --plan: exit %d\n%s", code, stderr)
+	}
+	for _, src := range []string{`"service:api@h1"`, `"service:api@h2"`, `"service:api@h3"`} {
+		if !strings.Contains(stdout, src) {
+			t.Errorf("golive logs --plan should merge every host's lines, source %s missing:\n%.2000s", src, stdout)
+		}
+	}
+	code, stdout, _ = cli(t, "logs", "--plan", plan2, "--no-follow", "--json", "service:api@h2")
+	if code != 0 || strings.Contains(stdout, "api@h1") || !strings.Contains(stdout, "api@h2") {
+		t.Errorf("service:api@h2 reads h2 only: exit %d\n%.1000s", code, stdout)
+	}
 }
