@@ -77,6 +77,9 @@ type State struct {
 	Preload  Preload
 	Steps    []StepState // the plan's steps per apply, in order
 	Services []*ServiceStatus
+	// Rollout is the batch a rollout across hosts deploys now: "api:
+	// batch 2 of 3 on app2"; "" when none runs.
+	Rollout  string
 	Asking   string // a confirm question waiting for its answer
 	AskedBy  string // whose session asks it
 	Answered string // the latest answer: "yes: question" or "no: question"
@@ -363,8 +366,10 @@ func (s *State) Apply(ev Event) {
 			break
 		}
 		s.startApply(ev)
+	case EvRolloutBatch:
+		s.Rollout = ev.Message
 	case EvApplyEnd:
-		s.Op, s.last, s.reverting, s.Asking = "", OpApply, false, ""
+		s.Op, s.last, s.reverting, s.Asking, s.Rollout = "", OpApply, false, "", ""
 		s.Outcome, s.Error, s.ApplyEnded = ev.Result, OperatorStopped(ev.Error), ev.Time
 		if s.revertFailed && ev.Result == string(Reverted) {
 			s.Outcome = string(PhaseRevertIncomplete)
@@ -376,6 +381,7 @@ func (s *State) Apply(ev Event) {
 			s.Error = ""
 		}
 	case EvRevertStart:
+		s.Rollout = ""
 		if s.Op == OpApply {
 			s.reverting = true
 		} else {
