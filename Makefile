@@ -109,10 +109,11 @@ demo-clean:
 demo-hosts: build
 	$(GO) run ./examples/demo/mkimages
 	$(GO) run ./examples/hosts start
-	for plan in examples/hosts/.golive/*.yaml; do $(BIN) apply $$plan --yes || exit 1; done
+	$(BIN) apply examples/hosts/.golive/release-1.yaml --yes
 	@echo
-	@echo "Now: curl http://10.213.0.11:18080/version  (the addresses printed above)"
-	@echo "     make clean-hosts                        (stop the engines, remove their files)"
+	@echo "Now: $(BIN) examples/hosts/.golive/release-2.yaml   (the cockpit: D rolls api out one engine at a time, R reverts)"
+	@echo "     $(BIN) logs --plan examples/hosts/.golive/release-2.yaml   (every service on every engine, as api@app1 …)"
+	@echo "     make clean-hosts                                         (stop the engines, remove their files)"
 
 clean-hosts:
 	$(GO) run ./examples/hosts stop
