@@ -23,7 +23,9 @@ import (
 const logsUsage = `Usage: golive logs [--plan PLAN] [--no-follow] [--tail N] [--since DURATION] [--errors] [--json] SOURCE...
 
 SOURCE is a file path, container:NAME or service:NAME (with --plan). With
---plan and no SOURCE, every service of the plan and its logs.files are read.
+--plan and no SOURCE, every service of the plan and its logs.files are read;
+a plan with hosts: reads every service on every host, each line's source
+named service@host (service:NAME@HOST reads one host).
 Lines are sanitized (no escape sequence reaches your terminal), secrets of
 the plan are masked, and each line gets a level: error, warn, info, debug
 or none. A container is followed by name: after a deploy or a revert the

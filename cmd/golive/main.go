@@ -37,7 +37,7 @@ const usage = `golive: a terminal release cockpit
 Usage:
   golive PLAN [--record FILE.cast]   open the cockpit: preload, D deploys, R reverts, live logs
   golive watch PLAN [--state DIR]    the read-only cockpit for the pair: follows the plan's release (L: a newer one)
-  golive check PLAN                  validate a plan file
+  golive check PLAN                  validate a plan file (and that each of its hosts: answers)
   golive import COMPOSE [-o PLAN] [--force] [--release NAME]
                                      write a plan from a compose file (or say compose: FILE in a plan)
   golive apply PLAN [--yes]          carry out the plan headless (preload, steps, deploy groups)
