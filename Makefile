@@ -3,7 +3,7 @@ GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 BIN     := bin/golive
 
-.PHONY: build test test-deps fuzz bench bench-logs bench-release proxy-image demo demo-compose demo-broken demo-revert demo-clean demo-hosts clean-hosts lint clean
+.PHONY: build test test-deps fuzz bench bench-logs bench-release bench-hosts proxy-image demo demo-compose demo-broken demo-revert demo-clean demo-hosts clean-hosts lint clean
 
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/golive
@@ -44,6 +44,12 @@ bench:
 # Engine API program and docker-compose (when installed), alternating; medians.
 bench-release:
 	$(GO) run ./bench/release -n 7
+
+# A release across three engines (2 services × 3 hosts): golive all at
+# once and in batches of 1 against a shell loop of docker -H commands, and
+# what a host connection costs. Root only: it starts its own engines.
+bench-hosts:
+	$(GO) run ./bench/hosts -n 5
 
 # golive logs against grep, docker logs and docker logs -f, alternately on
 # the same generated data, with ratios (needs the Docker engine and its CLI).
