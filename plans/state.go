@@ -149,6 +149,17 @@ type ServiceStatus struct {
 	Changes          []Change        // deploys and reverts, in order
 	Unavailable      []Unavailable   // when it was not serving
 	ErrorGate        ErrorGateStatus // the error budget of its latest deploy
+	Route            RouteState      // how the proxy treats its traffic, as the proxy steps left it
+}
+
+// RouteState is how the proxy treats a service's traffic: held (paused or
+// in maintenance) since a time, or let through (Hold "").
+type RouteState struct {
+	Hold  string // "", ActionPaused or ActionMaintenance
+	Since time.Time
+	// Error is the latest proxy command on the route that failed: a hold
+	// that failed may have held part of it, so it counts as held.
+	Error string
 }
 
 // ErrorGateStatus is a service's error budget as its latest new container
@@ -508,6 +519,15 @@ func (s *State) Apply(ev Event) {
 		}
 	case EvLogErrors:
 		s.logErrors(ev)
+	case EvRoute:
+		r := &s.service(ev.Service, ev.Group).Route
+		r.Error = ev.Error
+		switch {
+		case ev.Action == ActionResumed && ev.Result == ResultOK:
+			r.Hold, r.Since = "", time.Time{}
+		case ev.Action != ActionResumed && r.Hold != ev.Action:
+			r.Hold, r.Since = ev.Action, ev.Time
+		}
 	}
 }
 
@@ -820,6 +840,28 @@ func (s *State) ImpactRuns() []string {
 		out[i] = runs[j]
 	}
 	return out
+}
+
+// Held says whose traffic the proxy holds, as far as the events tell:
+// "web paused since 04:12:03 UTC, api in maintenance since …"; "" when none.
+func (s *State) Held() string {
+	var parts []string
+	for _, svc := range s.Services {
+		r := svc.Route
+		if r.Hold == "" {
+			continue
+		}
+		state := "paused"
+		if r.Hold == ActionMaintenance {
+			state = "in maintenance"
+		}
+		part := fmt.Sprintf("%s %s since %s", svc.Name, state, r.Since.UTC().Format("15:04:05 UTC"))
+		if r.Error != "" {
+			part += " (" + firstOf(r.Error) + ")"
+		}
+		parts = append(parts, part)
+	}
+	return strings.Join(parts, ", ")
 }
 
 // ServicesNow says what each service runs as far as the events tell:
