@@ -167,6 +167,19 @@ func (f *hostsFixture) lastRun() string {
 	return run
 }
 
+// revertOrder is the message of the latest revert across hosts.
+func (f *hostsFixture) revertOrder() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	msg := ""
+	for _, ev := range f.events {
+		if ev.Kind == plans.EvRevertStart && ev.Host == "" {
+			msg = ev.Message
+		}
+	}
+	return msg
+}
+
 func equalMaps(a, b map[string]string) bool {
 	if len(a) != len(b) {
 		return false
@@ -221,6 +234,9 @@ func TestHostsRollout(t *testing.T) {
 	if got := f.running(); !equalMaps(got, f.want("1")) {
 		t.Fatalf("after the revert every host should run v1 again: %v", got)
 	}
+	if got := f.revertOrder(); !strings.HasSuffix(got, "in order: h3, h2, h1") {
+		t.Errorf("a revert goes in reverse batch order: %q", got)
+	}
 
 	h3Before, err := f.clients["h3"].Inspect(ctx, f.project+"-api")
 	if err != nil || h3Before == nil {
@@ -243,6 +259,9 @@ func TestHostsRollout(t *testing.T) {
 	}
 	if got := f.running(); !equalMaps(got, f.want("1")) {
 		t.Fatalf("after the failed v3 every host should run v1: %v", got)
+	}
+	if got := f.revertOrder(); !strings.HasSuffix(got, "2 hosts, in order: h2, h1") {
+		t.Errorf("the failed rollout's revert puts back h2, then h1: %q", got)
 	}
 	st := plans.NewState(f.plan("3", ""))
 	f.mu.Lock()

@@ -63,6 +63,9 @@ func TestAPlanWithHostsPlacesServicesAndFillsTheGateAddress(t *testing.T) {
 	if !slices.Equal(waves, want) {
 		t.Errorf("waves %q, want %q", waves, want)
 	}
+	if got := p.lastBatch(); got["app1"] != 3 || got["app2"] != 3 || got["edge"] != 4 {
+		t.Errorf("a revert puts back edge (frontend), then app1 and app2 together (the backend's last wave): %v", got)
+	}
 	var names []string
 	for _, s := range p.Placements() {
 		names = append(names, s.Name)

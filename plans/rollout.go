@@ -355,11 +355,12 @@ func (e *Engine) undoableHosts(ctx context.Context, run string) (*revertJob, err
 }
 
 // revertHosts undoes the apply run (the latest one not completely
-// reverted when run is "") on every host it changed, in reverse host
-// order: batches take hosts in name order, so the host changed last is
-// put back first. A host that fails does not stop the others; the revert
-// then ends incomplete and `golive revert` resumes it where each host's
-// own record says.
+// reverted when run is "") on every host it changed, in reverse batch
+// order: the hosts of the rollout's last batch first, the hosts of one
+// batch at once (so a plan without rollout: reverts every host at once).
+// A host that fails does not stop the others; the revert then ends
+// incomplete and `golive revert` resumes it where each host's own record
+// says.
 func (e *Engine) revertHosts(ctx context.Context, run string, auto bool) error {
 	start := time.Now()
 	type part struct {
@@ -368,7 +369,7 @@ func (e *Engine) revertHosts(ctx context.Context, run string, auto bool) error {
 	}
 	var parts []part
 	var errs []error
-	for _, h := range slices.Backward(e.hosts) {
+	for _, h := range e.hosts {
 		job, err := h.undoable(ctx, run)
 		switch {
 		case err == nil:
@@ -386,15 +387,35 @@ func (e *Engine) revertHosts(ctx context.Context, run string, auto bool) error {
 	if len(parts) == 0 && len(errs) == 0 {
 		return fmt.Errorf("%w: no host has an apply of project %s left to revert", ErrNothingToRevert, e.plan.Project)
 	}
-	var names []string
-	for _, p := range parts {
-		names = append(names, p.h.host)
-	}
-	e.Emit(Event{Kind: EvRevertStart, Run: run, Message: fmt.Sprintf("%d hosts, in order: %s", len(parts), strings.Join(names, ", "))})
-	for _, p := range parts {
-		if err := p.h.revert(ctx, run, auto); err != nil && !errors.Is(err, ErrNothingToRevert) {
-			errs = append(errs, &HostError{Host: p.h.host, Err: err})
+	rank := e.plan.lastBatch()
+	slices.SortStableFunc(parts, func(a, b part) int { return rank[b.h.host] - rank[a.h.host] })
+	var order []string
+	for i, p := range parts {
+		if i > 0 && rank[p.h.host] == rank[parts[i-1].h.host] {
+			order[len(order)-1] += " " + p.h.host
+			continue
 		}
+		order = append(order, p.h.host)
+	}
+	e.Emit(Event{Kind: EvRevertStart, Run: run, Message: fmt.Sprintf("%d hosts, in order: %s", len(parts), strings.Join(order, ", "))})
+	var mu sync.Mutex
+	for i := 0; i < len(parts); {
+		j := i
+		for j < len(parts) && rank[parts[j].h.host] == rank[parts[i].h.host] {
+			j++
+		}
+		var wg sync.WaitGroup
+		for _, p := range parts[i:j] {
+			wg.Go(func() {
+				if err := p.h.revert(ctx, run, auto); err != nil && !errors.Is(err, ErrNothingToRevert) {
+					mu.Lock()
+					errs = append(errs, &HostError{Host: p.h.host, Err: err})
+					mu.Unlock()
+				}
+			})
+		}
+		wg.Wait()
+		i = j
 	}
 	end := Event{Kind: EvRevertEnd, Run: run, Result: ResultReverted, DurationMS: ms(time.Since(start))}
 	err := errors.Join(errs...)
@@ -406,6 +427,25 @@ func (e *Engine) revertHosts(ctx context.Context, run string, auto bool) error {
 		return &RevertError{Run: run, Err: err, Finish: e.finishCommand()}
 	}
 	return nil
+}
+
+// lastBatch is, per host, the number of the last rollout batch (over
+// every deploy group, in order) that changes it.
+func (p *Plan) lastBatch() map[string]int {
+	rank := map[string]int{}
+	n := 0
+	for _, step := range p.ReleaseSteps() {
+		if step.Kind() != StepDeploy {
+			continue
+		}
+		for _, w := range p.rolloutWaves(step.Deploy) {
+			n++
+			for _, h := range w.hosts {
+				rank[h] = n
+			}
+		}
+	}
+	return rank
 }
 
 // statusHosts is what each service runs on each of its hosts; a host that
