@@ -62,7 +62,8 @@ type Options struct {
 	Hosts map[string]Docker
 }
 
-// Engine carries out one plan against one Docker engine.
+// Engine carries out one plan against one Docker engine, or, for a plan
+// with hosts:, coordinates one Engine per host (see rollout.go).
 type Engine struct {
 	plan   *Plan
 	opts   Options

@@ -5,21 +5,19 @@ import "time"
 // Event is one thing that happened during a release. The engine publishes
 // every event to its subscriber and appends the durable ones to the journal.
 type Event struct {
-	Time     time.Time `json:"time"`
-	Kind     string    `json:"event"`
-	Actor    string    `json:"actor"`
-	Project  string    `json:"project,omitempty"`
-	Release  string    `json:"release,omitempty"`
-	Run      string    `json:"run,omitempty"`  // the apply this event belongs to
-	Step     int       `json:"step,omitempty"` // 1-based index in the plan's steps
-	StepName string    `json:"step_name,omitempty"`
-	StepKind string    `json:"step_kind,omitempty"`
-	Phase    string    `json:"phase,omitempty"` // before, run or after for a run step
-	Command  string    `json:"command,omitempty"`
-	Service  string    `json:"service,omitempty"`
-	// Host names the plan's host the event happened on, when the plan
-	// has several (hosts:); "" for the release as a whole.
-	Host            string         `json:"host,omitempty"`
+	Time            time.Time      `json:"time"`
+	Kind            string         `json:"event"`
+	Actor           string         `json:"actor"`
+	Project         string         `json:"project,omitempty"`
+	Release         string         `json:"release,omitempty"`
+	Run             string         `json:"run,omitempty"`  // the apply this event belongs to
+	Step            int            `json:"step,omitempty"` // 1-based index in the plan's steps
+	StepName        string         `json:"step_name,omitempty"`
+	StepKind        string         `json:"step_kind,omitempty"`
+	Phase           string         `json:"phase,omitempty"` // before, run or after for a run step
+	Command         string         `json:"command,omitempty"`
+	Service         string         `json:"service,omitempty"`
+	Host            string         `json:"host,omitempty"` // the plan's host it happened on (hosts:); "" for the whole release
 	Group           string         `json:"group,omitempty"`
 	Image           string         `json:"image,omitempty"`
 	ImageID         string         `json:"image_id,omitempty"`
