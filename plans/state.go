@@ -26,10 +26,12 @@ const (
 )
 
 // hostBracket are the kinds that one host's engine emits for its own part
-// and the coordinator of a release across hosts emits for the whole.
+// and the coordinator of a release across hosts emits for the whole. A
+// lock broken on a host is not among them: it tells that the operation
+// holding it was interrupted.
 var hostBracket = map[string]bool{
 	EvPreloadStart: true, EvPreloadEnd: true, EvRevertStart: true, EvRevertEnd: true,
-	EvLockAcquired: true, EvLockReleased: true, EvLockRefused: true, EvLockBroken: true,
+	EvLockAcquired: true, EvLockReleased: true, EvLockRefused: true,
 	EvApplyStart: true, EvApplyEnd: true,
 }
 
@@ -551,7 +553,7 @@ func (s *State) interrupted(ev Event, last time.Time) {
 			st.State, st.Result, st.Error = "failed", ResultFailed, "interrupted"
 		}
 	}
-	s.Op, s.last, s.reverting, s.Asking = "", s.Op, false, ""
+	s.Op, s.last, s.reverting, s.Asking, s.Rollout = "", s.Op, false, "", ""
 	s.Outcome, s.Error = ResultInterrupted, "the process stopped before it finished ("+ev.Message+")"
 }
 

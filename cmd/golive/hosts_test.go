@@ -122,6 +122,11 @@ func TestHostsKilledMidRolloutRevertsFromFreshProcess(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("revert from a fresh process: exit %d\n%s%s", code, stdout, stderr)
 	}
+	for _, want := range []string{"h2: lock of ", "broken: its process", "1 hosts, in order: h1", "api@h2 not changed", "REVERTED"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("the revert should say %q:\n%s", want, stdout)
+		}
+	}
 	if got := images(t, project, clients); got["h1"] != "1" || got["h2"] != "1" || got["h3"] != "1" {
 		t.Errorf("after the revert every host runs v1: %v\n%s", got, stdout)
 	}
