@@ -281,6 +281,15 @@ func (p *Plan) rolloutWaves(group string) []wave {
 // started, and on_failure then applies to what the waves changed.
 func (e *Engine) rolloutGroup(ctx context.Context, run, group string) error {
 	for _, w := range e.plan.rolloutWaves(group) {
+		what := "every service of the group"
+		if w.service != "" {
+			what = w.service
+		}
+		msg := fmt.Sprintf("%s: batch %d of %d on %s", what, w.batch, w.of, strings.Join(w.hosts, ", "))
+		if w.pause > 0 {
+			msg += fmt.Sprintf(" (after a pause of %s)", w.pause)
+		}
+		e.Emit(Event{Kind: EvRolloutBatch, Run: run, Group: group, Service: w.service, Message: msg})
 		if w.pause > 0 {
 			select {
 			case <-ctx.Done():
@@ -288,12 +297,6 @@ func (e *Engine) rolloutGroup(ctx context.Context, run, group string) error {
 			case <-time.After(w.pause):
 			}
 		}
-		what := "every service of the group"
-		if w.service != "" {
-			what = w.service
-		}
-		e.Emit(Event{Kind: EvRolloutBatch, Run: run, Group: group, Service: w.service,
-			Message: fmt.Sprintf("%s: batch %d of %d on %s", what, w.batch, w.of, strings.Join(w.hosts, ", "))})
 		if err := e.guard(ctx); err != nil {
 			return err
 		}
@@ -450,18 +453,30 @@ func (p *Plan) lastBatch() map[string]int {
 
 // statusHosts is what each service runs on each of its hosts; a host that
 // does not answer shows its services as unreachable.
+// The hosts are asked in parallel; the rows come in the plan's order.
 func (e *Engine) statusHosts(ctx context.Context) []ServiceState {
-	var out []ServiceState
-	for _, h := range e.hosts {
+	byName := map[string]ServiceState{}
+	var mu sync.Mutex
+	e.eachHost(func(h *Engine) error {
 		states, err := h.Status(ctx)
+		mu.Lock()
+		defer mu.Unlock()
 		if err != nil {
 			for _, svc := range h.plan.Services {
-				out = append(out, ServiceState{Service: Placement(svc.Name, h.host), Group: svc.Group, Container: svc.ContainerName(h.plan.Project), Target: svc.Image, State: "unreachable"})
+				name := Placement(svc.Name, h.host)
+				byName[name] = ServiceState{Service: name, Group: svc.Group, Container: svc.ContainerName(h.plan.Project), Target: svc.Image, State: "unreachable"}
 			}
-			continue
+			return nil
 		}
 		for _, st := range states {
 			st.Service = Placement(st.Service, h.host)
+			byName[st.Service] = st
+		}
+		return nil
+	})
+	var out []ServiceState
+	for _, p := range e.plan.Placements() {
+		if st, ok := byName[p.Name]; ok {
 			out = append(out, st)
 		}
 	}
