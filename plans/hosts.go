@@ -140,7 +140,7 @@ func (p *Plan) HostOptions(host string) docker.HostOptions {
 	if h == nil || h.CertPath == "" {
 		return docker.HostOptions{}
 	}
-	return docker.HostOptions{CertDir: p.Resolve(os.ExpandEnv(h.CertPath))}
+	return docker.HostOptions{CertDir: p.Resolve(h.CertPath)}
 }
 
 // onHost is the part of the plan that runs on one host: the services
@@ -209,7 +209,7 @@ func (v *validator) hosts() {
 			v.at(at, "host %s: cert_path applies to tcp:// hosts only", name)
 		}
 		if h.CertPath != "" {
-			if _, err := os.Stat(p.Resolve(os.ExpandEnv(h.CertPath))); err != nil {
+			if _, err := os.Stat(p.Resolve(h.CertPath)); err != nil {
 				v.at(at, "host %s: cert_path %s: %v (a folder with ca.pem, cert.pem and key.pem)", name, h.CertPath, err)
 			}
 		}

@@ -209,7 +209,7 @@ func (e *Engine) preloadHosts(ctx context.Context) error {
 	return nil
 }
 
-// host is the engine of the named host, or nil.
+// hostEngine is the engine of the named host, or nil.
 func (e *Engine) hostEngine(name string) *Engine {
 	for _, h := range e.hosts {
 		if h.host == name {
