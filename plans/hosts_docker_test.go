@@ -333,3 +333,44 @@ func TestHostsLogs(t *testing.T) {
 		return slices.Contains(got, "api@h1") && slices.Contains(got, "api@h2") && slices.Contains(got, "api@h3")
 	})
 }
+
+// askCounter answers yes and keeps every question.
+type askCounter struct {
+	mu        sync.Mutex
+	questions []string
+}
+
+func (a *askCounter) Confirm(_ context.Context, q string) (bool, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.questions = append(a.questions, q)
+	return true, nil
+}
+
+// TestHostsRevertOfAFirstDeployAsksOnce: removing services that were not
+// there before is asked once for every host, naming each service@host.
+func TestHostsRevertOfAFirstDeployAsksOnce(t *testing.T) {
+	f := newHostsFixture(t)
+	p := f.plan("1", "")
+	if err := f.apply(p); err != nil {
+		t.Fatal(err)
+	}
+	asker := &askCounter{}
+	hosts := map[string]plans.Docker{}
+	for name, c := range f.clients {
+		hosts[name] = c
+	}
+	e := plans.NewEngine(p, plans.Options{Hosts: hosts, Asker: asker, Actor: "tester@ci"})
+	defer e.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := e.Revert(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if len(asker.questions) != 1 || !strings.Contains(asker.questions[0], "api@h1, api@h2, api@h3") {
+		t.Errorf("want one question naming api on each host, got %q", asker.questions)
+	}
+	if got := f.running(); !equalMaps(got, map[string]string{"h1": "missing", "h2": "missing", "h3": "missing"}) {
+		t.Errorf("the revert of a first deploy removes it everywhere: %v", got)
+	}
+}

@@ -292,6 +292,9 @@ func (e *Engine) revertOrder() string {
 // confirmRemovals asks before a revert removes services that did not exist
 // before the apply.
 func (e *Engine) confirmRemovals(ctx context.Context, job *revertJob) error {
+	if e.parent != nil {
+		return nil // the coordinator asked once for every host (revertHosts)
+	}
 	var names []string
 	for _, t := range job.targets {
 		if !t.Existed {

@@ -369,6 +369,7 @@ func (e *Engine) revertHosts(ctx context.Context, run string, auto bool) error {
 	type part struct {
 		h   *Engine
 		run string
+		job *revertJob
 	}
 	var parts []part
 	var errs []error
@@ -376,7 +377,7 @@ func (e *Engine) revertHosts(ctx context.Context, run string, auto bool) error {
 		job, err := h.undoable(ctx, run)
 		switch {
 		case err == nil:
-			parts = append(parts, part{h, job.run})
+			parts = append(parts, part{h, job.run, job})
 		case !errors.Is(err, ErrNothingToRevert):
 			errs = append(errs, &HostError{Host: h.host, Err: err})
 		}
@@ -389,6 +390,18 @@ func (e *Engine) revertHosts(ctx context.Context, run string, auto bool) error {
 	}
 	if len(parts) == 0 && len(errs) == 0 {
 		return fmt.Errorf("%w: no host has an apply of project %s left to revert", ErrNothingToRevert, e.plan.Project)
+	}
+	if !auto && len(parts) > 0 {
+		all := &revertJob{run: run, release: parts[0].job.release}
+		for _, p := range parts {
+			for _, t := range p.job.targets {
+				t.Service = Placement(t.Service, p.h.host)
+				all.targets = append(all.targets, t)
+			}
+		}
+		if err := e.confirmRemovals(ctx, all); err != nil {
+			return err
+		}
 	}
 	rank := e.plan.lastBatch()
 	slices.SortStableFunc(parts, func(a, b part) int { return rank[b.h.host] - rank[a.h.host] })
