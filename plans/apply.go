@@ -180,7 +180,7 @@ func (e *Engine) fail(run string, err error, n int) *ApplyError {
 			aerr.Outcome, aerr.Revert = RevertIncomplete, rerr
 		}
 	default:
-		_, uerr := e.undoable(ctx, run)
+		uerr := e.changedAnything(ctx, run)
 		aerr.Unchanged = errors.Is(uerr, ErrNothingToRevert) && !ranCommands
 	}
 	aerr.State = e.stateSummary(ctx)
@@ -260,6 +260,9 @@ type ServiceState struct {
 func (e *Engine) Status(ctx context.Context) ([]ServiceState, error) {
 	if e.hosts != nil {
 		return e.statusHosts(ctx), nil
+	}
+	if e.plan.Docker.Swarm {
+		return e.swarmStatus(ctx)
 	}
 	var out []ServiceState
 	for _, svc := range e.plan.Services {

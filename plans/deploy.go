@@ -87,6 +87,9 @@ func (e *Engine) deployGroup(ctx context.Context, run, group string) error {
 	if e.hosts != nil {
 		return e.rolloutGroup(ctx, run, group)
 	}
+	if e.plan.Docker.Swarm {
+		return e.deploySwarmGroup(ctx, run, group)
+	}
 	services := e.plan.GroupServices(group)
 	if err := e.ensureNetworks(ctx, services); err != nil {
 		return err

@@ -90,6 +90,9 @@ type Engine struct {
 	parent *Engine
 	host   string
 	locked bool // the coordinator holds the lock on every host
+
+	// pins are a Swarm plan's images as preloaded, by the plan's reference.
+	pins map[string]docker.PinnedImage
 }
 
 // NewEngine prepares an engine for plan.

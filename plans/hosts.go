@@ -192,6 +192,9 @@ func (v *validator) hosts() {
 	if p.HasHosts() && p.Docker.Host != "" {
 		v.at("$.docker.host", "docker.host and hosts are both set: with hosts, name every engine under hosts and remove docker.host")
 	}
+	if p.HasHosts() && p.Docker.Swarm {
+		v.at("$.docker.swarm", "docker.swarm and hosts are both set: a Swarm places services on its nodes itself; keep one of them")
+	}
 	for _, name := range p.HostNames() {
 		at := "$.hosts." + name
 		v.name(at, "host name", name, "it names the host in logs, state and the journal")

@@ -98,6 +98,7 @@ func TestHostMistakesAreNamedWithWhatToDo(t *testing.T) {
 		{"no url", base + "hosts: {app1: {address: 10.0.0.1}}\nservices:\n  api: {image: a}\n", "host app1 has no URL"},
 		{"unknown host key", base + "hosts: {app1: {url: 'tcp://a', port: 1}}\nservices:\n  api: {image: a}\n", `no setting "port"`},
 		{"docker.host too", base + "docker: {host: 'unix:///x'}\nhosts: {app1: 'tcp://a'}\nservices:\n  api: {image: a}\n", "docker.host and hosts are both set"},
+		{"swarm too", base + "docker: {swarm: true}\nhosts: {app1: 'tcp://a'}\nservices:\n  api: {image: a}\n", "docker.swarm and hosts are both set"},
 		{"batch zero", base + "hosts: {app1: 'tcp://a'}\nservices:\n  api: {image: a, rollout: {batch: 0}}\n", "rollout.batch"},
 		{"batch over 100%", base + "hosts: {app1: 'tcp://a'}\nservices:\n  api: {image: a, rollout: {batch: '150%'}}\n", "percentage from 1% to 100%"},
 		{"rollout without hosts", base + "services:\n  api: {image: a, rollout: {batch: 1}}\n", "rollout needs several hosts"},

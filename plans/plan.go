@@ -57,6 +57,9 @@ const (
 // DockerConfig says which Docker engine the plan targets.
 type DockerConfig struct {
 	Host string `yaml:"host"`
+	// Swarm says the host is a Swarm manager and every service is a Swarm
+	// service on it (see swarmplan.go).
+	Swarm bool `yaml:"swarm"`
 }
 
 // PreloadConfig lists image tarballs (`docker save` output) to load before pulling.
@@ -71,7 +74,8 @@ type LogsConfig struct {
 	Warnings []string `yaml:"warnings"`
 }
 
-// Service is one container the plan deploys.
+// Service is one container the plan deploys, or one Swarm service
+// (docker.swarm).
 type Service struct {
 	Name        string            `yaml:"-"`
 	Image       string            `yaml:"image"`
@@ -93,6 +97,9 @@ type Service struct {
 	Proxy       *ServiceProxy     `yaml:"proxy"`
 	Hosts       []string          `yaml:"hosts"`   // the plan's hosts it runs on; default: every one
 	Rollout     *Rollout          `yaml:"rollout"` // how many of its hosts change at a time
+	// Replicas and Update are for Swarm services only (docker.swarm).
+	Replicas uint64       `yaml:"replicas"`
+	Update   *SwarmUpdate `yaml:"update"`
 }
 
 // Health is the gate a new container must pass before its group counts as deployed.

@@ -37,6 +37,9 @@ func (e *Engine) Preload(ctx context.Context) error {
 	if e.hosts != nil {
 		return e.preloadHosts(ctx)
 	}
+	if e.plan.Docker.Swarm {
+		return e.swarmPreload(ctx)
+	}
 	start := time.Now()
 	images := e.plan.Images()
 	e.Emit(Event{Kind: EvPreloadStart, Message: fmt.Sprintf("%d images", len(images))})

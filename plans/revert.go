@@ -212,6 +212,9 @@ func (e *Engine) revert(ctx context.Context, run string, auto bool) error {
 	if e.hosts != nil {
 		return e.revertHosts(ctx, run, auto)
 	}
+	if e.plan.Docker.Swarm {
+		return e.revertSwarm(ctx, run, auto)
+	}
 	start := time.Now()
 	job, err := e.undoable(ctx, run)
 	if err != nil {

@@ -153,6 +153,9 @@ type ServiceStatus struct {
 	ErrorGate        ErrorGateStatus   // the error budget of its latest deploy
 	ErrorGates       []ErrorGateStatus // every error gate that ended, in order
 	Route            RouteState        // how the proxy treats its traffic, as the proxy steps left it
+	// Tasks are a Swarm service's tasks as last counted (nil for a
+	// container service).
+	Tasks *SwarmTasks
 }
 
 // RouteState is how the proxy treats a service's traffic: held (paused or
@@ -545,6 +548,8 @@ func (s *State) Apply(ev Event) {
 		}
 	case EvLogErrors:
 		s.logErrors(ev)
+	case EvSwarmTasks:
+		s.swarmTasks(ev)
 	case EvRoute:
 		r := &s.service(ev.Service, ev.Group).Route
 		r.Error = ev.Error

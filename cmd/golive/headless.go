@@ -60,6 +60,10 @@ func check(plan *plans.Plan, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "hosts %s answer\n", strings.Join(plan.HostNames(), ", "))
 		return exitOK
 	}
+	if plan.Docker.Swarm {
+		checkSwarmImages(plan, stdout, stderr)
+		return exitOK
+	}
 	warnUnavailableImages(plan, stderr)
 	return exitOK
 }

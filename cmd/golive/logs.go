@@ -119,7 +119,7 @@ func runLogs(args []string, stdout, stderr io.Writer) int {
 	}
 	var cli *docker.Client
 	for _, src := range sources {
-		if src.Container != "" && src.Engine == nil && cli == nil {
+		if (src.Container != "" || src.Service != "") && src.Engine == nil && cli == nil {
 			host := ""
 			if plan != nil {
 				host = plan.Docker.Host
@@ -182,7 +182,7 @@ func logSources(plan *plans.Plan, args []string, hosts map[string]logs.Container
 	}
 	if plan != nil && len(args) == 0 {
 		for _, src := range planSources() {
-			if src.Container != "" {
+			if src.Container != "" || src.Service != "" {
 				src.Name = "service:" + src.Name
 			}
 			sources = append(sources, src)
@@ -208,6 +208,10 @@ func logSources(plan *plans.Plan, args []string, hosts map[string]logs.Container
 			if svc == nil {
 				fmt.Fprintf(stderr, "golive logs: the plan has no service %q\n", svcName)
 				return nil, exitUsage
+			}
+			if plan.Docker.Swarm {
+				sources = append(sources, logs.Source{Name: arg, Service: plan.SwarmName(svc)})
+				continue
 			}
 			if hosts == nil {
 				sources = append(sources, logs.Source{Name: arg, Container: svc.ContainerName(plan.Project)})
