@@ -78,6 +78,10 @@ type Engine struct {
 	stopRevert  bool
 	takenOver   *TakeoverError
 	notifier    *notifier // the plan's webhooks and mark steps read the release from it
+	// cut is the running apply's first failure, which stops its other
+	// steps; cutCh is closed then (nil outside an apply).
+	cut   *StepFailedError
+	cutCh chan struct{}
 }
 
 // NewEngine prepares an engine for plan.

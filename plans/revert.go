@@ -641,7 +641,7 @@ func (e *Engine) revertGate(ctx context.Context, t revertTarget, id string) erro
 			h.Interval = DefaultInterval
 		}
 	}
-	return e.waitGate(ctx, &Service{Name: t.Service, Health: h}, id, e.plan.Revert.Stable)
+	return e.waitGate(ctx, &Service{Name: t.Service, Health: h}, id, e.plan.Revert.Stable, nil, nil)
 }
 
 // Revert undoes the latest apply that is not completely reverted, under

@@ -138,6 +138,10 @@ type ServiceStatus struct {
 	Changes          []Change        // deploys and reverts, in order
 	Unavailable      []Unavailable   // when it was not serving
 	ErrorGate        ErrorGateStatus // the error budget of its latest deploy
+	// Window is when its stable window ends while one runs: its new
+	// container passed its first check and must keep passing until then
+	// (a later group may deploy meanwhile).
+	Window time.Time
 }
 
 // ErrorGateStatus is a service's error budget as its latest new container
@@ -355,6 +359,7 @@ func (s *State) Apply(ev Event) {
 		s.startApply(ev)
 	case EvApplyEnd:
 		s.Op, s.last, s.reverting, s.Asking = "", OpApply, false, ""
+		s.closeWindows()
 		s.Outcome, s.Error, s.ApplyEnded = ev.Result, OperatorStopped(ev.Error), ev.Time
 		if s.revertFailed && ev.Result == string(Reverted) {
 			s.Outcome = string(PhaseRevertIncomplete)
@@ -445,8 +450,13 @@ func (s *State) Apply(ev Event) {
 		case ActionStarted:
 			svc.Now, svc.NowID, svc.Container = ev.Image, ev.ImageID, ev.ContainerID
 		}
+	case EvWindow:
+		svc := s.service(ev.Service, "")
+		svc.Window = ev.Time.Add(time.Duration(ev.DurationMS) * time.Millisecond)
+		svc.up(ev.Time) // it answers: serving again
 	case EvHealth:
 		svc := s.service(ev.Service, "")
+		svc.Window = time.Time{}
 		svc.Health = Probe{Result: ev.Result, Time: ev.Time, Detail: firstOf(ev.Message, ev.Error), After: time.Duration(ev.DurationMS) * time.Millisecond}
 		svc.Probes = append(svc.Probes, svc.Health)
 		if ev.Result == ResultOK {
@@ -458,7 +468,7 @@ func (s *State) Apply(ev Event) {
 			Result: ev.Result, Detail: firstOf(ev.Error, ev.Message)}
 	case EvServiceEnd:
 		svc := s.service(ev.Service, ev.Group)
-		svc.Result, svc.Error = ev.Result, OperatorStopped(ev.Error)
+		svc.Result, svc.Error, svc.Window = ev.Result, OperatorStopped(ev.Error), time.Time{}
 		if ev.ContainerID != "" {
 			svc.Container = ev.ContainerID
 		}
@@ -516,7 +526,16 @@ func (s *State) interrupted(ev Event, last time.Time) {
 		}
 	}
 	s.Op, s.last, s.reverting, s.Asking = "", s.Op, false, ""
+	s.closeWindows()
 	s.Outcome, s.Error = ResultInterrupted, "the process stopped before it finished ("+ev.Message+")"
+}
+
+// closeWindows ends the stable windows still open when the operation
+// that watched them ended.
+func (s *State) closeWindows() {
+	for _, svc := range s.Services {
+		svc.Window = time.Time{}
+	}
 }
 
 // cause says whether a container stopped now belongs to a deploy or a revert.
