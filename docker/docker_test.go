@@ -131,7 +131,7 @@ func TestPullFromAnInProcessRegistryReportsProgress(t *testing.T) {
 
 func waitHTTP(t *testing.T, url string) string {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	for {
 		resp, err := http.Get(url)
 		if err == nil {

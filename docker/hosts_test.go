@@ -115,7 +115,7 @@ func TestScratchContainerRunsOnEachOfThreeEnginesByTCP(t *testing.T) {
 				t.Errorf("%s: %v", e.Name, err)
 				return
 			}
-			if body, err := getWithin(fmt.Sprintf("http://%s:18080/version", e.Addr), 15*time.Second); err != nil || body != "1\n" {
+			if body, err := getWithin(fmt.Sprintf("http://%s:18080/version", e.Addr)); err != nil || body != "1\n" {
 				t.Errorf("%s: version = %q, %v; want 1", e.Name, body, err)
 			}
 			if err := cli.Remove(ctx, id); err != nil {
@@ -248,9 +248,9 @@ func BenchmarkConnectHost(b *testing.B) {
 	}
 }
 
-// getWithin GETs url until it answers or limit passes, and returns the body.
-func getWithin(url string, limit time.Duration) (string, error) {
-	deadline := time.Now().Add(limit)
+// getWithin GETs url until it answers or a minute passes, and returns the body.
+func getWithin(url string) (string, error) {
+	deadline := time.Now().Add(time.Minute)
 	for {
 		resp, err := http.Get(url)
 		if err == nil {
@@ -338,7 +338,7 @@ func startSSHD(t testing.TB, dockerHost string) privateSSHD {
 		flags: []string{"-i", filepath.Join(dir, "client"), "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR"},
 	}
 	s.url = fmt.Sprintf("ssh://%s@127.0.0.1:%s", s.user, s.port)
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	for {
 		conn, err := net.Dial("tcp", "127.0.0.1:"+s.port)
 		if err == nil {

@@ -517,3 +517,51 @@ func TestAFailureThatChangedNothingExits5(t *testing.T) {
 	}
 	r.settled("1", "after a failure that changed nothing")
 }
+
+// TestApplyKilledBetweenGroupsWithTheNextCreatedAheadLeavesNoNextBehindARevert
+// kills `golive apply` of v2 between its two deploy groups: api is
+// deployed and watched for error lines while web's new container waits,
+// created ahead, as <name>.next. A revert from a fresh process must bring
+// back v1 and remove that container too.
+func TestApplyKilledBetweenGroupsWithTheNextCreatedAheadLeavesNoNextBehindARevert(t *testing.T) {
+	r := newRelease(t)
+	p1 := r.plan("1", "", "")
+	r.mustRun(0, "apply", p1)
+	// api's error gate watches for a minute once its group deployed: the
+	// moment between the groups lasts until the kill.
+	p2 := r.plan("2", "", "")
+	text, err := os.ReadFile(p2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	watched := strings.Replace(string(text), "interval: 50ms}", "interval: 50ms, errors: {max: 1000, per: 1m, watch: 1m}}", 1)
+	if err := os.WriteFile(p2, []byte(watched), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	next := r.project + "-web.next"
+	for i := range 3 {
+		cmd := r.command("apply", p2)
+		var out dockertest.SyncBuffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		dockertest.WaitFor(t, "api deployed and watched, web created ahead", func() bool {
+			ct, err := r.cli.Inspect(t0(), next)
+			return err == nil && ct != nil && strings.Contains(out.String(), "api: watching its error lines")
+		})
+		cmd.Process.Signal(syscall.SIGKILL)
+		cmd.Wait()
+		if got := answer(r.ports["api"], "version"); got != "2" {
+			t.Fatalf("trial %d: killed with api answering %q, want 2 (its group deployed)\n%s", i, got, out.String())
+		}
+		code, fin, errout := r.run("revert", p2)
+		if code != 0 || !strings.Contains(fin, "reverted") {
+			t.Fatalf("trial %d: revert exited %d\nkilled apply:\n%s\nrevert:\n%s%s", i, code, out.String(), fin, errout)
+		}
+		if ct, err := r.cli.Inspect(t0(), next); err != nil || ct != nil {
+			t.Fatalf("trial %d: %s is left after the revert (%v)\n%s", i, next, err, fin)
+		}
+		r.settled("1", fmt.Sprintf("trial %d", i))
+	}
+}

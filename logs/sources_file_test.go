@@ -38,7 +38,7 @@ func (l *lineLog) count() int {
 
 func waitCount(t *testing.T, l *lineLog, n int) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	for l.count() < n {
 		if time.Now().After(deadline) {
 			t.Fatalf("received %d of %d lines", l.count(), n)

@@ -312,9 +312,10 @@ func (e *Engine) mayBegin(ctx context.Context) error {
 // engine that stopped answering.
 const reconnectFor = 30 * time.Second
 
-// fail applies the on_failure policy after step n failed. Reverting uses a
-// fresh context: an interrupted release must still be put back. A release
-// whose lock was broken changes nothing more.
+// fail applies the on_failure policy after step n failed, once the traffic
+// the steps held is let through. Reverting uses a fresh context: an
+// interrupted release must still be put back. A release whose lock was
+// broken changes nothing more.
 func (e *Engine) fail(run string, err error, n int) *ApplyError {
 	steps := e.plan.ReleaseSteps()
 	for k := n + 1; k <= len(steps); k++ {
@@ -322,6 +323,9 @@ func (e *Engine) fail(run string, err error, n int) *ApplyError {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
+	if herr := e.letThrough(ctx, run, n, err); herr != nil {
+		err = errors.Join(err, herr)
+	}
 	aerr := &ApplyError{Outcome: Failed, Err: err}
 	ranCommands := false
 	for _, s := range steps[:n-1] {

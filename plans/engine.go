@@ -38,6 +38,7 @@ type Docker interface {
 	CreateRecord(ctx context.Context, name string, labels map[string]string) error
 	Records(ctx context.Context, labels map[string]string) ([]docker.Record, error)
 	RemoveRecord(ctx context.Context, name string) error
+	Proxy(container string) *docker.Proxy
 }
 
 // Asker gets an operator's yes or no for a confirm step.

@@ -285,11 +285,7 @@ func revertOrder(t *testing.T, extra string) (*fixture, []plans.Event, string) {
 	if a := f.version(f.apiPort); a != "1" {
 		t.Fatalf("after revert: api %s", a)
 	}
-	for deadline := time.Now().Add(5 * time.Second); f.version(f.webPort) != "1"; time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("after revert: web %s", f.version(f.webPort))
-		}
-	}
+	dockertest.WaitFor(t, "web to answer as version 1 after the revert", func() bool { return f.version(f.webPort) == "1" })
 	return f, f.eventsOf(plans.EvRevertService), f.eventsOf(plans.EvRevertStart)[0].Message
 }
 

@@ -45,6 +45,20 @@ func (e *ErrorGateError) Error() string {
 		e.Count, shortDuration(e.Per), e.Budget, shortDuration(e.Per), strings.Join(e.Lines, "\n  "))
 }
 
+// trippedLines are the lines an ErrorGateError's text names, one a line
+// below its first.
+func trippedLines(text string) []string {
+	_, rest, ok := strings.Cut(text, "\n")
+	if !ok {
+		return nil
+	}
+	var lines []string
+	for _, l := range strings.Split(rest, "\n") {
+		lines = append(lines, strings.TrimPrefix(l, "  "))
+	}
+	return lines
+}
+
 // errorGate counts the error lines of one new container.
 type errorGate struct {
 	e      *Engine

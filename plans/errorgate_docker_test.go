@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/golive/golive/docker/dockertest"
 	"github.com/golive/golive/logs"
 	"github.com/golive/golive/plans"
 )
@@ -16,16 +17,16 @@ import (
 func gated(stable, budget string) string { return stable + ", errors: " + budget }
 
 // applyFollowing applies p with the logs followed, as the cockpit and the
-// headless apply do, and returns the release state folded from its events.
-func (f *fixture) applyFollowing(p *plans.Plan) (*plans.State, error) {
+// headless apply do, and returns the release state folded from its events
+// and the path of its journal.
+func (f *fixture) applyFollowing(p *plans.Plan) (*plans.State, string, error) {
 	buf := logs.NewBuffer(0)
-	e, _ := f.engine(p, plans.Options{Logs: buf})
+	e, j := f.engine(p, plans.Options{Logs: buf})
 	ctx, cancel := context.WithCancel(context.Background())
 	followed := make(chan error, 1)
 	go func() { followed <- e.FollowLogs(ctx, buf, p.FollowLogsFrom(time.Now())) }()
-	for end := time.Now().Add(10 * time.Second); buf.Len() == 0 && time.Now().Before(end); {
-		time.Sleep(50 * time.Millisecond) // the running version's lines are in, as in a cockpit open for a while
-	}
+	// The running version's lines are in, as in a cockpit open for a while.
+	dockertest.WaitFor(f.t, "the running version's log lines", func() bool { return buf.Len() > 0 })
 	f.mu.Lock()
 	f.events = nil
 	f.mu.Unlock()
@@ -39,7 +40,7 @@ func (f *fixture) applyFollowing(p *plans.Plan) (*plans.State, error) {
 		state.Apply(ev)
 	}
 	f.mu.Unlock()
-	return state, err
+	return state, j.Path(), err
 }
 
 func TestAV2LoggingErrorsBeyondItsBudgetDuringStableIsRevertedNamingTheLines(t *testing.T) {
@@ -48,7 +49,7 @@ func TestAV2LoggingErrorsBeyondItsBudgetDuringStableIsRevertedNamingTheLines(t *
 	p := f.plan("2", func(v *planVars) {
 		v.APIEnv, v.Stable = ", ERROR_RATE: '1', LOG_EVERY: 100ms", gated("4s", "{max: 5, per: 1m}")
 	})
-	state, err := f.applyFollowing(p)
+	state, _, err := f.applyFollowing(p)
 	var aerr *plans.ApplyError
 	if !errors.As(err, &aerr) || aerr.Outcome != plans.Reverted {
 		t.Fatalf("apply: %v", err)
@@ -72,7 +73,7 @@ func TestAV2LoggingErrorsWithinItsBudgetDeploys(t *testing.T) {
 	p := f.plan("2", func(v *planVars) {
 		v.APIEnv, v.Stable = ", ERROR_RATE: '1', LOG_EVERY: 500ms", gated("2s", "{max: 50, per: 1m}")
 	})
-	state, err := f.applyFollowing(p)
+	state, journal, err := f.applyFollowing(p)
 	must(t, err)
 	if a := f.version(f.apiPort); a != "2" {
 		t.Fatalf("api answers %s", a)
@@ -81,6 +82,7 @@ func TestAV2LoggingErrorsWithinItsBudgetDeploys(t *testing.T) {
 	if g.Result != plans.ResultOK || g.Count == 0 || g.Budget != 50 || g.Per != time.Minute {
 		t.Fatalf("api's gate in the state: %+v", g)
 	}
+	recordJournal(t, journal, "error-gate-ok")
 }
 
 func TestErrorsDuringTheWatchWindowAfterTheGroupDeployedRevertIt(t *testing.T) {
@@ -89,7 +91,7 @@ func TestErrorsDuringTheWatchWindowAfterTheGroupDeployedRevertIt(t *testing.T) {
 	p := f.plan("2", func(v *planVars) {
 		v.APIEnv, v.Stable = ", ERROR_RATE: '1', LOG_EVERY: 600ms", gated("300ms", "{max: 3, per: 1m, watch: 20s}")
 	})
-	_, err := f.applyFollowing(p)
+	_, journal, err := f.applyFollowing(p)
 	var aerr *plans.ApplyError
 	if !errors.As(err, &aerr) || aerr.Outcome != plans.Reverted || !strings.Contains(err.Error(), "api: error gate: 4 error lines") {
 		t.Fatalf("apply: %v", err)
@@ -100,6 +102,7 @@ func TestErrorsDuringTheWatchWindowAfterTheGroupDeployedRevertIt(t *testing.T) {
 	if a := f.version(f.apiPort); a != "1" {
 		t.Fatalf("after the revert: api %s", a)
 	}
+	recordJournal(t, journal, "error-gate-tripped")
 }
 
 func TestARatioBudgetIsMeasuredFromThePreviousVersionsErrors(t *testing.T) {
@@ -109,7 +112,7 @@ func TestARatioBudgetIsMeasuredFromThePreviousVersionsErrors(t *testing.T) {
 	p := f.plan("2", func(v *planVars) {
 		v.APIEnv, v.Stable = ", ERROR_RATE: '1', LOG_EVERY: 20ms", gated("5s", "{max_ratio: 2, per: 1m}")
 	})
-	state, err := f.applyFollowing(p)
+	state, _, err := f.applyFollowing(p)
 	var aerr *plans.ApplyError
 	if !errors.As(err, &aerr) || aerr.Outcome != plans.Reverted || !strings.Contains(err.Error(), "api: error gate: ") {
 		t.Fatalf("apply: %v", err)

@@ -125,7 +125,7 @@ func (f *gateFixture) add(source string, at time.Duration, level logs.Level, con
 // eventually waits until the gate has read its lines and cond holds.
 func (f *gateFixture) eventually(what string, cond func() bool) {
 	f.t.Helper()
-	for end := time.Now().Add(5 * time.Second); !(len(f.gate().sub.C) == 0 && cond()); time.Sleep(time.Millisecond) {
+	for end := time.Now().Add(time.Minute); !(len(f.gate().sub.C) == 0 && cond()); time.Sleep(time.Millisecond) {
 		if time.Now().After(end) {
 			f.t.Fatalf("the gate never came to %s", what)
 		}

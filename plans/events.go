@@ -80,6 +80,7 @@ const (
 	EvOperator        = "operator.action" // a key the operator pressed in the cockpit
 	EvLogErrors       = "logs.errors"     // error-level lines per service in one minute
 	EvLogError        = "logs.error"      // one of the first error lines after a deploy
+	EvRoute           = "proxy.route"     // a proxy step held or let through a service's traffic
 )
 
 // Actions of service.container events.
@@ -87,6 +88,13 @@ const (
 	ActionCreated = "created" // the new container exists, not yet serving
 	ActionStopped = "stopped" // the container that served was stopped or removed
 	ActionStarted = "started" // the new container started; it serves once its gate passes
+)
+
+// Actions of proxy.route events.
+const (
+	ActionPaused      = "paused"      // requests wait until resumed, each for at most the pause's timeout
+	ActionMaintenance = "maintenance" // requests get 503 and the maintenance message
+	ActionResumed     = "resumed"     // requests go through again
 )
 
 // Results carried by events.

@@ -559,17 +559,8 @@ func (v *validator) steps() {
 	deployed := map[string]bool{}
 	for i, s := range p.Steps {
 		at := fmt.Sprintf("$.steps[%d]", i)
-		set := 0
-		for _, x := range []string{s.Run, s.Deploy, s.Verify, s.Confirm} {
-			if x != "" {
-				set++
-			}
-		}
-		if s.Mark != nil {
-			set++
-		}
-		if set != 1 {
-			v.at(at, "step %d must have exactly one of run, deploy, verify, confirm or mark", i+1)
+		if stepKinds(s) != 1 {
+			v.at(at, "step %d must have exactly one of run, deploy, verify, confirm, mark, pause, resume, maintenance or end_maintenance", i+1)
 			continue
 		}
 		if s.Mark != nil {
@@ -587,6 +578,7 @@ func (v *validator) steps() {
 			deployed[s.Deploy] = true
 		}
 	}
+	v.proxySteps()
 	if len(p.Steps) == 0 {
 		return
 	}
@@ -595,6 +587,23 @@ func (v *validator) steps() {
 			v.at("$.steps", "group %q is never deployed: add a step `- deploy: %s`", g, g)
 		}
 	}
+}
+
+// stepKinds counts the things a step says to do; a valid step says one.
+func stepKinds(s Step) int {
+	n := 0
+	for _, x := range []string{s.Run, s.Deploy, s.Verify, s.Confirm, s.Pause, s.Resume, s.EndMaintenance} {
+		if x != "" {
+			n++
+		}
+	}
+	if s.Mark != nil {
+		n++
+	}
+	if s.Maintenance != nil {
+		n++
+	}
+	return n
 }
 
 // errorBudget checks a service's error gate and fills in its window.

@@ -134,7 +134,7 @@ func (c *Command) UnmarshalYAML(unmarshal func(any) error) error {
 }
 
 // Step is one entry of the plan's ordered steps. Exactly one of Run, Deploy,
-// Verify, Confirm and Mark is set.
+// Verify, Confirm, Mark, Pause, Resume, Maintenance and EndMaintenance is set.
 type Step struct {
 	Name    string        `yaml:"name"`
 	Run     string        `yaml:"run"`
@@ -143,8 +143,14 @@ type Step struct {
 	Deploy  string        `yaml:"deploy"`
 	Verify  string        `yaml:"verify"`
 	Confirm string        `yaml:"confirm"`
-	Timeout time.Duration `yaml:"timeout"`
+	Timeout time.Duration `yaml:"timeout"` // a command's limit; for pause, how long each request is held
 	Mark    *Mark         `yaml:"mark"`
+	// Pause, Resume, Maintenance and EndMaintenance name a deploy group
+	// whose proxied services' traffic the proxy holds or lets through.
+	Pause          string       `yaml:"pause"`
+	Resume         string       `yaml:"resume"`
+	Maintenance    *Maintenance `yaml:"maintenance"`
+	EndMaintenance string       `yaml:"end_maintenance"`
 }
 
 // Step kinds.
@@ -154,13 +160,27 @@ const (
 	StepVerify  = "verify"
 	StepConfirm = "confirm"
 	StepMark    = "mark"
+	// StepPause and the three below are the proxy steps (proxysteps.go).
+	StepPause          = "pause"
+	StepResume         = "resume"
+	StepMaintenance    = "maintenance"
+	StepEndMaintenance = "end_maintenance"
 )
 
-// Kind says what the step does: run, deploy, verify, confirm or mark.
+// Kind says what the step does: run, deploy, verify, confirm, mark, or one
+// of the proxy steps.
 func (s Step) Kind() string {
 	switch {
 	case s.Mark != nil:
 		return StepMark
+	case s.Maintenance != nil:
+		return StepMaintenance
+	case s.Pause != "":
+		return StepPause
+	case s.Resume != "":
+		return StepResume
+	case s.EndMaintenance != "":
+		return StepEndMaintenance
 	case s.Deploy != "":
 		return StepDeploy
 	case s.Verify != "":
@@ -185,6 +205,8 @@ func (s Step) Title() string {
 		return "Confirm: " + s.Confirm
 	case StepMark:
 		return "Mark: " + s.Mark.URL
+	case StepPause, StepResume, StepMaintenance, StepEndMaintenance:
+		return s.proxyTitle()
 	}
 	return "Run: " + s.Run
 }
@@ -200,6 +222,8 @@ func (s Step) Command() string {
 		return "confirm: " + s.Confirm
 	case StepMark:
 		return "POST " + s.Mark.URL
+	case StepPause, StepResume, StepMaintenance, StepEndMaintenance:
+		return s.proxyCommand()
 	}
 	cmd := s.Run
 	if s.Before != "" {

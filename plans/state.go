@@ -131,17 +131,29 @@ type ServiceStatus struct {
 	Container        string // the container ID that runs now
 	Result           string // deployed, unchanged, failed, reverted, … of its latest change
 	Error            string
-	Health           Probe           // the latest health gate result
-	Probes           []Probe         // every health gate result, in order
-	Errors           int             // error-level lines journaled
-	FirstErrors      []ErrorLine     // the first error lines after each deploy
-	Changes          []Change        // deploys and reverts, in order
-	Unavailable      []Unavailable   // when it was not serving
-	ErrorGate        ErrorGateStatus // the error budget of its latest deploy
+	Health           Probe             // the latest health gate result
+	Probes           []Probe           // every health gate result, in order
+	Errors           int               // error-level lines journaled
+	FirstErrors      []ErrorLine       // the first error lines after each deploy
+	Changes          []Change          // deploys and reverts, in order
+	Unavailable      []Unavailable     // when it was not serving
+	ErrorGate        ErrorGateStatus   // the error budget of its latest deploy
+	ErrorGates       []ErrorGateStatus // every error gate that ended, in order
+	Route            RouteState        // how the proxy treats its traffic, as the proxy steps left it
 	// Window is when its stable window ends while one runs: its new
 	// container passed its first check and must keep passing until then
 	// (a later group may deploy meanwhile).
 	Window time.Time
+}
+
+// RouteState is how the proxy treats a service's traffic: held (paused or
+// in maintenance) since a time, or let through (Hold "").
+type RouteState struct {
+	Hold  string // "", ActionPaused or ActionMaintenance
+	Since time.Time
+	// Error is the latest proxy command on the route that failed: a hold
+	// that failed may have held part of it, so it counts as held.
+	Error string
 }
 
 // ErrorGateStatus is a service's error budget as its latest new container
@@ -149,8 +161,12 @@ type ServiceStatus struct {
 type ErrorGateStatus struct {
 	Count, Budget int
 	Per           time.Duration
-	Result        string // "" while open, ok, failed or skipped
-	Detail        string // the latest message, or why it failed
+	Result        string    // "" while open, ok, failed or skipped
+	Detail        string    // the latest message, or why it failed
+	Tripped       []string  // the lines that tripped it, when it failed
+	Run           string    // the apply that opened it
+	Container     string    // the new container whose error lines it counts
+	From, To      time.Time // its first and its latest event
 }
 
 // Text is the budget as the cockpit shows it: "errors 3/5 per 1m".
@@ -158,8 +174,19 @@ func (g ErrorGateStatus) Text() string {
 	if g.Per == 0 {
 		return ""
 	}
-	return fmt.Sprintf("errors %d/%d per %s", g.Count, g.Budget, shortDuration(g.Per))
+	return fmt.Sprintf("errors %d/%d per %s", g.Count, g.Budget, g.Window())
 }
+
+// Threshold is what trips the gate: "more than 5 error lines within 1m".
+func (g ErrorGateStatus) Threshold() string {
+	if g.Per == 0 {
+		return ""
+	}
+	return fmt.Sprintf("more than %d error lines within %s", g.Budget, g.Window())
+}
+
+// Window is the span its error lines are counted over: "1m", "1m30s".
+func (g ErrorGateStatus) Window() string { return shortDuration(g.Per) }
 
 // Probe is the latest result of a service's health gate.
 type Probe struct {
@@ -464,8 +491,16 @@ func (s *State) Apply(ev Event) {
 		}
 	case EvErrorGate:
 		svc := s.service(ev.Service, "")
-		svc.ErrorGate = ErrorGateStatus{Count: int(ev.Current), Budget: int(ev.Total), Per: time.Duration(ev.DurationMS) * time.Millisecond,
-			Result: ev.Result, Detail: firstOf(ev.Error, ev.Message)}
+		g := svc.ErrorGate
+		if g.Result != "" || g.Container != ev.ContainerID || g.Run != ev.Run {
+			g = ErrorGateStatus{Run: ev.Run, Container: ev.ContainerID, From: ev.Time}
+		}
+		g.Count, g.Budget, g.Per = int(ev.Current), int(ev.Total), time.Duration(ev.DurationMS)*time.Millisecond
+		g.Result, g.Detail, g.Tripped, g.To = ev.Result, firstOf(ev.Error, ev.Message), trippedLines(ev.Error), ev.Time
+		svc.ErrorGate = g
+		if g.Result != "" {
+			svc.ErrorGates = append(svc.ErrorGates, g)
+		}
 	case EvServiceEnd:
 		svc := s.service(ev.Service, ev.Group)
 		svc.Result, svc.Error, svc.Window = ev.Result, OperatorStopped(ev.Error), time.Time{}
@@ -502,6 +537,15 @@ func (s *State) Apply(ev Event) {
 		}
 	case EvLogErrors:
 		s.logErrors(ev)
+	case EvRoute:
+		r := &s.service(ev.Service, ev.Group).Route
+		r.Error = ev.Error
+		switch {
+		case ev.Action == ActionResumed && ev.Result == ResultOK:
+			r.Hold, r.Since = "", time.Time{}
+		case ev.Action != ActionResumed && r.Hold != ev.Action:
+			r.Hold, r.Since = ev.Action, ev.Time
+		}
 	}
 }
 
@@ -823,6 +867,28 @@ func (s *State) ImpactRuns() []string {
 		out[i] = runs[j]
 	}
 	return out
+}
+
+// Held says whose traffic the proxy holds, as far as the events tell:
+// "web paused since 04:12:03 UTC, api in maintenance since …"; "" when none.
+func (s *State) Held() string {
+	var parts []string
+	for _, svc := range s.Services {
+		r := svc.Route
+		if r.Hold == "" {
+			continue
+		}
+		state := "paused"
+		if r.Hold == ActionMaintenance {
+			state = "in maintenance"
+		}
+		part := fmt.Sprintf("%s %s since %s", svc.Name, state, r.Since.UTC().Format("15:04:05 UTC"))
+		if r.Error != "" {
+			part += " (" + firstOf(r.Error) + ")"
+		}
+		parts = append(parts, part)
+	}
+	return strings.Join(parts, ", ")
 }
 
 // ServicesNow says what each service runs as far as the events tell:

@@ -173,11 +173,18 @@ func TestStateOfEveryOutcome(t *testing.T) {
 		}
 		paths["revert-incomplete"] = path
 	})
-	if *recordJournals {
-		for name, path := range paths {
-			b, err := os.ReadFile(path)
-			must(t, err)
-			must(t, os.WriteFile(filepath.Join("testdata", "journals", name+".jsonl"), b, 0o644))
-		}
+	for name, path := range paths {
+		recordJournal(t, path, name)
 	}
+}
+
+// recordJournal copies a journal to testdata/journals under
+// -record-journals, for the tests of the state and the report.
+func recordJournal(t *testing.T, path, name string) {
+	if !*recordJournals {
+		return
+	}
+	b, err := os.ReadFile(path)
+	must(t, err)
+	must(t, os.WriteFile(filepath.Join("testdata", "journals", name+".jsonl"), b, 0o644))
 }

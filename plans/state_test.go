@@ -2,7 +2,9 @@ package plans_test
 
 import (
 	"context"
+	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -89,6 +91,43 @@ func TestStateFoldsRecordedJournals(t *testing.T) {
 				t.Errorf("project %q, operator %q, %s–%s", s.Project, s.Operator, s.Start, s.End)
 			}
 		})
+	}
+}
+
+// The error gates' journals were written by the real engine
+// (TestAV2LoggingErrorsWithinItsBudgetDeploys and
+// TestErrorsDuringTheWatchWindowAfterTheGroupDeployedRevertIt with -record-journals).
+func TestStateKeepsEveryErrorGateWithWhatItWatchedAndItsDecision(t *testing.T) {
+	tests := []struct {
+		journal string
+		want    []string // per gate: service container result count/budget per, its span > 0, lines that tripped it
+	}{
+		{"testdata/journals/error-gate-ok.jsonl", []string{"api 300a5e2c77a3 ok 4/50 per 1m true 0", "web f9a2dec78c23 ok 0/50 per 1m true 0"}},
+		{"testdata/journals/error-gate-tripped.jsonl", []string{"api 499d388054f1 failed 4/3 per 1m true 4"}},
+		{"testdata/journals/deployed.jsonl", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.journal, func(t *testing.T) {
+			s := foldJournals(t, tt.journal)
+			var got []string
+			for _, svc := range s.Services {
+				for _, g := range svc.ErrorGates {
+					got = append(got, fmt.Sprintf("%s %s %s %d/%d per %s %v %d", svc.Name, g.Container[:12], g.Result, g.Count, g.Budget, g.Window(), g.To.After(g.From), len(g.Tripped)))
+				}
+			}
+			slices.Sort(got)
+			if !slices.Equal(got, tt.want) {
+				t.Fatalf("gates %q, want %q", got, tt.want)
+			}
+		})
+	}
+	// A gate still open when its journal ends is the service's latest, not an ended one.
+	s := plans.NewState(nil)
+	for _, n := range []int64{0, 2} {
+		s.Apply(plans.Event{Kind: plans.EvErrorGate, Run: "r1", Service: "api", ContainerID: "c1", Current: n, Total: 5, DurationMS: 60000})
+	}
+	if svc := s.Service("api"); len(svc.ErrorGates) != 0 || svc.ErrorGate.Count != 2 || svc.ErrorGate.Threshold() != "more than 5 error lines within 1m" {
+		t.Fatalf("an open gate: %+v, ended %+v", svc.ErrorGate, svc.ErrorGates)
 	}
 }
 

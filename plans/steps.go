@@ -138,6 +138,8 @@ func (e *Engine) stepBody(ctx context.Context, run string, base Event, sr *stepR
 		return e.confirm(ctx, base, step.Confirm)
 	case StepMark:
 		return e.mark(ctx, base, *step.Mark)
+	case StepPause, StepResume, StepMaintenance, StepEndMaintenance:
+		return e.proxyStep(ctx, base, step)
 	}
 	if step.Before != "" {
 		if err := shell("before", step.Before); err != nil {

@@ -33,12 +33,12 @@ func TestRDuringAnApplyStopsItAndRevertsWhatItChanged(t *testing.T) {
 	}
 	t.Run("stopping_80x24", func(t *testing.T) { golden.RequireEqual(t, []byte(m.View().Content)) })
 	m = send(m, events(plans.Event{Kind: plans.EvRevertStart, Run: "r1", Message: "1 services"}))
-	if v := plain(m); m.Phase() != PhaseReverting || strings.Contains(v, "stopping the release") {
+	if v := plain(m); m.Phase() != plans.PhaseReverting || strings.Contains(v, "stopping the release") {
 		t.Fatalf("once the revert started:\n%s", v)
 	}
 	m = send(m, events(plans.Event{Kind: plans.EvRevertEnd, Run: "r1", Result: plans.ResultReverted},
 		plans.Event{Kind: plans.EvApplyEnd, Run: "r1", Result: string(plans.Reverted), Error: "stopped"}), opDoneMsg{op: opApply})
-	if m.Phase() != PhaseReverted || m.stopping {
+	if m.Phase() != plans.PhaseReverted || m.stopping {
 		t.Fatalf("phase %s, stopping %v", m.Phase(), m.stopping)
 	}
 }

@@ -6,7 +6,6 @@ package tui
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"charm.land/bubbles/v2/help"
@@ -30,22 +29,6 @@ type Engine interface {
 	Mask(s string) string
 	Emit(ev plans.Event)
 }
-
-// Phase is where the release stands (plans.State.Phase), in words and
-// colour in the header.
-type Phase string
-
-// Phases, as the header shows them.
-const (
-	PhasePreloading       Phase = "PRELOADING"
-	PhaseReady            Phase = "READY"
-	PhaseDeploying        Phase = "DEPLOYING"
-	PhaseDeployed         Phase = "DEPLOYED"
-	PhaseFailed           Phase = "FAILED"
-	PhaseReverting        Phase = "REVERTING"
-	PhaseReverted         Phase = "REVERTED"
-	PhaseRevertIncomplete Phase = "REVERT INCOMPLETE"
-)
 
 // Operations the cockpit runs.
 const (
@@ -129,9 +112,9 @@ func New(cfg Config) Model {
 // Phase is where the release stands, as the release state derives it.
 // Between a key and the operation's first event, the operation this
 // cockpit started already counts.
-func (m Model) Phase() Phase {
+func (m Model) Phase() plans.Phase {
 	if m.running != "" && m.state.Ops == m.ranAfter {
-		return map[string]Phase{opPreload: PhasePreloading, opApply: PhaseDeploying, opRevert: PhaseReverting}[m.running]
+		return map[string]plans.Phase{opPreload: plans.PhasePreloading, opApply: plans.PhaseDeploying, opRevert: plans.PhaseReverting}[m.running]
 	}
-	return Phase(strings.ToUpper(string(m.state.Phase())))
+	return m.state.Phase()
 }

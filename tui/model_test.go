@@ -301,14 +301,14 @@ func TestDeployAndRevertActAtOnceAndTheEngineJournalsThem(t *testing.T) {
 	m = send(m, tea.WindowSizeMsg{Width: 100, Height: 30}, preloaded, opDoneMsg{op: opPreload})
 	next, cmd := m.Update(press("D"))
 	m = next.(Model)
-	if m.Phase() != PhaseDeploying || cmd == nil || len(eng.events) != 0 {
+	if m.Phase() != plans.PhaseDeploying || cmd == nil || len(eng.events) != 0 {
 		t.Fatalf("phase %s after D, %d events written by Update", m.Phase(), len(eng.events))
 	}
 	runCmd(cmd)
 	m = send(m, events(applyStarted, plans.Event{Kind: plans.EvApplyEnd, Run: "r1", Result: string(plans.Deployed)}), opDoneMsg{op: opApply})
 	next, cmd = m.Update(press("R"))
 	m = next.(Model)
-	if m.Phase() != PhaseReverting || len(eng.events) != 1 {
+	if m.Phase() != plans.PhaseReverting || len(eng.events) != 1 {
 		t.Fatalf("phase %s after R, %d events", m.Phase(), len(eng.events))
 	}
 	runCmd(cmd)
@@ -339,16 +339,16 @@ func runCmd(cmd tea.Cmd) []tea.Msg {
 func TestAFailedPreloadIsRetriedWithP(t *testing.T) {
 	m, eng, _ := newTestModel(t, testPlan, false)
 	m = send(m, tea.WindowSizeMsg{Width: 100, Height: 30}, preloadFailed, opDoneMsg{op: opPreload, err: fmt.Errorf("pull x: not found")})
-	if m.Phase() != PhaseFailed {
+	if m.Phase() != plans.PhaseFailed {
 		t.Fatalf("phase %s after a failed preload", m.Phase())
 	}
 	next, cmd := m.Update(press("p"))
 	m = next.(Model)
-	if m.Phase() != PhasePreloading || cmd == nil {
+	if m.Phase() != plans.PhasePreloading || cmd == nil {
 		t.Fatalf("phase %s after p", m.Phase())
 	}
 	runCmd(cmd)
-	if m = send(m, preloaded, opDoneMsg{op: opPreload}); m.Phase() != PhaseReady || len(eng.ops) != 1 {
+	if m = send(m, preloaded, opDoneMsg{op: opPreload}); m.Phase() != plans.PhaseReady || len(eng.ops) != 1 {
 		t.Fatalf("phase %s, engine ran %v", m.Phase(), eng.ops)
 	}
 }
@@ -473,12 +473,12 @@ func TestReadOnlyViewCannotDeployRevertOrAnswer(t *testing.T) {
 func TestReadOnlyViewFollowsTheDeployersJournal(t *testing.T) {
 	m, _, _ := newTestModel(t, testPlan, true)
 	m = send(m, tea.WindowSizeMsg{Width: 100, Height: 30})
-	if m.Phase() != PhaseReady || !strings.Contains(plain(m), "READ-ONLY · no release running") {
+	if m.Phase() != plans.PhaseReady || !strings.Contains(plain(m), "READ-ONLY · no release running") {
 		t.Fatalf("phase %s:\n%s", m.Phase(), plain(m))
 	}
 	m = send(m, events(plans.Event{Kind: plans.EvPlanLoaded}, plans.Event{Kind: plans.EvApplyStart, Time: clock},
 		plans.Event{Kind: plans.EvLockAcquired, Actor: "bob@ops2"}, plans.Event{Kind: plans.EvPreloadStart}))
-	if m.Phase() != PhaseDeploying || !strings.Contains(plain(m), "READ-ONLY · bob@ops2 is deploying") {
+	if m.Phase() != plans.PhaseDeploying || !strings.Contains(plain(m), "READ-ONLY · bob@ops2 is deploying") {
 		t.Fatalf("phase %s:\n%s", m.Phase(), plain(m))
 	}
 	m = send(m, events(plans.Event{Kind: plans.EvPreloadEnd, Result: plans.ResultOK}, plans.Event{Kind: plans.EvConfirmAsk, Actor: "bob@ops2", Message: "QA done?"}))
@@ -486,7 +486,7 @@ func TestReadOnlyViewFollowsTheDeployersJournal(t *testing.T) {
 		t.Fatal(plain(m))
 	}
 	m = send(m, events(plans.Event{Kind: plans.EvApplyEnd, Result: "reverted"}, plans.Event{Kind: plans.EvLockReleased}))
-	if m.Phase() != PhaseReverted {
+	if m.Phase() != plans.PhaseReverted {
 		t.Fatalf("phase %s", m.Phase())
 	}
 }
@@ -576,7 +576,7 @@ func TestAFailedAndRevertedApplySaysRevertedInTheCockpitAndInWatch(t *testing.T)
 			m = send(m, opDoneMsg{op: opApply, err: fmt.Errorf("step 2 (Deploy backend): api: not healthy")})
 		}
 		v := plain(m)
-		if m.Phase() != PhaseReverted || !strings.Contains(v, "services now: api api:2.3.1 (reverted) · web unchanged") ||
+		if m.Phase() != plans.PhaseReverted || !strings.Contains(v, "services now: api api:2.3.1 (reverted) · web unchanged") ||
 			!strings.Contains(v, "not serving:  api 12s (deploy)") || !strings.Contains(v, "failed, then reverted: step 2 (Deploy backend)") {
 			t.Errorf("read-only %v: phase %s:\n%s", readOnly, m.Phase(), v)
 		}
@@ -601,11 +601,11 @@ func TestWatchFollowsItsReleaseAndSwitchesToANewerOneOnL(t *testing.T) {
 		plans.Event{Kind: plans.EvApplyStart, Project: "other", Release: "9"},
 	))
 	v := plain(m)
-	if m.Phase() != PhaseDeployed || strings.Contains(v, "reverting") || strings.Contains(v, "Migrate") || !strings.Contains(v, "release 2.4.1 started at") || !strings.Contains(v, "by bob@ops2: L follows it") {
+	if m.Phase() != plans.PhaseDeployed || strings.Contains(v, "reverting") || strings.Contains(v, "Migrate") || !strings.Contains(v, "release 2.4.1 started at") || !strings.Contains(v, "by bob@ops2: L follows it") {
 		t.Fatalf("release 2.4.0 mixed with 2.4.1: phase %s\n%s", m.Phase(), v)
 	}
 	m = send(m, press("L"))
-	if v := plain(m); m.Phase() != PhaseReverting || !strings.Contains(v, "shop 2.4.1") || !strings.Contains(v, "✗1") || strings.Contains(v, "L follows it") {
+	if v := plain(m); m.Phase() != plans.PhaseReverting || !strings.Contains(v, "shop 2.4.1") || !strings.Contains(v, "✗1") || strings.Contains(v, "L follows it") {
 		t.Fatalf("after L: phase %s\n%s", m.Phase(), v)
 	}
 }
@@ -622,7 +622,7 @@ func TestQAfterTheLastEventQuitsOnceTheEngineReturnsAndMarksIt(t *testing.T) {
 	m = send(m, tea.WindowSizeMsg{Width: 100, Height: 30}, preloaded, opDoneMsg{op: opPreload}, press("R"),
 		events(plans.Event{Kind: plans.EvRevertStart}, plans.Event{Kind: plans.EvRevertEnd, Result: plans.ResultReverted}))
 	next, cmd := m.Update(press("q"))
-	if m = next.(Model); cmd != nil || m.Phase() != PhaseReverted || !strings.Contains(plain(m), "finishing") {
+	if m = next.(Model); cmd != nil || m.Phase() != plans.PhaseReverted || !strings.Contains(plain(m), "finishing") {
 		t.Fatalf("q after the last event: phase %s\n%s", m.Phase(), plain(m))
 	}
 	_, cmd = m.Update(opDoneMsg{op: opRevert})

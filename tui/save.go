@@ -1,16 +1,14 @@
 package tui
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/golive/golive/internal/atomicfile"
 	"github.com/golive/golive/logs"
 )
 
@@ -39,7 +37,7 @@ func (m Model) save() tea.Cmd {
 		lines := buf.Window(0, buf.Len(), &filter)
 		abs, err := filepath.Abs(path)
 		if err == nil {
-			err = writeNew(abs, []byte(formatLines(lines, mask)))
+			err = atomicfile.WriteNew(abs, []byte(formatLines(lines, mask)))
 		}
 		return savedMsg{path: abs, lines: len(lines), err: err}
 	}
@@ -56,30 +54,4 @@ func formatLines(lines []logs.Line, mask func(string) string) string {
 		fmt.Fprintf(&b, "%s %s %s\n", l.Time.UTC().Format(time.RFC3339Nano), logs.SanitizeString(l.Source), text)
 	}
 	return b.String()
-}
-
-// writeNew writes a file that is either whole or not there, never over an
-// existing one, with the mode any file the user creates gets (0666 less
-// the umask: the kernel applies it, so no other goroutine sees it change).
-func writeNew(path string, data []byte) error {
-	suffix := make([]byte, 6)
-	rand.Read(suffix)
-	tmpName := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+"."+hex.EncodeToString(suffix))
-	tmp, err := os.OpenFile(tmpName, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmpName)
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Link(tmpName, path) // fails rather than replace a file of the same name
 }

@@ -17,15 +17,15 @@ import (
 var journalCases = []struct {
 	name  string
 	paths []string
-	phase Phase
+	phase plans.Phase
 }{
-	{"deployed", []string{"../plans/testdata/journals/deployed.jsonl"}, PhaseDeployed},
-	{"failed and reverted", []string{"../plans/testdata/journals/failed-reverted.jsonl"}, PhaseReverted},
-	{"failed and left", []string{"../plans/testdata/journals/failed-stop.jsonl"}, PhaseFailed},
-	{"reverted by hand", []string{"../plans/testdata/journals/deployed.jsonl", "../plans/testdata/journals/manual-revert.jsonl"}, PhaseReverted},
-	{"revert incomplete", []string{"../plans/testdata/journals/revert-incomplete.jsonl"}, PhaseRevertIncomplete},
-	{"cut short", []string{"../plans/report/testdata/cut-short.jsonl"}, PhaseDeploying},
-	{"demo broken release", []string{"../plans/report/testdata/broken-release.jsonl"}, PhaseReverted},
+	{"deployed", []string{"../plans/testdata/journals/deployed.jsonl"}, plans.PhaseDeployed},
+	{"failed and reverted", []string{"../plans/testdata/journals/failed-reverted.jsonl"}, plans.PhaseReverted},
+	{"failed and left", []string{"../plans/testdata/journals/failed-stop.jsonl"}, plans.PhaseFailed},
+	{"reverted by hand", []string{"../plans/testdata/journals/deployed.jsonl", "../plans/testdata/journals/manual-revert.jsonl"}, plans.PhaseReverted},
+	{"revert incomplete", []string{"../plans/testdata/journals/revert-incomplete.jsonl"}, plans.PhaseRevertIncomplete},
+	{"cut short", []string{"../plans/report/testdata/cut-short.jsonl"}, plans.PhaseDeploying},
+	{"demo broken release", []string{"../plans/report/testdata/broken-release.jsonl"}, plans.PhaseReverted},
 }
 
 // journalPlan is a plan of the journals' project and release with the
@@ -62,7 +62,7 @@ func TestOneJournalOnePhaseInTheCockpitWatchAndReport(t *testing.T) {
 			for _, j := range journals {
 				events = append(events, j.Events...)
 			}
-			if got := Phase(strings.ToUpper(string(report.Build(journals).Phase))); got != tt.phase {
+			if got := report.Build(journals).Phase; got != tt.phase {
 				t.Errorf("report: %s, want %s", got, tt.phase)
 			}
 			plan := journalPlan(t, events)

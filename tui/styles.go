@@ -5,13 +5,15 @@ import (
 
 	"charm.land/bubbles/v2/help"
 	"charm.land/lipgloss/v2"
+
+	"github.com/golive/golive/plans"
 )
 
 // Styles are every colour and emphasis of the cockpit, in one place. Each
 // state also has a symbol, so it reads without colour (NO_COLOR, 16 colours).
 type Styles struct {
 	Header, Title, Dim, Bold    lipgloss.Style
-	Phase                       map[Phase]lipgloss.Style
+	Phase                       map[plans.Phase]lipgloss.Style // the header's badge of each phase
 	Error, Warn, OK, Running    lipgloss.Style
 	ErrorLine, WarnLine, Marker lipgloss.Style
 	Match, Status, Question     lipgloss.Style
@@ -34,15 +36,15 @@ func DefaultStyles() Styles {
 		Warn:    fg(lipgloss.Yellow),
 		OK:      fg(lipgloss.Green),
 		Running: fg(lipgloss.Cyan),
-		Phase: map[Phase]lipgloss.Style{
-			PhasePreloading:       badge(lipgloss.Cyan),
-			PhaseReady:            badge(lipgloss.Blue),
-			PhaseDeploying:        badge(lipgloss.Yellow),
-			PhaseDeployed:         badge(lipgloss.Green),
-			PhaseFailed:           badge(lipgloss.Red),
-			PhaseReverting:        badge(lipgloss.Magenta),
-			PhaseReverted:         badge(lipgloss.Magenta),
-			PhaseRevertIncomplete: badge(lipgloss.Red),
+		Phase: map[plans.Phase]lipgloss.Style{
+			plans.PhasePreloading:       badge(lipgloss.Cyan),
+			plans.PhaseReady:            badge(lipgloss.Blue),
+			plans.PhaseDeploying:        badge(lipgloss.Yellow),
+			plans.PhaseDeployed:         badge(lipgloss.Green),
+			plans.PhaseFailed:           badge(lipgloss.Red),
+			plans.PhaseReverting:        badge(lipgloss.Magenta),
+			plans.PhaseReverted:         badge(lipgloss.Magenta),
+			plans.PhaseRevertIncomplete: badge(lipgloss.Red),
 		},
 		ErrorLine: fg(lipgloss.Red),
 		WarnLine:  fg(lipgloss.Yellow),

@@ -460,7 +460,7 @@ func (m Model) revert() (tea.Model, tea.Cmd) {
 		m.status = "R: wait for the preload to finish"
 	case m.stopping:
 		m.status = "R: already stopping the release to revert"
-	case m.Phase() == PhaseReverting:
+	case m.Phase() == plans.PhaseReverting:
 		m.status = "R: the release is already reverting"
 	case m.running == opApply && m.plan.Confirm:
 		m.pending = opStop

@@ -91,14 +91,14 @@ func (m Model) logHeight() int {
 func (m Model) header() []string {
 	st := m.styles
 	phase := m.Phase()
-	badge := st.Phase[phase].Render(string(phase))
+	badge := st.Phase[phase].Render(strings.ToUpper(string(phase)))
 	elapsed := ""
 	if m.state.Running() {
 		elapsed = " " + m.spin.View() + " " + m.cfg.Now().Sub(m.state.OpStart).Round(time.Second).String()
 	}
 	title := st.Header.Render("golive") + " · " + st.Bold.Render(clean(m.plan.Project)) + " " + clean(m.state.Release)
 	line1 := title + "  " + badge + elapsed
-	if m.stopping && phase == PhaseDeploying {
+	if m.stopping && phase == plans.PhaseDeploying {
 		line1 += "  " + st.Status.Render("stopping the release to revert…")
 	}
 	if m.cfg.ReadOnly {
@@ -444,7 +444,7 @@ func (m Model) confirmText() string {
 
 func (m Model) footer() string {
 	return m.help.View(helpKeys{k: m.keys, asking: m.asking != nil || m.pending != "", readOnly: m.cfg.ReadOnly, newer: m.state.Newer != "",
-		applying: m.running == opApply, stopping: m.stopping || m.Phase() == PhaseReverting, sources: m.sourceNames()})
+		applying: m.running == opApply, stopping: m.stopping || m.Phase() == plans.PhaseReverting, sources: m.sourceNames()})
 }
 
 // bucket sums counts in groups of n.

@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 )
 
 // TestRDuringTheStableWindowInTmuxStopsTheReleaseAndPutsV1Back presses R
@@ -17,27 +16,30 @@ func TestRDuringTheStableWindowInTmuxStopsTheReleaseAndPutsV1Back(t *testing.T) 
 	plan, apiPort, webPort, _ := releaseFixture(t, releaseVars{Head: "confirm: true", Stable: "2m", Timeout: "3m",
 		APIEnv: ", ERROR_RATE: '0.3'", APIHealth: ", errors: {max: 1000, per: 1m}"})
 	tm := newTmux(t, 80, 24, fmt.Sprintf("%s %s; echo COCKPIT-EXITED $?; sleep 600", golive, plan))
-	tm.waitScreen("READY", 30*time.Second)
+	tm.waitScreen("READY")
 	tm.keys("D")
-	tm.waitScreen("? Deploy 2:", 5*time.Second)
+	tm.waitScreen("? Deploy 2:")
 	tm.keys("y")
 	waitVersion(t, apiPort, "2")
-	tm.waitScreen("/1000 per 1m", 20*time.Second) // the api's error budget, filling up during stable
+	tm.waitScreen("/1000 per 1m") // the api's error budget, filling up during stable
 	tm.keys("R")
-	tm.waitScreen("? Stop the release where it is and revert what it changed?", 5*time.Second)
+	tm.waitScreen("? Stop the release where it is and revert what it changed?")
+	// A search under way makes Esc seen: it clears the search.
+	tm.keys("/")
+	tm.keys("payment", "Enter")
+	tm.waitScreen("search payment")
 	tm.keys("Escape")
-	time.Sleep(time.Second)
-	if screen := tm.screen(); !strings.Contains(screen, "? Stop the release where it is") || !strings.Contains(screen, "DEPLOYING") {
+	if screen := tm.waitUntil("Esc to clear the search", func(s string) bool { return !strings.Contains(s, "search payment") }); !strings.Contains(screen, "? Stop the release where it is") || !strings.Contains(screen, "DEPLOYING") {
 		t.Fatalf("Esc answered the question:\n%s", screen)
 	}
 	tm.keys("y")
 	waitVersion(t, apiPort, "1")
-	tm.waitScreen("REVERTED", 30*time.Second)
+	tm.waitScreen("REVERTED")
 	if v := serviceVersion(webPort); v != "1" {
 		t.Fatalf("web answers %s after the stopped release", v)
 	}
 	tm.keys("q")
-	tm.waitScreen("COCKPIT-EXITED", 10*time.Second)
+	tm.waitScreen("COCKPIT-EXITED")
 }
 
 // TestAPendingConfirmStepInTmuxLeavesErrorsOnlyAndSearchWorking waits at
@@ -47,18 +49,18 @@ func TestAPendingConfirmStepInTmuxLeavesErrorsOnlyAndSearchWorking(t *testing.T)
 	plan, apiPort, webPort, dir := releaseFixture(t, releaseVars{APIEnv: ", ERROR_RATE: '0.3'",
 		Steps: "steps:\n  - deploy: backend\n  - confirm: QA regression pass done?\n  - deploy: frontend\n"})
 	tm := newTmux(t, 100, 30, fmt.Sprintf("cd %s && %s %s; echo COCKPIT-EXITED $?; sleep 600", dir, golive, plan))
-	tm.waitScreen("READY", 30*time.Second)
+	tm.waitScreen("READY")
 	tm.keys("D")
-	tm.waitScreen("? QA regression pass done?", 30*time.Second)
+	tm.waitScreen("? QA regression pass done?")
 	tm.keys("x")
-	tm.waitScreen("errors only", 5*time.Second)
-	tm.waitScreen("Unknown column", 20*time.Second) // v2's first error line, to search for
+	tm.waitScreen("errors only")
+	tm.waitScreen("Unknown column") // v2's first error line, to search for
 	tm.keys("/")
 	tm.keys("unknown column", "Enter")
-	tm.waitScreen("search unknown column", 5*time.Second)
-	tm.waitScreen("match ", 5*time.Second)
+	tm.waitScreen("search unknown column")
+	tm.waitScreen("match ")
 	tm.keys("s") // save what errors only shows
-	tm.waitScreen("saved ", 5*time.Second)
+	tm.waitScreen("saved ")
 	saved, _ := filepath.Glob(filepath.Join(dir, "golive-*.log"))
 	if len(saved) != 1 {
 		t.Fatalf("saved files: %v", saved)
@@ -67,17 +69,16 @@ func TestAPendingConfirmStepInTmuxLeavesErrorsOnlyAndSearchWorking(t *testing.T)
 		t.Fatalf("the saved file is not what errors only showed:\n%s", data)
 	}
 	tm.keys("Escape")
-	time.Sleep(time.Second)
-	screen := tm.screen()
-	if !strings.Contains(screen, "? QA regression pass done?") || strings.Contains(screen, "search unknown column") {
-		t.Fatalf("after Esc the question should wait and the search be cleared:\n%s", screen)
+	screen := tm.waitUntil("Esc to clear the search", func(s string) bool { return !strings.Contains(s, "search unknown column") })
+	if !strings.Contains(screen, "? QA regression pass done?") {
+		t.Fatalf("after Esc the question should wait:\n%s", screen)
 	}
 	if a, w := serviceVersion(apiPort), serviceVersion(webPort); a != "2" || w != "1" {
 		t.Fatalf("while the question waits: api %s, web %s", a, w)
 	}
 	tm.keys("y")
 	waitVersion(t, webPort, "2")
-	tm.waitScreen("DEPLOYED", 30*time.Second)
+	tm.waitScreen("DEPLOYED")
 	tm.keys("q")
-	tm.waitScreen("COCKPIT-EXITED 0", 10*time.Second)
+	tm.waitScreen("COCKPIT-EXITED 0")
 }

@@ -55,16 +55,27 @@ func (tm *tmux) keys(keys ...string) {
 	tm.run(append([]string{"send-keys", "-t", tm.session}, keys...)...)
 }
 
-func (tm *tmux) waitScreen(what string, timeout time.Duration) string {
+// screenDeadline bounds every wait on the screen: generous, as the
+// engine, the terminal and the race detector share a loaded machine.
+const screenDeadline = 2 * time.Minute
+
+// waitScreen waits until what is on the screen and returns the screen.
+func (tm *tmux) waitScreen(what string) string {
 	tm.t.Helper()
-	deadline := time.Now().Add(timeout)
+	return tm.waitUntil(fmt.Sprintf("%q on screen", what), func(s string) bool { return strings.Contains(s, what) })
+}
+
+// waitUntil polls the screen until cond holds and returns that screen.
+func (tm *tmux) waitUntil(what string, cond func(screen string) bool) string {
+	tm.t.Helper()
+	deadline := time.Now().Add(screenDeadline)
 	for {
 		s := tm.screen()
-		if strings.Contains(s, what) {
+		if cond(s) {
 			return s
 		}
 		if time.Now().After(deadline) {
-			tm.t.Fatalf("timed out waiting for %q on screen:\n%s", what, s)
+			tm.t.Fatalf("timed out waiting for %s; the screen:\n%s", what, s)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -133,18 +144,18 @@ func TestCockpitInTmuxDeploysAndRevertsWithOneKey(t *testing.T) {
 	plan, apiPort, webPort, dir := cockpitFixture(t, "")
 	cast := filepath.Join(dir, "session.cast")
 	tm := newTmux(t, 120, 40, fmt.Sprintf("%s %s --record %s; echo COCKPIT-EXITED $?; sleep 600", golive, plan, cast))
-	tm.waitScreen("READY", 30*time.Second)
+	tm.waitScreen("READY")
 	tm.keys("D")
-	tm.waitScreen("DEPLOYING", 5*time.Second)
+	tm.waitScreen("DEPLOYING")
 	waitVersion(t, apiPort, "2")
 	waitVersion(t, webPort, "2")
-	tm.waitScreen("DEPLOYED", 30*time.Second)
+	tm.waitScreen("DEPLOYED")
 	tm.keys("R")
 	waitVersion(t, webPort, "1")
 	waitVersion(t, apiPort, "1")
-	tm.waitScreen("REVERTED", 30*time.Second)
+	tm.waitScreen("REVERTED")
 	tm.keys("q")
-	tm.waitScreen("COCKPIT-EXITED 0", 10*time.Second)
+	tm.waitScreen("COCKPIT-EXITED 0")
 
 	f, err := os.Open(cast)
 	if err != nil {
@@ -181,7 +192,7 @@ func TestCockpitInTmuxDeploysAndRevertsWithOneKey(t *testing.T) {
 	}
 	// asciinema reads the terminal it runs on, so it runs in tmux too.
 	player := newTmux(t, 120, 40, fmt.Sprintf("asciinema cat %s > %s 2>&1; echo CAT-EXITED $?; sleep 600", cast, filepath.Join(dir, "cat.out")))
-	player.waitScreen("CAT-EXITED 0", 30*time.Second)
+	player.waitScreen("CAT-EXITED 0")
 	replay, _ := os.ReadFile(filepath.Join(dir, "cat.out"))
 	if !strings.Contains(string(replay), "DEPLOYING") || !strings.Contains(string(replay), "golive") {
 		t.Fatalf("asciinema cat did not replay the session (%d bytes)", len(replay))
@@ -192,20 +203,26 @@ func TestCockpitInTmuxDeploysAndRevertsWithOneKey(t *testing.T) {
 // prints OSC 52, title, clear-screen, DCS and APC sequences in the cockpit
 // in real tmux: the pane title, the paste buffers and the screen stay intact.
 func TestContainerOutputCannotTamperWithTheTerminal(t *testing.T) {
-	plan, _, _, _ := cockpitFixture(t, ", INJECT: 'true'")
-	tm := newTmux(t, 120, 40, fmt.Sprintf("%s %s; sleep 600", golive, plan))
-	tm.waitScreen("READY", 30*time.Second)
+	// api logs nothing after its injection, so only web's lines move the
+	// log pane while the screen is read.
+	plan, _, _, _ := cockpitFixture(t, ", INJECT: 'true', LOG_EVERY: 1h")
+	tm := newTmux(t, 120, 40, fmt.Sprintf("%s %s; echo COCKPIT-EXITED; sleep 600", golive, plan))
+	tm.waitScreen("READY")
 	tm.keys("D")
-	tm.waitScreen("INJECT bidi", 60*time.Second)
-	time.Sleep(time.Second) // let every sequence reach tmux
-	screen := tm.screen()
+	// Each line's text after its sequences on screen means tmux has read
+	// the sequences: the screen is taken then, before newer lines scroll
+	// these away.
+	injected := []string{"INJECT osc52  end", "INJECT title  end", "INJECT clear  end", "INJECT bidi"}
+	screen := tm.waitUntil(fmt.Sprintf("%q on screen", injected), func(s string) bool {
+		for _, want := range injected {
+			if !strings.Contains(s, want) {
+				return false
+			}
+		}
+		return true
+	})
 	if !strings.HasPrefix(screen, "golive · ") {
 		t.Fatalf("the screen lost its header:\n%s", screen)
-	}
-	for _, want := range []string{"INJECT osc52  end", "INJECT title  end", "INJECT clear  end"} {
-		if !strings.Contains(screen, want) {
-			t.Errorf("the screen does not show %q:\n%s", want, screen)
-		}
 	}
 	if title := tm.run("display-message", "-p", "-t", tm.session, "#{pane_title}"); strings.Contains(title, "PWNED") {
 		t.Fatalf("a container set the pane title: %s", title)
@@ -213,7 +230,23 @@ func TestContainerOutputCannotTamperWithTheTerminal(t *testing.T) {
 	if buffers := tm.run("list-buffers"); strings.TrimSpace(buffers) != "" {
 		t.Fatalf("a container wrote the clipboard: %s", buffers)
 	}
+	stopAndQuit(tm)
+}
+
+// stopAndQuit quits the cockpit, with a second q when a release still
+// runs (it stops it, on_failure applies), and waits until the cockpit has
+// exited: one still deploying when the test cleans up could leave a
+// container behind.
+func stopAndQuit(tm *tmux) {
+	tm.t.Helper()
 	tm.keys("q")
+	screen := tm.waitUntil("the cockpit to quit or ask for a second q", func(s string) bool {
+		return strings.Contains(s, "press q again") || strings.Contains(s, "COCKPIT-EXITED")
+	})
+	if !strings.Contains(screen, "COCKPIT-EXITED") {
+		tm.keys("q")
+		tm.waitScreen("COCKPIT-EXITED")
+	}
 }
 
 // TestWatchSeesTheReleaseLiveAndCannotChangeIt runs a deployer's cockpit
@@ -221,26 +254,24 @@ func TestContainerOutputCannotTamperWithTheTerminal(t *testing.T) {
 func TestWatchSeesTheReleaseLiveAndCannotChangeIt(t *testing.T) {
 	plan, apiPort, _, _ := cockpitFixture(t, "")
 	watcher := newTmux(t, 100, 30, fmt.Sprintf("%s watch %s; echo WATCH-EXITED $?; sleep 600", golive, plan))
-	watcher.waitScreen("READ-ONLY", 20*time.Second)
+	watcher.waitScreen("READ-ONLY")
 	deployer := newTmux(t, 100, 30, fmt.Sprintf("%s %s; sleep 600", golive, plan))
-	deployer.waitScreen("READY", 30*time.Second)
+	deployer.waitScreen("READY")
 	watcher.keys("D")
-	watcher.waitScreen("read-only:", 5*time.Second)
+	watcher.waitScreen("read-only:")
 	if serviceVersion(apiPort) != "1" {
 		t.Fatal("the watch view deployed")
 	}
 	deployer.keys("D")
-	watcher.waitScreen("is deploying", 20*time.Second)
+	watcher.waitScreen("is deploying")
 	waitVersion(t, apiPort, "2")
-	watcher.waitScreen("DEPLOYED", 30*time.Second)
+	watcher.waitScreen("DEPLOYED")
 	deployer.keys("q")
-	time.Sleep(time.Second)
-	screen := watcher.waitScreen("DEPLOYED", 5*time.Second)
-	if !strings.Contains(screen, "READ-ONLY · no release running") {
-		t.Fatalf("the watch view after the deployer quit:\n%s", screen)
-	}
+	watcher.waitUntil("the watch view to show the release ended and deployed", func(s string) bool {
+		return strings.Contains(s, "READ-ONLY · no release running") && strings.Contains(s, "DEPLOYED")
+	})
 	watcher.keys("q")
-	watcher.waitScreen("WATCH-EXITED 0", 10*time.Second)
+	watcher.waitScreen("WATCH-EXITED 0")
 }
 
 // TestCockpitSurvivesAResizeStormAndSaysWhenTooSmall resizes the real tmux
@@ -248,19 +279,19 @@ func TestWatchSeesTheReleaseLiveAndCannotChangeIt(t *testing.T) {
 func TestCockpitSurvivesAResizeStormAndSaysWhenTooSmall(t *testing.T) {
 	plan, _, _, _ := cockpitFixture(t, "")
 	tm := newTmux(t, 120, 40, fmt.Sprintf("%s %s; echo COCKPIT-EXITED $?; sleep 600", golive, plan))
-	tm.waitScreen("READY", 30*time.Second)
+	tm.waitScreen("READY")
 	for i := 0; i < 30; i++ {
 		tm.run("resize-window", "-t", tm.session, "-x", fmt.Sprint(80+i*3), "-y", fmt.Sprint(24+i%10))
 	}
 	tm.run("resize-window", "-t", tm.session, "-x", "70", "-y", "20")
-	tm.waitScreen("needs a terminal of at least 80×24; this one is 70×20", 5*time.Second)
+	tm.waitScreen("needs a terminal of at least 80×24; this one is 70×20")
 	tm.run("resize-window", "-t", tm.session, "-x", "80", "-y", "24")
-	screen := tm.waitScreen("READY", 5*time.Second)
+	screen := tm.waitScreen("READY")
 	if !strings.HasPrefix(screen, "golive · ") {
 		t.Fatalf("after the storm:\n%s", screen)
 	}
 	tm.keys("q")
-	tm.waitScreen("COCKPIT-EXITED 0", 10*time.Second)
+	tm.waitScreen("COCKPIT-EXITED 0")
 }
 
 // TestCockpitOverSSH runs the cockpit through a real sshd and ssh client on
@@ -307,18 +338,18 @@ PidFile %s
 		filepath.Join(dir, "client"), port, currentUser(t))
 	remote := fmt.Sprintf("TERM=screen-256color %s %s", golive, plan)
 	tm := newTmux(t, 100, 30, fmt.Sprintf("%s '%s'; echo SSH-EXITED $?; sleep 600", ssh, remote))
-	screen := tm.waitScreen("READY", 30*time.Second)
+	screen := tm.waitScreen("READY")
 	if !strings.Contains(screen, "(ssh from 127.0.0.1)") {
 		t.Fatalf("the operator is not shown as coming over SSH:\n%s", screen)
 	}
 	tm.keys("D")
 	waitVersion(t, apiPort, "2")
-	tm.waitScreen("DEPLOYED", 30*time.Second)
+	tm.waitScreen("DEPLOYED")
 	tm.keys("R")
 	waitVersion(t, apiPort, "1")
-	tm.waitScreen("REVERTED", 30*time.Second)
+	tm.waitScreen("REVERTED")
 	tm.keys("q")
-	tm.waitScreen("SSH-EXITED 0", 10*time.Second)
+	tm.waitScreen("SSH-EXITED 0")
 }
 
 func currentUser(t *testing.T) string {
@@ -334,10 +365,10 @@ func currentUser(t *testing.T) string {
 // and the phase and log levels read as words and symbols.
 func TestCockpitWithoutColourKeepsEveryStateReadable(t *testing.T) {
 	plan, _, _, _ := cockpitFixture(t, ", INJECT: 'true'")
-	tm := newTmux(t, 100, 30, fmt.Sprintf("NO_COLOR=1 TERM=xterm %s %s; sleep 600", golive, plan), "NO_COLOR=1")
-	tm.waitScreen("READY", 30*time.Second)
+	tm := newTmux(t, 100, 30, fmt.Sprintf("NO_COLOR=1 TERM=xterm %s %s; echo COCKPIT-EXITED; sleep 600", golive, plan), "NO_COLOR=1")
+	tm.waitScreen("READY")
 	tm.keys("D")
-	tm.waitScreen("✖", 30*time.Second) // the injected error line, marked in the gutter
+	tm.waitScreen("✖") // the injected error line, marked in the gutter
 	screen := tm.run("capture-pane", "-e", "-p", "-t", tm.session)
 	for _, colour := range []string{"\x1b[31", "\x1b[32", "\x1b[33", "\x1b[36", "\x1b[38;", "\x1b[41", "\x1b[42", "\x1b[48;", ";31m", ";41m"} {
 		if strings.Contains(screen, colour) {
@@ -347,5 +378,5 @@ func TestCockpitWithoutColourKeepsEveryStateReadable(t *testing.T) {
 	if !strings.Contains(screen, "DEPLOYING") && !strings.Contains(screen, "DEPLOYED") {
 		t.Fatalf("the phase does not read without colour:\n%s", screen)
 	}
-	tm.keys("q", "q")
+	stopAndQuit(tm)
 }

@@ -34,6 +34,9 @@ type headless struct {
 func check(plan *plans.Plan, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "%s: plan ok: project %s, release %s, %d services in groups %s, %d steps, on_failure %s\n",
 		logs.SanitizeString(plan.Path), plan.Project, plan.Release, len(plan.Services), strings.Join(plan.Groups(), " → "), len(plan.ReleaseSteps()), plan.OnFailure)
+	for _, n := range plan.ProxyStepNotes() {
+		fmt.Fprintln(stdout, "  "+n)
+	}
 	for _, w := range plan.ComposeWarnings {
 		fmt.Fprintln(stderr, "warning:", logs.SanitizeString(w.String()))
 	}

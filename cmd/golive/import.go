@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/golive/golive/internal/atomicfile"
 	"github.com/golive/golive/plans"
 )
 
@@ -86,7 +87,7 @@ func runImport(args []string, stdout, stderr io.Writer) int {
 		stdout.Write(text)
 		return exitOK
 	}
-	if err := writeAtomic(*out, text); err != nil {
+	if err := atomicfile.Write(*out, text); err != nil {
 		fmt.Fprintf(stderr, "golive import: write %s: %v\n", *out, err)
 		return exitEnvironment
 	}

@@ -216,14 +216,18 @@ func TestLogsFollowsAServiceThroughADeployAndARevert(t *testing.T) {
 	}
 	defer func() { follower.Process.Kill(); follower.Wait() }()
 	dockertest.WaitFor(t, "logs of v1", func() bool { return strings.Count(out.String(), "\n") > 20 })
+	// Each life of the container starts its lines at seq=1: the follower
+	// is to see v2 start, then v1 restarted by the revert.
+	starts := func() int { return len(regexp.MustCompile(`seq=1\b`).FindAllString(out.String(), -1)) }
+	before := starts()
 	if code, o, e := cli(t, "apply", p2); code != 0 {
 		t.Fatalf("apply v2: %d %s%s", code, o, e)
 	}
-	time.Sleep(500 * time.Millisecond)
+	dockertest.WaitFor(t, "logs of v2", func() bool { return starts() > before })
 	if code, o, e := cli(t, "revert", p2); code != 0 {
 		t.Fatalf("revert: %d %s%s", code, o, e)
 	}
-	time.Sleep(500 * time.Millisecond)
+	dockertest.WaitFor(t, "logs of v1 after the revert", func() bool { return starts() > before+1 })
 	follower.Process.Signal(syscall.SIGTERM)
 	follower.Wait()
 
@@ -350,4 +354,12 @@ func TestInterruptDuringApplyRevertsWhatItChanged(t *testing.T) {
 	if v := serviceVersion(fx.port); v != "1" {
 		t.Fatalf("after the interrupt the service answers %q", v)
 	}
+}
+
+// umask is the process's file mode creation mask. Reading it means setting
+// it, so it is set back at once.
+func umask() os.FileMode {
+	mask := syscall.Umask(0)
+	syscall.Umask(mask)
+	return os.FileMode(mask)
 }

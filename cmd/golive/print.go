@@ -72,6 +72,9 @@ func summaryLines(s *plans.State) string {
 	if impact := s.ImpactSummary(); impact != "" {
 		text += "  not serving: " + impact + "\n"
 	}
+	if held := s.Held(); held != "" {
+		text += "  traffic held by the proxy: " + held + "\n"
+	}
 	return text
 }
 
@@ -171,6 +174,11 @@ func formatEvent(ev plans.Event, steps int) string {
 		return ""
 	case plans.EvLogError:
 		return fmt.Sprintf("  ! %s: error +%.1fs after start: %s", ev.Service, float64(ev.DurationMS)/1000, ev.Line)
+	case plans.EvRoute:
+		if ev.Result == plans.ResultFailed {
+			return fail(fmt.Sprintf("  ✗ %s: %s", ev.Service, ev.Command))
+		}
+		return fmt.Sprintf("  %s: %s", ev.Service, ev.Message)
 	case plans.EvApplyEnd:
 		return fmt.Sprintf("apply %s in %dms", ev.Result, ev.DurationMS)
 	case plans.EvNotify:

@@ -5,24 +5,23 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 
+	"github.com/golive/golive/internal/atomicfile"
 	"github.com/golive/golive/plans/report"
 )
 
 const reportUsage = `Usage: golive report JOURNAL|DIR... [--format md|html] [-o FILE]
 
 Turns journals (<state>/journal/*.jsonl) into a postmortem: summary, errors
-per minute with deploys and reverts marked, services, steps and timeline.
-Give every journal of the release (the apply's and the revert's), or a
-folder to take every journal in it. When the journals hold several
-releases, the newest (started last) is reported and a note names every
-other. A journal cut short by a crash is reported as such; a malformed
-line is named and skipped.
+per minute with deploys and reverts marked, services, error gates, steps
+and timeline. Give every journal of the release (the apply's and the
+revert's), or a folder to take every journal in it. When the journals hold
+several releases, the newest (started last) is reported and a note names
+every other. A journal cut short by a crash is reported as such; a
+malformed line is named and skipped.
 
   --format md|html  Markdown (default) or one self-contained HTML file
   -o FILE           write to FILE instead of standard output
@@ -82,7 +81,7 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, doc)
 		return exitOK
 	}
-	if err := writeAtomic(*out, []byte(doc)); err != nil {
+	if err := atomicfile.Write(*out, []byte(doc)); err != nil {
 		fmt.Fprintf(stderr, "golive report: write %s: %v\n", *out, err)
 		return exitEnvironment
 	}
@@ -109,41 +108,4 @@ func expandJournalDirs(paths []string) ([]string, error) {
 		out = append(out, found...)
 	}
 	return out, nil
-}
-
-// writeAtomic writes a file so that it is either whole or not there,
-// readable as any file the user creates (0666 less the umask, as 0644).
-func writeAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("folder %s does not exist", filepath.Dir(path))
-	}
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o666 &^ umask()); err != nil {
-		tmp.Close()
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
-}
-
-// umask is the process's file mode creation mask. Reading it means setting
-// it, so it is set back at once; golive report runs nothing in parallel.
-func umask() os.FileMode {
-	mask := syscall.Umask(0)
-	syscall.Umask(mask)
-	return os.FileMode(mask)
 }

@@ -182,7 +182,14 @@ svg{background:#fafafa;border:1px solid #eee}.bar{fill:#cf222e}.deploy{stroke:#0
 {{if .FirstErrors}}<p>First error lines after a new container started:</p><pre>{{range .FirstErrors}}{{after .After}}  {{.Line}}
 {{end}}</pre>{{end}}
 {{end}}
-<h2>Steps</h2>
+<h2>Error gates</h2>
+{{if .R.Gates}}<p>Each gate counts the error lines of a service's new container from its start; more than its threshold fails the gate and on_failure applies.</p>
+<table><tr><th>Service</th><th>Apply</th><th>Watched (container, from → to)</th><th>Threshold</th><th>Decision</th></tr>
+{{range .R.Gates}}<tr><td>{{.Service}}</td><td>{{run .Run}}</td><td>{{.Watched}}</td><td>{{.Threshold}}</td><td{{if eq .Result "failed"}} class="failed"{{end}}>{{.Decision}}</td></tr>
+{{end}}</table>
+{{range .R.Gates}}{{$g := .}}{{with .Tripped}}<p>The lines that tripped {{$g.Service}}'s gate:</p><pre>{{join . "\n"}}</pre>{{end}}{{end}}
+{{else}}<p>No service had an error gate (health.errors).</p>
+{{end}}<h2>Steps</h2>
 <table><tr><th>Run</th><th>#</th><th>Step</th><th>Command</th><th>Exit</th><th>Duration</th><th>Result</th></tr>
 {{range .R.Steps}}<tr><td>{{run .Run}}</td><td>{{.N}}</td><td>{{.Name}}</td><td><code>{{.Command}}</code></td><td>{{deref .ExitCode}}</td><td>{{dur .Duration}}</td><td{{if eq .Result "failed"}} class="failed"{{end}}>{{result .}}</td></tr>
 {{end}}</table>

@@ -80,6 +80,22 @@ func (r *Report) Markdown() string {
 		}
 	}
 
+	w("\n## Error gates\n\n")
+	if len(r.Gates) == 0 {
+		w("No service had an error gate (health.errors).\n")
+	} else {
+		w("Each gate counts the error lines of a service's new container from its start; more than its threshold fails the gate and on_failure applies.\n\n")
+		w("| Service | Apply | Watched (container, from → to) | Threshold | Decision |\n|---|---|---|---|---|\n")
+		for _, g := range r.Gates {
+			w("| %s | %s | %s | %s | %s |\n", g.Service, shortRun(g.Run), g.Watched(), g.Threshold(), cell(g.Decision()))
+		}
+		for _, g := range r.Gates {
+			if len(g.Tripped) > 0 {
+				w("\nThe lines that tripped %s's gate:\n\n```\n%s\n```\n", g.Service, strings.Join(g.Tripped, "\n"))
+			}
+		}
+	}
+
 	w("\n## Steps\n\n| Run | # | Step | Command | Exit | Duration | Result |\n|---|---|---|---|---|---|---|\n")
 	for _, s := range r.Steps {
 		exit := ""
@@ -164,11 +180,16 @@ func image(ref, id string) string {
 	if ref == "" && id == "" {
 		return "—"
 	}
+	return fmt.Sprintf("%s (%s)", ref, shortID(id))
+}
+
+// shortID is an image or container ID as docker ps shows it: 12 hex digits.
+func shortID(id string) string {
 	short := strings.TrimPrefix(id, "sha256:")
 	if len(short) > 12 {
 		short = short[:12]
 	}
-	return fmt.Sprintf("%s (%s)", ref, short)
+	return short
 }
 
 func shortRun(run string) string {

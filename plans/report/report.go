@@ -57,6 +57,7 @@ type Report struct {
 	Steps            []Step
 	Services         []*Service
 	Marks            []Mark
+	Gates            []Gate   // every error gate of the release, in the order they opened
 	Notes            []string // malformed lines, journals cut short
 	state            *plans.State
 }
@@ -83,6 +84,32 @@ type Service struct {
 
 // Change is a service going from one image to another.
 type Change = plans.Change
+
+// Gate is one error gate (health.errors): the new container of Service
+// whose error lines it counted, its threshold and its decision.
+type Gate struct {
+	Service string
+	plans.ErrorGateStatus
+}
+
+// Watched is what the gate counted: its container's error lines, from
+// when it opened to its decision (or the journal's end).
+func (g Gate) Watched() string {
+	return fmt.Sprintf("%s, %s → %s (%s)", shortID(g.Container), hms(g.From), hms(g.To), g.To.Sub(g.From).Round(100*time.Millisecond))
+}
+
+// Decision is how the gate ended, in one line.
+func (g Gate) Decision() string {
+	switch g.Result {
+	case plans.ResultFailed:
+		return fmt.Sprintf("failed: %d error lines within %s, over its budget of %d", g.Count, g.Window(), g.Budget)
+	case plans.ResultOK:
+		return fmt.Sprintf("ok: %d error lines within %s when it ended", g.Count, g.Window())
+	case "":
+		return fmt.Sprintf("still open when the journal ends: %d error lines within %s", g.Count, g.Window())
+	}
+	return g.Result + ": " + firstLine(g.Detail)
+}
 
 // errorWindow is the span before and after a change whose error lines the
 // report compares.
@@ -222,6 +249,15 @@ func Build(journals []Journal) *Report {
 			r.Marks = append(r.Marks, Mark{Time: c.Time, Label: label, Service: svc.Name})
 		}
 	}
+	for _, svc := range st.Services {
+		for _, g := range svc.ErrorGates {
+			r.Gates = append(r.Gates, Gate{Service: svc.Name, ErrorGateStatus: g})
+		}
+		if g := svc.ErrorGate; g.Result == "" && g.Per > 0 {
+			r.Gates = append(r.Gates, Gate{Service: svc.Name, ErrorGateStatus: g})
+		}
+	}
+	sort.SliceStable(r.Gates, func(a, b int) bool { return r.Gates[a].From.Before(r.Gates[b].From) })
 	sort.Slice(r.Services, func(a, b int) bool { return r.Services[a].Name < r.Services[b].Name })
 	sort.SliceStable(r.Marks, func(a, b int) bool { return r.Marks[a].Time.Before(r.Marks[b].Time) })
 	if !st.RevertedAt.IsZero() {

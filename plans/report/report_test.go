@@ -65,10 +65,21 @@ var cases = []struct {
 		"| Time to revert (first failure signal, else the apply's end → reverted) | not reverted |",
 		"api 3.9s (deploy, still not serving)",
 	}},
+	{"error_gate_tripped", []string{"../testdata/journals/error-gate-tripped.jsonl"}, []string{
+		"| Outcome | **reverted** |",
+		"| api | 041406 | 499d388054f1, 04:14:07.071 → 04:14:10.550 (3.5s) | more than 3 error lines within 1m | failed: 4 error lines within 1m, over its budget of 3 |",
+		"The lines that tripped api's gate:",
+	}},
+	{"error_gate_ok", []string{"../testdata/journals/error-gate-ok.jsonl"}, []string{
+		"| Outcome | **deployed** |",
+		"| api | 041355 | 300a5e2c77a3, 04:13:56.094 → 04:13:58.534 (2.4s) | more than 50 error lines within 1m | ok: 4 error lines within 1m when it ended |",
+		"| web | 041355 | f9a2dec78c23, 04:13:58.870 → 04:14:01.509 (2.6s) | more than 50 error lines within 1m | ok: 0 error lines within 1m when it ended |",
+	}},
 	{"revert_incomplete", []string{"../testdata/journals/revert-incomplete.jsonl"}, []string{
 		"| Outcome | **revert incomplete** |",
 		"| What failed | revert api: the previous container is gone",
 		"| revert | golive-test/gltest-a248cd8f-web:2 (7ea66155c69f) | golive-test/gltest-a248cd8f-web:1 (63024a55ef64) | reverted |",
+		"No service had an error gate (health.errors).",
 	}},
 }
 
