@@ -299,6 +299,23 @@ func (e *Engine) firstFailure() error {
 	return e.cut.Err
 }
 
+// dropNext removes the new container of a service that another step's
+// failure stopped before it changed anything, so none is left as .next;
+// after any other refusal (the lock was lost) nothing more is changed.
+func (e *Engine) dropNext(ev Event, c *change, err error) error {
+	var stopped *StepFailedError
+	if !errors.As(err, &stopped) {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if rerr := e.opts.Docker.Remove(ctx, c.id); rerr != nil {
+		return errors.Join(err, fmt.Errorf("%s was left behind: %w", c.next.Name, rerr))
+	}
+	e.Emit(withAction(ev, "", "removed "+c.next.Name+": the release stopped before the service changed"))
+	return err
+}
+
 // mayBegin says whether a service may begin to change what runs: no step
 // of the apply has failed, and the engine still holds its lock.
 func (e *Engine) mayBegin(ctx context.Context) error {

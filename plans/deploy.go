@@ -202,7 +202,7 @@ func (e *Engine) deployService(ctx context.Context, run string, svc *Service, c 
 	e.Emit(withAction(ev, ActionCreated, "created "+c.next.Name))
 
 	if err := e.mayBegin(ctx); err != nil {
-		return e.serviceFailed(ev, start, err)
+		return e.serviceFailed(ev, start, e.dropNext(ev, c, err))
 	}
 	spec, cur := c.spec, c.cur
 	if cur != nil {
