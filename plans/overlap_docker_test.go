@@ -91,3 +91,18 @@ func TestABackendThatCrashesInItsStableWindowRevertsTheFrontendDeployedMeanwhile
 		t.Fatalf("after the revert: api %s, web %s; want 1 and 1", a, w)
 	}
 }
+
+func TestAStepBetweenTwoDeploysWaitsForTheFirstGroupsStableWindow(t *testing.T) {
+	f := newFixture(t)
+	must(t, f.apply(f.plan("1", nil)))
+	f.mu.Lock()
+	f.events = nil
+	f.mu.Unlock()
+	steps := "steps:\n  - deploy: backend\n  - verify: \"true\"\n  - deploy: frontend\n"
+	must(t, f.apply(stables(f.plan("2", func(v *planVars) { v.Extra = steps }), time.Second, 300*time.Millisecond)))
+	apiHealthy := f.eventTime(plans.EvHealth, "api", "")
+	if webStart := f.eventTime(plans.EvServiceStart, "web", ""); webStart.Before(apiHealthy) {
+		t.Fatalf("web started deploying at %s, before api's window passed at %s, though a verify step comes between",
+			webStart.Format("05.000"), apiHealthy.Format("05.000"))
+	}
+}
