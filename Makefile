@@ -3,7 +3,7 @@ GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 BIN     := bin/golive
 
-.PHONY: build test test-deps fuzz bench bench-logs bench-release proxy-image demo demo-compose demo-broken demo-revert demo-clean demo-hosts clean-hosts lint clean
+.PHONY: build test test-deps fuzz bench bench-logs bench-release bench-swarm proxy-image demo demo-compose demo-broken demo-revert demo-clean demo-hosts clean-hosts lint clean
 
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/golive
@@ -44,6 +44,11 @@ bench:
 # Engine API program and docker-compose (when installed), alternating; medians.
 bench-release:
 	$(GO) run ./bench/release -n 7
+
+# A Swarm update and revert of 4 replicas on a 3-node swarm of test engines
+# (root): golive against `docker service update --rollback`, same run, medians.
+bench-swarm:
+	$(GO) test -run '^$$' -bench . -benchtime 5x ./bench/swarm
 
 # golive logs against grep, docker logs and docker logs -f, alternately on
 # the same generated data, with ratios (needs the Docker engine and its CLI).

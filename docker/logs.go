@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/moby/moby/api/pkg/stdcopy"
@@ -130,8 +129,10 @@ func (c *Client) Logs(ctx context.Context, id string, tty bool, opts LogOptions)
 	if opts.Follow {
 		return NewLogStream(&batchingReader{r: rc}, tty, rc), nil
 	}
-	ra := newReadAhead(rc)
-	return NewLogStream(ra, tty, ra), nil
+	// Read in the consumer's goroutine, as docker logs does: handling a
+	// line costs far less than the engine's sending it, and handing blocks
+	// over from a reading goroutine cost more CPU than it saved.
+	return NewLogStream(rc, tty, rc), nil
 }
 
 // watched is a log answer read under a progress deadline.
@@ -178,85 +179,6 @@ func (b *batchingReader) Read(p []byte) (int, error) {
 		time.Sleep(batchWait)
 	}
 	return n, err
-}
-
-// readAhead reads a stream in a goroutine of its own, a few blocks ahead
-// of its consumer, so the engine keeps sending while lines are processed.
-type readAhead struct {
-	rc    io.ReadCloser
-	full  chan block
-	free  chan []byte
-	cur   block
-	off   int
-	close sync.Once
-	done  chan struct{}
-}
-
-type block struct {
-	b   []byte
-	err error
-}
-
-// readAheadBlocks is how many blocks of logReadSize may wait to be read.
-const readAheadBlocks = 4
-
-func newReadAhead(rc io.ReadCloser) *readAhead {
-	ra := &readAhead{rc: rc, full: make(chan block, readAheadBlocks), free: make(chan []byte, readAheadBlocks+1), done: make(chan struct{})}
-	for i := 0; i < readAheadBlocks+1; i++ {
-		ra.free <- make([]byte, logReadSize)
-	}
-	go ra.fill()
-	return ra
-}
-
-func (ra *readAhead) fill() {
-	for {
-		var buf []byte
-		select {
-		case buf = <-ra.free:
-		case <-ra.done:
-			return
-		}
-		n, err := ra.rc.Read(buf)
-		select {
-		case ra.full <- block{buf[:n], err}:
-		case <-ra.done:
-			return
-		}
-		if err != nil {
-			return
-		}
-	}
-}
-
-func (ra *readAhead) Read(p []byte) (int, error) {
-	for ra.off == len(ra.cur.b) {
-		if ra.cur.err != nil {
-			return 0, ra.cur.err
-		}
-		if ra.cur.b != nil {
-			ra.free <- ra.cur.b[:cap(ra.cur.b)]
-		}
-		select {
-		case ra.cur = <-ra.full:
-		case <-ra.done:
-			return 0, io.ErrClosedPipe
-		}
-		ra.off = 0
-	}
-	n := copy(p, ra.cur.b[ra.off:])
-	ra.off += n
-	return n, nil
-}
-
-// Close stops the reading goroutine and closes the stream.
-func (ra *readAhead) Close() error {
-	var err error
-	ra.close.Do(func() {
-		close(ra.done)
-		err = ra.rc.Close()
-	})
-	return err
 }
 
 // LogRotation is the size at which the engine rotates a container's log

@@ -117,7 +117,7 @@ func (b *Buffer) append(source, stream string, t time.Time, level Level, cont bo
 	e.text = append(e.text[:0], text...)
 	b.insert(ref{src: src, local: local, time: e.time})
 	if dropped == 0 {
-		b.counts.Add(source, level, t)
+		b.counts.Add(SourceService(source), level, t)
 	}
 	if len(b.subs) > 0 {
 		line := b.line(src, e)

@@ -11,7 +11,8 @@ const (
 	MinutesKept = 180 // three hours of per-minute counts
 )
 
-// Counts keeps, per source and level, a total and rate histories per
+// Counts keeps, per source (a Swarm task's lines under their service:
+// SourceService) and level, a total and rate histories per
 // second and per minute, in fixed memory.
 type Counts struct {
 	mu      sync.Mutex

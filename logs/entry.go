@@ -48,11 +48,11 @@ func headKind(line []byte, level Level) entryKind {
 	switch {
 	case len(line) == 0 || level == LevelNone:
 		return plainEntry
-	case bytes.HasPrefix(line, []byte("Traceback (most recent call last)")):
+	case hasPrefix(line, "Traceback (most recent call last)"):
 		return pyTraceback
-	case bytes.HasPrefix(line, []byte("panic: ")), bytes.HasPrefix(line, []byte("fatal error: ")):
+	case hasPrefix(line, "panic: "), hasPrefix(line, "fatal error: "):
 		return goDump
-	case bytes.HasPrefix(line, []byte("thread '")):
+	case hasPrefix(line, "thread '"):
 		if line[len(line)-1] == ':' {
 			return rustMessage
 		}
@@ -80,12 +80,12 @@ func (g *Grouper) continues(line []byte, level Level) bool {
 		return true
 	case pyChain:
 		switch {
-		case bytes.HasPrefix(line, []byte("Traceback (most recent call last)")):
+		case hasPrefix(line, "Traceback (most recent call last)"):
 			g.kind = pyTraceback
 			return true
-		case indented, bytes.HasPrefix(line, []byte("During handling of the above exception")),
-			bytes.HasPrefix(line, []byte("The above exception was the direct cause")),
-			bytes.HasPrefix(line, []byte("LINE ")), pgField(line):
+		case indented, hasPrefix(line, "During handling of the above exception"),
+			hasPrefix(line, "The above exception was the direct cause"),
+			hasPrefix(line, "LINE "), pgField(line):
 			return true // and a database driver's LINE/DETAIL lines under the exception
 		}
 	case goDump:
@@ -100,11 +100,11 @@ func (g *Grouper) continues(line []byte, level Level) bool {
 		g.kind = rustPanic
 		return true
 	case rustPanic:
-		if indented || bytes.HasPrefix(line, []byte("note: ")) || bytes.HasPrefix(line, []byte("stack backtrace:")) || closing(line) {
+		if indented || hasPrefix(line, "note: ") || hasPrefix(line, "stack backtrace:") || closing(line) {
 			return true
 		}
 	case nodeCrash:
-		if bytes.HasPrefix(line, []byte("Node.js v")) {
+		if hasPrefix(line, "Node.js v") {
 			g.kind = plainEntry // the last line of the report
 			return true
 		}
@@ -117,23 +117,26 @@ func (g *Grouper) continues(line []byte, level Level) bool {
 		}
 	}
 	g.kind = plainEntry
-	trimmed := bytes.TrimLeft(line, " \t")
+	trimmed := line
+	for len(trimmed) > 0 && (trimmed[0] == ' ' || trimmed[0] == '\t') {
+		trimmed = trimmed[1:]
+	}
 	switch {
-	case bytes.HasPrefix(line, []byte("Traceback (most recent call last)")) && g.level == LevelError:
+	case g.level == LevelError && hasPrefix(line, "Traceback (most recent call last)"):
 		g.kind = pyTraceback
 		return true
-	case indented && (bytes.HasPrefix(trimmed, []byte("at ")) || bytes.HasPrefix(trimmed, []byte("... "))):
+	case indented && (hasPrefix(trimmed, "at ") || hasPrefix(trimmed, "... ")):
 		return true
-	case bytes.HasPrefix(line, []byte("Caused by: ")), bytes.HasPrefix(line, []byte("Suppressed: ")):
+	case hasPrefix(line, "Caused by: "), hasPrefix(line, "Suppressed: "):
 		return true
-	case bytes.HasPrefix(line, []byte("goroutine ")) && bytes.HasSuffix(line, []byte(":")):
+	case hasPrefix(line, "goroutine ") && bytes.HasSuffix(line, []byte(":")):
 		g.kind = goDump
 		return true
 	case g.level < LevelWarn:
 		// what follows only goes on an entry that warns or fails
-	case isExceptionLine(trimmed), bytes.HasPrefix(line, []byte("** (")):
+	case isExceptionLine(trimmed), hasPrefix(line, "** ("):
 		return true // an exception logged with its message, even at warn
-	case bytes.HasPrefix(line, []byte("Stack trace:")), bytes.HasPrefix(line, []byte("[stacktrace]")), phpFrame(line), string(line) == `"}`:
+	case hasPrefix(line, "Stack trace:"), hasPrefix(line, "[stacktrace]"), phpFrame(line), string(line) == `"}`:
 		return true // PHP's and Laravel's stack traces
 	}
 	// An indented line under a head line is part of its message unless
@@ -174,9 +177,8 @@ func phpFrame(line []byte) bool {
 // dump: a goroutine header, a function call line, or one of the runtime's
 // notes.
 func goDumpLine(line []byte) bool {
-	for _, p := range [][]byte{[]byte("goroutine "), []byte("created by "), []byte("exit status "), []byte("[signal "),
-		[]byte("...additional frames elided..."), []byte("PC="), []byte("signal arrived during ")} {
-		if bytes.HasPrefix(line, p) {
+	for _, p := range []string{"goroutine ", "created by ", "exit status ", "[signal ", "...additional frames elided...", "PC=", "signal arrived during "} {
+		if hasPrefix(line, p) {
 			return true
 		}
 	}

@@ -2,6 +2,7 @@ package logs
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
@@ -9,10 +10,11 @@ import (
 )
 
 // Source is one place log lines come from: a container followed by name
-// across deploys, or a file on this machine.
+// across deploys, a Swarm service's tasks, or a file on this machine.
 type Source struct {
 	Name      string // what its lines are labelled with
 	Container string // the container name to follow, or
+	Service   string // the Swarm service whose tasks to follow (see FollowService), or
 	Path      string // the file to read
 }
 
@@ -53,7 +55,7 @@ func Follow(ctx context.Context, api ContainerLogs, sources []Source, opts Follo
 			in := NewIngester(src.Name, out, opts.Patterns, 0)
 			in.Secrets = opts.Secrets
 			for {
-				err := followOne(ctx, api, src, opts, in.Add)
+				err := followOne(ctx, api, src, opts, out, in.Add)
 				if ctx.Err() != nil {
 					return
 				}
@@ -84,7 +86,14 @@ func Follow(ctx context.Context, api ContainerLogs, sources []Source, opts Follo
 	wg.Wait()
 }
 
-func followOne(ctx context.Context, api ContainerLogs, src Source, opts FollowOptions, sink Sink) error {
+func followOne(ctx context.Context, api ContainerLogs, src Source, opts FollowOptions, out Appender, sink Sink) error {
+	if src.Service != "" {
+		sl, ok := api.(ServiceLogger)
+		if !ok {
+			return fmt.Errorf("%s: this Docker client cannot read a Swarm service's logs", src.Name)
+		}
+		return FollowService(ctx, sl, src, opts, out)
+	}
 	var caughtUp func()
 	if opts.CaughtUp != nil {
 		caughtUp = func() { opts.CaughtUp(src.Name) }

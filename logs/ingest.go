@@ -56,6 +56,7 @@ func (p *Patterns) level(text []byte, l Level) Level {
 }
 
 // Appender takes ingested lines: a Buffer, or a printer that streams them.
+// text is only valid during the call.
 type Appender interface {
 	Append(source, stream string, t time.Time, level Level, cont bool, text []byte)
 	AppendDropped(source string, t time.Time, n int)
@@ -73,34 +74,54 @@ type Ingester struct {
 	patterns *Patterns
 	maxLine  int
 	groups   map[string]*Grouper // per stream: stdout and stderr interleave
-	scratch  []byte
-	masked   []byte
+	// stream and group are the last stream seen and its grouper: a source
+	// writes runs of lines to one stream.
+	stream  string
+	group   *Grouper
+	scratch []byte
+	masked  []byte
 }
 
 // NewIngester feeds lines of source into buf (a *Buffer, usually); maxLine 0 means DefaultMaxLine.
 func NewIngester(source string, buf Appender, patterns *Patterns, maxLine int) *Ingester {
+	if maxLine <= 0 {
+		maxLine = DefaultMaxLine
+	}
 	return &Ingester{source: source, buf: buf, patterns: patterns, maxLine: maxLine, groups: map[string]*Grouper{}}
 }
 
 // Add ingests one raw line (without its newline); cut is how many bytes
-// of it a reader already dropped for being too long.
+// of it a reader already dropped for being too long. A line of printable
+// ASCII within the limit is used as it is, without a copy.
 func (in *Ingester) Add(stream string, t time.Time, raw []byte, cut int) {
-	in.scratch = Sanitize(in.scratch[:0], raw, in.maxLine)
-	if cut > 0 {
-		in.scratch = appendCut(in.scratch, cut)
+	text := raw
+	if cut > 0 || len(raw) > in.maxLine || !printableASCII(raw) {
+		in.scratch = Sanitize(in.scratch[:0], raw, in.maxLine)
+		if cut > 0 {
+			in.scratch = appendCut(in.scratch, cut)
+		}
+		text = in.scratch
 	}
-	text := in.scratch
 	if masked, ok := in.Secrets.Mask(text, in.masked); ok {
 		text, in.masked = masked, masked
 	}
 	level := in.patterns.level(text, Classify(text))
+	level, cont := in.grouper(stream).Group(text, level)
+	in.buf.Append(in.source, stream, t, level, cont, text)
+}
+
+// grouper is the Grouper of a stream.
+func (in *Ingester) grouper(stream string) *Grouper {
+	if in.group != nil && stream == in.stream {
+		return in.group
+	}
 	g := in.groups[stream]
 	if g == nil {
 		g = &Grouper{}
 		in.groups[stream] = g
 	}
-	level, cont := g.Group(text, level)
-	in.buf.Append(in.source, stream, t, level, cont, text)
+	in.stream, in.group = stream, g
+	return g
 }
 
 // LineReader splits a stream into lines without holding more than max

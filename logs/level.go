@@ -103,7 +103,7 @@ var jsonKeys = [][]byte{[]byte(`"level"`), []byte(`"lvl"`), []byte(`"severity"`)
 // jsonLevel reads a level field of a JSON object line, as a name or as a
 // pino/bunyan number, or MongoDB's one-letter "s".
 func jsonLevel(line []byte) (Level, bool) {
-	if bytes.HasPrefix(line, []byte(`{"t":{"$date"`)) {
+	if hasPrefix(line, `{"t":{"$date"`) {
 		if i := bytes.Index(line, []byte(`"s":"`)); i > 0 && i+5 < len(line) {
 			switch line[i+5] {
 			case 'F', 'E':
@@ -227,7 +227,7 @@ func prefixLevel(line []byte) (Level, bool) {
 		return l, true
 	}
 	// Python logging's default: ERROR:name:message
-	if i := bytes.IndexByte(line, ':'); i > 2 && i < 9 && isUpper(line[:i]) {
+	if i := bytes.IndexByte(line[:min(len(line), 9)], ':'); i > 2 && isUpper(line[:i]) {
 		if l, ok := levelWord(line[:i]); ok {
 			return l, true
 		}
@@ -277,7 +277,7 @@ func prefixLevel(line []byte) (Level, bool) {
 // httpPanic reports whether a line (after its timestamp) is Go's net/http
 // or x/net/http2 reporting a handler's panic.
 func httpPanic(rest []byte) bool {
-	return bytes.HasPrefix(rest, []byte("http: panic serving ")) || bytes.HasPrefix(rest, []byte("http2: panic serving "))
+	return hasPrefix(rest, "http: panic serving ") || hasPrefix(rest, "http2: panic serving ")
 }
 
 // isNilValue reports whether a field's value says there is nothing: <nil>, nil, null, none.
@@ -289,6 +289,15 @@ func isNilValue(v []byte) bool {
 	return false
 }
 
+// marks are the line starts markLevel knows.
+var marks = []struct {
+	prefix string
+	level  Level
+}{
+	{"⨯ ", LevelError}, {"✖ ", LevelError}, {"✗ ", LevelError}, {"❌ ", LevelError}, {"⚠ ", LevelWarn},
+	{"Internal Server Error: ", LevelError}, {"Not Found: ", LevelWarn}, {"Bad Request: ", LevelWarn},
+}
+
 // markLevel reads the markers that CLIs and dev servers put first: yarn's
 // "error Command failed…", Next.js's " ⨯ Error: …" and " ⚠ …", Django's
 // "Internal Server Error: /path".
@@ -296,14 +305,8 @@ func markLevel(line []byte) (Level, bool) {
 	if c := line[0]; c < utf8.RuneSelf && c != 'I' && c != 'N' && c != 'B' && c != 'e' && c != 'w' && c != 'i' {
 		return LevelNone, false
 	}
-	for _, m := range []struct {
-		prefix string
-		level  Level
-	}{
-		{"⨯ ", LevelError}, {"✖ ", LevelError}, {"✗ ", LevelError}, {"❌ ", LevelError}, {"⚠ ", LevelWarn},
-		{"Internal Server Error: ", LevelError}, {"Not Found: ", LevelWarn}, {"Bad Request: ", LevelWarn},
-	} {
-		if bytes.HasPrefix(line, []byte(m.prefix)) {
+	for _, m := range marks {
+		if hasPrefix(line, m.prefix) {
 			return m.level, true
 		}
 	}
@@ -335,10 +338,10 @@ func phpLevel(line []byte) (Level, bool) {
 			line = bytes.TrimLeft(line[end+1:], " ")
 		}
 	}
-	rest, ok := bytes.CutPrefix(line, []byte("PHP "))
-	if !ok {
+	if !hasPrefix(line, "PHP ") {
 		return LevelNone, false
 	}
+	rest := line[len("PHP "):]
 	for _, m := range []struct {
 		prefix string
 		level  Level
@@ -346,7 +349,7 @@ func phpLevel(line []byte) (Level, bool) {
 		{"Fatal error:", LevelError}, {"Parse error:", LevelError}, {"Recoverable fatal error:", LevelError},
 		{"Warning:", LevelWarn}, {"Deprecated:", LevelWarn}, {"Notice:", LevelInfo},
 	} {
-		if bytes.HasPrefix(rest, []byte(m.prefix)) {
+		if hasPrefix(rest, m.prefix) {
 			return m.level, true
 		}
 	}
@@ -399,14 +402,14 @@ func crashHead(line []byte) bool {
 		return nodeCrashHead(line) || (bytes.IndexByte(line, '.') > 0 && isExceptionName(line))
 	}
 	switch {
-	case bytes.HasPrefix(line, []byte("Traceback (most recent call last)")),
-		bytes.HasPrefix(line, []byte("panic: ")),
-		bytes.HasPrefix(line, []byte("fatal error: ")),
-		bytes.HasPrefix(line, []byte("Exception in thread \"")):
+	case hasPrefix(line, "Traceback (most recent call last)"),
+		hasPrefix(line, "panic: "),
+		hasPrefix(line, "fatal error: "),
+		hasPrefix(line, "Exception in thread \""):
 		return true
-	case bytes.HasPrefix(line, []byte("thread '")):
+	case hasPrefix(line, "thread '"):
 		return bytes.Contains(line, []byte(" panicked at "))
-	case bytes.HasPrefix(line, []byte("** (")):
+	case hasPrefix(line, "** ("):
 		end := bytes.IndexByte(line, ')')
 		return end > 4 && isExceptionName(line[4:end])
 	}
@@ -425,10 +428,10 @@ func nodeCrashHead(line []byte) bool {
 		return false
 	}
 	file := line[:colon]
-	if bytes.HasPrefix(file, []byte("node:")) {
+	if hasPrefix(file, "node:") {
 		return true
 	}
-	if file[0] != '/' && !bytes.HasPrefix(file, []byte("file:///")) {
+	if file[0] != '/' && !hasPrefix(file, "file:///") {
 		return false
 	}
 	for _, ext := range [][]byte{[]byte(".js"), []byte(".mjs"), []byte(".cjs"), []byte(".ts")} {
@@ -571,7 +574,7 @@ func redisLevel(line []byte) (Level, bool) {
 
 // httpStatusLevel reads the status of an access log line: "GET / HTTP/1.1" 503.
 func httpStatusLevel(line []byte) (Level, bool) {
-	i := bytes.Index(line, []byte(" HTTP/"))
+	i := indexHTTP(line)
 	if i < 0 {
 		return LevelNone, false
 	}
@@ -593,30 +596,67 @@ func httpStatusLevel(line []byte) (Level, bool) {
 	return LevelInfo, true
 }
 
+// indexHTTP is the index of the first " HTTP/" in line, or -1. It looks
+// for "HTTP/" and then the space: a search led by the rarer 'H' runs
+// through the line at once, where one led by a space stops at each word.
+func indexHTTP(line []byte) int {
+	for off := 1; off < len(line); {
+		i := bytes.Index(line[off:], []byte("HTTP/"))
+		if i < 0 {
+			return -1
+		}
+		if line[off+i-1] == ' ' {
+			return off + i - 1
+		}
+		off += i + 1
+	}
+	return -1
+}
+
 // wordLevel finds the first upper-case level word anywhere in the line
 // that stands on its own: not glued to a name or a path (NO_ERROR,
 // ERROR_COUNT, /ERROR/, log.ERROR), not a key or a value (ERROR=0,
 // LOG_LEVEL=ERROR), and not a level being named ("log level to ERROR").
 func wordLevel(line []byte) Level {
-	var prev1, prev2 []byte
-	for i := 0; i < len(line); {
-		if !isLetter(line[i]) {
-			i++
+	for i := 0; i < len(line); i++ {
+		// Only an upper-case letter that starts a word can start a level
+		// word: the loop does no more for other bytes.
+		if line[i]-'A' > 'Z'-'A' || (i > 0 && isLetter(line[i-1])) {
 			continue
 		}
-		j := i
-		for j < len(line) && isLetter(line[j]) {
+		j := i + 1
+		for j < len(line) && line[j]-'A' <= 'Z'-'A' {
 			j++
 		}
-		w := line[i:j]
-		if j-i >= 3 && isUpper(w) && standsAlone(line, i, j) && !namesLevel(prev1) && !namesLevel(prev2) {
-			if l, ok := levelWord(w); ok {
-				return l
+		if j < len(line) && isLetter(line[j]) {
+			i = j // the word goes on in lower case
+			continue
+		}
+		if j-i >= 3 && standsAlone(line, i, j) {
+			prev1, start := wordBefore(line, i)
+			prev2, _ := wordBefore(line, start)
+			if !namesLevel(prev1) && !namesLevel(prev2) {
+				if l, ok := levelWord(line[i:j]); ok {
+					return l
+				}
 			}
 		}
-		prev2, prev1, i = prev1, w, j
+		i = j
 	}
 	return LevelNone
+}
+
+// wordBefore returns the last run of letters in line[:i] and where it starts.
+func wordBefore(line []byte, i int) ([]byte, int) {
+	end := i
+	for end > 0 && !isLetter(line[end-1]) {
+		end--
+	}
+	start := end
+	for start > 0 && isLetter(line[start-1]) {
+		start--
+	}
+	return line[start:end], start
 }
 
 // standsAlone reports whether line[i:j] is a word of its own rather than
@@ -710,6 +750,12 @@ func leadingLetters(b []byte) int {
 		n++
 	}
 	return n
+}
+
+// hasPrefix is bytes.HasPrefix for a literal prefix: its first byte,
+// compared inline, turns most lines away before a comparison call.
+func hasPrefix(b []byte, prefix string) bool {
+	return len(b) >= len(prefix) && b[0] == prefix[0] && string(b[:len(prefix)]) == prefix
 }
 
 func isLetter(c byte) bool { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') }

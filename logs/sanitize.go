@@ -4,6 +4,7 @@
 package logs
 
 import (
+	"encoding/binary"
 	"strconv"
 	"unicode/utf8"
 )
@@ -26,6 +27,9 @@ const tabWidth = 8
 func Sanitize(dst, line []byte, max int) []byte {
 	if max <= 0 {
 		max = DefaultMaxLine
+	}
+	if len(line) <= max && printableASCII(line) {
+		return append(dst, line...) // the usual line: nothing to change
 	}
 	start := len(dst)
 	col := 0
@@ -86,6 +90,34 @@ func Sanitize(dst, line []byte, max int) []byte {
 		}
 	}
 	return dst
+}
+
+// printableASCII reports whether line is only printable ASCII (0x20–0x7E),
+// which Sanitize keeps as it is. It tests eight bytes at a time, sixteen
+// per step: a word has no byte outside the range when no byte is below
+// 0x20 (subtracting 0x20 from each borrows into a high bit), none is 0x7F
+// (adding 1 carries into one) and none has its high bit set.
+func printableASCII(line []byte) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	outside := func(x uint64) uint64 { return ((x-0x20*ones)&^x | (x + ones) | x) & highs }
+	for len(line) >= 16 {
+		if outside(binary.LittleEndian.Uint64(line))|outside(binary.LittleEndian.Uint64(line[8:])) != 0 {
+			return false
+		}
+		line = line[16:]
+	}
+	if len(line) >= 8 {
+		if outside(binary.LittleEndian.Uint64(line)) != 0 {
+			return false
+		}
+		line = line[8:]
+	}
+	for _, c := range line {
+		if c < 0x20 || c >= 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 func appendCut(dst []byte, dropped int) []byte {

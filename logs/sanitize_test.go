@@ -82,3 +82,32 @@ func FuzzSanitize(f *testing.F) {
 		}
 	})
 }
+
+// printableASCII tests eight bytes at once: every byte value, at every
+// place of a word and of the tail after it, must be judged as one at a
+// time would.
+func TestPrintableASCIIAgreesWithAByteByByteTest(t *testing.T) {
+	line := []byte(strings.Repeat("a", 16+8+7)) // both words of a step, a word alone, a tail
+	for pos := range line {
+		for v := 0; v < 256; v++ {
+			line[pos] = byte(v)
+			want := v >= 0x20 && v < 0x7f
+			if got := printableASCII(line); got != want {
+				t.Fatalf("byte %#x at %d: got %v, want %v", v, pos, got, want)
+			}
+			if v >= 0x20 && v < 0x7f {
+				continue
+			}
+			for _, next := range []byte{0x00, 0x1f, 0x20, 0x7e, 0x7f, 0xff} { // borrows and carries into the next byte
+				if pos+1 < len(line) {
+					line[pos+1] = next
+					if printableASCII(line) {
+						t.Fatalf("byte %#x at %d before %#x: judged printable", v, pos, next)
+					}
+					line[pos+1] = 'a'
+				}
+			}
+		}
+		line[pos] = 'a'
+	}
+}

@@ -361,7 +361,7 @@ func (e *Engine) fail(run string, err error, n int) *ApplyError {
 			aerr.Outcome, aerr.Revert = RevertIncomplete, rerr
 		}
 	default:
-		_, uerr := e.undoable(ctx, run)
+		uerr := e.changedAnything(ctx, run)
 		aerr.Unchanged = errors.Is(uerr, ErrNothingToRevert) && !ranCommands
 	}
 	aerr.State = e.stateSummary(ctx)
@@ -436,6 +436,9 @@ type ServiceState struct {
 
 // Status reports what each of the plan's services runs now.
 func (e *Engine) Status(ctx context.Context) ([]ServiceState, error) {
+	if e.plan.Docker.Swarm {
+		return e.swarmStatus(ctx)
+	}
 	var out []ServiceState
 	for _, svc := range e.plan.Services {
 		st := ServiceState{Service: svc.Name, Group: svc.Group, Container: svc.ContainerName(e.plan.Project), Target: svc.Image, State: "missing"}

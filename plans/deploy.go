@@ -89,6 +89,9 @@ func sortedCopy(in []string) []string {
 // step.passed is told once every service has passed its first check,
 // while their stable windows go on.
 func (e *Engine) deployGroup(ctx context.Context, run, group string, step *stepRun) error {
+	if e.plan.Docker.Swarm { // a Swarm group overlaps nothing: its step ends when it does
+		return e.deploySwarmGroup(ctx, run, group)
+	}
 	services := e.plan.GroupServices(group)
 	if err := e.ensureNetworks(ctx, services); err != nil {
 		return err

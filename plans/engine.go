@@ -79,6 +79,8 @@ type Engine struct {
 	stopRevert  bool
 	takenOver   *TakeoverError
 	notifier    *notifier // the plan's webhooks and mark steps read the release from it
+	// pins are a Swarm plan's images as preloaded, by the plan's reference.
+	pins map[string]docker.PinnedImage
 	// cut is the running apply's first failure, which stops its other
 	// steps; cutCh is closed then (nil outside an apply).
 	cut   *StepFailedError

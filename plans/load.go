@@ -341,8 +341,14 @@ func (v *validator) validate() {
 	containers := map[string]string{}
 	hostPorts := map[string]string{}
 	for _, s := range p.Services {
-		v.service(s, containers, hostPorts)
+		if p.Docker.Swarm {
+			v.swarmService(s, hostPorts)
+		} else {
+			v.service(s, containers, hostPorts)
+			v.notSwarm(s)
+		}
 	}
+	v.swarmPlan()
 	for i, name := range p.Secrets {
 		if !envVarPattern.MatchString(name) {
 			v.at(fmt.Sprintf("$.secrets[%d]", i), "secret %q is not an environment variable name", name)

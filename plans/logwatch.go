@@ -18,6 +18,10 @@ const firstErrorsKept = 3
 func (p *Plan) LogSources() []logs.Source {
 	var srcs []logs.Source
 	for _, svc := range p.Services {
+		if p.Docker.Swarm {
+			srcs = append(srcs, logs.Source{Name: svc.Name, Service: p.SwarmName(svc)})
+			continue
+		}
 		srcs = append(srcs, logs.Source{Name: svc.Name, Container: svc.ContainerName(p.Project)})
 	}
 	for _, f := range p.Logs.Files {
@@ -112,11 +116,12 @@ func (j *errorJournal) line(l logs.Line) {
 		j.flushLocked()
 		j.minute = minute
 	}
-	j.counts[l.Source]++
-	j.times[l.Source] = append(j.times[l.Source], l.Time.UnixMilli())
-	if at, ok := j.deployed[l.Source]; ok && !l.Time.Before(at) && j.firsts[l.Source] < firstErrorsKept {
-		j.firsts[l.Source]++
-		j.e.Emit(Event{Kind: EvLogError, Run: j.e.currentRun(), Service: l.Source, Line: l.Text,
+	svc := logs.SourceService(l.Source)
+	j.counts[svc]++
+	j.times[svc] = append(j.times[svc], l.Time.UnixMilli())
+	if at, ok := j.deployed[svc]; ok && !l.Time.Before(at) && j.firsts[svc] < firstErrorsKept {
+		j.firsts[svc]++
+		j.e.Emit(Event{Kind: EvLogError, Run: j.e.currentRun(), Service: svc, Line: l.Text,
 			DurationMS: ms(l.Time.Sub(at)), Message: "error line after deploy"})
 	}
 }

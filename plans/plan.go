@@ -54,6 +54,9 @@ const (
 // DockerConfig says which Docker engine the plan targets.
 type DockerConfig struct {
 	Host string `yaml:"host"`
+	// Swarm says the host is a Swarm manager and every service is a Swarm
+	// service on it (see swarmplan.go).
+	Swarm bool `yaml:"swarm"`
 }
 
 // PreloadConfig lists image tarballs (`docker save` output) to load before pulling.
@@ -68,7 +71,8 @@ type LogsConfig struct {
 	Warnings []string `yaml:"warnings"`
 }
 
-// Service is one container the plan deploys.
+// Service is one container the plan deploys, or one Swarm service
+// (docker.swarm).
 type Service struct {
 	Name        string            `yaml:"-"`
 	Image       string            `yaml:"image"`
@@ -88,6 +92,9 @@ type Service struct {
 	Aliases     []string          `yaml:"aliases"`     // network aliases besides the service name
 	Healthcheck *Healthcheck      `yaml:"healthcheck"` // the HEALTHCHECK the container runs
 	Proxy       *ServiceProxy     `yaml:"proxy"`
+	// Replicas and Update are for Swarm services only (docker.swarm).
+	Replicas uint64       `yaml:"replicas"`
+	Update   *SwarmUpdate `yaml:"update"`
 }
 
 // Health is the gate a new container must pass before its group counts as deployed.

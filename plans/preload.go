@@ -34,6 +34,9 @@ func (p *Plan) Images() []string {
 // named under preload.load are loaded, then missing images are pulled in
 // parallel. It never touches a container.
 func (e *Engine) Preload(ctx context.Context) error {
+	if e.plan.Docker.Swarm {
+		return e.swarmPreload(ctx)
+	}
 	start := time.Now()
 	images := e.plan.Images()
 	e.Emit(Event{Kind: EvPreloadStart, Message: fmt.Sprintf("%d images", len(images))})

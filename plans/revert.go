@@ -223,6 +223,9 @@ func (e *Engine) finishCommand() string {
 // action of that same apply: it then asks no question, and goes on when
 // the journal fails, so a broken release is still put back.
 func (e *Engine) revert(ctx context.Context, run string, auto bool) error {
+	if e.plan.Docker.Swarm {
+		return e.revertSwarm(ctx, run, auto)
+	}
 	start := time.Now()
 	job, err := e.undoable(ctx, run)
 	if err != nil {
@@ -289,6 +292,22 @@ func (e *Engine) pruneRecords(ctx context.Context, names []string) {
 	for _, name := range names {
 		e.opts.Docker.RemoveRecord(ctx, name)
 	}
+}
+
+// staleAfter lists the records a finished revert of run makes useless:
+// its own "reverting" one and "reverted" ones of older applies.
+func (e *Engine) staleAfter(ctx context.Context, run string) []string {
+	names := []string{e.plan.revertRecordName(recordReverting, run)}
+	all, err := e.opts.Docker.Records(ctx, map[string]string{LabelProject: e.plan.Project, LabelRecord: recordReverted})
+	if err != nil {
+		return names
+	}
+	for _, rec := range all {
+		if rec.Labels[LabelRevertOf] < run {
+			names = append(names, rec.Name)
+		}
+	}
+	return names
 }
 
 func (e *Engine) revertOrder() string {

@@ -140,6 +140,9 @@ type ServiceStatus struct {
 	ErrorGate        ErrorGateStatus   // the error budget of its latest deploy
 	ErrorGates       []ErrorGateStatus // every error gate that ended, in order
 	Route            RouteState        // how the proxy treats its traffic, as the proxy steps left it
+	// Tasks are a Swarm service's tasks as last counted (nil for a
+	// container service).
+	Tasks *SwarmTasks
 	// Window is when its stable window ends while one runs: its new
 	// container passed its first check and must keep passing until then
 	// (a later group may deploy meanwhile).
@@ -537,6 +540,8 @@ func (s *State) Apply(ev Event) {
 		}
 	case EvLogErrors:
 		s.logErrors(ev)
+	case EvSwarmTasks:
+		s.swarmTasks(ev)
 	case EvRoute:
 		r := &s.service(ev.Service, ev.Group).Route
 		r.Error = ev.Error

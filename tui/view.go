@@ -170,6 +170,9 @@ func (m Model) servicesTable() []string {
 		if s.Health == "" {
 			health = m.gate(s.Service)
 		}
+		if svc := m.state.Service(s.Service); svc != nil && svc.Tasks != nil {
+			state, health = m.swarmCells(*svc.Tasks)
+		}
 		counts := bucket(m.cfg.Logs.Counts().PerSecond(s.Service, logs.LevelError, now, spark*perBar), perBar)
 		rows = append(rows, fmt.Sprintf("%-*s %-*s %s %s %s %s%s", nameW, s.Service, groupW, s.Group,
 			pad(ansi.Truncate(image, imageW, "…"), imageW), state, health, st.Error.Render(sparkline(counts)), m.budget(s.Service)))

@@ -51,6 +51,10 @@ func check(plan *plans.Plan, stdout, stderr io.Writer) int {
 	for _, w := range plan.ProxyWarnings() {
 		fmt.Fprintln(stderr, "warning:", w)
 	}
+	if plan.Docker.Swarm {
+		checkSwarmImages(plan, stdout, stderr)
+		return exitOK
+	}
 	warnUnavailableImages(plan, stderr)
 	return exitOK
 }

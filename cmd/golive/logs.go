@@ -99,7 +99,7 @@ func runLogs(args []string, stdout, stderr io.Writer) int {
 	defer stop()
 	var cli *docker.Client
 	for _, src := range sources {
-		if src.Container != "" && cli == nil {
+		if (src.Container != "" || src.Service != "") && cli == nil {
 			host := ""
 			if plan != nil {
 				host = plan.Docker.Host
@@ -155,7 +155,7 @@ func logSources(plan *plans.Plan, args []string, stderr io.Writer) ([]logs.Sourc
 	var sources []logs.Source
 	if plan != nil && len(args) == 0 {
 		for _, src := range plan.LogSources() {
-			if src.Container != "" {
+			if src.Container != "" || src.Service != "" {
 				src.Name = "service:" + src.Name
 			}
 			sources = append(sources, src)
@@ -180,6 +180,10 @@ func logSources(plan *plans.Plan, args []string, stderr io.Writer) ([]logs.Sourc
 			if svc == nil {
 				fmt.Fprintf(stderr, "golive logs: the plan has no service %q\n", name)
 				return nil, exitUsage
+			}
+			if plan.Docker.Swarm {
+				sources = append(sources, logs.Source{Name: arg, Service: plan.SwarmName(svc)})
+				continue
 			}
 			sources = append(sources, logs.Source{Name: arg, Container: svc.ContainerName(plan.Project)})
 		default:
@@ -206,8 +210,8 @@ type logPrinter struct {
 	w        *bufio.Writer
 	err      error
 	json     bool
-	color    bool
 	minLevel logs.Level
+	tags     [logs.LevelError + 1]string // what stands between a line's source and its text, per level
 	tail     int
 	pending  map[string]*tailRing // sources still reading their history, with a tail
 	caught   map[string]bool
@@ -222,8 +226,22 @@ type tailRing struct {
 }
 
 func newLogPrinter(w io.Writer, asJSON, color bool, tail int) *logPrinter {
-	return &logPrinter{w: bufio.NewWriterSize(w, 256<<10), json: asJSON, color: color, tail: tail,
+	p := &logPrinter{w: bufio.NewWriterSize(w, 256<<10), json: asJSON, tail: tail,
 		pending: map[string]*tailRing{}, caught: map[string]bool{}}
+	for l := range p.tags {
+		p.tags[l] = levelTag(logs.Level(l), color)
+	}
+	return p
+}
+
+// levelTag is a level's name padded to five columns between spaces,
+// coloured on a terminal.
+func levelTag(l logs.Level, color bool) string {
+	name := fmt.Sprintf("%-5s", l)
+	if c := levelColor(l); color && c != "" {
+		name = c + name + "\x1b[0m"
+	}
+	return " " + name + " "
 }
 
 // levelColor is the colour of a level's name on a terminal ("" for none).
@@ -246,6 +264,14 @@ func (p *logPrinter) Append(source, stream string, t time.Time, level logs.Level
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if !p.json && (p.tail == 0 || p.caught[source]) {
+		// Straight into the writer's buffer: the text is copied once.
+		p.w.WriteString(source)
+		p.w.WriteString(p.tags[level])
+		p.w.Write(text)
+		p.w.WriteByte('\n')
+		return
+	}
 	p.line = p.format(p.line[:0], source, stream, t, level, text)
 	p.emit(source)
 }
@@ -313,20 +339,7 @@ func (p *logPrinter) format(b []byte, source, stream string, t time.Time, level 
 		return p.jsonLine(b, source, stream, t, level.String(), text, 0)
 	}
 	b = append(b, source...)
-	b = append(b, ' ')
-	c := levelColor(level)
-	if p.color && c != "" {
-		b = append(b, c...)
-	}
-	name := level.String()
-	b = append(b, name...)
-	for i := len(name); i < 5; i++ {
-		b = append(b, ' ')
-	}
-	if p.color && c != "" {
-		b = append(b, "\x1b[0m"...)
-	}
-	b = append(b, ' ')
+	b = append(b, p.tags[level]...)
 	b = append(b, text...)
 	return append(b, '\n')
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"testing"
@@ -71,4 +72,49 @@ func TestUsageListsEveryLogsFlag(t *testing.T) {
 			}
 		}
 	}
+}
+
+// BenchmarkLogsNoFollowFile is `golive logs --no-follow FILE` in process,
+// output discarded: the path bench/logs compares with grep, for profiling
+// (go test -run '^$' -bench LogsNoFollowFile -cpuprofile cpu.out ./cmd/golive).
+func BenchmarkLogsNoFollowFile(b *testing.B) {
+	mix := []string{
+		`time=2026-11-25T10:00:00.123456789Z level=info msg="request method=GET path=/api/orders/12345 status=200 duration_ms=12" trace_id=4bf92f3577b34da6a3ce929d0e0e4736`,
+		`10.0.3.4 - - [25/Nov/2026:10:00:00 +0000] "GET /static/app.3f2a1c.js HTTP/1.1" 200 48213 "https://shop.example.com/checkout" "Mozilla/5.0 (X11; Linux x86_64)"`,
+		`{"level":"error","ts":"2026-11-25T10:00:00.123Z","caller":"db/query.go:88","msg":"query failed","error":"Error 1054 (42S22): Unknown column 'orders.discount_code'","seq":31}`,
+		"2026-11-25T10:00:00.123  WARN 1 --- [nio-8080-exec-7] c.s.orders.OrderService : Slow query took 1843ms for customer 88123",
+		"2026-11-25T10:00:00.123Z ERROR [celery.worker] Task orders.sync raised unexpected: KeyError('sku')\nTraceback (most recent call last):\n" +
+			"  File \"/app/orders/tasks.py\", line 88, in sync\n    sku = item[\"sku\"]\nKeyError: 'sku'",
+		"panic: runtime error: invalid memory address or nil pointer dereference\n[signal SIGSEGV: segmentation violation code=0x1 addr=0x0 pc=0x4a1b2c]\n\n" +
+			"goroutine 42 [running]:\nmain.(*Server).handleOrder(0xc000120000, {0x7f3a2c, 0xc0001a2000})\n\t/src/app/orders.go:142 +0x1d",
+	}
+	var sb strings.Builder
+	lines := 0
+	for i := 0; lines < 200000; i++ {
+		entry := mix[0]
+		switch i % 50 {
+		case 3, 13, 33:
+			entry = mix[1]
+		case 31:
+			entry = mix[2]
+		case 17, 41:
+			entry = mix[3]
+		case 7:
+			entry = mix[4]
+		case 23:
+			entry = mix[5]
+		}
+		sb.WriteString(entry)
+		sb.WriteByte('\n')
+		lines += strings.Count(entry, "\n") + 1
+	}
+	path := writeFile(b, b.TempDir(), "mixed.log", sb.String())
+	b.SetBytes(int64(sb.Len()))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if code := runLogs([]string{"--no-follow", path}, io.Discard, io.Discard); code != exitOK {
+			b.Fatalf("exit %d", code)
+		}
+	}
+	b.ReportMetric(float64(lines)*float64(b.N)/b.Elapsed().Seconds(), "lines/s")
 }

@@ -111,7 +111,11 @@ func formatEvent(ev plans.Event, steps int) string {
 		if ev.Result == plans.ResultFailed {
 			return fail("  ✗ " + ev.Image)
 		}
-		return fmt.Sprintf("  ✓ %s %s (%s)", ev.Image, ev.Result, docker.ShortID(ev.ImageID))
+		line := fmt.Sprintf("  ✓ %s %s (%s)", ev.Image, ev.Result, docker.ShortID(ev.ImageID))
+		if ev.Message != "" {
+			line += ": " + ev.Message
+		}
+		return line
 	case plans.EvPreloadEnd:
 		return fail(fmt.Sprintf("preload %s in %dms", ev.Result, ev.DurationMS))
 	case plans.EvStepStart:
@@ -181,6 +185,10 @@ func formatEvent(ev plans.Event, steps int) string {
 		return fmt.Sprintf("  %s: %s", ev.Service, ev.Message)
 	case plans.EvApplyEnd:
 		return fmt.Sprintf("apply %s in %dms", ev.Result, ev.DurationMS)
+	case plans.EvSwarmTasks:
+		return fail(fmt.Sprintf("  %s: %s", ev.Service, ev.Message))
+	case plans.EvSwarmTask:
+		return fail(fmt.Sprintf("    %s %s", ev.Message, ev.Result))
 	case plans.EvNotify:
 		if ev.Result == plans.ResultFailed {
 			return fail("notify " + ev.Message + " not delivered")

@@ -178,7 +178,7 @@ svg{background:#fafafa;border:1px solid #eee}.bar{fill:#cf222e}.deploy{stroke:#0
 {{$svc := .}}{{if .Changes}}<table><tr><th>Time</th><th>Change</th><th>Before</th><th>After</th><th>Result</th><th>Error lines 5 min before → after</th></tr>
 {{range .Changes}}<tr><td>{{hms .Time}}</td><td>{{.What}}</td><td>{{image .From .FromID}}</td><td>{{image .To .ToID}}</td><td>{{.Result}}</td><td>{{around $svc .}}</td></tr>
 {{end}}</table>{{end}}
-{{if .Probes}}<p>Health: {{probes .Probes}}</p>{{end}}
+{{if .Probes}}<p>Health: {{probes .Probes}}</p>{{end}}{{if .Tasks}}<p>Swarm tasks: {{.Tasks.Summary}}</p>{{end}}
 {{if .FirstErrors}}<p>First error lines after a new container started:</p><pre>{{range .FirstErrors}}{{after .After}}  {{.Line}}
 {{end}}</pre>{{end}}
 {{end}}

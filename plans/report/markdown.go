@@ -71,6 +71,9 @@ func (r *Report) Markdown() string {
 		if len(s.Probes) > 0 {
 			w("\nHealth: %s\n", cell(probes(s.Probes)))
 		}
+		if s.Tasks != nil {
+			w("\nSwarm tasks: %s\n", cell(s.Tasks.Summary()))
+		}
 		if len(s.FirstErrors) > 0 {
 			w("\nFirst error lines after a new container started:\n\n```\n")
 			for _, e := range s.FirstErrors {
