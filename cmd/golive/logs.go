@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -193,8 +194,13 @@ func logSources(plan *plans.Plan, args []string, stderr io.Writer) ([]logs.Sourc
 			}
 			sources = append(sources, logs.Source{Name: arg, Container: svc.ContainerName(plan.Project)})
 		default:
-			if _, err := os.Stat(arg); err != nil {
+			fi, err := os.Stat(arg)
+			if err != nil {
 				fmt.Fprintf(stderr, "golive logs: %v (a SOURCE is a file, container:NAME or service:NAME)\n", err)
+				return nil, exitUsage
+			}
+			if fi.IsDir() {
+				fmt.Fprintf(stderr, "golive logs: %s is a directory: name the log files in it (e.g. %s)\n", arg, filepath.Join(arg, "*.log"))
 				return nil, exitUsage
 			}
 			sources = append(sources, logs.Source{Name: arg, Path: arg})

@@ -127,3 +127,13 @@ func BenchmarkLogsNoFollowFile(b *testing.B) {
 	}
 	b.ReportMetric(float64(lines)*float64(b.N)/b.Elapsed().Seconds(), "lines/s")
 }
+
+// A directory as SOURCE is a usage mistake, said at once: followed, it
+// used to print nothing and never end.
+func TestLogsRefusesADirectory(t *testing.T) {
+	dir := t.TempDir()
+	code, out, errout := cli(t, "logs", dir)
+	if code != exitUsage || out != "" || !strings.Contains(errout, "is a directory") {
+		t.Fatalf("exit %d, out %q, err %q; want %d and a directory message", code, out, errout, exitUsage)
+	}
+}
