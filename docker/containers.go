@@ -107,7 +107,8 @@ type Container struct {
 	StartedAt    time.Time
 	TTY          bool
 	Labels       map[string]string
-	Networks     []string // the networks it is attached to
+	Networks     []string          // the networks it is attached to
+	IPs          map[string]string // its address on each network it is attached to
 	// Spec recreates this container: its configuration with the image ID.
 	Spec Spec
 }
@@ -166,8 +167,12 @@ func (c *Client) Inspect(ctx context.Context, nameOrID string) (*Container, erro
 		ct.StartedAt, _ = time.Parse(time.RFC3339Nano, s.StartedAt)
 	}
 	if r.NetworkSettings != nil {
-		for name := range r.NetworkSettings.Networks {
+		ct.IPs = map[string]string{}
+		for name, ep := range r.NetworkSettings.Networks {
 			ct.Networks = append(ct.Networks, name)
+			if ep != nil && ep.IPAddress.IsValid() {
+				ct.IPs[name] = ep.IPAddress.String()
+			}
 		}
 		sort.Strings(ct.Networks)
 	}
@@ -308,6 +313,16 @@ func (c *Client) remove(ctx context.Context, id string) error {
 	_, err := c.api.ContainerRemove(ctx, id, client.ContainerRemoveOptions{Force: true})
 	if err = end(err); err != nil && !IsNotFound(err) {
 		return err
+	}
+	return nil
+}
+
+// Connect attaches a container to one more network; one already attached is left alone.
+func (c *Client) Connect(ctx context.Context, network, id string) error {
+	cctx, end := c.call(ctx, c.timeouts.Change, "connect "+ShortID(id)+" to network "+network)
+	_, err := c.api.NetworkConnect(cctx, network, client.NetworkConnectOptions{Container: id})
+	if err = end(err); err != nil && !strings.Contains(err.Error(), "already exists") {
+		return fmt.Errorf("connect container %s to network %s: %w", ShortID(id), network, err)
 	}
 	return nil
 }

@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -184,52 +183,6 @@ func demoContainer(t testing.TB, cli *docker.Client, project, version string, sp
 	return id
 }
 
-// result is one request of the load generator.
-type result struct {
-	start, end time.Time
-	version    string
-	status     int
-	err        error
-}
-
-// load sends GET /version through url at rate per second until stop is
-// closed or max requests were sent, each in its own goroutine so a slow
-// answer never lowers the rate, counts the answered ones in answered,
-// and returns every result in start order.
-func load(url string, rate, max int, stop <-chan struct{}, answered *atomic.Int64) []result {
-	tr := &http.Transport{MaxIdleConnsPerHost: 64}
-	defer tr.CloseIdleConnections()
-	client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
-	results := make([]result, max)
-	var wg sync.WaitGroup
-	tick := time.NewTicker(time.Second / time.Duration(rate))
-	defer tick.Stop()
-	n := 0
-	for ; n < max; n++ {
-		select {
-		case <-stop:
-			wg.Wait()
-			return results[:n]
-		case <-tick.C:
-		}
-		wg.Add(1)
-		go func(r *result) {
-			defer wg.Done()
-			r.start = time.Now()
-			resp, err := client.Get(url)
-			if err == nil {
-				body, rerr := io.ReadAll(resp.Body)
-				resp.Body.Close()
-				r.status, r.version, err = resp.StatusCode, strings.TrimSpace(string(body)), rerr
-			}
-			r.err, r.end = err, time.Now()
-			answered.Add(1)
-		}(&results[n])
-	}
-	wg.Wait()
-	return results[:n]
-}
-
 func TestRealProxySwitchesBetweenVersionsWithoutAFailedRequest(t *testing.T) {
 	cli := dockertest.Client(t)
 	project := dockertest.Project(t, cli)
@@ -252,9 +205,11 @@ func TestRealProxySwitchesBetweenVersionsWithoutAFailedRequest(t *testing.T) {
 	}
 
 	stop := make(chan struct{})
-	done := make(chan []result)
+	done := make(chan []dockertest.Response)
 	var answered atomic.Int64
-	go func() { done <- load(fmt.Sprintf("http://127.0.0.1:%d/version", port), 200, 10000, stop, &answered) }()
+	go func() {
+		done <- dockertest.Load(fmt.Sprintf("http://127.0.0.1:%d/version", port), 200, 10000, stop, &answered)
+	}()
 	// Between two switches, 200 requests are answered, however slow the machine.
 	traffic := func(what string) {
 		n := answered.Load() + 200
@@ -291,10 +246,10 @@ func TestRealProxySwitchesBetweenVersionsWithoutAFailedRequest(t *testing.T) {
 	}
 	failed := 0
 	for _, r := range results {
-		if r.err != nil || r.status != http.StatusOK {
+		if r.Failed() {
 			failed++
 			if failed <= 5 {
-				t.Errorf("request at %s: status %d, %v", r.start.Format("15:04:05.000"), r.status, r.err)
+				t.Errorf("request at %s: status %d, %v", r.Start.Format("15:04:05.000"), r.Status, r.Err)
 			}
 		}
 	}
@@ -308,18 +263,18 @@ func TestRealProxySwitchesBetweenVersionsWithoutAFailedRequest(t *testing.T) {
 		want := []string{"1"}
 		for _, m := range marks {
 			switch {
-			case r.start.After(m.returned):
+			case r.Start.After(m.returned):
 				want = []string{m.version}
-			case r.end.After(m.called):
+			case r.End.After(m.called):
 				want = append(want, m.version)
 			}
 		}
-		if !slices.Contains(want, r.version) {
+		if !slices.Contains(want, r.Version) {
 			var switches []string
 			for _, m := range marks {
 				switches = append(switches, fmt.Sprintf("to %s from %s to %s", m.version, m.called.Format("15:04:05.000"), m.returned.Format("15:04:05.000")))
 			}
-			t.Fatalf("request started at %s answered by version %s, want %s (switches: %s)", r.start.Format("15:04:05.000"), r.version, strings.Join(want, " or "), strings.Join(switches, "; "))
+			t.Fatalf("request started at %s answered by version %s, want %s (switches: %s)", r.Start.Format("15:04:05.000"), r.Version, strings.Join(want, " or "), strings.Join(switches, "; "))
 		}
 	}
 	t.Logf("%d requests through 4 switches and one refused unhealthy target, none failed", len(results))

@@ -95,7 +95,7 @@ func FollowContainer(ctx context.Context, api ContainerLogs, name string, opts C
 			if opts.OnContainer != nil {
 				opts.OnContainer(ct)
 			}
-			cs = &containerStream{api: api, id: ct.ID, tty: ct.TTY, sink: sink, mu: &mu, noTimes: opts.NoTimes && !opts.Follow}
+			cs = &containerStream{api: api, name: name, id: ct.ID, tty: ct.TTY, sink: sink, mu: &mu, noTimes: opts.NoTimes && !opts.Follow}
 			if !since.IsZero() {
 				cs.confirmed = since.UnixNano() - 1
 			}
@@ -147,6 +147,26 @@ func FollowContainer(ctx context.Context, api ContainerLogs, name string, opts C
 	}
 }
 
+// nameCheck is how often a followed stream checks that its container still has the name.
+const nameCheck = time.Second
+
+// watchName ends the stream (by moved) once another container has the followed name.
+func (cs *containerStream) watchName(ctx context.Context, moved context.CancelFunc) {
+	t := time.NewTicker(nameCheck)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if ct, err := cs.api.Inspect(ctx, cs.name); err == nil && ct != nil && ct.ID != cs.id {
+			moved()
+			return
+		}
+	}
+}
+
 func sinceArg(ns int64) string {
 	if ns <= 0 {
 		return ""
@@ -161,6 +181,7 @@ const jsonOverhead = 64
 // containerStream reads one container's log and delivers each line once.
 type containerStream struct {
 	api  ContainerLogs
+	name string // the name followed: another container may take it while this one still runs
 	id   string
 	tty  bool
 	sink Sink
@@ -298,6 +319,11 @@ func (cs *containerStream) follow(ctx context.Context) error {
 				cs.mu.Unlock()
 			}
 		}
+	}()
+	wg.Add(1)
+	go func() { // a blue/green switch gives the name to another container while this one runs on
+		defer wg.Done()
+		cs.watchName(fctx, cancel)
 	}()
 	err := cs.read(fctx, docker.LogOptions{Follow: true, Since: sinceArg(cs.last())}, fromFollow)
 	cancel()

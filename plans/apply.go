@@ -121,6 +121,9 @@ func (e *Engine) apply(ctx context.Context, run string) error {
 	if err := e.checkSettled(ctx); err != nil {
 		return err
 	}
+	if err := e.sweepWarm(ctx); err != nil {
+		return err
+	}
 	if err := e.Preload(ctx); err != nil {
 		return err
 	}
@@ -225,6 +228,9 @@ func (e *Engine) asIncomplete(run string, err error) error {
 // checkSettled refuses to start while an interrupted apply left a service
 // between two containers.
 func (e *Engine) checkSettled(ctx context.Context) error {
+	if e.hosts != nil {
+		return e.eachHost(func(h *Engine) error { return h.checkSettled(ctx) })
+	}
 	for _, svc := range e.plan.Services {
 		name := svc.ContainerName(e.plan.Project)
 		next, err := e.opts.Docker.Inspect(ctx, name+suffixNext)
@@ -251,10 +257,17 @@ type ServiceState struct {
 	Health      string
 	Target      string // the plan's image
 	Run         string // the apply that created the container
+	// Warm is the previous version still running after a blue/green
+	// switch, until WarmUntil: a revert switches back to it at once.
+	Warm      string
+	WarmUntil time.Time
 }
 
 // Status reports what each of the plan's services runs now.
 func (e *Engine) Status(ctx context.Context) ([]ServiceState, error) {
+	if e.hosts != nil {
+		return e.statusHosts(ctx), nil
+	}
 	if e.plan.Docker.Swarm {
 		return e.swarmStatus(ctx)
 	}
@@ -267,6 +280,11 @@ func (e *Engine) Status(ctx context.Context) ([]ServiceState, error) {
 		}
 		if ct != nil {
 			st.ContainerID, st.Image, st.ImageID, st.State, st.Health, st.Run = ct.ID, ct.Image, ct.ImageID, ct.State, ct.Health, ct.Labels[LabelRun]
+		}
+		if svc.Proxy != nil {
+			if err := e.warmStatus(ctx, &st); err != nil {
+				return nil, err
+			}
 		}
 		out = append(out, st)
 	}

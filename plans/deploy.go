@@ -60,6 +60,9 @@ func (e *Engine) spec(svc *Service, env []string) (docker.Spec, error) {
 	s.Labels[LabelService] = svc.Name
 	s.Labels[LabelGroup] = svc.Group
 	s.Labels[LabelContainer] = s.Name
+	if svc.Proxy != nil {
+		s.Labels[LabelProxy] = proxyLabel(svc.Proxy)
+	}
 	return s, nil
 }
 
@@ -84,6 +87,9 @@ func sortedCopy(in []string) []string {
 // Once its containers have started, the next deploy group's containers are
 // created ahead (see ahead.go) while this group's health gates run.
 func (e *Engine) deployGroup(ctx context.Context, run, group string) error {
+	if e.hosts != nil {
+		return e.rolloutGroup(ctx, run, group)
+	}
 	if e.plan.Docker.Swarm {
 		return e.deploySwarmGroup(ctx, run, group)
 	}
@@ -124,6 +130,7 @@ type change struct {
 	inherit   bool              // cur is a failed deploy: keep its prev labels, drop it
 	unchanged bool              // cur already runs the target: nothing to create
 	id        string            // the created <name>.next
+	canary    *Canary           // a canary step's: the share of traffic the new one takes before the switch
 }
 
 // ensureNetworks creates the networks of services that do not exist yet,
@@ -177,7 +184,7 @@ func (e *Engine) deployService(ctx context.Context, run string, svc *Service, c 
 	if c.unchanged {
 		// Left alone, but a release is not done while it is unhealthy: one passing check is enough.
 		ev.ContainerID = c.cur.ID
-		if err := e.waitFirstPass(ctx, svc, c.cur.ID); err != nil {
+		if err := e.waitFirstPass(ctx, e.gateOf(svc, c.cur), c.cur.ID); err != nil {
 			return e.serviceFailed(ev, start, fmt.Errorf("unchanged, but %w", err))
 		}
 		ev.Result, ev.Message = ResultUnchanged, "already runs the target image with the same config"
@@ -192,7 +199,15 @@ func (e *Engine) deployService(ctx context.Context, run string, svc *Service, c 
 	if err := e.guard(ctx); err != nil {
 		return e.serviceFailed(ev, start, err)
 	}
+	if beside(svc, c) {
+		return e.deployBeside(ctx, svc, c, ev, start, func() { once.Do(started) })
+	}
 	spec, cur := c.spec, c.cur
+	if svc.Proxy != nil {
+		if err := e.joinProxy(ctx, id); err != nil {
+			return e.serviceFailed(ev, start, err)
+		}
+	}
 	if cur != nil {
 		// While what runs stops, the names move: the older kept container
 		// goes, what runs becomes <name>.prev and the new one <name>.
@@ -219,9 +234,22 @@ func (e *Engine) deployService(ctx context.Context, run string, svc *Service, c 
 	once.Do(started)
 	e.errors.deployedAt(svc.Name, time.Now())
 	e.Emit(withAction(ev, ActionStarted, "started "+spec.Name))
-	if err := e.waitHealthy(ctx, svc, id); err != nil {
+	gated := svc
+	if svc.Proxy != nil {
+		ct, err := d.Inspect(ctx, id)
+		if err != nil {
+			return e.serviceFailed(ev, start, err)
+		}
+		gated = e.gateOf(svc, ct)
+	}
+	if err := e.waitHealthy(ctx, gated, id); err != nil {
 		e.Emit(Event{Kind: EvHealth, Run: run, Service: svc.Name, ContainerID: id, Result: ResultFailed, Error: err.Error(), DurationMS: ms(time.Since(start))})
 		return e.serviceFailed(ev, start, err)
+	}
+	if svc.Proxy != nil {
+		if err := e.routeFirst(ctx, svc, ev); err != nil {
+			return e.serviceFailed(ev, start, err)
+		}
 	}
 	ev.Result, ev.DurationMS = ResultDeployed, ms(time.Since(start))
 	e.Emit(withKind(ev, EvServiceEnd))

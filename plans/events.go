@@ -17,6 +17,7 @@ type Event struct {
 	Phase           string         `json:"phase,omitempty"` // before, run or after for a run step
 	Command         string         `json:"command,omitempty"`
 	Service         string         `json:"service,omitempty"`
+	Host            string         `json:"host,omitempty"` // the plan's host it happened on (hosts:); "" for the whole release
 	Group           string         `json:"group,omitempty"`
 	Image           string         `json:"image,omitempty"`
 	ImageID         string         `json:"image_id,omitempty"`
@@ -44,6 +45,9 @@ type Event struct {
 	// Action says what a service.container event did to the service:
 	// ActionCreated, ActionStopped (it stopped serving) or ActionStarted.
 	Action string `json:"action,omitempty"`
+	// KeepWarmMS is, on a switch, how long the version that stopped taking
+	// traffic keeps running (a switch back then needs no start).
+	KeepWarmMS int64 `json:"keep_warm_ms,omitempty"`
 	// Transient events (byte-level pull progress) are published but not journaled.
 	Transient bool `json:"-"`
 }
@@ -87,6 +91,13 @@ const (
 	ActionCreated = "created" // the new container exists, not yet serving
 	ActionStopped = "stopped" // the container that served was stopped or removed
 	ActionStarted = "started" // the new container started; it serves once its gate passes
+	// ActionBeside: a new container started beside the one that serves,
+	// which goes on serving until a switch.
+	ActionBeside = "beside"
+	// ActionSwitched: the proxy sends the service's traffic to this
+	// container now (DurationMS: how long the switch took); the one it left
+	// stays warm for KeepWarmMS.
+	ActionSwitched = "switched"
 )
 
 // Actions of proxy.route events.

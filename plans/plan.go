@@ -32,6 +32,9 @@ type Plan struct {
 	// ComposeWarnings is what the compose file says that golive does not honour.
 	ComposeWarnings []ComposeWarning `yaml:"-"`
 	Proxy           *ProxyConfig     `yaml:"proxy"`
+	// Hosts names the Docker engines of a release across several hosts;
+	// empty: the one engine of docker.host.
+	Hosts map[string]*HostEntry `yaml:"hosts"`
 }
 
 // RevertConfig says how a revert brings the previous version back. By
@@ -92,6 +95,8 @@ type Service struct {
 	Aliases     []string          `yaml:"aliases"`     // network aliases besides the service name
 	Healthcheck *Healthcheck      `yaml:"healthcheck"` // the HEALTHCHECK the container runs
 	Proxy       *ServiceProxy     `yaml:"proxy"`
+	Hosts       []string          `yaml:"hosts"`   // the plan's hosts it runs on; default: every one
+	Rollout     *Rollout          `yaml:"rollout"` // how many of its hosts change at a time
 	// Replicas and Update are for Swarm services only (docker.swarm).
 	Replicas uint64       `yaml:"replicas"`
 	Update   *SwarmUpdate `yaml:"update"`
@@ -158,6 +163,7 @@ type Step struct {
 	Resume         string       `yaml:"resume"`
 	Maintenance    *Maintenance `yaml:"maintenance"`
 	EndMaintenance string       `yaml:"end_maintenance"`
+	Canary         *Canary      `yaml:"canary"` // canary.go
 }
 
 // Step kinds.
@@ -180,6 +186,8 @@ func (s Step) Kind() string {
 	switch {
 	case s.Mark != nil:
 		return StepMark
+	case s.Canary != nil:
+		return StepCanary
 	case s.Maintenance != nil:
 		return StepMaintenance
 	case s.Pause != "":
@@ -212,6 +220,8 @@ func (s Step) Title() string {
 		return "Confirm: " + s.Confirm
 	case StepMark:
 		return "Mark: " + s.Mark.URL
+	case StepCanary:
+		return fmt.Sprintf("Canary %s: %d%% for %s", s.Canary.Service, s.Canary.Percent, shortDuration(s.Canary.For))
 	case StepPause, StepResume, StepMaintenance, StepEndMaintenance:
 		return s.proxyTitle()
 	}
@@ -229,6 +239,8 @@ func (s Step) Command() string {
 		return "confirm: " + s.Confirm
 	case StepMark:
 		return "POST " + s.Mark.URL
+	case StepCanary:
+		return fmt.Sprintf("canary %s %d%% for %s", s.Canary.Service, s.Canary.Percent, s.Canary.For)
 	case StepPause, StepResume, StepMaintenance, StepEndMaintenance:
 		return s.proxyCommand()
 	}

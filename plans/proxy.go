@@ -40,16 +40,29 @@ const (
 	DefaultKeepWarm    = 10 * time.Minute
 )
 
-// ProxyNotWired is what `check` says while apply and revert do not switch
-// through the proxy yet, so nobody believes they have zero downtime.
-const ProxyNotWired = "proxy: is validated but blue/green switching is not wired into apply and revert yet: services with proxy: are still replaced stop-first, with a short outage on every deploy and revert"
-
-// ProxyWarnings are what the operator of a plan with proxy: should know before a release.
-func (p *Plan) ProxyWarnings() []string {
-	if p.Proxy != nil {
-		return []string{ProxyNotWired}
+// ProxyNotes say, for `check`, how each service with proxy: is replaced:
+// blue/green through which proxy, and where its health gate goes.
+func (p *Plan) ProxyNotes() []string {
+	if p.Proxy == nil {
+		return nil
 	}
-	return nil
+	var notes []string
+	for _, s := range p.Services {
+		sp := s.Proxy
+		if sp == nil {
+			continue
+		}
+		note := fmt.Sprintf("%s: blue/green through proxy %s (network %s, ports %s) for %s: the new version starts beside the old, takes the traffic once healthy (proxy check %s), the old one stays warm %s for an instant revert",
+			s.Name, p.Proxy.Container, p.Proxy.Network, strings.Join(p.Proxy.Ports, ", "), routeName(sp), sp.Health, shortDuration(sp.KeepWarm))
+		switch {
+		case s.Health.HTTP != "":
+			note += fmt.Sprintf("; health.http goes straight to each container at port %d (its path only)", sp.Port)
+		case s.Health.TCP != "":
+			note += fmt.Sprintf("; health.tcp goes straight to each container at port %d", sp.Port)
+		}
+		notes = append(notes, note)
+	}
+	return notes
 }
 
 // ProxySpec is the proxy container the plan asks for, defaults applied.

@@ -2,6 +2,7 @@ package plans
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -36,8 +37,8 @@ services:
 	if got := p.Images(); !slices.Equal(got, []string{"shop/web:2", "shop/api:2", "basecamp/kamal-proxy:v0.9.2"}) {
 		t.Errorf("images = %v", got)
 	}
-	if got := p.ProxyWarnings(); !slices.Equal(got, []string{ProxyNotWired}) {
-		t.Errorf("warnings = %v", got)
+	if got := p.ProxyNotes(); len(got) != 1 || !strings.HasPrefix(got[0], "web: blue/green through proxy golive-proxy (network golive-proxy, ports 80:80) for shop.example.com:") || !strings.Contains(got[0], "stays warm 10m") {
+		t.Errorf("notes = %v", got)
 	}
 	spec, err := p.ProxySpec()
 	if err != nil || spec.Name != "golive-proxy" || !slices.Equal(spec.Ports, []docker.Port{{HostPort: "80", ContainerPort: "80", Proto: "tcp"}}) {
@@ -53,8 +54,8 @@ func TestPlanWithoutProxyHasNoWarningAndNoProxyImage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Proxy != nil || len(p.ProxyWarnings()) != 0 || !slices.Equal(p.Images(), []string{"w"}) {
-		t.Errorf("proxy %+v, warnings %v, images %v", p.Proxy, p.ProxyWarnings(), p.Images())
+	if p.Proxy != nil || len(p.ProxyNotes()) != 0 || !slices.Equal(p.Images(), []string{"w"}) {
+		t.Errorf("proxy %+v, warnings %v, images %v", p.Proxy, p.ProxyNotes(), p.Images())
 	}
 }
 

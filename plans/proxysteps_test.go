@@ -94,7 +94,7 @@ func TestProxyStepErrorsNameLineColumnAndWhatToDo(t *testing.T) {
 		{"a message too long", "  - maintenance: {group: frontend, message: " + strings.Repeat("x", MaxMaintenanceMessage+1) + "}\n  - end_maintenance: frontend\n" + deploys,
 			"p.yaml:8:45: step 1: the maintenance message is 1001 bytes; keep it under 1000 (it is shown on the maintenance page)"},
 		{"two kinds in one step", "  - pause: frontend\n    resume: frontend\n" + deploys,
-			"p.yaml:8:5: step 1 must have exactly one of run, deploy, verify, confirm, mark, pause, resume, maintenance or end_maintenance"},
+			"p.yaml:8:5: step 1 must have exactly one of run, deploy, verify, confirm, mark, pause, resume, maintenance, end_maintenance or canary"},
 		{"a misspelt key", "  - maintenance: {group: frontend, mesage: x}\n  - end_maintenance: frontend\n" + deploys,
 			`p.yaml:8:36: unknown field "mesage": did you mean "message"? (see the README for the plan format)`},
 	}

@@ -46,7 +46,10 @@ type revertTarget struct {
 	PrevImageID string  `json:"prev_image_id,omitempty"`
 	PrevSpec    string  `json:"prev_spec,omitempty"`
 	Gate        *Health `json:"gate,omitempty"` // the previous container's own gate; nil: none recorded
-	StopTimeout int     `json:"stop_timeout,omitempty"`
+	// Proxy is the apply's `proxy:` for the service: its traffic goes
+	// through the proxy, and a revert switches it back.
+	Proxy       *ServiceProxy `json:"proxy,omitempty"`
+	StopTimeout int           `json:"stop_timeout,omitempty"`
 }
 
 // revertJob is the apply a revert undoes.
@@ -60,6 +63,9 @@ type revertJob struct {
 // undoable finds the apply to undo: run, or else the latest apply that is
 // not completely reverted. A revert of it that was cut short is resumed.
 func (e *Engine) undoable(ctx context.Context, run string) (*revertJob, error) {
+	if e.hosts != nil {
+		return e.undoableHosts(ctx, run)
+	}
 	d := e.opts.Docker
 	all, err := d.List(ctx, map[string]string{LabelProject: e.plan.Project})
 	if err != nil {
@@ -92,7 +98,7 @@ func (e *Engine) undoable(ctx context.Context, run string) (*revertJob, error) {
 		case c.Labels[LabelReverted] != "": // the record container of earlier versions
 			r = c.Labels[LabelReverted]
 			done[r] = docker.Record{Name: c.Name, Labels: c.Labels}
-		case c.Labels[LabelContainer] != "" && c.Name != c.Labels[LabelContainer]+suffixPrev:
+		case c.Labels[LabelContainer] != "" && !kept(c):
 			// A kept .prev container speaks of older applies.
 			r = c.Labels[LabelRun]
 		}
@@ -120,7 +126,7 @@ func (e *Engine) undoable(ctx context.Context, run string) (*revertJob, error) {
 	byName := map[string]int{} // container name → index in targets
 	for _, c := range all {
 		base := c.Labels[LabelContainer]
-		if c.Labels[LabelRun] != run || base == "" || c.Name == base+suffixPrev {
+		if c.Labels[LabelRun] != run || base == "" || kept(c) {
 			continue
 		}
 		if _, ok := byName[base]; ok {
@@ -130,7 +136,7 @@ func (e *Engine) undoable(ctx context.Context, run string) (*revertJob, error) {
 		job.release = c.Labels[LabelRelease]
 		t := revertTarget{Service: c.Labels[LabelService], Group: c.Labels[LabelGroup], Name: base,
 			Existed: c.Labels[LabelPrevImageID] != "", PrevID: c.Labels[LabelPrevID], PrevImage: c.Labels[LabelPrevImage],
-			PrevImageID: c.Labels[LabelPrevImageID], PrevSpec: c.Labels[LabelPrevSpec], StopTimeout: c.Spec.StopTimeout}
+			PrevImageID: c.Labels[LabelPrevImageID], PrevSpec: c.Labels[LabelPrevSpec], StopTimeout: c.Spec.StopTimeout, Proxy: recordedProxy(c.Labels)}
 		if t.Existed {
 			if t.Gate, err = e.recordedGate(ctx, t); err != nil {
 				return nil, err
@@ -206,6 +212,9 @@ func (e *Engine) finishCommand() string {
 // action of that same apply: it then asks no question, and goes on when
 // the journal fails, so a broken release is still put back.
 func (e *Engine) revert(ctx context.Context, run string, auto bool) error {
+	if e.hosts != nil {
+		return e.revertHosts(ctx, run, auto)
+	}
 	if e.plan.Docker.Swarm {
 		return e.revertSwarm(ctx, run, auto)
 	}
@@ -289,6 +298,9 @@ func (e *Engine) revertOrder() string {
 // confirmRemovals asks before a revert removes services that did not exist
 // before the apply.
 func (e *Engine) confirmRemovals(ctx context.Context, job *revertJob) error {
+	if e.parent != nil {
+		return nil // the coordinator asked once for every host (revertHosts)
+	}
 	var names []string
 	for _, t := range job.targets {
 		if !t.Existed {
@@ -389,6 +401,9 @@ func (e *Engine) revertService(ctx context.Context, run string, t revertTarget, 
 		}
 		return e.guard(ctx)
 	}
+	if t.Proxy != nil && t.Existed {
+		return e.switchBack(ctx, run, t, &ev, change)
+	}
 	at, err := d.Inspect(ctx, t.Name)
 	if err != nil {
 		return err
@@ -419,6 +434,11 @@ func (e *Engine) revertService(ctx context.Context, run string, t revertTarget, 
 				action = ActionStopped
 			}
 			e.containerEvent(run, t, action, c, "removed the new container "+docker.ShortID(c.ID)+" (the service did not exist before)")
+		}
+		if t.Proxy != nil {
+			if err := e.unroute(ctx, t.Service); err != nil {
+				return err
+			}
 		}
 		ev.Result, ev.Message = ResultReverted, "removed: the service did not exist before"
 		e.Emit(ev)
@@ -620,7 +640,7 @@ func (e *Engine) revertGate(ctx context.Context, t revertTarget, id string) erro
 func (e *Engine) Revert(ctx context.Context) error {
 	err := e.Lock(ctx, "revert")
 	var held *docker.HeldError
-	if errors.As(err, &held) && held.Operation == "apply" {
+	if errors.As(err, &held) && held.Operation == "apply" && e.hosts == nil {
 		if e.opts.Asker == nil {
 			return fmt.Errorf("%w\nto stop that apply where it is and revert what it changed, run revert on a terminal or with --yes", err)
 		}
@@ -636,6 +656,9 @@ func (e *Engine) Revert(ctx context.Context) error {
 		return err
 	}
 	defer e.Unlock()
+	if err := e.sweepWarm(ctx); err != nil {
+		return err
+	}
 	err = e.revert(ctx, "", false)
 	if errors.Is(err, ErrNothingToRevert) {
 		e.Emit(Event{Kind: EvRevertEnd, Result: ResultNothing, Message: strings.TrimPrefix(err.Error(), ErrNothingToRevert.Error()+": ")})

@@ -25,6 +25,16 @@ const (
 	PhaseRevertIncomplete Phase = "revert incomplete"
 )
 
+// hostBracket are the kinds that one host's engine emits for its own part
+// and the coordinator of a release across hosts emits for the whole. A
+// lock broken on a host is not among them: it tells that the operation
+// holding it was interrupted.
+var hostBracket = map[string]bool{
+	EvPreloadStart: true, EvPreloadEnd: true, EvRevertStart: true, EvRevertEnd: true,
+	EvLockAcquired: true, EvLockReleased: true, EvLockRefused: true,
+	EvApplyStart: true, EvApplyEnd: true,
+}
+
 // ResultInterrupted is the outcome of an operation whose process stopped
 // before it ended, as a later command that broke its lock tells.
 const ResultInterrupted = "interrupted"
@@ -69,6 +79,9 @@ type State struct {
 	Preload  Preload
 	Steps    []StepState // the plan's steps per apply, in order
 	Services []*ServiceStatus
+	// Rollout is the batch a rollout across hosts deploys now: "api:
+	// batch 2 of 3 on app2"; "" when none runs.
+	Rollout  string
 	Asking   string // a confirm question waiting for its answer
 	AskedBy  string // whose session asks it
 	Answered string // the latest answer: "yes: question" or "no: question"
@@ -140,9 +153,26 @@ type ServiceStatus struct {
 	ErrorGate        ErrorGateStatus   // the error budget of its latest deploy
 	ErrorGates       []ErrorGateStatus // every error gate that ended, in order
 	Route            RouteState        // how the proxy treats its traffic, as the proxy steps left it
+	// Switches are the proxy's switches of its traffic, in order: a
+	// service with any takes traffic through the proxy, blue/green.
+	Switches []Switch
+	// Warm is the version the latest switch left, still running for an
+	// instant switch back until Warm.Until; zero when none.
+	Warm WarmVersion
+	// Canary is the share of the traffic a new version takes before its
+	// switch, while a canary step runs; zero otherwise.
+	Canary CanaryShare
 	// Tasks are a Swarm service's tasks as last counted (nil for a
 	// container service).
 	Tasks *SwarmTasks
+}
+
+// CanaryShare is a canary step's new version taking Percent of the
+// rollout traffic from Since, for For.
+type CanaryShare struct {
+	Percent int
+	Since   time.Time
+	For     time.Duration
 }
 
 // RouteState is how the proxy treats a service's traffic: held (paused or
@@ -153,6 +183,48 @@ type RouteState struct {
 	// Error is the latest proxy command on the route that failed: a hold
 	// that failed may have held part of it, so it counts as held.
 	Error string
+}
+
+// Switch is the proxy moving a service's traffic from one version to another.
+type Switch struct {
+	Time         time.Time
+	From, FromID string
+	To, ToID     string
+	Container    string        // the container that takes the traffic since
+	Took         time.Duration // from the proxy's deploy call to its return
+	Back         bool          // a revert's switch back
+}
+
+// WarmVersion is an old version that keeps running after a switch.
+type WarmVersion struct {
+	Image, ImageID, Container string
+	Until                     time.Time
+}
+
+// Proxied reports whether the service takes traffic through the proxy.
+func (svc *ServiceStatus) Proxied() bool { return len(svc.Switches) > 0 }
+
+// WarmLeft is how long the warm old version keeps running after now: a
+// revert until then switches back without starting anything. Zero when
+// none is warm.
+func (svc *ServiceStatus) WarmLeft(now time.Time) time.Duration {
+	if svc.Warm.Until.IsZero() || !svc.Warm.Until.After(now) {
+		return 0
+	}
+	return svc.Warm.Until.Sub(now)
+}
+
+// switched folds a switch of the service's traffic: what served becomes
+// the warm version when the switch keeps it running.
+func (svc *ServiceStatus) switched(ev Event, back bool) {
+	svc.Switches = append(svc.Switches, Switch{Time: ev.Time, From: svc.Now, FromID: svc.NowID, To: ev.Image, ToID: ev.ImageID,
+		Container: ev.ContainerID, Took: time.Duration(ev.DurationMS) * time.Millisecond, Back: back})
+	svc.Warm, svc.Canary = WarmVersion{}, CanaryShare{}
+	if ev.KeepWarmMS > 0 {
+		svc.Warm = WarmVersion{Image: svc.Now, ImageID: svc.NowID, Container: firstOf(ev.PrevContainerID, svc.Container),
+			Until: ev.Time.Add(time.Duration(ev.KeepWarmMS) * time.Millisecond)}
+	}
+	svc.Now, svc.NowID, svc.Container = ev.Image, ev.ImageID, ev.ContainerID
 }
 
 // ErrorGateStatus is a service's error budget as its latest new container
@@ -246,11 +318,7 @@ type PlannedService struct {
 // LoadedEvent is the plan.loaded event that opens a journal: it names
 // every service of the plan.
 func LoadedEvent(p *Plan, message string) Event {
-	ev := Event{Kind: EvPlanLoaded, Message: message}
-	for _, svc := range p.Services {
-		ev.Services = append(ev.Services, PlannedService{Name: svc.Name, Group: svc.Group, Image: svc.Image})
-	}
-	return ev
+	return Event{Kind: EvPlanLoaded, Message: message, Services: p.Placements()}
 }
 
 // NewState starts the state of a plan's release: every service and step
@@ -266,7 +334,7 @@ func NewState(plan *Plan) *State {
 		s.Preload.Images = append(s.Preload.Images, ImageProgress{Ref: ref, Layers: map[string][2]int64{}})
 	}
 	s.pendingSteps("")
-	for _, svc := range plan.Services {
+	for _, svc := range plan.Placements() {
 		s.Services = append(s.Services, &ServiceStatus{Name: svc.Name, Group: svc.Group, Target: svc.Image})
 	}
 	return s
@@ -321,6 +389,12 @@ func (s *State) Apply(ev Event) {
 	}
 	if ev.Actor != "" && !slices.Contains(s.Actors, ev.Actor) {
 		s.Actors = append(s.Actors, ev.Actor)
+	}
+	if ev.Host != "" {
+		if hostBracket[ev.Kind] {
+			return // the coordinator's own event tells the release
+		}
+		ev.Service = Placement(ev.Service, ev.Host)
 	}
 	switch ev.Kind {
 	case EvPlanLoaded:
@@ -383,8 +457,10 @@ func (s *State) Apply(ev Event) {
 			break
 		}
 		s.startApply(ev)
+	case EvRolloutBatch:
+		s.Rollout = ev.Message
 	case EvApplyEnd:
-		s.Op, s.last, s.reverting, s.Asking = "", OpApply, false, ""
+		s.Op, s.last, s.reverting, s.Asking, s.Rollout = "", OpApply, false, "", ""
 		s.Outcome, s.Error, s.ApplyEnded = ev.Result, OperatorStopped(ev.Error), ev.Time
 		if s.revertFailed && ev.Result == string(Reverted) {
 			s.Outcome = string(PhaseRevertIncomplete)
@@ -396,6 +472,7 @@ func (s *State) Apply(ev Event) {
 			s.Error = ""
 		}
 	case EvRevertStart:
+		s.Rollout = ""
 		if s.Op == OpApply {
 			s.reverting = true
 		} else {
@@ -474,6 +551,10 @@ func (s *State) Apply(ev Event) {
 			svc.down(s.cause(), firstOf(ev.Run, s.ImpactRun), ev.Time)
 		case ActionStarted:
 			svc.Now, svc.NowID, svc.Container = ev.Image, ev.ImageID, ev.ContainerID
+		case ActionSwitched:
+			svc.switched(ev, s.Op == OpRevert || s.reverting)
+		case ActionCanary:
+			svc.Canary = CanaryShare{Percent: int(ev.Current), Since: ev.Time, For: time.Duration(ev.DurationMS) * time.Millisecond}
 		}
 	case EvHealth:
 		svc := s.service(ev.Service, "")
@@ -496,7 +577,7 @@ func (s *State) Apply(ev Event) {
 		}
 	case EvServiceEnd:
 		svc := s.service(ev.Service, ev.Group)
-		svc.Result, svc.Error = ev.Result, OperatorStopped(ev.Error)
+		svc.Result, svc.Error, svc.Canary = ev.Result, OperatorStopped(ev.Error), CanaryShare{}
 		if ev.ContainerID != "" {
 			svc.Container = ev.ContainerID
 		}
@@ -564,7 +645,7 @@ func (s *State) interrupted(ev Event, last time.Time) {
 			st.State, st.Result, st.Error = "failed", ResultFailed, "interrupted"
 		}
 	}
-	s.Op, s.last, s.reverting, s.Asking = "", s.Op, false, ""
+	s.Op, s.last, s.reverting, s.Asking, s.Rollout = "", s.Op, false, "", ""
 	s.Outcome, s.Error = ResultInterrupted, "the process stopped before it finished ("+ev.Message+")"
 }
 

@@ -139,6 +139,8 @@ func (e *Engine) stepBody(ctx context.Context, run string, base Event, step Step
 		return e.mark(ctx, base, *step.Mark)
 	case StepPause, StepResume, StepMaintenance, StepEndMaintenance:
 		return e.proxyStep(ctx, base, step)
+	case StepCanary:
+		return e.canaryStep(ctx, run, *step.Canary)
 	}
 	if step.Before != "" {
 		if err := shell("before", step.Before); err != nil {

@@ -23,6 +23,7 @@ import (
 type headless struct {
 	plan   *plans.Plan
 	cli    *docker.Client
+	hosts  map[string]*docker.Client // a plan with hosts: a client per host, and cli nil
 	opts   options
 	stdin  *os.File
 	stdout io.Writer
@@ -34,6 +35,9 @@ type headless struct {
 func check(plan *plans.Plan, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "%s: plan ok: project %s, release %s, %d services in groups %s, %d steps, on_failure %s\n",
 		logs.SanitizeString(plan.Path), plan.Project, plan.Release, len(plan.Services), strings.Join(plan.Groups(), " → "), len(plan.ReleaseSteps()), plan.OnFailure)
+	for _, n := range plan.ProxyNotes() {
+		fmt.Fprintln(stdout, "  "+logs.SanitizeString(n))
+	}
 	for _, n := range plan.ProxyStepNotes() {
 		fmt.Fprintln(stdout, "  "+n)
 	}
@@ -48,8 +52,13 @@ func check(plan *plans.Plan, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "warning: %s (apply will refuse to start until it is set)\n", logs.SanitizeString(err.Error()))
 		}
 	}
-	for _, w := range plan.ProxyWarnings() {
-		fmt.Fprintln(stderr, "warning:", w)
+	if plan.HasHosts() {
+		if err := checkHosts(plan); err != nil {
+			fmt.Fprintln(stderr, "golive check:", err)
+			return exitEnvironment
+		}
+		fmt.Fprintf(stdout, "hosts %s answer\n", strings.Join(plan.HostNames(), ", "))
+		return exitOK
 	}
 	if plan.Docker.Swarm {
 		checkSwarmImages(plan, stdout, stderr)
@@ -68,8 +77,7 @@ func (h *headless) engine(operation string, buf *logs.Buffer) (*plans.Engine, *p
 		return nil, nil, err
 	}
 	var e *plans.Engine
-	e = plans.NewEngine(h.plan, plans.Options{
-		Docker:   h.cli,
+	e = plans.NewEngine(h.plan, h.engineOptions(plans.Options{
 		Logs:     buf,
 		Journal:  j,
 		StateDir: h.opts.state,
@@ -87,8 +95,8 @@ func (h *headless) engine(operation string, buf *logs.Buffer) (*plans.Engine, *p
 				fmt.Fprintf(h.stderr, "journal-fallback: %s\n", line)
 			}
 		},
-	})
-	e.Emit(plans.LoadedEvent(h.plan, fmt.Sprintf("%s %s on %s", operation, h.plan.Path, h.cli.Host())))
+	}))
+	e.Emit(plans.LoadedEvent(h.plan, fmt.Sprintf("%s %s on %s", operation, h.plan.Path, h.where())))
 	if err := e.JournalErr(); err != nil {
 		j.Close()
 		return nil, nil, err
@@ -137,7 +145,7 @@ func (h *headless) apply(ctx context.Context) int {
 		fmt.Fprintln(h.stderr, "golive apply: the plan has a confirm step and there is no terminal to answer it; pass --yes to answer yes, or run the cockpit")
 		return exitUsage
 	}
-	if ok, code := h.confirmed(ctx, fmt.Sprintf("Deploy %s %s to %s?", h.plan.Project, h.plan.Release, h.cli.Host())); !ok {
+	if ok, code := h.confirmed(ctx, fmt.Sprintf("Deploy %s %s to %s?", h.plan.Project, h.plan.Release, h.where())); !ok {
 		return code
 	}
 	buf := logs.NewBuffer(0)
@@ -293,7 +301,7 @@ func (h *headless) unlock(ctx context.Context) int {
 }
 
 func (h *headless) status(ctx context.Context) int {
-	e := plans.NewEngine(h.plan, plans.Options{Docker: h.cli})
+	e := plans.NewEngine(h.plan, h.engineOptions(plans.Options{}))
 	states, err := e.Status(ctx)
 	if err != nil {
 		fmt.Fprintln(h.stderr, "golive status:", err)
@@ -302,6 +310,9 @@ func (h *headless) status(ctx context.Context) int {
 	fmt.Fprintf(h.stdout, "%-12s %-10s %-24s %-10s %-12s %s\n", "SERVICE", "GROUP", "CONTAINER", "STATE", "IMAGE ID", "IMAGE → TARGET")
 	for _, s := range states {
 		fmt.Fprintf(h.stdout, "%-12s %-10s %-24s %-10s %-12s %s → %s\n", s.Service, s.Group, s.Container, s.State, docker.ShortID(s.ImageID), orDash(s.Image), s.Target)
+		if s.Warm != "" {
+			fmt.Fprintf(h.stdout, "%-12s previous version %s warm until %s: a revert switches back to it at once\n", "", s.Warm, s.WarmUntil.Local().Format("15:04:05"))
+		}
 	}
 	if held, err := e.LockHolder(ctx); err == nil && held != nil {
 		fmt.Fprintf(h.stdout, "lock held by %s (%s since %s)\n", held.Holder, held.Operation, held.Since.Local().Format("15:04:05"))
@@ -326,6 +337,9 @@ func interruptedNote(held docker.LockInfo, left []string, plan string) string {
 // left next to the services' own.
 func (h *headless) leftovers(ctx context.Context, states []plans.ServiceState) []string {
 	var left []string
+	if h.cli == nil {
+		return nil // a plan with hosts: its engines' checkSettled names them
+	}
 	for _, s := range states {
 		for _, name := range []string{s.Container + ".next", s.Container + ".prev"} {
 			if ct, err := h.cli.Inspect(ctx, name); err == nil && ct != nil {

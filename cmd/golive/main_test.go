@@ -19,14 +19,21 @@ import (
 
 	"github.com/golive/golive/docker"
 	"github.com/golive/golive/docker/dockertest"
+	"github.com/golive/golive/docker/dockertest/engines"
 	"github.com/golive/golive/docker/scratch"
 )
 
 var golive string // the built binary
 
 func TestMain(m *testing.M) {
-	os.Exit(dockertest.RunWithBinary(m, ".", &golive))
+	os.Exit(engines.Wrap(withBinary{m}).Run())
 }
+
+// withBinary runs the tests with the golive binary built, so that
+// engines.Wrap stops the shared test engines after them.
+type withBinary struct{ m *testing.M }
+
+func (w withBinary) Run() int { return dockertest.RunWithBinary(w.m, ".", &golive) }
 
 // cli runs the golive binary and returns its exit code, stdout and stderr.
 func cli(t *testing.T, args ...string) (int, string, string) {
@@ -90,10 +97,10 @@ func TestUsageAndPlanMistakesExitWithCode2AndNoStackTrace(t *testing.T) {
 	}
 }
 
-func TestCheckWarnsThatTheProxyDoesNotSwitchYet(t *testing.T) {
-	plan := writeFile(t, t.TempDir(), "plan.yaml", "project: shop\nrelease: '1'\nproxy: {}\nservices: {web: {image: w, proxy: {port: 8080}}}\n")
+func TestCheckSaysWhichServicesSwitchThroughTheProxy(t *testing.T) {
+	plan := writeFile(t, t.TempDir(), "plan.yaml", "project: shop\nrelease: '1'\nproxy: {}\nservices: {web: {image: w, proxy: {port: 8080}, health: {http: 'http://localhost:8080/up'}}}\n")
 	code, out, errout := cli(t, "check", plan)
-	if code != 0 || !strings.Contains(out, "plan ok") || !strings.Contains(errout, "warning: proxy: is validated but blue/green switching is not wired into apply and revert yet") {
+	if code != 0 || !strings.Contains(out, "plan ok") || !strings.Contains(out, "web: blue/green through proxy golive-proxy") || !strings.Contains(out, "health.http goes straight to each container at port 8080") || strings.Contains(errout, "proxy") {
 		t.Fatalf("check: exit %d\n%s\n%s", code, out, errout)
 	}
 }
