@@ -25,6 +25,9 @@ type ServiceLogger interface {
 const (
 	serviceCheck = 5 * time.Second
 	serviceLag   = 2 * time.Second
+	// stalledReads is how many reads without following in a row may stall
+	// with nothing new before the service's log is given up on.
+	stalledReads = 3
 )
 
 // lineStream is a service's log stream as the follower reads it.
@@ -92,6 +95,7 @@ func newServiceFollower(name string, opts FollowOptions, out Appender, open open
 
 func (f *serviceFollower) follow(ctx context.Context) error {
 	since := f.opts.Since
+	fruitless := 0 // reads without following in a row that stalled with nothing new
 	defer f.caughtUp()
 	for {
 		sctx, cancel := context.WithCancel(ctx)
@@ -118,7 +122,11 @@ func (f *serviceFollower) follow(ctx context.Context) error {
 			stream.Close()
 			if stalled {
 				<-done
-				if f.count() == before {
+				fruitless++
+				if f.count() > before {
+					fruitless = 0
+				}
+				if fruitless == stalledReads {
 					return errors.New("Swarm's log stream stopped before the end of the service's log (moby/moby#38640); " +
 						"the lines it gave are printed: follow the logs instead, or read a task's container on its node")
 				}

@@ -131,7 +131,7 @@ func TestAServiceStreamThatDropsANodeIsReadAgainBehindAGapLine(t *testing.T) {
 // without ending (moby/moby#38640): `golive logs --no-follow` of a
 // service with 12 tasks hung with no output for ten minutes. A stalled
 // read is opened again where it stopped; one that brings nothing new
-// ends with an error instead of waiting forever.
+// three times in a row ends with an error instead of waiting forever.
 func TestAServiceReadWithoutFollowingThatStallsIsReadAgainOrFails(t *testing.T) {
 	now := time.Now()
 	line := func(ago time.Duration, text string) docker.ServiceLogLine {
@@ -159,7 +159,7 @@ func TestAServiceReadWithoutFollowingThatStallsIsReadAgainOrFails(t *testing.T) 
 			}
 			buf := NewBuffer(0)
 			f := newServiceFollower("api", FollowOptions{}, buf, open)
-			f.every = 50 * time.Millisecond
+			f.every = 100 * time.Millisecond
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
 			err := f.follow(ctx)
