@@ -471,7 +471,11 @@ func (m Model) revert() (tea.Model, tea.Cmd) {
 	case m.plan.Confirm:
 		m.pending = opRevert
 	default:
-		return m, m.run(opRevert, "pressed R: revert")
+		cmd := m.run(opRevert, "pressed R: revert")
+		if warm := m.warmNote(); warm != "" {
+			m.status = "R: " + warm
+		}
+		return m, cmd
 	}
 	return m, nil
 }

@@ -55,6 +55,7 @@ func (m Model) layout() (top, bottom []string, logHeight int) {
 		top = append(top, m.roomyPanels()...)
 	} else {
 		top = append(top, m.servicesTable()...)
+		top = append(top, m.proxyLines()...)
 		top = append(top, m.stepsLine())
 		top = append(top, m.preloadLines(false, 28, 20)...)
 	}
@@ -175,7 +176,7 @@ func (m Model) servicesTable() []string {
 		}
 		counts := bucket(m.cfg.Logs.Counts().PerSecond(s.Service, logs.LevelError, now, spark*perBar), perBar)
 		rows = append(rows, fmt.Sprintf("%-*s %-*s %s %s %s %s%s", nameW, s.Service, groupW, s.Group,
-			pad(ansi.Truncate(image, imageW, "…"), imageW), state, health, st.Error.Render(sparkline(counts)), m.budget(s.Service)))
+			pad(ansi.Truncate(image, imageW, "…"), imageW), state, health, m.sparkline(counts, m.switchBuckets(s.Service, now, spark, perBar)), m.budget(s.Service)))
 	}
 	return rows
 }
@@ -327,6 +328,7 @@ func (m Model) roomyPanels() []string {
 		left[i] = pad(ansi.Truncate(left[i], leftW-1, "…"), leftW)
 	}
 	right := append([]string{st.Title.Render("SERVICES")}, m.servicesTableWidth(m.width-leftW)...)
+	right = append(right, m.proxyLines()...)
 	n := max(len(left), len(right))
 	rows := make([]string, n)
 	for i := range rows {
@@ -425,6 +427,9 @@ func (m Model) questionLine() []string {
 func (m Model) confirmText() string {
 	switch m.pending {
 	case opRevert:
+		if warm := m.warmNote(); warm != "" {
+			return "Revert: put back the images that ran before the latest apply? " + warm
+		}
 		return "Revert: put back the images that ran before the latest apply?"
 	case opStop:
 		return "Stop the release where it is and revert what it changed?"
