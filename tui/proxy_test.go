@@ -137,3 +137,16 @@ func TestTheSparklineMarksTheSwitch(t *testing.T) {
 	}
 	t.Fatalf("no web row:\n%s", plain(m))
 }
+
+// TestWhatAVerifyStepVerifiedStaysInSight: the demo's request counter is
+// a verify step; its last line (none failed) stays under it once it ended.
+func TestWhatAVerifyStepVerifiedStaysInSight(t *testing.T) {
+	plan := strings.Replace(testPlan, "  - confirm:", "  - verify: sh requests.sh show\n  - confirm:", 1)
+	m, _, _ := newTestModel(t, plan, false)
+	m = send(m, tea.WindowSizeMsg{Width: 160, Height: 48}, preloaded, opDoneMsg{op: opPreload}, press("D"))
+	m = send(m, seq(applyStarted, stepsEnd(1, 3, plans.ResultOK), plans.Event{Kind: plans.EvStepStart, Run: "r1", Step: 4},
+		plans.Event{Kind: plans.EvStepOutput, Run: "r1", Step: 4, Line: "67 requests through the proxy, 0 failed"}, stepsEnd(4, 4, plans.ResultOK)))
+	if want := "└ 67 requests through the proxy, 0 failed"; !strings.Contains(plain(m), want) {
+		t.Errorf("the screen lacks %q:\n%s", want, plain(m))
+	}
+}

@@ -320,6 +320,9 @@ func (m Model) roomyPanels() []string {
 			d += st.Error.Render(fmt.Sprintf(" exit %d", *s.ExitCode))
 		}
 		left = append(left, fmt.Sprintf("%s %d. %s%s", m.stepSymbol(s), i+1, clean(s.Name), d))
+		if s.Kind == plans.StepVerify && s.State != "running" && len(s.Output) > 0 { // what it verified stays in sight
+			left = append(left, st.Dim.Render("   └ "+clean(m.cfg.Engine.Mask(s.Output[len(s.Output)-1]))))
+		}
 	}
 	left = append(left, "", st.Title.Render("IMAGES"))
 	left = append(left, m.preloadLines(true, 18, 12)...)
