@@ -388,7 +388,7 @@ func TestABlueGreenServiceCountsZeroNotServing(t *testing.T) {
 			s.Apply(ev)
 		}
 	}
-	if got, want := s.ImpactSummary(), "api 6s (deploy, revert), web 0s (blue/green)"; got != want {
+	if got, want := s.ImpactSummary(), "api 3.1s (deploy, revert), web 0s (blue/green)"; got != want {
 		t.Errorf("impact %q, want %q", got, want)
 	}
 }

@@ -81,10 +81,10 @@ var cases = []struct {
 		"| Outcome | **reverted** |",
 		"web 0s (blue/green)",
 		"Target golive-demo/web:2; runs golive-demo/web:1; not serving: 0s, the proxy switched its traffic (blue/green).",
-		"| 05:14:42.378 | to the new version | golive-demo/web:1 (d4714c491241) | golive-demo/web:2 (557c05c86be1) | 266ms | warm; the revert switched back to it at 05:14:54.170, 11.8s after this switch |",
-		"| 05:14:54.170 | back (revert) | golive-demo/web:2 (557c05c86be1) | golive-demo/web:1 (d4714c491241) | 244ms | removed by the revert |",
+		"| 05:30:52.554 | to the new version | golive-demo/web:1 (d4714c491241) | golive-demo/web:2 (557c05c86be1) | 126ms | warm; the revert switched back to it at 05:30:58.544, 6s after this switch |",
+		"| 05:30:58.544 | back (revert) | golive-demo/web:2 (557c05c86be1) | golive-demo/web:1 (d4714c491241) | 353ms | removed by the revert |",
 		"`S` a switch of the proxy",
-		"requests through the proxy, 0 failed",
+		"Step 6 (Verify: sh requests.sh show) verified: 88 requests through the proxy, 0 failed",
 	}},
 	{"revert_incomplete", []string{"../testdata/journals/revert-incomplete.jsonl"}, []string{
 		"| Outcome | **revert incomplete** |",
