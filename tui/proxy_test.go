@@ -112,15 +112,27 @@ func TestTheProxiedServiceLineTellsWhatTheStateAndTheClockSay(t *testing.T) {
 }
 
 func TestRWhileTheOldVersionIsWarmSaysItSwitchesBackAtOnce(t *testing.T) {
-	m, _, _ := newTestModel(t, testPlan, false)
-	m = proxyPhases[0].build(send(m, tea.WindowSizeMsg{Width: 80, Height: 24}))
-	next, cmd := m.Update(press("R"))
-	m = next.(Model)
-	if cmd == nil || m.running != opRevert {
-		t.Fatalf("R did not start a revert (running %q)", m.running)
+	tests := []struct {
+		name    string
+		phase   int
+		reverts func(Model) bool
+	}{
+		{"after the apply: a revert", 0, func(m Model) bool { return m.running == opRevert }},
+		{"during the apply: stop it and revert", 2, func(m Model) bool { return m.stopping }},
 	}
-	if want := "R: web switches back at once to web:2.3.1 (warm 4:25)"; !strings.Contains(plain(m), want) {
-		t.Errorf("the status lacks %q:\n%s", want, plain(m))
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, _, _ := newTestModel(t, testPlan, false)
+			m = proxyPhases[tt.phase].build(send(m, tea.WindowSizeMsg{Width: 80, Height: 24}))
+			next, cmd := m.Update(press("R"))
+			m = next.(Model)
+			if cmd == nil || !tt.reverts(m) {
+				t.Fatalf("R did not revert (running %q, stopping %v)", m.running, m.stopping)
+			}
+			if want := "R: web switches back at once to web:2.3.1 (warm 4:25)"; !strings.Contains(plain(m), want) {
+				t.Errorf("the status lacks %q:\n%s", want, plain(m))
+			}
+		})
 	}
 }
 

@@ -438,6 +438,9 @@ func (m Model) confirmText() string {
 		}
 		return "Revert: put back the images that ran before the latest apply?"
 	case opStop:
+		if warm := m.warmNote(); warm != "" {
+			return "Stop the release where it is and revert what it changed? " + warm
+		}
 		return "Stop the release where it is and revert what it changed?"
 	}
 	var changes []string
