@@ -8,6 +8,7 @@ dir=.golive/requests
 case "${1:-}" in
 start)
 	mkdir -p "$dir"
+	[ -f "$dir/pid" ] && kill "$(cat "$dir/pid")" 2>/dev/null || true # the counter of an earlier run
 	: >"$dir/codes"
 	end=$(($(date +%s) + 600))
 	(while [ "$(date +%s)" -lt "$end" ]; do
