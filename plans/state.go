@@ -899,8 +899,9 @@ func (svc *ServiceStatus) Impact(run string, end time.Time) time.Duration {
 }
 
 // ImpactSummary says, per service that stopped serving in the latest apply
-// and its revert, for how long: "api 12.3s (deploy), web 0.8s (deploy)";
-// "" when none did. Earlier runs of the release are told by ImpactOf.
+// and its revert, for how long: "api 12.3s (deploy), web 0.8s (deploy)",
+// and "web 0s (blue/green)" for one the proxy switched without a gap; ""
+// when none did and none is proxied. Earlier runs of the release are told by ImpactOf.
 func (s *State) ImpactSummary() string { return s.ImpactOf(s.ImpactRun) }
 
 // ImpactOf is ImpactSummary for one apply (run "" for every apply).
@@ -919,6 +920,9 @@ func (s *State) ImpactOf(run string) string {
 			open = open || u.Open
 		}
 		if len(causes) == 0 {
+			if svc.Proxied() {
+				parts = append(parts, svc.Name+" 0s (blue/green)")
+			}
 			continue
 		}
 		part := fmt.Sprintf("%s %s (%s", svc.Name, svc.Impact(run, s.End).Round(100*time.Millisecond), strings.Join(causes, ", "))
