@@ -519,11 +519,15 @@ func (e *Engine) followHosts(ctx context.Context, buf *logs.Buffer, since time.T
 
 // HostLogSources are the log sources of a plan with hosts: each service
 // on each of its hosts, named service@host and read from that host's
-// engine in clients, then the plan's files.
+// engine in clients, then the plan's files. A host without a client (one
+// that did not answer) is left out rather than read from another engine.
 func (p *Plan) HostLogSources(clients map[string]logs.ContainerLogs) []logs.Source {
 	var srcs []logs.Source
 	for _, svc := range p.Services {
 		for _, h := range p.ServiceHosts(svc) {
+			if clients[h] == nil {
+				continue
+			}
 			srcs = append(srcs, logs.Source{Name: Placement(svc.Name, h), Container: svc.ContainerName(p.Project), Engine: clients[h]})
 		}
 	}
