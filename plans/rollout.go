@@ -373,6 +373,7 @@ func (e *Engine) revertHosts(ctx context.Context, run string, auto bool) error {
 	}
 	var parts []part
 	var errs []error
+	var unread []string
 	for _, h := range e.hosts {
 		job, err := h.undoable(ctx, run)
 		switch {
@@ -380,6 +381,7 @@ func (e *Engine) revertHosts(ctx context.Context, run string, auto bool) error {
 			parts = append(parts, part{h, job.run, job})
 		case !errors.Is(err, ErrNothingToRevert):
 			errs = append(errs, &HostError{Host: h.host, Err: err})
+			unread = append(unread, h.host)
 		}
 	}
 	if run == "" {
@@ -413,7 +415,14 @@ func (e *Engine) revertHosts(ctx context.Context, run string, auto bool) error {
 		}
 		order = append(order, p.h.host)
 	}
-	e.Emit(Event{Kind: EvRevertStart, Run: run, Message: fmt.Sprintf("%d hosts, in order: %s", len(parts), strings.Join(order, ", "))})
+	msg := fmt.Sprintf("%d hosts, in order: %s", len(parts), strings.Join(order, ", "))
+	if len(parts) == 0 {
+		msg = "no host that answers has anything to revert"
+	}
+	if len(unread) > 0 {
+		msg += "; not read (what they run is unknown): " + strings.Join(unread, ", ")
+	}
+	e.Emit(Event{Kind: EvRevertStart, Run: run, Message: msg})
 	var mu sync.Mutex
 	for i := 0; i < len(parts); {
 		j := i
