@@ -100,6 +100,8 @@ func TestHostMistakesAreNamedWithWhatToDo(t *testing.T) {
 		{"docker.host too", base + "docker: {host: 'unix:///x'}\nhosts: {app1: 'tcp://a'}\nservices:\n  api: {image: a}\n", "docker.host and hosts are both set"},
 		{"swarm too", base + "docker: {swarm: true}\nhosts: {app1: 'tcp://a'}\nservices:\n  api: {image: a}\n", "docker.swarm and hosts are both set"},
 		{"batch zero", base + "hosts: {app1: 'tcp://a'}\nservices:\n  api: {image: a, rollout: {batch: 0}}\n", "rollout.batch"},
+		{"no hosts", base + "hosts: {app1: 'tcp://a'}\nservices:\n  api: {image: a, hosts: []}\n", "hosts: [] places it on no host"},
+		{"rollout without batch", base + "hosts: {app1: 'tcp://a'}\nservices:\n  api: {image: a, rollout: {pause: 5s}}\n", "rollout has no batch"},
 		{"batch over 100%", base + "hosts: {app1: 'tcp://a'}\nservices:\n  api: {image: a, rollout: {batch: '150%'}}\n", "percentage from 1% to 100%"},
 		{"rollout without hosts", base + "services:\n  api: {image: a, rollout: {batch: 1}}\n", "rollout needs several hosts"},
 		{"{host} without hosts", base + "services:\n  api: {image: a, health: {http: 'http://{host}/'}}\n", "{host} in a gate needs a top-level `hosts:`"},

@@ -373,6 +373,7 @@ func (e *Engine) revertHosts(ctx context.Context, run string, auto bool) error {
 	}
 	var parts []part
 	var errs []error
+	var unread []string
 	for _, h := range e.hosts {
 		job, err := h.undoable(ctx, run)
 		switch {
@@ -380,6 +381,7 @@ func (e *Engine) revertHosts(ctx context.Context, run string, auto bool) error {
 			parts = append(parts, part{h, job.run, job})
 		case !errors.Is(err, ErrNothingToRevert):
 			errs = append(errs, &HostError{Host: h.host, Err: err})
+			unread = append(unread, h.host)
 		}
 	}
 	if run == "" {
@@ -413,7 +415,14 @@ func (e *Engine) revertHosts(ctx context.Context, run string, auto bool) error {
 		}
 		order = append(order, p.h.host)
 	}
-	e.Emit(Event{Kind: EvRevertStart, Run: run, Message: fmt.Sprintf("%d hosts, in order: %s", len(parts), strings.Join(order, ", "))})
+	msg := fmt.Sprintf("%d hosts, in order: %s", len(parts), strings.Join(order, ", "))
+	if len(parts) == 0 {
+		msg = "no host that answers has anything to revert"
+	}
+	if len(unread) > 0 {
+		msg += "; not read (what they run is unknown): " + strings.Join(unread, ", ")
+	}
+	e.Emit(Event{Kind: EvRevertStart, Run: run, Message: msg})
 	var mu sync.Mutex
 	for i := 0; i < len(parts); {
 		j := i
@@ -519,11 +528,15 @@ func (e *Engine) followHosts(ctx context.Context, buf *logs.Buffer, since time.T
 
 // HostLogSources are the log sources of a plan with hosts: each service
 // on each of its hosts, named service@host and read from that host's
-// engine in clients, then the plan's files.
+// engine in clients, then the plan's files. A host without a client (one
+// that did not answer) is left out rather than read from another engine.
 func (p *Plan) HostLogSources(clients map[string]logs.ContainerLogs) []logs.Source {
 	var srcs []logs.Source
 	for _, svc := range p.Services {
 		for _, h := range p.ServiceHosts(svc) {
+			if clients[h] == nil {
+				continue
+			}
 			srcs = append(srcs, logs.Source{Name: Placement(svc.Name, h), Container: svc.ContainerName(p.Project), Engine: clients[h]})
 		}
 	}
