@@ -306,6 +306,7 @@ func (e *Engine) rolloutGroup(ctx context.Context, run, group string) error {
 			h := e.hostEngine(name)
 			wg.Go(func() {
 				if err := h.deployOnHost(ctx, run, group, w.onHost[name]); err != nil {
+					e.hostLost(run, name, err)
 					errs[i] = &HostError{Host: name, Err: err}
 				}
 			})
@@ -379,6 +380,7 @@ func (e *Engine) revertHosts(ctx context.Context, run string, auto bool) error {
 		case err == nil:
 			parts = append(parts, part{h, job.run, job})
 		case !errors.Is(err, ErrNothingToRevert):
+			e.hostLost(run, h.host, err)
 			errs = append(errs, &HostError{Host: h.host, Err: err})
 		}
 	}
@@ -413,7 +415,11 @@ func (e *Engine) revertHosts(ctx context.Context, run string, auto bool) error {
 		}
 		order = append(order, p.h.host)
 	}
-	e.Emit(Event{Kind: EvRevertStart, Run: run, Message: fmt.Sprintf("%d hosts, in order: %s", len(parts), strings.Join(order, ", "))})
+	msg := fmt.Sprintf("%d hosts, in order: %s", len(parts), strings.Join(order, ", "))
+	if len(parts) == 0 {
+		msg = "no host that answers has anything left to revert"
+	}
+	e.Emit(Event{Kind: EvRevertStart, Run: run, Message: msg})
 	var mu sync.Mutex
 	for i := 0; i < len(parts); {
 		j := i
@@ -424,6 +430,7 @@ func (e *Engine) revertHosts(ctx context.Context, run string, auto bool) error {
 		for _, p := range parts[i:j] {
 			wg.Go(func() {
 				if err := p.h.revert(ctx, run, auto); err != nil && !errors.Is(err, ErrNothingToRevert) {
+					e.hostLost(run, p.h.host, err)
 					mu.Lock()
 					errs = append(errs, &HostError{Host: p.h.host, Err: err})
 					mu.Unlock()
@@ -443,6 +450,14 @@ func (e *Engine) revertHosts(ctx context.Context, run string, auto bool) error {
 		return &RevertError{Run: run, Err: err, Finish: e.finishCommand()}
 	}
 	return nil
+}
+
+// hostLost tells that host stopped answering while run changed or
+// reverted it, when err says so: what it runs is unknown until it answers.
+func (e *Engine) hostLost(run, host string, err error) {
+	if docker.IsConnectionLost(err) {
+		e.Emit(Event{Kind: EvHostLost, Run: run, Host: host, Error: err.Error()})
+	}
 }
 
 // lastBatch is, per host, the number of the last rollout batch (over

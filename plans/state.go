@@ -39,6 +39,10 @@ var hostBracket = map[string]bool{
 // before it ended, as a later command that broke its lock tells.
 const ResultInterrupted = "interrupted"
 
+// ResultHostLost is the result of a service on a host that stopped
+// answering after the release changed it: what it runs is unknown.
+const ResultHostLost = "host unreachable"
+
 // Operations a State sees open.
 const (
 	OpPreload = "preload"
@@ -459,6 +463,12 @@ func (s *State) Apply(ev Event) {
 		s.startApply(ev)
 	case EvRolloutBatch:
 		s.Rollout = ev.Message
+	case EvHostLost:
+		for _, svc := range s.Services {
+			if strings.HasSuffix(svc.Name, "@"+ev.Host) && len(svc.Changes) > 0 {
+				svc.Now, svc.NowID, svc.Result, svc.Error = "", "", ResultHostLost, ev.Error
+			}
+		}
 	case EvApplyEnd:
 		s.Op, s.last, s.reverting, s.Asking, s.Rollout = "", OpApply, false, "", ""
 		s.Outcome, s.Error, s.ApplyEnded = ev.Result, OperatorStopped(ev.Error), ev.Time
@@ -967,6 +977,8 @@ func (s *State) ServicesNow() string {
 		switch {
 		case svc.Result == ResultReverted && svc.NowID == "":
 			now = "removed"
+		case svc.Result == ResultHostLost:
+			now = "unknown"
 		case untouched:
 			now = "not changed" // its deploy never started: a failure before it is not its own
 		case now == "":
