@@ -104,7 +104,6 @@ func TestHostMistakesAreNamedWithWhatToDo(t *testing.T) {
 		{"rollout without hosts", base + "services:\n  api: {image: a, rollout: {batch: 1}}\n", "rollout needs several hosts"},
 		{"{host} without hosts", base + "services:\n  api: {image: a, health: {http: 'http://{host}/'}}\n", "{host} in a gate needs a top-level `hosts:`"},
 		{"cert_path on ssh", base + "hosts: {app1: {url: 'ssh://a', cert_path: /tmp}}\nservices:\n  api: {image: a}\n", "cert_path applies to tcp:// hosts only"},
-		{"error gate across hosts", base + "hosts: {app1: 'tcp://a'}\nservices:\n  api: {image: a, health: {http: 'http://{host}/', errors: {max: 1}}}\n", "error gate does not run across several hosts yet"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Parse("/p.yaml", []byte(tc.plan))

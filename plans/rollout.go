@@ -41,6 +41,9 @@ func hostEngines(e *Engine) []*Engine {
 		h := NewEngine(sub, Options{Docker: e.opts.Hosts[name], Actor: e.opts.Actor, StateDir: e.opts.StateDir,
 			Lookup: e.opts.Lookup, Asker: e.opts.Asker, Now: e.opts.Now})
 		h.parent, h.host = e, name
+		// The hosts' error gates read the coordinator's log buffer, whose
+		// sources are service@host; the coordinator journals the error lines.
+		h.opts.Logs, h.errors = e.opts.Logs, e.errors
 		out = append(out, h)
 	}
 	return out
