@@ -35,6 +35,18 @@ var hostBracket = map[string]bool{
 	EvApplyStart: true, EvApplyEnd: true,
 }
 
+// hostLock follows the lock of one host of the plan: taken, released,
+// or, when its release failed, still held.
+func (s *State) hostLock(ev Event) {
+	switch {
+	case ev.Kind == EvLockAcquired && !slices.Contains(s.LockedHosts, ev.Host):
+		s.LockedHosts = append(s.LockedHosts, ev.Host)
+		slices.Sort(s.LockedHosts)
+	case ev.Kind == EvLockReleased && ev.Result != ResultFailed:
+		s.LockedHosts = slices.DeleteFunc(s.LockedHosts, func(h string) bool { return h == ev.Host })
+	}
+}
+
 // ResultInterrupted is the outcome of an operation whose process stopped
 // before it ended, as a later command that broke its lock tells.
 const ResultInterrupted = "interrupted"
@@ -60,6 +72,7 @@ type State struct {
 	Operator         string    // who started the latest apply or revert
 	LockHolder       string    // "" when the lock is free
 	LockRefused      string    // who held the lock when it was refused
+	LockedHosts      []string  // the hosts whose lock the holder holds, for a plan with hosts:
 
 	Op      string    // the operation open now: OpPreload, OpApply, OpRevert or ""
 	OpStart time.Time // when it started
@@ -396,6 +409,7 @@ func (s *State) Apply(ev Event) {
 	}
 	if ev.Host != "" {
 		if hostBracket[ev.Kind] {
+			s.hostLock(ev)
 			return // the coordinator's own event tells the release
 		}
 		ev.Service = Placement(ev.Service, ev.Host)
@@ -415,7 +429,7 @@ func (s *State) Apply(ev Event) {
 		}
 	case EvLockReleased:
 		if ev.Result != ResultFailed { // a failed release leaves the lock held
-			s.LockHolder, s.lockOp = "", 0
+			s.LockHolder, s.lockOp, s.LockedHosts = "", 0, nil
 		}
 	case EvLockBroken:
 		if s.Op != "" && s.Op != OpPreload && s.lockOp == s.Ops {
