@@ -94,6 +94,10 @@ type Engine struct {
 
 	// pins are a Swarm plan's images as preloaded, by the plan's reference.
 	pins map[string]docker.PinnedImage
+	// cut is the running apply's first failure, which stops its other
+	// steps; cutCh is closed then (nil outside an apply).
+	cut   *StepFailedError
+	cutCh chan struct{}
 }
 
 // NewEngine prepares an engine for plan.

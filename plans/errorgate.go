@@ -283,6 +283,8 @@ func (e *Engine) watchGates(ctx context.Context, gates []*errorGate, watch time.
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
+		case <-e.cutSignal():
+			return e.cutErr()
 		case <-end:
 			return nil
 		case <-tick.C:

@@ -76,6 +76,7 @@ const (
 	EvServiceChange   = "service.container"
 	EvServiceEnd      = "service.deploy.end"
 	EvHealth          = "service.health"
+	EvWindow          = "service.window" // passed its first check; must keep passing for DurationMS, until EvHealth
 	EvRevertStart     = "revert.start"
 	EvRevertService   = "revert.service"
 	EvRevertEnd       = "revert.end"

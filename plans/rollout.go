@@ -336,7 +336,7 @@ func (e *Engine) deployOnHost(ctx context.Context, run, group string, names []st
 	var wg sync.WaitGroup
 	for i, svc := range services {
 		wg.Go(func() {
-			if err := e.deployService(ctx, run, svc, nil, func() {}); err != nil {
+			if err := e.deployService(ctx, run, svc, nil, func() {}, func() {}); err != nil {
 				errs[i] = fmt.Errorf("%s: %w", svc.Name, err)
 			}
 		})

@@ -182,6 +182,10 @@ type ServiceStatus struct {
 	// Tasks are a Swarm service's tasks as last counted (nil for a
 	// container service).
 	Tasks *SwarmTasks
+	// Window is when its stable window ends while one runs: its new
+	// container passed its first check and must keep passing until then
+	// (a later group may deploy meanwhile).
+	Window time.Time
 }
 
 // CanaryShare is a canary step's new version taking Percent of the
@@ -485,6 +489,7 @@ func (s *State) Apply(ev Event) {
 		}
 	case EvApplyEnd:
 		s.Op, s.last, s.reverting, s.Asking, s.Rollout = "", OpApply, false, "", ""
+		s.closeWindows()
 		s.Outcome, s.Error, s.ApplyEnded = ev.Result, OperatorStopped(ev.Error), ev.Time
 		if s.revertFailed && ev.Result == string(Reverted) {
 			s.Outcome = string(PhaseRevertIncomplete)
@@ -580,8 +585,13 @@ func (s *State) Apply(ev Event) {
 		case ActionCanary:
 			svc.Canary = CanaryShare{Percent: int(ev.Current), Since: ev.Time, For: time.Duration(ev.DurationMS) * time.Millisecond}
 		}
+	case EvWindow:
+		svc := s.service(ev.Service, "")
+		svc.Window = ev.Time.Add(time.Duration(ev.DurationMS) * time.Millisecond)
+		svc.up(ev.Time) // it answers: serving again
 	case EvHealth:
 		svc := s.service(ev.Service, "")
+		svc.Window = time.Time{}
 		svc.Health = Probe{Result: ev.Result, Time: ev.Time, Detail: firstOf(ev.Message, ev.Error), After: time.Duration(ev.DurationMS) * time.Millisecond}
 		svc.Probes = append(svc.Probes, svc.Health)
 		if ev.Result == ResultOK {
@@ -601,7 +611,7 @@ func (s *State) Apply(ev Event) {
 		}
 	case EvServiceEnd:
 		svc := s.service(ev.Service, ev.Group)
-		svc.Result, svc.Error, svc.Canary = ev.Result, OperatorStopped(ev.Error), CanaryShare{}
+		svc.Result, svc.Error, svc.Canary, svc.Window = ev.Result, OperatorStopped(ev.Error), CanaryShare{}, time.Time{}
 		if ev.ContainerID != "" {
 			svc.Container = ev.ContainerID
 		}
@@ -670,7 +680,16 @@ func (s *State) interrupted(ev Event, last time.Time) {
 		}
 	}
 	s.Op, s.last, s.reverting, s.Asking, s.Rollout = "", s.Op, false, "", ""
+	s.closeWindows()
 	s.Outcome, s.Error = ResultInterrupted, "the process stopped before it finished ("+ev.Message+")"
+}
+
+// closeWindows ends the stable windows still open when the operation
+// that watched them ended.
+func (s *State) closeWindows() {
+	for _, svc := range s.Services {
+		svc.Window = time.Time{}
+	}
 }
 
 // cause says whether a container stopped now belongs to a deploy or a revert.

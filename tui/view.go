@@ -237,6 +237,10 @@ func (m Model) targetID(ref string) string {
 // gate is a service's latest health gate result and its age, 9 columns wide.
 func (m Model) gate(service string) string {
 	svc := m.state.Service(service)
+	if svc != nil && !svc.Window.IsZero() { // passed its first check, under watch
+		left := svc.Window.Sub(m.cfg.Now()) + time.Second - 1 // whole seconds, rounded up
+		return m.styles.Running.Render(fmt.Sprintf("%-9s", "stable "+shortAge(left)))
+	}
 	if svc == nil || svc.Health.Result == "" {
 		return fmt.Sprintf("%-9s", "—")
 	}

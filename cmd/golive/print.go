@@ -157,6 +157,8 @@ func formatEvent(ev plans.Event, steps int) string {
 		return fmt.Sprintf("  %s: deploying %s (%s → %s)", ev.Service, ev.Image, from, docker.ShortID(ev.ImageID))
 	case plans.EvServiceChange:
 		return fmt.Sprintf("  %s: %s", ev.Service, ev.Message)
+	case plans.EvWindow:
+		return fmt.Sprintf("  %s: %s", ev.Service, ev.Message)
 	case plans.EvHealth:
 		if ev.Result == plans.ResultOK {
 			return fmt.Sprintf("  %s: healthy after %dms (%s)", ev.Service, ev.DurationMS, ev.Message)
