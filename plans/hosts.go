@@ -245,9 +245,6 @@ func (v *validator) hosts() {
 		if svc.Rollout != nil && svc.Rollout.Pause < 0 {
 			v.at(at+".rollout.pause", "service %s: rollout.pause must not be negative", svc.Name)
 		}
-		if svc.Health.Errors != nil {
-			v.at(at+".health.errors", "service %s: the error gate does not run across several hosts yet; remove health.errors or the top-level hosts:", svc.Name)
-		}
 	}
 	if p.HasHosts() && p.Proxy != nil {
 		v.at("$.proxy", "the proxy does not run across several hosts yet; remove proxy: or the top-level hosts:")

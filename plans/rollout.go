@@ -41,6 +41,9 @@ func hostEngines(e *Engine) []*Engine {
 		h := NewEngine(sub, Options{Docker: e.opts.Hosts[name], Actor: e.opts.Actor, StateDir: e.opts.StateDir,
 			Lookup: e.opts.Lookup, Asker: e.opts.Asker, Now: e.opts.Now})
 		h.parent, h.host = e, name
+		// The hosts' error gates read the coordinator's log buffer, whose
+		// sources are service@host; the coordinator journals the error lines.
+		h.opts.Logs, h.errors = e.opts.Logs, e.errors
 		out = append(out, h)
 	}
 	return out
@@ -306,6 +309,7 @@ func (e *Engine) rolloutGroup(ctx context.Context, run, group string) error {
 			h := e.hostEngine(name)
 			wg.Go(func() {
 				if err := h.deployOnHost(ctx, run, group, w.onHost[name]); err != nil {
+					e.hostLost(run, name, err)
 					errs[i] = &HostError{Host: name, Err: err}
 				}
 			})
@@ -380,6 +384,7 @@ func (e *Engine) revertHosts(ctx context.Context, run string, auto bool) error {
 		case err == nil:
 			parts = append(parts, part{h, job.run, job})
 		case !errors.Is(err, ErrNothingToRevert):
+			e.hostLost(run, h.host, err)
 			errs = append(errs, &HostError{Host: h.host, Err: err})
 			unread = append(unread, h.host)
 		}
@@ -417,7 +422,7 @@ func (e *Engine) revertHosts(ctx context.Context, run string, auto bool) error {
 	}
 	msg := fmt.Sprintf("%d hosts, in order: %s", len(parts), strings.Join(order, ", "))
 	if len(parts) == 0 {
-		msg = "no host that answers has anything to revert"
+		msg = "no host that answers has anything left to revert"
 	}
 	if len(unread) > 0 {
 		msg += "; not read (what they run is unknown): " + strings.Join(unread, ", ")
@@ -433,6 +438,7 @@ func (e *Engine) revertHosts(ctx context.Context, run string, auto bool) error {
 		for _, p := range parts[i:j] {
 			wg.Go(func() {
 				if err := p.h.revert(ctx, run, auto); err != nil && !errors.Is(err, ErrNothingToRevert) {
+					e.hostLost(run, p.h.host, err)
 					mu.Lock()
 					errs = append(errs, &HostError{Host: p.h.host, Err: err})
 					mu.Unlock()
@@ -452,6 +458,14 @@ func (e *Engine) revertHosts(ctx context.Context, run string, auto bool) error {
 		return &RevertError{Run: run, Err: err, Finish: e.finishCommand()}
 	}
 	return nil
+}
+
+// hostLost tells that host stopped answering while run changed or
+// reverted it, when err says so: what it runs is unknown until it answers.
+func (e *Engine) hostLost(run, host string, err error) {
+	if docker.IsConnectionLost(err) {
+		e.Emit(Event{Kind: EvHostLost, Run: run, Host: host, Error: err.Error()})
+	}
 }
 
 // lastBatch is, per host, the number of the last rollout batch (over

@@ -112,12 +112,22 @@ func (m Model) header() []string {
 		}
 		line1 += "  " + st.Status.Render("READ-ONLY · "+who)
 	}
+	if m.state.Rollout != "" {
+		line1 += "  " + st.Status.Render("rollout "+clean(m.state.Rollout))
+	}
 	lock := "lock: free"
 	if m.state.LockHolder != "" {
 		lock = "lock: " + m.state.LockHolder
 	}
-	if m.state.Rollout != "" {
-		lock += " · rollout " + clean(m.state.Rollout)
+	if held := m.state.LockedHosts; len(held) > 0 {
+		where := strings.Join(held, ", ")
+		if len(held) == len(m.plan.Hosts) {
+			where = fmt.Sprintf("%d hosts", len(held))
+		}
+		lock = "locked on " + clean(where)
+		if m.state.LockHolder != "" {
+			lock += " by " + m.state.LockHolder
+		}
 	}
 	role := "operator"
 	if m.cfg.ReadOnly {
