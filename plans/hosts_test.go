@@ -106,6 +106,10 @@ func TestHostMistakesAreNamedWithWhatToDo(t *testing.T) {
 		{"rollout without hosts", base + "services:\n  api: {image: a, rollout: {batch: 1}}\n", "rollout needs several hosts"},
 		{"{host} without hosts", base + "services:\n  api: {image: a, health: {http: 'http://{host}/'}}\n", "{host} in a gate needs a top-level `hosts:`"},
 		{"cert_path on ssh", base + "hosts: {app1: {url: 'ssh://a', cert_path: /tmp}}\nservices:\n  api: {image: a}\n", "cert_path applies to tcp:// hosts only"},
+		{"http gate of a proxied service on a remote host", base + "hosts: {app1: 'unix:///x', app2: 'ssh://a'}\nproxy: {}\nservices:\n  web: {image: a, proxy: {port: 80}, health: {http: 'http://{host}/up'}}\n",
+			"service web: its health.http goes straight to each new container on the proxy network of its host, which golive cannot reach on app2"},
+		{"tcp gate of a proxied service on a remote host", base + "hosts: {app1: 'tcp://a:2375'}\nproxy: {}\nservices:\n  web: {image: a, proxy: {port: 80}, health: {tcp: 'localhost:80'}}\n",
+			"use health: {docker: true} (the image's HEALTHCHECK, run on the host) or health.cmd, or remove health.tcp (the proxy checks /up on the host before it switches)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Parse("/p.yaml", []byte(tc.plan))
@@ -159,5 +163,25 @@ func TestStateFollowsTheLockPerHostAndAHostLost(t *testing.T) {
 	st.Apply(Event{Kind: EvLockReleased, Result: ResultOK})
 	if len(st.LockedHosts) != 0 || st.LockHolder != "" {
 		t.Errorf("a release on every host frees it: %v %q", st.LockedHosts, st.LockHolder)
+	}
+}
+
+// TestProxiedServicesOnHostsTakeGatesThatReachThem: with hosts, a proxied
+// service's http or tcp gate is taken on unix:// hosts only, and the gates
+// that run on the host itself anywhere.
+func TestProxiedServicesOnHostsTakeGatesThatReachThem(t *testing.T) {
+	base := "project: shop\nrelease: '1'\nhosts: {local: 'unix:///var/run/docker.sock', app1: 'tcp://a:2375', app2: 'ssh://deploy@b'}\nproxy: {}\nservices:\n"
+	for _, tc := range []struct{ name, service string }{
+		{"http gate on the local host", "  web: {image: a, hosts: [local], proxy: {port: 80}, health: {http: 'http://{host}/up'}}\n"},
+		{"docker gate everywhere", "  web: {image: a, proxy: {port: 80}, health: {docker: true}}\n"},
+		{"cmd gate everywhere", "  web: {image: a, proxy: {port: 80}, health: {cmd: 'true'}}\n"},
+		{"the proxy's own check only", "  web: {image: a, proxy: {port: 80}}\n"},
+		{"http gate of an unproxied service", "  api: {image: a, health: {http: 'http://{host}:8080/up'}}\n  web: {image: a, proxy: {port: 80}}\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := Parse("/p.yaml", []byte(base+tc.service)); err != nil {
+				t.Fatal(err)
+			}
+		})
 	}
 }
