@@ -93,21 +93,7 @@ func TestProxiedServiceOnTwoHostsLosesNoRequest(t *testing.T) {
 	port := dockertest.FreePort(t)
 	must(t, f.apply(f.proxiedHostsPlan("1", port)))
 
-	loads := map[string]*load{}
-	for i, e := range f.set.Engines[:2] {
-		l := &load{stop: make(chan struct{}), done: make(chan []dockertest.Response)}
-		url := fmt.Sprintf("http://%s:%d/version", e.Addr, port)
-		go func() { l.done <- dockertest.Load(url, 100, 20000, l.stop, nil) }()
-		loads[fmt.Sprintf("h%d", i+1)] = l
-	}
-	time.Sleep(300 * time.Millisecond)
-	endLoads := func() map[string][]dockertest.Response {
-		out := map[string][]dockertest.Response{}
-		for h, l := range loads {
-			out[h] = l.end()
-		}
-		return out
-	}
+	endLoads := f.loadEachProxy(port)
 
 	v2 := f.proxiedHostsPlan("2", port)
 	deployFrom, deployTo, err := timed(func() error { return f.apply(v2) })
@@ -156,6 +142,72 @@ func TestProxiedServiceOnTwoHostsLosesNoRequest(t *testing.T) {
 		serving, err := c.Inspect(context.Background(), f.project+"-web")
 		if err != nil || serving == nil || serving.Labels["io.golive.release"] != "1" || !serving.Running {
 			t.Fatalf("%s after the revert serves %+v (%v)", h, serving, err)
+		}
+	}
+}
+
+// loadEachProxy sends requests through each host's proxy, published on
+// port at the host's address, until the function it returns ends them and
+// returns the responses by host.
+func (f *hostsFixture) loadEachProxy(port int) func() map[string][]dockertest.Response {
+	loads := map[string]*load{}
+	for i, e := range f.set.Engines[:2] {
+		l := &load{stop: make(chan struct{}), done: make(chan []dockertest.Response)}
+		url := fmt.Sprintf("http://%s:%d/version", e.Addr, port)
+		go func() { l.done <- dockertest.Load(url, 100, 20000, l.stop, nil) }()
+		loads[fmt.Sprintf("h%d", i+1)] = l
+	}
+	time.Sleep(300 * time.Millisecond)
+	return func() map[string][]dockertest.Response {
+		out := map[string][]dockertest.Response{}
+		for h, l := range loads {
+			out[h] = l.end()
+		}
+		return out
+	}
+}
+
+// TestProxiedServiceFailingOnTheSecondHostSwitchesTheFirstBack: version 3
+// is unhealthy on h2 only. h1 switches to it, h2's new container fails
+// its gate and goes while h2's traffic never leaves version 1, and
+// on_failure switches h1 back: no request fails on either host.
+func TestProxiedServiceFailingOnTheSecondHostSwitchesTheFirstBack(t *testing.T) {
+	f := newProxiedHosts(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	ref := dockertest.ImageRef(f.project, "web:3")
+	for h, unhealthy := range map[string]string{"h1": "false", "h2": "true"} {
+		cfg := scratch.Config{Env: []string{"VERSION=3", "ROLE=web", "UNHEALTHY=" + unhealthy}, Healthcheck: []string{"/app", "healthcheck"}}
+		if _, err := f.clients[h].Load(ctx, dockertest.DemoTarball(t, ref, cfg)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	port := dockertest.FreePort(t)
+	must(t, f.apply(f.proxiedHostsPlan("1", port)))
+
+	endLoads := f.loadEachProxy(port)
+	from, to, err := timed(func() error { return f.apply(f.proxiedHostsPlan("3", port)) })
+	results := endLoads()
+	if err == nil {
+		t.Fatal("the apply of version 3 passed; h2's gate should have failed it")
+	}
+	t.Logf("apply of version 3: %v", err)
+	for h, rs := range results {
+		t.Run(h, func(t *testing.T) {
+			checkLoad(t, rs, "1", window{from, to, "3"}, window{from, to, "1"})
+		})
+	}
+	if v := results["h2"]; dockertest.Tally(v).Versions["3"] != 0 {
+		t.Errorf("h2's proxy sent %d requests to version 3, which never passed its gate there", dockertest.Tally(v).Versions["3"])
+	}
+	for h, c := range f.clients {
+		serving, err := c.Inspect(context.Background(), f.project+"-web")
+		if err != nil || serving == nil || serving.Labels["io.golive.release"] != "1" || !serving.Running {
+			t.Fatalf("%s after the failed apply serves %+v (%v)", h, serving, err)
+		}
+		next, err := c.Inspect(context.Background(), f.project+"-web.next")
+		if err != nil || next != nil {
+			t.Fatalf("%s keeps a new container %+v (%v)", h, next, err)
 		}
 	}
 }
