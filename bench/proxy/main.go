@@ -18,6 +18,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"os/signal"
 	"slices"
 	"strings"
@@ -41,10 +42,11 @@ func main() {
 
 // The contenders, in the table's order.
 const (
-	blueGreen = "golive blue/green, warm"
-	stopFirst = "golive stop-first"
-	rawSwitch = "raw kamal-proxy deploy exec"
-	rawStart  = "raw docker stop + start"
+	blueGreen    = "golive blue/green, warm"
+	blueGreenCLI = "  as a golive revert process"
+	stopFirst    = "golive stop-first"
+	rawSwitch    = "raw kamal-proxy deploy exec"
+	rawStart     = "raw docker stop + start"
 )
 
 // bench is one run's setup: images, the proxy, plans, the raw containers.
@@ -56,6 +58,7 @@ type bench struct {
 	proxy  *docker.Proxy
 	ports  struct{ proxy, direct, raw int }
 	state  string
+	bin    string            // the golive command
 	plans  map[string]string // "bg1", "bg2", "sf1", "sf2" → plan file
 	raw    map[string]string // "switch1", "switch2", "start1", "start2" → container ID
 }
@@ -80,11 +83,11 @@ func run(ctx context.Context, n int) error {
 		return err
 	}
 	results := map[string]*outcome{}
-	for _, c := range []string{blueGreen, stopFirst, rawSwitch, rawStart} {
+	for _, c := range []string{blueGreen, blueGreenCLI, stopFirst, rawSwitch, rawStart} {
 		results[c] = &outcome{}
 	}
 	fmt.Fprintf(os.Stderr, "bench-proxy: %d rounds", n)
-	order := []string{blueGreen, stopFirst, rawSwitch, rawStart}
+	order := []string{blueGreen, blueGreenCLI, stopFirst, rawSwitch, rawStart}
 	for range n {
 		fmt.Fprint(os.Stderr, ".")
 		for _, who := range order {
@@ -109,6 +112,15 @@ func (b *bench) round(ctx context.Context, who string, o *outcome) error {
 		url = fmt.Sprintf("http://127.0.0.1:%d/version", b.ports.proxy)
 		deploy = func() error { return b.apply(ctx, "bg2") }
 		revert = func() error { return b.revert(ctx, "bg2") }
+	case blueGreenCLI:
+		url = fmt.Sprintf("http://127.0.0.1:%d/version", b.ports.proxy)
+		deploy = func() error { return b.apply(ctx, "bg2") }
+		revert = func() error {
+			if out, err := exec.CommandContext(ctx, b.bin, "revert", b.plans["bg2"]).CombinedOutput(); err != nil {
+				return fmt.Errorf("golive revert: %w\n%s", err, out)
+			}
+			return nil
+		}
 	case stopFirst:
 		url = fmt.Sprintf("http://127.0.0.1:%d/version", b.ports.direct)
 		deploy = func() error { return b.apply(ctx, "sf2") }

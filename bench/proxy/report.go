@@ -14,8 +14,8 @@ func report(n int, results map[string]*outcome) {
 	fmt.Println("machine:", machine())
 	fmt.Printf("n = %d rounds, contenders alternating; revert = from the call to the first request after which every answer is version 1\n\n", n)
 	fmt.Printf("%-30s %10s %10s %10s %9s %16s\n", "", "revert p50", "p95", "call p50", "vs floor", "deploy: failed")
-	floors := map[string]string{blueGreen: rawSwitch, stopFirst: rawStart}
-	for _, who := range []string{blueGreen, rawSwitch, stopFirst, rawStart} {
+	floors := map[string]string{blueGreen: rawSwitch, blueGreenCLI: rawSwitch, stopFirst: rawStart}
+	for _, who := range []string{blueGreen, blueGreenCLI, rawSwitch, stopFirst, rawStart} {
 		o := results[who]
 		ratio := ""
 		if f, ok := floors[who]; ok {
@@ -30,6 +30,7 @@ func report(n int, results map[string]*outcome) {
 	}
 	fmt.Println()
 	fmt.Println("golive: the engine in this process (lock, journal, records, the switch back and its read-back, the cleanup).")
+	fmt.Println("  as a golive revert process: the same revert by the golive command (process start, plan load).")
 	fmt.Println("raw kamal-proxy deploy exec: one `kamal-proxy deploy` by docker exec to an already running target.")
 	fmt.Println("raw docker stop + start: stop the new container, start the old one (same published port); no gate.")
 	fmt.Println("p95 of n rounds is the largest but one when n < 20.")

@@ -61,6 +61,10 @@ func setup(ctx context.Context) (*bench, error) {
 	if err := goBuild(root, app, "./examples/demo/app", "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64"); err != nil {
 		return b, err
 	}
+	b.bin = filepath.Join(dir, "golive")
+	if err := goBuild(root, b.bin, "./cmd/golive"); err != nil {
+		return b, err
+	}
 	if err := b.loadImages(ctx, app); err != nil {
 		return b, err
 	}
