@@ -3,7 +3,7 @@ GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 BIN     := bin/golive
 
-.PHONY: build test test-deps fuzz bench bench-logs bench-release bench-swarm bench-proxy proxy-image demo demo-compose demo-broken demo-revert demo-clean demo-hosts clean-hosts lint clean
+.PHONY: build test test-deps fuzz bench bench-logs bench-release bench-hosts bench-swarm bench-proxy proxy-image demo demo-compose demo-broken demo-revert demo-clean demo-hosts clean-hosts lint clean
 
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/golive
@@ -44,6 +44,12 @@ bench:
 # Engine API program and docker-compose (when installed), alternating; medians.
 bench-release:
 	$(GO) run ./bench/release -n 7
+
+# A release across three engines (2 services × 3 hosts): golive all at
+# once and in batches of 1 against a shell loop of docker -H commands, and
+# what a host connection costs. Root only: it starts its own engines.
+bench-hosts:
+	$(GO) run ./bench/hosts -n 5
 
 # A Swarm update and revert of 4 replicas on a 3-node swarm of test engines
 # (root): golive against `docker service update --rollback`, same run, medians.
@@ -121,10 +127,11 @@ demo-clean:
 demo-hosts: build
 	$(GO) run ./examples/demo/mkimages
 	$(GO) run ./examples/hosts start
-	for plan in examples/hosts/.golive/*.yaml; do $(BIN) apply $$plan --yes || exit 1; done
+	$(BIN) apply examples/hosts/.golive/release-1.yaml --yes
 	@echo
-	@echo "Now: curl http://10.213.0.11:18080/version  (the addresses printed above)"
-	@echo "     make clean-hosts                        (stop the engines, remove their files)"
+	@echo "Now: $(BIN) examples/hosts/.golive/release-2.yaml   (the cockpit: D rolls api out one engine at a time, R reverts)"
+	@echo "     $(BIN) logs --plan examples/hosts/.golive/release-2.yaml   (every service on every engine, as api@app1 …)"
+	@echo "     make clean-hosts                                         (stop the engines, remove their files)"
 
 clean-hosts:
 	$(GO) run ./examples/hosts stop

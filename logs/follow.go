@@ -16,6 +16,9 @@ type Source struct {
 	Container string // the container name to follow, or
 	Service   string // the Swarm service whose tasks to follow (see FollowService), or
 	Path      string // the file to read
+	// Engine is the Docker engine the container runs on, when the
+	// sources span several; nil: the one Follow is given.
+	Engine ContainerLogs
 }
 
 // FollowOptions configure Follow.
@@ -97,6 +100,9 @@ func followOne(ctx context.Context, api ContainerLogs, src Source, opts FollowOp
 	var caughtUp func()
 	if opts.CaughtUp != nil {
 		caughtUp = func() { opts.CaughtUp(src.Name) }
+	}
+	if src.Engine != nil {
+		api = src.Engine
 	}
 	if src.Container != "" {
 		return FollowContainer(ctx, api, src.Container, ContainerOptions{Follow: opts.Follow, Since: opts.Since, OnContainer: opts.OnContainer, CaughtUp: caughtUp, NoTimes: opts.NoTimes}, sink)

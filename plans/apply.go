@@ -231,6 +231,9 @@ func (e *Engine) asIncomplete(run string, err error) error {
 // checkSettled refuses to start while an interrupted apply left a service
 // between two containers.
 func (e *Engine) checkSettled(ctx context.Context) error {
+	if e.hosts != nil {
+		return e.eachHost(func(h *Engine) error { return h.checkSettled(ctx) })
+	}
 	for _, svc := range e.plan.Services {
 		name := svc.ContainerName(e.plan.Project)
 		next, err := e.opts.Docker.Inspect(ctx, name+suffixNext)
@@ -268,6 +271,9 @@ type ServiceState struct {
 
 // Status reports what each of the plan's services runs now.
 func (e *Engine) Status(ctx context.Context) ([]ServiceState, error) {
+	if e.hosts != nil {
+		return e.statusHosts(ctx), nil
+	}
 	if e.plan.Docker.Swarm {
 		return e.swarmStatus(ctx)
 	}

@@ -87,6 +87,9 @@ func sortedCopy(in []string) []string {
 // Once its containers have started, the next deploy group's containers are
 // created ahead (see ahead.go) while this group's health gates run.
 func (e *Engine) deployGroup(ctx context.Context, run, group string) error {
+	if e.hosts != nil {
+		return e.rolloutGroup(ctx, run, group)
+	}
 	if e.plan.Docker.Swarm {
 		return e.deploySwarmGroup(ctx, run, group)
 	}

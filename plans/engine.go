@@ -57,9 +57,13 @@ type Options struct {
 	OnEvent  func(Event)      // called for every event, from any goroutine
 	Now      func() time.Time // default: time.Now
 	Logs     *logs.Buffer     // when set, the engine journals the error lines it shows until Close
+	// Hosts holds a client per host name for a plan with `hosts:`; the
+	// engine then coordinates one engine per host (see rollout.go).
+	Hosts map[string]Docker
 }
 
-// Engine carries out one plan against one Docker engine.
+// Engine carries out one plan against one Docker engine, or, for a plan
+// with hosts:, coordinates one Engine per host (see rollout.go).
 type Engine struct {
 	plan   *Plan
 	opts   Options
@@ -80,6 +84,14 @@ type Engine struct {
 	takenOver   *TakeoverError
 	notifier    *notifier // the plan's webhooks and mark steps read the release from it
 	bg          proxyOnce // the proxy through which blue/green services switch
+
+	// hosts are the engines of a release across several hosts, in name
+	// order; parent and host are set on each of them.
+	hosts  []*Engine
+	parent *Engine
+	host   string
+	locked bool // the coordinator holds the lock on every host
+
 	// pins are a Swarm plan's images as preloaded, by the plan's reference.
 	pins map[string]docker.PinnedImage
 }
@@ -97,6 +109,7 @@ func NewEngine(plan *Plan, opts Options) *Engine {
 	}
 	e := &Engine{plan: plan, opts: opts, masker: NewMasker(plan, opts.Lookup)}
 	e.notifier = newNotifier(e)
+	e.hosts = hostEngines(e)
 	if opts.Logs != nil {
 		e.errors = e.watchErrors(opts.Logs.Subscribe(4096))
 	}
@@ -108,6 +121,9 @@ func NewEngine(plan *Plan, opts Options) *Engine {
 func (e *Engine) Close() {
 	if e.errors != nil {
 		e.errors.stop()
+	}
+	for _, h := range e.hosts {
+		h.Close()
 	}
 	e.notifier.close()
 }
@@ -144,6 +160,10 @@ func Actor() string {
 // Emit stamps, masks, journals and publishes an event. The engine calls it
 // for its own events; callers may add theirs (the plan being loaded, say).
 func (e *Engine) Emit(ev Event) {
+	if e.parent != nil {
+		e.emitForHost(ev)
+		return
+	}
 	ev.Time = e.opts.Now().UTC()
 	ev.Actor = e.opts.Actor
 	ev.Project, ev.Release = e.plan.Project, e.plan.Release
@@ -203,6 +223,9 @@ func (p *Plan) recordName() string { return "golive-record-" + p.Project }
 // it. A lock whose holder was a process on this machine that no longer
 // exists (killed mid-release) is broken, and the journal says so.
 func (e *Engine) Lock(ctx context.Context, operation string) error {
+	if e.hosts != nil {
+		return e.lockHosts(ctx, operation)
+	}
 	host, _ := os.Hostname()
 	pid := os.Getpid()
 	info := docker.LockInfo{Holder: e.opts.Actor, Since: e.opts.Now(), StateDir: e.opts.StateDir, Operation: operation, Host: host, PID: pid, Started: processStart(pid)}
@@ -239,6 +262,9 @@ func (e *Engine) Lock(ctx context.Context, operation string) error {
 // gone: the apply was interrupted". "" while the lock is free or its holder
 // may still run (on another machine that cannot be told).
 func (e *Engine) Interrupted(ctx context.Context) (string, error) {
+	if e.hosts != nil {
+		return e.interruptedHosts(ctx)
+	}
 	held, err := e.LockHolder(ctx)
 	if err != nil || held == nil || HolderAlive(*held) {
 		return "", err
@@ -299,6 +325,9 @@ func (e *LockLostError) Error() string {
 // guard says whether the release may change one thing more: every event so
 // far reached the journal, and the engine still holds its lock.
 func (e *Engine) guard(ctx context.Context) error {
+	if e.hosts != nil {
+		return e.guardHosts(ctx)
+	}
 	e.mu.Lock()
 	jerr, id := e.journalErr, e.lockID
 	e.mu.Unlock()
@@ -321,6 +350,10 @@ func (e *Engine) guard(ctx context.Context) error {
 // Unlock releases the project's lock, if this engine still holds it. It uses
 // its own context so an interrupted release still frees it.
 func (e *Engine) Unlock() {
+	if e.hosts != nil {
+		e.unlockHosts()
+		return
+	}
 	e.mu.Lock()
 	id := e.lockID
 	e.lockID = ""
@@ -340,6 +373,9 @@ func (e *Engine) Unlock() {
 // BreakLock removes the lock held as held (from LockHolder) and journals
 // who held it. A lock taken by somebody else since is left alone.
 func (e *Engine) BreakLock(ctx context.Context, held *docker.LockInfo) error {
+	if e.hosts != nil {
+		return e.breakLockHosts(ctx, held)
+	}
 	if err := e.opts.Docker.RemoveLock(ctx, held.ID); err != nil {
 		return err
 	}
@@ -350,5 +386,8 @@ func (e *Engine) BreakLock(ctx context.Context, held *docker.LockInfo) error {
 
 // LockHolder says who holds the project's lock, or nil.
 func (e *Engine) LockHolder(ctx context.Context) (*docker.LockInfo, error) {
+	if e.hosts != nil {
+		return e.lockHolderHosts(ctx)
+	}
 	return e.opts.Docker.Lock(ctx, e.plan.LockName())
 }

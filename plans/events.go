@@ -17,6 +17,7 @@ type Event struct {
 	Phase           string         `json:"phase,omitempty"` // before, run or after for a run step
 	Command         string         `json:"command,omitempty"`
 	Service         string         `json:"service,omitempty"`
+	Host            string         `json:"host,omitempty"` // the plan's host it happened on (hosts:); "" for the whole release
 	Group           string         `json:"group,omitempty"`
 	Image           string         `json:"image,omitempty"`
 	ImageID         string         `json:"image_id,omitempty"`

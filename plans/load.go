@@ -370,6 +370,7 @@ func (v *validator) validate() {
 		}
 	}
 	v.proxy()
+	v.hosts()
 	v.steps()
 	v.notify()
 	v.revert()
@@ -512,12 +513,12 @@ func (v *validator) health(s *Service, at, key string) {
 		v.at(at, "service %s: health has more than one check; choose one of http, tcp, cmd or docker", s.Name)
 	}
 	if h.HTTP != "" {
-		if u, err := url.Parse(h.HTTP); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		if u, err := url.Parse(strings.ReplaceAll(h.HTTP, HostPlaceholder, "127.0.0.1")); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			v.at(at+".http", "service %s: health.http %q is not an http:// or https:// URL", s.Name, h.HTTP)
 		}
 	}
 	if h.TCP != "" {
-		if _, port, err := net.SplitHostPort(h.TCP); err != nil || !isPortNumber(port) {
+		if _, port, err := net.SplitHostPort(strings.ReplaceAll(h.TCP, HostPlaceholder, "127.0.0.1")); err != nil || !isPortNumber(port) {
 			v.at(at+".tcp", "service %s: health.tcp %q: expected HOST:PORT, such as 127.0.0.1:5432", s.Name, h.TCP)
 		}
 	}

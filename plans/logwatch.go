@@ -47,6 +47,9 @@ func (p *Plan) LogOptions(m *Masker) (logs.FollowOptions, error) {
 // history). The previous values of secrets, still in the environment of
 // the containers kept for a revert, are masked too.
 func (e *Engine) FollowLogs(ctx context.Context, buf *logs.Buffer, since time.Time) error {
+	if e.hosts != nil {
+		return e.followHosts(ctx, buf, since)
+	}
 	opts, err := e.plan.LogOptions(e.masker)
 	if err != nil {
 		return err

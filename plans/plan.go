@@ -32,6 +32,9 @@ type Plan struct {
 	// ComposeWarnings is what the compose file says that golive does not honour.
 	ComposeWarnings []ComposeWarning `yaml:"-"`
 	Proxy           *ProxyConfig     `yaml:"proxy"`
+	// Hosts names the Docker engines of a release across several hosts;
+	// empty: the one engine of docker.host.
+	Hosts map[string]*HostEntry `yaml:"hosts"`
 }
 
 // RevertConfig says how a revert brings the previous version back. By
@@ -92,6 +95,8 @@ type Service struct {
 	Aliases     []string          `yaml:"aliases"`     // network aliases besides the service name
 	Healthcheck *Healthcheck      `yaml:"healthcheck"` // the HEALTHCHECK the container runs
 	Proxy       *ServiceProxy     `yaml:"proxy"`
+	Hosts       []string          `yaml:"hosts"`   // the plan's hosts it runs on; default: every one
+	Rollout     *Rollout          `yaml:"rollout"` // how many of its hosts change at a time
 	// Replicas and Update are for Swarm services only (docker.swarm).
 	Replicas uint64       `yaml:"replicas"`
 	Update   *SwarmUpdate `yaml:"update"`

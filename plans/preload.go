@@ -34,6 +34,9 @@ func (p *Plan) Images() []string {
 // named under preload.load are loaded, then missing images are pulled in
 // parallel. It never touches a container.
 func (e *Engine) Preload(ctx context.Context) error {
+	if e.hosts != nil {
+		return e.preloadHosts(ctx)
+	}
 	if e.plan.Docker.Swarm {
 		return e.swarmPreload(ctx)
 	}

@@ -63,6 +63,9 @@ type revertJob struct {
 // undoable finds the apply to undo: run, or else the latest apply that is
 // not completely reverted. A revert of it that was cut short is resumed.
 func (e *Engine) undoable(ctx context.Context, run string) (*revertJob, error) {
+	if e.hosts != nil {
+		return e.undoableHosts(ctx, run)
+	}
 	d := e.opts.Docker
 	all, err := d.List(ctx, map[string]string{LabelProject: e.plan.Project})
 	if err != nil {
@@ -209,6 +212,9 @@ func (e *Engine) finishCommand() string {
 // action of that same apply: it then asks no question, and goes on when
 // the journal fails, so a broken release is still put back.
 func (e *Engine) revert(ctx context.Context, run string, auto bool) error {
+	if e.hosts != nil {
+		return e.revertHosts(ctx, run, auto)
+	}
 	if e.plan.Docker.Swarm {
 		return e.revertSwarm(ctx, run, auto)
 	}
@@ -292,6 +298,9 @@ func (e *Engine) revertOrder() string {
 // confirmRemovals asks before a revert removes services that did not exist
 // before the apply.
 func (e *Engine) confirmRemovals(ctx context.Context, job *revertJob) error {
+	if e.parent != nil {
+		return nil // the coordinator asked once for every host (revertHosts)
+	}
 	var names []string
 	for _, t := range job.targets {
 		if !t.Existed {
@@ -631,7 +640,7 @@ func (e *Engine) revertGate(ctx context.Context, t revertTarget, id string) erro
 func (e *Engine) Revert(ctx context.Context) error {
 	err := e.Lock(ctx, "revert")
 	var held *docker.HeldError
-	if errors.As(err, &held) && held.Operation == "apply" {
+	if errors.As(err, &held) && held.Operation == "apply" && e.hosts == nil {
 		if e.opts.Asker == nil {
 			return fmt.Errorf("%w\nto stop that apply where it is and revert what it changed, run revert on a terminal or with --yes", err)
 		}

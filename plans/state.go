@@ -25,6 +25,16 @@ const (
 	PhaseRevertIncomplete Phase = "revert incomplete"
 )
 
+// hostBracket are the kinds that one host's engine emits for its own part
+// and the coordinator of a release across hosts emits for the whole. A
+// lock broken on a host is not among them: it tells that the operation
+// holding it was interrupted.
+var hostBracket = map[string]bool{
+	EvPreloadStart: true, EvPreloadEnd: true, EvRevertStart: true, EvRevertEnd: true,
+	EvLockAcquired: true, EvLockReleased: true, EvLockRefused: true,
+	EvApplyStart: true, EvApplyEnd: true,
+}
+
 // ResultInterrupted is the outcome of an operation whose process stopped
 // before it ended, as a later command that broke its lock tells.
 const ResultInterrupted = "interrupted"
@@ -69,6 +79,9 @@ type State struct {
 	Preload  Preload
 	Steps    []StepState // the plan's steps per apply, in order
 	Services []*ServiceStatus
+	// Rollout is the batch a rollout across hosts deploys now: "api:
+	// batch 2 of 3 on app2"; "" when none runs.
+	Rollout  string
 	Asking   string // a confirm question waiting for its answer
 	AskedBy  string // whose session asks it
 	Answered string // the latest answer: "yes: question" or "no: question"
@@ -305,11 +318,7 @@ type PlannedService struct {
 // LoadedEvent is the plan.loaded event that opens a journal: it names
 // every service of the plan.
 func LoadedEvent(p *Plan, message string) Event {
-	ev := Event{Kind: EvPlanLoaded, Message: message}
-	for _, svc := range p.Services {
-		ev.Services = append(ev.Services, PlannedService{Name: svc.Name, Group: svc.Group, Image: svc.Image})
-	}
-	return ev
+	return Event{Kind: EvPlanLoaded, Message: message, Services: p.Placements()}
 }
 
 // NewState starts the state of a plan's release: every service and step
@@ -325,7 +334,7 @@ func NewState(plan *Plan) *State {
 		s.Preload.Images = append(s.Preload.Images, ImageProgress{Ref: ref, Layers: map[string][2]int64{}})
 	}
 	s.pendingSteps("")
-	for _, svc := range plan.Services {
+	for _, svc := range plan.Placements() {
 		s.Services = append(s.Services, &ServiceStatus{Name: svc.Name, Group: svc.Group, Target: svc.Image})
 	}
 	return s
@@ -380,6 +389,12 @@ func (s *State) Apply(ev Event) {
 	}
 	if ev.Actor != "" && !slices.Contains(s.Actors, ev.Actor) {
 		s.Actors = append(s.Actors, ev.Actor)
+	}
+	if ev.Host != "" {
+		if hostBracket[ev.Kind] {
+			return // the coordinator's own event tells the release
+		}
+		ev.Service = Placement(ev.Service, ev.Host)
 	}
 	switch ev.Kind {
 	case EvPlanLoaded:
@@ -442,8 +457,10 @@ func (s *State) Apply(ev Event) {
 			break
 		}
 		s.startApply(ev)
+	case EvRolloutBatch:
+		s.Rollout = ev.Message
 	case EvApplyEnd:
-		s.Op, s.last, s.reverting, s.Asking = "", OpApply, false, ""
+		s.Op, s.last, s.reverting, s.Asking, s.Rollout = "", OpApply, false, "", ""
 		s.Outcome, s.Error, s.ApplyEnded = ev.Result, OperatorStopped(ev.Error), ev.Time
 		if s.revertFailed && ev.Result == string(Reverted) {
 			s.Outcome = string(PhaseRevertIncomplete)
@@ -455,6 +472,7 @@ func (s *State) Apply(ev Event) {
 			s.Error = ""
 		}
 	case EvRevertStart:
+		s.Rollout = ""
 		if s.Op == OpApply {
 			s.reverting = true
 		} else {
@@ -627,7 +645,7 @@ func (s *State) interrupted(ev Event, last time.Time) {
 			st.State, st.Result, st.Error = "failed", ResultFailed, "interrupted"
 		}
 	}
-	s.Op, s.last, s.reverting, s.Asking = "", s.Op, false, ""
+	s.Op, s.last, s.reverting, s.Asking, s.Rollout = "", s.Op, false, "", ""
 	s.Outcome, s.Error = ResultInterrupted, "the process stopped before it finished ("+ev.Message+")"
 }
 

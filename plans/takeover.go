@@ -67,6 +67,9 @@ func (e *Engine) StopApply() {
 // watchTakeover polls for a takeover record addressed to this engine's
 // lock, and stops the apply when one appears.
 func (e *Engine) watchTakeover(ctx context.Context) {
+	if e.hosts != nil {
+		return // a revert across hosts waits for the apply's locks
+	}
 	t := time.NewTicker(takeoverPoll)
 	defer t.Stop()
 	for {

@@ -35,11 +35,12 @@ type logView struct {
 
 func newLogView(buf *logs.Buffer, plan *plans.Plan) logView {
 	v := logView{buf: buf, follow: true, order: map[string]int{}}
-	for i, s := range plan.Services {
+	services := plan.Placements()
+	for i, s := range services {
 		v.order[s.Name] = i
 	}
 	for i, f := range plan.Logs.Files {
-		v.order[f] = len(plan.Services) + i
+		v.order[f] = len(services) + i
 	}
 	return v
 }

@@ -6,6 +6,7 @@ package tui
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"charm.land/bubbles/v2/help"
@@ -103,8 +104,9 @@ func New(cfg Config) Model {
 	if !cfg.ReadOnly {
 		m.running = opPreload // Init starts it: images load the moment the cockpit opens
 	}
-	for _, s := range plan.Services {
-		m.services = append(m.services, plans.ServiceState{Service: s.Name, Group: s.Group, Container: s.ContainerName(plan.Project), Target: s.Image, State: "…"})
+	for _, s := range plan.Placements() {
+		name, _, _ := strings.Cut(s.Name, "@")
+		m.services = append(m.services, plans.ServiceState{Service: s.Name, Group: s.Group, Container: plan.Service(name).ContainerName(plan.Project), Target: s.Image, State: "…"})
 	}
 	return m
 }

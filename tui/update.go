@@ -384,7 +384,7 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 func (m Model) sourceNames() []string {
 	var names []string
 	seen := map[string]bool{}
-	for _, s := range m.plan.Services {
+	for _, s := range m.plan.Placements() {
 		names, seen[s.Name] = append(names, s.Name), true
 	}
 	for _, f := range append(m.plan.Logs.Files, m.cfg.Logs.Sources()...) {

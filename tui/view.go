@@ -115,6 +115,9 @@ func (m Model) header() []string {
 	if m.state.LockHolder != "" {
 		lock = "lock: " + m.state.LockHolder
 	}
+	if m.state.Rollout != "" {
+		lock += " · rollout " + clean(m.state.Rollout)
+	}
 	role := "operator"
 	if m.cfg.ReadOnly {
 		role = "watcher"

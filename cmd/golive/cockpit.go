@@ -29,8 +29,8 @@ func (h *headless) cockpit() int {
 	defer j.Close()
 	bridge := tui.NewBridge()
 	buf := logs.NewBuffer(0)
-	e := plans.NewEngine(h.plan, plans.Options{Docker: h.cli, Journal: j, StateDir: h.opts.state, Asker: bridge, OnEvent: bridge.OnEvent, Logs: buf})
-	e.Emit(plans.LoadedEvent(h.plan, fmt.Sprintf("cockpit %s on %s", h.plan.Path, h.cli.Host())))
+	e := plans.NewEngine(h.plan, h.engineOptions(plans.Options{Journal: j, StateDir: h.opts.state, Asker: bridge, OnEvent: bridge.OnEvent, Logs: buf}))
+	e.Emit(plans.LoadedEvent(h.plan, fmt.Sprintf("cockpit %s on %s", h.plan.Path, h.where())))
 	code := h.runTUI(context.Background(), e, tui.Config{Bridge: bridge, Logs: buf})
 	e.Close()
 	fmt.Fprintln(h.stdout, "journal:", j.Path())
@@ -47,7 +47,7 @@ func (h *headless) watch(stateGiven bool) int {
 		return exitUsage
 	}
 	bridge := tui.NewBridge()
-	e := plans.NewEngine(h.plan, plans.Options{Docker: h.cli})
+	e := plans.NewEngine(h.plan, h.engineOptions(plans.Options{}))
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
 	state := h.opts.state
@@ -77,7 +77,7 @@ func (h *headless) runTUI(ctx context.Context, e *plans.Engine, cfg tui.Config) 
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
 	go e.FollowLogs(ctx, cfg.Logs, time.Now().Add(-logHistory))
-	cfg.Engine, cfg.Host, cfg.Operator = e, h.cli.Host(), plans.Actor()
+	cfg.Engine, cfg.Host, cfg.Operator = e, h.where(), plans.Actor()
 	if err := tui.Run(cfg, h.opts.record); err != nil {
 		fmt.Fprintln(h.stderr, "golive:", err)
 		return exitEnvironment

@@ -23,6 +23,7 @@ import (
 type headless struct {
 	plan   *plans.Plan
 	cli    *docker.Client
+	hosts  map[string]*docker.Client // a plan with hosts: a client per host, and cli nil
 	opts   options
 	stdin  *os.File
 	stdout io.Writer
@@ -51,6 +52,14 @@ func check(plan *plans.Plan, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "warning: %s (apply will refuse to start until it is set)\n", logs.SanitizeString(err.Error()))
 		}
 	}
+	if plan.HasHosts() {
+		if err := checkHosts(plan); err != nil {
+			fmt.Fprintln(stderr, "golive check:", err)
+			return exitEnvironment
+		}
+		fmt.Fprintf(stdout, "hosts %s answer\n", strings.Join(plan.HostNames(), ", "))
+		return exitOK
+	}
 	if plan.Docker.Swarm {
 		checkSwarmImages(plan, stdout, stderr)
 		return exitOK
@@ -68,8 +77,7 @@ func (h *headless) engine(operation string, buf *logs.Buffer) (*plans.Engine, *p
 		return nil, nil, err
 	}
 	var e *plans.Engine
-	e = plans.NewEngine(h.plan, plans.Options{
-		Docker:   h.cli,
+	e = plans.NewEngine(h.plan, h.engineOptions(plans.Options{
 		Logs:     buf,
 		Journal:  j,
 		StateDir: h.opts.state,
@@ -87,8 +95,8 @@ func (h *headless) engine(operation string, buf *logs.Buffer) (*plans.Engine, *p
 				fmt.Fprintf(h.stderr, "journal-fallback: %s\n", line)
 			}
 		},
-	})
-	e.Emit(plans.LoadedEvent(h.plan, fmt.Sprintf("%s %s on %s", operation, h.plan.Path, h.cli.Host())))
+	}))
+	e.Emit(plans.LoadedEvent(h.plan, fmt.Sprintf("%s %s on %s", operation, h.plan.Path, h.where())))
 	if err := e.JournalErr(); err != nil {
 		j.Close()
 		return nil, nil, err
@@ -137,7 +145,7 @@ func (h *headless) apply(ctx context.Context) int {
 		fmt.Fprintln(h.stderr, "golive apply: the plan has a confirm step and there is no terminal to answer it; pass --yes to answer yes, or run the cockpit")
 		return exitUsage
 	}
-	if ok, code := h.confirmed(ctx, fmt.Sprintf("Deploy %s %s to %s?", h.plan.Project, h.plan.Release, h.cli.Host())); !ok {
+	if ok, code := h.confirmed(ctx, fmt.Sprintf("Deploy %s %s to %s?", h.plan.Project, h.plan.Release, h.where())); !ok {
 		return code
 	}
 	buf := logs.NewBuffer(0)
@@ -293,7 +301,7 @@ func (h *headless) unlock(ctx context.Context) int {
 }
 
 func (h *headless) status(ctx context.Context) int {
-	e := plans.NewEngine(h.plan, plans.Options{Docker: h.cli})
+	e := plans.NewEngine(h.plan, h.engineOptions(plans.Options{}))
 	states, err := e.Status(ctx)
 	if err != nil {
 		fmt.Fprintln(h.stderr, "golive status:", err)
@@ -332,6 +340,9 @@ func interruptedNote(held docker.LockInfo, left []string, plan string) string {
 // left next to the services' own.
 func (h *headless) leftovers(ctx context.Context, states []plans.ServiceState) []string {
 	var left []string
+	if h.cli == nil {
+		return nil // a plan with hosts: its engines' checkSettled names them
+	}
 	for _, s := range states {
 		for _, name := range []string{s.Container + ".next", s.Container + ".prev"} {
 			if ct, err := h.cli.Inspect(ctx, name); err == nil && ct != nil {

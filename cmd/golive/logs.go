@@ -23,7 +23,9 @@ import (
 const logsUsage = `Usage: golive logs [--plan PLAN] [--no-follow] [--tail N] [--since DURATION] [--errors] [--json] SOURCE...
 
 SOURCE is a file path, container:NAME or service:NAME (with --plan). With
---plan and no SOURCE, every service of the plan and its logs.files are read.
+--plan and no SOURCE, every service of the plan and its logs.files are read;
+a plan with hosts: reads every service on every host, each line's source
+named service@host (service:NAME@HOST reads one host).
 Lines are sanitized (no escape sequence reaches your terminal), secrets of
 the plan are masked, and each line gets a level: error, warn, info, debug
 or none. A container is followed by name: after a deploy or a revert the
@@ -84,7 +86,27 @@ func runLogs(args []string, stdout, stderr io.Writer) int {
 		}
 		opts.Patterns, opts.Secrets, opts.OnContainer = planOpts.Patterns, planOpts.Secrets, planOpts.OnContainer
 	}
-	sources, code := logSources(plan, args, stderr)
+	ctx, stop := interruptible(io.Discard)
+	defer stop()
+	var hostClients map[string]logs.ContainerLogs
+	if plan != nil && plan.HasHosts() {
+		clients, err := connectHosts(ctx, plan)
+		if err != nil {
+			fmt.Fprintln(stderr, "golive logs:", err)
+			return exitEnvironment
+		}
+		defer closeHosts(clients)
+		hostClients = map[string]logs.ContainerLogs{}
+		for name, c := range clients {
+			hostClients[name] = c
+			if cts, err := c.List(ctx, map[string]string{plans.LabelProject: plan.Project}); err == nil {
+				for _, ct := range cts {
+					masker.AddEnv(ct.Spec.Env)
+				}
+			}
+		}
+	}
+	sources, code := logSources(plan, args, hostClients, stderr)
 	if code != exitOK {
 		return code
 	}
@@ -95,11 +117,9 @@ func runLogs(args []string, stdout, stderr io.Writer) int {
 			}
 		}
 	}
-	ctx, stop := interruptible(io.Discard)
-	defer stop()
 	var cli *docker.Client
 	for _, src := range sources {
-		if (src.Container != "" || src.Service != "") && cli == nil {
+		if (src.Container != "" || src.Service != "") && src.Engine == nil && cli == nil {
 			host := ""
 			if plan != nil {
 				host = plan.Docker.Host
@@ -150,11 +170,18 @@ func runLogs(args []string, stdout, stderr io.Writer) int {
 	return status
 }
 
-// logSources turns the SOURCE arguments (or, with none, the plan) into sources.
-func logSources(plan *plans.Plan, args []string, stderr io.Writer) ([]logs.Source, int) {
+// logSources turns the SOURCE arguments (or, with none, the plan) into
+// sources; hosts holds a client per host of a plan with hosts:.
+func logSources(plan *plans.Plan, args []string, hosts map[string]logs.ContainerLogs, stderr io.Writer) ([]logs.Source, int) {
 	var sources []logs.Source
+	planSources := func() []logs.Source {
+		if hosts != nil {
+			return plan.HostLogSources(hosts)
+		}
+		return plan.LogSources()
+	}
 	if plan != nil && len(args) == 0 {
-		for _, src := range plan.LogSources() {
+		for _, src := range planSources() {
 			if src.Container != "" || src.Service != "" {
 				src.Name = "service:" + src.Name
 			}
@@ -176,16 +203,31 @@ func logSources(plan *plans.Plan, args []string, stderr io.Writer) ([]logs.Sourc
 				fmt.Fprintf(stderr, "golive logs: %s needs --plan\n", arg)
 				return nil, exitUsage
 			}
-			svc := plan.Service(name)
+			svcName, host, onHost := strings.Cut(name, "@")
+			svc := plan.Service(svcName)
 			if svc == nil {
-				fmt.Fprintf(stderr, "golive logs: the plan has no service %q\n", name)
+				fmt.Fprintf(stderr, "golive logs: the plan has no service %q\n", svcName)
 				return nil, exitUsage
 			}
 			if plan.Docker.Swarm {
 				sources = append(sources, logs.Source{Name: arg, Service: plan.SwarmName(svc)})
 				continue
 			}
-			sources = append(sources, logs.Source{Name: arg, Container: svc.ContainerName(plan.Project)})
+			if hosts == nil {
+				sources = append(sources, logs.Source{Name: arg, Container: svc.ContainerName(plan.Project)})
+				continue
+			}
+			n := len(sources)
+			for _, src := range plan.HostLogSources(hosts) {
+				if src.Name == name || !onHost && strings.HasPrefix(src.Name, svcName+"@") {
+					src.Name = "service:" + src.Name
+					sources = append(sources, src)
+				}
+			}
+			if len(sources) == n {
+				fmt.Fprintf(stderr, "golive logs: service %s does not run on host %q (hosts: %s)\n", svcName, host, strings.Join(plan.ServiceHosts(svc), ", "))
+				return nil, exitUsage
+			}
 		default:
 			if _, err := os.Stat(arg); err != nil {
 				fmt.Fprintf(stderr, "golive logs: %v (a SOURCE is a file, container:NAME or service:NAME)\n", err)

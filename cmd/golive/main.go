@@ -37,7 +37,7 @@ const usage = `golive: a terminal release cockpit
 Usage:
   golive PLAN [--record FILE.cast]   open the cockpit: preload, D deploys, R reverts, live logs
   golive watch PLAN [--state DIR]    the read-only cockpit for the pair: follows the plan's release (L: a newer one)
-  golive check PLAN                  validate a plan file
+  golive check PLAN                  validate a plan file (and that each of its hosts: answers)
   golive import COMPOSE [-o PLAN] [--force] [--release NAME]
                                      write a plan from a compose file (or say compose: FILE in a plan)
   golive apply PLAN [--yes]          carry out the plan headless (preload, steps, deploy groups)
@@ -151,13 +151,20 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := interruptible(stderr)
 	defer stop()
-	cli, err := docker.Connect(ctx, plan.Docker.Host)
-	if err != nil {
-		fmt.Fprintln(stderr, "golive:", err)
-		return exitEnvironment
+	h := &headless{plan: plan, opts: opts, stdin: stdin, stdout: stdout, stderr: stderr}
+	if plan.HasHosts() {
+		if h.hosts, err = connectHosts(ctx, plan); err != nil {
+			fmt.Fprintln(stderr, "golive:", err)
+			return exitEnvironment
+		}
+		defer closeHosts(h.hosts)
+	} else {
+		if h.cli, err = docker.Connect(ctx, plan.Docker.Host); err != nil {
+			fmt.Fprintln(stderr, "golive:", err)
+			return exitEnvironment
+		}
+		defer h.cli.Close()
 	}
-	defer cli.Close()
-	h := &headless{plan: plan, cli: cli, opts: opts, stdin: stdin, stdout: stdout, stderr: stderr}
 	switch cmd {
 	case "apply":
 		return h.apply(ctx)

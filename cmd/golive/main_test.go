@@ -19,14 +19,21 @@ import (
 
 	"github.com/golive/golive/docker"
 	"github.com/golive/golive/docker/dockertest"
+	"github.com/golive/golive/docker/dockertest/engines"
 	"github.com/golive/golive/docker/scratch"
 )
 
 var golive string // the built binary
 
 func TestMain(m *testing.M) {
-	os.Exit(dockertest.RunWithBinary(m, ".", &golive))
+	os.Exit(engines.Wrap(withBinary{m}).Run())
 }
+
+// withBinary runs the tests with the golive binary built, so that
+// engines.Wrap stops the shared test engines after them.
+type withBinary struct{ m *testing.M }
+
+func (w withBinary) Run() int { return dockertest.RunWithBinary(w.m, ".", &golive) }
 
 // cli runs the golive binary and returns its exit code, stdout and stderr.
 func cli(t *testing.T, args ...string) (int, string, string) {

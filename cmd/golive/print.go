@@ -86,7 +86,20 @@ func formatEvent(ev plans.Event, steps int) string {
 		}
 		return s
 	}
+	if ev.Host != "" {
+		if ev.Service == "" {
+			bare := ev
+			bare.Host = ""
+			if line := formatEvent(bare, steps); line != "" {
+				return ev.Host + ": " + line
+			}
+			return ""
+		}
+		ev.Service = plans.Placement(ev.Service, ev.Host)
+	}
 	switch ev.Kind {
+	case plans.EvRolloutBatch:
+		return "rollout " + ev.Message
 	case plans.EvPlanLoaded, plans.EvApplyStart:
 		return fmt.Sprintf("%s %s: %s", ev.Project, ev.Release, ev.Message)
 	case plans.EvLockAcquired:

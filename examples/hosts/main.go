@@ -3,7 +3,7 @@
 // root; the machine's own engine is left alone), so a person can try golive
 // against several Docker hosts. It needs root.
 //
-//	go run ./examples/hosts start   # (re)start the engines, load the demo images, write one plan per engine
+//	go run ./examples/hosts start   # (re)start the engines, load the demo images, write one plan across them (versions 1 and 2)
 //	go run ./examples/hosts stop    # stop them and remove everything they made
 //
 // `make demo-hosts` and `make clean-hosts` run these.
@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/golive/golive/docker/dockertest/engines"
@@ -70,43 +71,51 @@ func start() error {
 		return err
 	}
 	fmt.Printf("%d Docker engines run in network namespaces (files under %s):\n", len(set.Engines), filepath.Dir(set.Engines[0].Dir))
-	var plans []string
 	for _, e := range set.Engines {
-		plan := filepath.Join(planDir, e.Name+".yaml")
-		if err := os.WriteFile(plan, []byte(planFor(e)), 0o644); err != nil {
+		fmt.Printf("  %s  %s  %s  (started in %s)\n", e.Name, e.TCP(), e.Unix(), e.StartTime.Round(time.Millisecond))
+	}
+	var plans []string
+	for _, v := range []string{"1", "2"} {
+		plan := filepath.Join(planDir, "release-"+v+".yaml")
+		if err := os.WriteFile(plan, []byte(planFor(set.Engines, v)), 0o644); err != nil {
 			return err
 		}
 		plans = append(plans, plan)
-		fmt.Printf("  %s  %s  %s  (started in %s)\n", e.Name, e.TCP(), e.Unix(), e.StartTime.Round(time.Millisecond))
 	}
-	fmt.Printf("\nTry:  docker -H %s images\n", set.Engines[0].TCP())
+	fmt.Printf("\nOne plan across both engines, versions 1 and 2:\n")
 	for _, p := range plans {
 		fmt.Printf("      bin/golive %s\n", p)
 	}
+	fmt.Printf("Try:  docker -H %s ps\n", set.Engines[0].TCP())
 	fmt.Println("Stop: make clean-hosts")
 	return nil
 }
 
-// planFor is the demo release (version 1 of api and web) aimed at one
-// engine: ports published on the engine's own address, health checked there.
-func planFor(e *engines.Engine) string {
-	return fmt.Sprintf(`# The demo shop on engine %[1]s (written by go run ./examples/hosts start).
+// planFor is the demo release at version v across the engines, named
+// app1, app2, …: api rolls out one engine at a time, web everywhere at
+// once; each gate probes its own engine's address ({host}).
+func planFor(set []*engines.Engine, v string) string {
+	var hosts strings.Builder
+	for i, e := range set {
+		fmt.Fprintf(&hosts, "  app%d: %s\n", i+1, e.TCP())
+	}
+	return fmt.Sprintf(`# The demo shop across %[1]d engines (written by go run ./examples/hosts start).
 project: golive-hosts-demo
-release: "1.0.0"
-docker:
-  host: %[2]s
-services:
+release: "%[2]s.0.0"
+hosts:
+%[3]sservices:
   api:
-    image: golive-demo/api:1
+    image: golive-demo/api:%[2]s
     group: backend
     ports: ["18080:8080"]
-    health: {http: "http://%[3]s:18080/health", timeout: 20s, stable: 1s}
+    rollout: {batch: 1, pause: 5s}
+    health: {http: "http://{host}:18080/health", timeout: 20s, stable: 1s}
   web:
-    image: golive-demo/web:1
+    image: golive-demo/web:%[2]s
     group: frontend
     ports: ["18081:8080"]
-    health: {http: "http://%[3]s:18081/health", timeout: 20s, stable: 1s}
-`, e.Name, e.TCP(), e.Addr)
+    health: {http: "http://{host}:18081/health", timeout: 20s, stable: 1s}
+`, len(set), v, hosts.String())
 }
 
 func stop() error {

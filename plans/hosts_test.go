@@ -1,0 +1,116 @@
+package plans
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+)
+
+const hostsPlanText = `project: shop
+release: "2"
+hosts:
+  app1: ssh://deploy@app1.internal
+  app2: {url: "tcp://10.0.0.12:2376", address: 10.9.9.9}
+  edge: unix:///var/run/docker.sock
+services:
+  api:
+    image: shop/api:2
+    group: backend
+    hosts: [app2, app1]
+    rollout: {batch: 1, pause: 10s}
+    health: {http: "http://{host}:8080/health"}
+  worker:
+    image: shop/worker:2
+    group: backend
+  web:
+    image: shop/web:2
+    group: frontend
+    hosts: [edge]
+    health: {tcp: "{host}:80"}
+`
+
+func TestAPlanWithHostsPlacesServicesAndFillsTheGateAddress(t *testing.T) {
+	p, err := Parse("/p.yaml", []byte(hostsPlanText))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := p.ServiceHosts(p.Service("api")); !slices.Equal(got, []string{"app1", "app2"}) {
+		t.Errorf("api hosts %v", got)
+	}
+	if got := p.ServiceHosts(p.Service("worker")); !slices.Equal(got, []string{"app1", "app2", "edge"}) {
+		t.Errorf("worker runs on every host by default: %v", got)
+	}
+	for _, tc := range []struct{ host, svc, gate string }{
+		{"app1", "api", "http://app1.internal:8080/health"},
+		{"app2", "api", "http://10.9.9.9:8080/health"},
+		{"edge", "web", "127.0.0.1:80"},
+	} {
+		sub := p.onHost(tc.host)
+		h := sub.Service(tc.svc).Health
+		if got := h.HTTP + h.TCP; got != tc.gate {
+			t.Errorf("%s on %s: gate %q, want %q", tc.svc, tc.host, got, tc.gate)
+		}
+	}
+	if p.Service("api").Health.HTTP != "http://{host}:8080/health" {
+		t.Errorf("the plan's own gate must stay a template: %s", p.Service("api").Health.HTTP)
+	}
+	var waves []string
+	for _, w := range p.rolloutWaves("backend") {
+		waves = append(waves, fmt.Sprintf("%s %d/%d %v %s", w.service, w.batch, w.of, w.hosts, w.pause))
+	}
+	want := []string{"api 1/2 [app1] 0s", "api 2/2 [app2] 10s", " 1/1 [app1 app2 edge] 0s"}
+	if !slices.Equal(waves, want) {
+		t.Errorf("waves %q, want %q", waves, want)
+	}
+	if got := p.lastBatch(); got["app1"] != 3 || got["app2"] != 3 || got["edge"] != 4 {
+		t.Errorf("a revert puts back edge (frontend), then app1 and app2 together (the backend's last wave): %v", got)
+	}
+	var names []string
+	for _, s := range p.Placements() {
+		names = append(names, s.Name)
+	}
+	if got := strings.Join(names, " "); got != "api@app1 api@app2 worker@app1 worker@app2 worker@edge web@edge" {
+		t.Errorf("placements %s", got)
+	}
+}
+
+func TestBatchSizeOfHosts(t *testing.T) {
+	for _, tc := range []struct {
+		b    BatchSize
+		n    int
+		want int
+	}{
+		{BatchSize{N: 1}, 3, 1}, {BatchSize{N: 5}, 3, 3}, {BatchSize{N: 50, Percent: true}, 3, 2},
+		{BatchSize{N: 10, Percent: true}, 3, 1}, {BatchSize{N: 100, Percent: true}, 4, 4}, {BatchSize{}, 3, 3},
+	} {
+		if got := tc.b.Of(tc.n); got != tc.want {
+			t.Errorf("%+v of %d = %d, want %d", tc.b, tc.n, got, tc.want)
+		}
+	}
+}
+
+func TestHostMistakesAreNamedWithWhatToDo(t *testing.T) {
+	base := "project: shop\nrelease: '1'\n"
+	for _, tc := range []struct{ name, plan, want string }{
+		{"unknown host", base + "hosts: {app1: 'tcp://a:2375'}\nservices:\n  api: {image: a, hosts: [app9]}\n", `host "app9" is not under the plan's hosts (app1)`},
+		{"bad url", base + "hosts: {app1: 'http://a'}\nservices:\n  api: {image: a}\n", "is not a Docker engine URL"},
+		{"no url", base + "hosts: {app1: {address: 10.0.0.1}}\nservices:\n  api: {image: a}\n", "host app1 has no URL"},
+		{"unknown host key", base + "hosts: {app1: {url: 'tcp://a', port: 1}}\nservices:\n  api: {image: a}\n", `no setting "port"`},
+		{"docker.host too", base + "docker: {host: 'unix:///x'}\nhosts: {app1: 'tcp://a'}\nservices:\n  api: {image: a}\n", "docker.host and hosts are both set"},
+		{"swarm too", base + "docker: {swarm: true}\nhosts: {app1: 'tcp://a'}\nservices:\n  api: {image: a}\n", "docker.swarm and hosts are both set"},
+		{"batch zero", base + "hosts: {app1: 'tcp://a'}\nservices:\n  api: {image: a, rollout: {batch: 0}}\n", "rollout.batch"},
+		{"batch over 100%", base + "hosts: {app1: 'tcp://a'}\nservices:\n  api: {image: a, rollout: {batch: '150%'}}\n", "percentage from 1% to 100%"},
+		{"rollout without hosts", base + "services:\n  api: {image: a, rollout: {batch: 1}}\n", "rollout needs several hosts"},
+		{"{host} without hosts", base + "services:\n  api: {image: a, health: {http: 'http://{host}/'}}\n", "{host} in a gate needs a top-level `hosts:`"},
+		{"cert_path on ssh", base + "hosts: {app1: {url: 'ssh://a', cert_path: /tmp}}\nservices:\n  api: {image: a}\n", "cert_path applies to tcp:// hosts only"},
+		{"error gate across hosts", base + "hosts: {app1: 'tcp://a'}\nservices:\n  api: {image: a, health: {http: 'http://{host}/', errors: {max: 1}}}\n", "error gate does not run across several hosts yet"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse("/p.yaml", []byte(tc.plan))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("want %q, got %v", tc.want, err)
+			}
+		})
+	}
+}
