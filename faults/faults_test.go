@@ -519,23 +519,25 @@ func TestAFailureThatChangedNothingExits5(t *testing.T) {
 }
 
 // TestApplyKilledBetweenGroupsWithTheNextCreatedAheadLeavesNoNextBehindARevert
-// kills `golive apply` of v2 between its two deploy groups: api is
-// deployed and watched for error lines while web's new container waits,
+// kills `golive apply` of v2 between its two deploy groups: api's new
+// container runs while its gate waits, and web's new container waits,
 // created ahead, as <name>.next. A revert from a fresh process must bring
 // back v1 and remove that container too.
 func TestApplyKilledBetweenGroupsWithTheNextCreatedAheadLeavesNoNextBehindARevert(t *testing.T) {
 	r := newRelease(t)
 	p1 := r.plan("1", "", "")
 	r.mustRun(0, "apply", p1)
-	// api's error gate watches for a minute once its group deployed: the
-	// moment between the groups lasts until the kill.
+	// api's gate waits for a file that never appears (web's deploy starts
+	// once api passed its first check): the moment between the groups
+	// lasts until the kill.
 	p2 := r.plan("2", "", "")
 	text, err := os.ReadFile(p2)
 	if err != nil {
 		t.Fatal(err)
 	}
-	watched := strings.Replace(string(text), "interval: 50ms}", "interval: 50ms, errors: {max: 1000, per: 1m, watch: 1m}}", 1)
-	if err := os.WriteFile(p2, []byte(watched), 0o644); err != nil {
+	api := regexp.MustCompile(`health: \{http: "[^"]*"`).FindIndex(text)
+	held := string(text[:api[0]]) + "health: {cmd: [test, -e, " + filepath.Join(r.dir, "never") + "]" + string(text[api[1]:])
+	if err := os.WriteFile(p2, []byte(held), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	next := r.project + "-web.next"
@@ -546,14 +548,14 @@ func TestApplyKilledBetweenGroupsWithTheNextCreatedAheadLeavesNoNextBehindARever
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		dockertest.WaitFor(t, "api deployed and watched, web created ahead", func() bool {
+		dockertest.WaitFor(t, "api started, web created ahead", func() bool {
 			ct, err := r.cli.Inspect(t0(), next)
-			return err == nil && ct != nil && strings.Contains(out.String(), "api: watching its error lines")
+			return err == nil && ct != nil && strings.Contains(out.String(), "api: started ")
 		})
 		cmd.Process.Signal(syscall.SIGKILL)
 		cmd.Wait()
 		if got := answer(r.ports["api"], "version"); got != "2" {
-			t.Fatalf("trial %d: killed with api answering %q, want 2 (its group deployed)\n%s", i, got, out.String())
+			t.Fatalf("trial %d: killed with api answering %q, want 2 (its new container runs)\n%s", i, got, out.String())
 		}
 		code, fin, errout := r.run("revert", p2)
 		if code != 0 || !strings.Contains(fin, "reverted") {
@@ -564,4 +566,38 @@ func TestApplyKilledBetweenGroupsWithTheNextCreatedAheadLeavesNoNextBehindARever
 		}
 		r.settled("1", fmt.Sprintf("trial %d", i))
 	}
+}
+
+// TestApplyKilledWhileTheFrontendDeploysInTheBackendsStableWindow kills
+// `golive apply` of v2 while both groups are in flight: api has passed its
+// first check and is in its stable window, web's new container has
+// started. A revert from a fresh process must bring both back to v1.
+func TestApplyKilledWhileTheFrontendDeploysInTheBackendsStableWindow(t *testing.T) {
+	r := newRelease(t)
+	r.mustRun(0, "apply", r.plan("1", "", ""))
+	p2 := r.plan("2", "", "")
+	text, err := os.ReadFile(p2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	long := strings.ReplaceAll(string(text), "timeout: 20s, stable: 100ms", "timeout: 60s, stable: 30s")
+	if err := os.WriteFile(p2, []byte(long), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := r.command("apply", p2)
+	var out dockertest.SyncBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	dockertest.WaitFor(t, "web started while api is in its window", func() bool {
+		return strings.Contains(out.String(), "api: passed its first check") && strings.Contains(out.String(), "web: started ")
+	})
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+	code, fin, errout := r.run("revert", p2)
+	if code != 0 || !strings.Contains(fin, "reverted") {
+		t.Fatalf("revert exited %d\nkilled apply:\n%s\nrevert:\n%s%s", code, out.String(), fin, errout)
+	}
+	r.settled("1", "after the revert of an apply killed with two groups in flight")
 }

@@ -18,6 +18,7 @@ type ahead struct {
 	group   string
 	done    chan struct{}
 	changes map[string]*change // by service
+	taken   bool               // its group's step took the changes: they are its own now (under Engine.mu)
 }
 
 // prepareAhead starts preparing the group the plan deploys right after
@@ -60,6 +61,9 @@ func (e *Engine) takeAhead(group string) map[string]*change {
 	e.mu.Lock()
 	a := e.ahead
 	e.ahead = nil
+	if a != nil && a.group == group {
+		a.taken = true
+	}
 	e.mu.Unlock()
 	if a == nil {
 		return nil
@@ -73,8 +77,9 @@ func (e *Engine) takeAhead(group string) map[string]*change {
 }
 
 // discard removes the containers prepared ahead, when the group before
-// them failed. It uses its own context: an interrupted release must not
-// leave them behind.
+// them failed; once their group's step took them, they are its own and
+// stay (that step may have switched them in already). It uses its own
+// context: an interrupted release must not leave them behind.
 func (a *ahead) discard() error {
 	if a == nil {
 		return nil
@@ -84,7 +89,11 @@ func (a *ahead) discard() error {
 	if a.e.ahead == a {
 		a.e.ahead = nil
 	}
+	taken := a.taken
 	a.e.mu.Unlock()
+	if taken {
+		return nil
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	var errs []error

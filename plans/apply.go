@@ -84,10 +84,11 @@ func (e *Engine) Apply(ctx context.Context) error {
 	defer cancel()
 	e.mu.Lock()
 	e.run, e.applyCancel, e.stopRevert, e.takenOver = run, cancel, false, nil
+	e.cut, e.cutCh = nil, make(chan struct{})
 	e.mu.Unlock()
 	err := e.apply(inner, run)
 	e.mu.Lock()
-	e.applyCancel = nil
+	e.applyCancel, e.cut, e.cutCh = nil, nil, nil
 	e.mu.Unlock()
 	end := Event{Kind: EvApplyEnd, Run: run, Result: string(Deployed), DurationMS: ms(time.Since(start))}
 	var aerr *ApplyError
@@ -130,24 +131,204 @@ func (e *Engine) apply(ctx context.Context, run string) error {
 	if err := e.Preload(ctx); err != nil {
 		return err
 	}
-	for i, step := range e.plan.ReleaseSteps() {
+	steps := e.plan.ReleaseSteps()
+	var open []*overlapped
+	failed := func(n int, err error) error {
+		e.stepFailed(n, steps[n-1].Title(), err)
+		settle(open)
+		if first := e.firstFailure(); first != nil {
+			err = first
+		}
+		if t := e.takeover(); t != nil {
+			err = t
+		}
+		// The next group's containers may still be being created
+		// ahead: they go first, so no revert races with them.
+		if derr := e.discardAhead(); derr != nil {
+			err = errors.Join(err, derr)
+		}
+		return e.fail(run, err, n)
+	}
+	for i, step := range steps {
+		n := i + 1
+		if step.Kind() != StepDeploy {
+			if err := settle(open); err != nil {
+				return failed(n-1, err)
+			}
+			open = nil
+		}
 		err := e.guard(ctx)
+		switch {
+		case err != nil:
+		case step.Kind() == StepDeploy && n < len(steps) && steps[n].Kind() == StepDeploy:
+			o := e.overlap(ctx, run, n, step)
+			open = append(open, o)
+			err = o.failedYet()
+		default:
+			err = e.runStep(ctx, run, n, step, nil)
+		}
 		if err == nil {
-			err = e.runStep(ctx, run, i+1, step)
+			err = e.cutErr() // an open window failed meanwhile
 		}
 		if err != nil {
-			if t := e.takeover(); t != nil {
-				err = t
-			}
-			// The next group's containers may still be being created
-			// ahead: they go first, so no revert races with them.
-			if derr := e.discardAhead(); derr != nil {
-				err = errors.Join(err, derr)
-			}
-			return e.fail(run, err, i+1)
+			return failed(n, err)
 		}
 	}
+	if err := settle(open); err != nil {
+		return failed(len(steps), err)
+	}
 	return nil
+}
+
+// overlapped is a deploy step that goes on while the next deploy step
+// runs: its services passed their first check, and their stable windows
+// (and error watch) run on.
+type overlapped struct {
+	done chan struct{}
+	err  error
+}
+
+// overlap runs deploy step n until its services have passed their first
+// check, or it ended, and lets it run on.
+func (e *Engine) overlap(ctx context.Context, run string, n int, step Step) *overlapped {
+	o := &overlapped{done: make(chan struct{})}
+	passed := make(chan struct{})
+	go func() {
+		defer close(o.done)
+		if o.err = e.runStep(ctx, run, n, step, passed); o.err != nil {
+			e.stepFailed(n, step.Title(), o.err)
+		}
+	}()
+	select {
+	case <-passed:
+	case <-o.done:
+	}
+	return o
+}
+
+// failedYet is the step's error when it has already ended.
+func (o *overlapped) failedYet() error {
+	select {
+	case <-o.done:
+		return o.err
+	default:
+		return nil
+	}
+}
+
+// settle waits until the overlapped steps have ended.
+func settle(open []*overlapped) error {
+	var errs []error
+	for _, o := range open {
+		<-o.done
+		errs = append(errs, o.err)
+	}
+	return errors.Join(errs...)
+}
+
+// stepRun is a deploy step as the apply runs it: a service that fails
+// stops the others at once (see stepFailed), and passed, when not nil, is
+// closed once every service has passed its first check.
+type stepRun struct {
+	e      *Engine
+	n      int
+	title  string
+	passed chan struct{}
+}
+
+func (s *stepRun) firstPassed() {
+	if s.passed != nil {
+		close(s.passed)
+	}
+}
+
+func (s *stepRun) failed(err error) {
+	s.e.stepFailed(s.n, s.title, fmt.Errorf("step %d (%s): %w", s.n, s.title, err))
+}
+
+// StepFailedError is why a step was stopped: another step of the apply
+// (or a service of its own group) failed first.
+type StepFailedError struct {
+	Step  int
+	Title string
+	Err   error // that failure
+}
+
+func (s *StepFailedError) Error() string {
+	return fmt.Sprintf("stopped: step %d (%s) failed", s.Step, s.Title)
+}
+
+// stepFailed records the apply's first failure and stops what still runs:
+// health gates and stable windows end, and no service begins to change
+// (one whose containers are being switched finishes the switch, so none
+// is left half-switched). A step stopped by the operator records nothing:
+// the cancelled context stops everything already.
+func (e *Engine) stepFailed(n int, title string, err error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.cut != nil || e.cutCh == nil || errors.Is(err, context.Canceled) {
+		return
+	}
+	var stopped *StepFailedError
+	if errors.As(err, &stopped) {
+		return // stopped by the first failure: not one itself
+	}
+	e.cut = &StepFailedError{Step: n, Title: title, Err: err}
+	close(e.cutCh)
+}
+
+// cutSignal is closed when a step of the running apply failed; nil outside
+// an apply.
+func (e *Engine) cutSignal() <-chan struct{} {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.cutCh
+}
+
+// cutErr is the error that stops the apply's steps once one failed.
+func (e *Engine) cutErr() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.cut == nil {
+		return nil
+	}
+	return e.cut
+}
+
+// firstFailure is the apply's first failure, if a step failed.
+func (e *Engine) firstFailure() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.cut == nil {
+		return nil
+	}
+	return e.cut.Err
+}
+
+// dropNext removes the new container of a service that another step's
+// failure stopped before it changed anything, so none is left as .next;
+// after any other refusal (the lock was lost) nothing more is changed.
+func (e *Engine) dropNext(ev Event, c *change, err error) error {
+	var stopped *StepFailedError
+	if !errors.As(err, &stopped) {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if rerr := e.opts.Docker.Remove(ctx, c.id); rerr != nil {
+		return errors.Join(err, fmt.Errorf("%s was left behind: %w", c.next.Name, rerr))
+	}
+	e.Emit(withAction(ev, "", "removed "+c.next.Name+": the release stopped before the service changed"))
+	return err
+}
+
+// mayBegin says whether a service may begin to change what runs: no step
+// of the apply has failed, and the engine still holds its lock.
+func (e *Engine) mayBegin(ctx context.Context) error {
+	if err := e.cutErr(); err != nil {
+		return err
+	}
+	return e.guard(ctx)
 }
 
 // reconnectFor bounds how long the automatic revert waits for a Docker

@@ -236,8 +236,10 @@ func beside(svc *Service, c *change) bool {
 // created as <name>.next: joined to the proxy's network, started beside the
 // running one, gated directly, switched to; the old one then stays warm.
 // Until the switch, a failure removes the new container: traffic never
-// moved. ev is the service's event with the new container's ID.
-func (e *Engine) deployBeside(ctx context.Context, svc *Service, c *change, ev Event, start time.Time, started func()) error {
+// moved. ev is the service's event with the new container's ID; passed is
+// told once the new version takes the traffic, so a next group that
+// overlaps this one never deploys beside a version not yet switched to.
+func (e *Engine) deployBeside(ctx context.Context, svc *Service, c *change, ev Event, start time.Time, started, passed func()) error {
 	d := e.opts.Docker
 	id, name := c.id, c.spec.Name
 	fail := func(err error) error {
@@ -260,7 +262,7 @@ func (e *Engine) deployBeside(ctx context.Context, svc *Service, c *change, ev E
 	if err != nil {
 		return fail(err)
 	}
-	if err := e.waitHealthy(ctx, e.gateOf(svc, ct), id); err != nil {
+	if err := e.waitHealthy(ctx, e.gateOf(svc, ct), id, nil); err != nil {
 		e.Emit(Event{Kind: EvHealth, Run: ev.Run, Service: svc.Name, ContainerID: id, Result: ResultFailed, Error: err.Error(), DurationMS: ms(time.Since(start))})
 		return fail(err)
 	}
@@ -305,6 +307,7 @@ func (e *Engine) deployBeside(ctx context.Context, svc *Service, c *change, ev E
 	}
 	ev.Result, ev.DurationMS = ResultDeployed, ms(time.Since(start))
 	e.Emit(withKind(ev, EvServiceEnd))
+	passed() // only now does the new version take traffic
 	return nil
 }
 

@@ -212,18 +212,29 @@ func TestProblemsNeverCarryRawEscapeSequences(t *testing.T) {
 }
 
 func TestStableZeroMeansZeroAndAbsentMeansTheDefault(t *testing.T) {
-	p, err := Parse("/p.yaml", []byte("project: x\nrelease: '1'\nservices:\n  api: {image: a, health: {http: 'http://x/h', stable: 0s}}\n  web: {image: w, health: {http: 'http://x/h'}}\n  db: {image: d, health: {tcp: 'db:5432', stable:}}\n"))
+	p, err := Parse("/p.yaml", []byte("project: x\nrelease: '1'\nservices:\n"+
+		"  api: {image: a, health: {http: 'http://x/h', stable: 0s}}\n"+
+		"  web: {image: w, health: {http: 'http://x/h'}}\n"+
+		"  db: {image: d, health: {tcp: 'db:5432', stable:}}\n"+
+		"  mq: {image: m, health: {tcp: 'mq:5672', stable: 2s}}\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := p.Service("api").Health.Stable; got != 0 {
-		t.Errorf("stable: 0s became %s", got)
+	tests := []struct {
+		service, what string
+		want          time.Duration
+	}{
+		{"api", "stable: 0s", 0},
+		// The default plan must beat docker-compose up plus a health wait
+		// (README, Performance): half a second per group, windows overlapping.
+		{"web", "no stable", 500 * time.Millisecond},
+		{"db", "an empty stable", 500 * time.Millisecond},
+		{"mq", "stable: 2s", 2 * time.Second},
 	}
-	if got := p.Service("web").Health.Stable; got != DefaultStable {
-		t.Errorf("no stable became %s, want the default %s", got, DefaultStable)
-	}
-	if got := p.Service("db").Health.Stable; got != DefaultStable {
-		t.Errorf("an empty stable became %s, want the default %s", got, DefaultStable)
+	for _, tt := range tests {
+		if got := p.Service(tt.service).Health.Stable; got != tt.want {
+			t.Errorf("%s became %s, want %s", tt.what, got, tt.want)
+		}
 	}
 }
 

@@ -86,7 +86,7 @@ func (e *Engine) canaryStep(ctx context.Context, run string, c Canary) error {
 		return fmt.Errorf("canary of %s: no version of it runs to share the traffic with; deploy it once first", svc.Name)
 	}
 	ch.canary = &c
-	if err := e.deployService(ctx, run, svc, ch, func() {}); err != nil {
+	if err := e.deployService(ctx, run, svc, ch, func() {}, func() {}); err != nil {
 		return fmt.Errorf("%s: %w", svc.Name, err)
 	}
 	return nil
@@ -121,7 +121,7 @@ func (e *Engine) canaryPhase(ctx context.Context, svc *Service, ev Event, c *Can
 	e.Emit(cev)
 	watched := *e.gateOf(svc, ct)
 	watched.Health.Timeout += c.For
-	if err := e.waitGate(ctx, &watched, ct.ID, c.For); err != nil {
+	if err := e.waitGate(ctx, &watched, ct.ID, c.For, nil, e.cutSignal()); err != nil {
 		return errors.Join(fmt.Errorf("canary: %w", err), stop())
 	}
 	return stop()

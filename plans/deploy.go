@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/golive/golive/docker"
@@ -86,11 +87,15 @@ func sortedCopy(in []string) []string {
 // runs to its end, so the state of each is known, before the group fails.
 // Once its containers have started, the next deploy group's containers are
 // created ahead (see ahead.go) while this group's health gates run.
-func (e *Engine) deployGroup(ctx context.Context, run, group string) error {
+// A service that fails stops the apply at once: the other health gates and
+// stable windows, of this group and of earlier ones, end (see stepFailed).
+// step.passed is told once every service has passed its first check,
+// while their stable windows go on.
+func (e *Engine) deployGroup(ctx context.Context, run, group string, step *stepRun) error {
 	if e.hosts != nil {
 		return e.rolloutGroup(ctx, run, group)
 	}
-	if e.plan.Docker.Swarm {
+	if e.plan.Docker.Swarm { // a Swarm group overlaps nothing: its step ends when it does
 		return e.deploySwarmGroup(ctx, run, group)
 	}
 	services := e.plan.GroupServices(group)
@@ -101,12 +106,20 @@ func (e *Engine) deployGroup(ctx context.Context, run, group string) error {
 	errs := make([]error, len(services))
 	var wg, started sync.WaitGroup
 	started.Add(len(services))
+	var left atomic.Int64
+	left.Store(int64(len(services)))
+	firstPass := func() {
+		if left.Add(-1) == 0 {
+			step.firstPassed()
+		}
+	}
 	for i, svc := range services {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := e.deployService(ctx, run, svc, prepared[svc.Name], started.Done); err != nil {
+			if err := e.deployService(ctx, run, svc, prepared[svc.Name], started.Done, firstPass); err != nil {
 				errs[i] = fmt.Errorf("%s: %w", svc.Name, err)
+				step.failed(errs[i])
 			}
 		}()
 	}
@@ -165,8 +178,9 @@ func (e *Engine) ensureNetworks(ctx context.Context, services []*Service) error 
 // crash point revertible: the new container is created (under <name>.next,
 // carrying what it replaces in its labels) before the old one is touched.
 // c, when not nil, was prepared ahead; started is called once the new
-// container has started or the service has failed before that.
-func (e *Engine) deployService(ctx context.Context, run string, svc *Service, c *change, started func()) error {
+// container has started or the service has failed before that; passed
+// once it passed its first check (never when it failed before).
+func (e *Engine) deployService(ctx context.Context, run string, svc *Service, c *change, started, passed func()) error {
 	var once sync.Once
 	defer once.Do(started)
 	start := time.Now()
@@ -189,6 +203,7 @@ func (e *Engine) deployService(ctx context.Context, run string, svc *Service, c 
 		}
 		ev.Result, ev.Message = ResultUnchanged, "already runs the target image with the same config"
 		e.Emit(withKind(ev, EvServiceEnd))
+		passed()
 		return nil
 	}
 	e.Emit(withKind(ev, EvServiceStart))
@@ -196,11 +211,11 @@ func (e *Engine) deployService(ctx context.Context, run string, svc *Service, c 
 	ev.ContainerID = id
 	e.Emit(withAction(ev, ActionCreated, "created "+c.next.Name))
 
-	if err := e.guard(ctx); err != nil {
-		return e.serviceFailed(ev, start, err)
+	if err := e.mayBegin(ctx); err != nil {
+		return e.serviceFailed(ev, start, e.dropNext(ev, c, err))
 	}
 	if beside(svc, c) {
-		return e.deployBeside(ctx, svc, c, ev, start, func() { once.Do(started) })
+		return e.deployBeside(ctx, svc, c, ev, start, func() { once.Do(started) }, passed)
 	}
 	spec, cur := c.spec, c.cur
 	if svc.Proxy != nil {
@@ -232,7 +247,7 @@ func (e *Engine) deployService(ctx context.Context, run string, svc *Service, c 
 		return e.serviceFailed(ev, start, err)
 	}
 	once.Do(started)
-	e.errors.deployedAt(svc.Name, time.Now())
+	e.errors.deployedAt(Placement(svc.Name, e.host), time.Now())
 	e.Emit(withAction(ev, ActionStarted, "started "+spec.Name))
 	gated := svc
 	if svc.Proxy != nil {
@@ -242,7 +257,7 @@ func (e *Engine) deployService(ctx context.Context, run string, svc *Service, c 
 		}
 		gated = e.gateOf(svc, ct)
 	}
-	if err := e.waitHealthy(ctx, gated, id); err != nil {
+	if err := e.waitHealthy(ctx, gated, id, passed); err != nil {
 		e.Emit(Event{Kind: EvHealth, Run: run, Service: svc.Name, ContainerID: id, Result: ResultFailed, Error: err.Error(), DurationMS: ms(time.Since(start))})
 		return e.serviceFailed(ev, start, err)
 	}

@@ -215,15 +215,22 @@ func TestApplyDeploysBackendThenFrontendAndRevertBringsBackTheKeptContainers(t *
 	if a, w := f.version(f.apiPort), f.version(f.webPort); a != "2" || w != "2" {
 		t.Fatalf("after v2: api %s, web %s", a, w)
 	}
+	// The frontend starts once the backend passed its first check (its
+	// stable window runs on meanwhile); each ends deployed.
 	var order []string
 	for _, e := range f.events {
-		if e.Kind == plans.EvServiceStart || e.Kind == plans.EvServiceEnd {
+		if e.Kind == plans.EvServiceStart || e.Kind == plans.EvWindow || e.Kind == plans.EvServiceEnd && e.Service == "web" {
 			order = append(order, e.Service+":"+e.Kind)
 		}
 	}
-	if got := strings.Join(order, " "); got != "api:service.deploy.start api:service.deploy.end web:service.deploy.start web:service.deploy.end" {
+	if got := strings.Join(order, " "); got != "api:service.deploy.start api:service.window web:service.deploy.start web:service.window web:service.deploy.end" {
 		t.Fatalf("deploy order: %s", got)
 	}
+	f.eachService(plans.EvServiceEnd, func(ev plans.Event) {
+		if ev.Result != plans.ResultDeployed {
+			t.Fatalf("%s ended %s", ev.Service, ev.Result)
+		}
+	})
 	prev := f.container(f.project + "-api.prev")
 	if prev == nil || prev.ID != v1api || prev.Running {
 		t.Fatalf("the previous api container is not kept stopped: %+v", prev)

@@ -60,6 +60,9 @@ func TestStableZeroDecidesAtTheFirstPassingProbe(t *testing.T) {
 			t.Fatalf("%s: health %s", ev.Service, ev.Result)
 		}
 	})
+	if w := f.eventsOf(plans.EvWindow); len(w) > 0 {
+		t.Fatalf("stable 0 opened a stable window: %+v", w[0])
+	}
 }
 
 func TestAFailingGroupRemovesTheNextGroupsContainersCreatedAhead(t *testing.T) {

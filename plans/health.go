@@ -30,21 +30,27 @@ const firstProbeDelay = 25 * time.Millisecond
 // and keeps passing for health.stable; the verdict falls at exactly the
 // first pass plus stable (stable 0: at the first pass). It fails at once
 // when the container exits or restarts, and at the gate's timeout.
-func (e *Engine) waitHealthy(ctx context.Context, svc *Service, id string) error {
-	return e.waitGate(ctx, svc, id, svc.Health.Stable)
+// passed, when not nil, is called once, at the first pass. A failed step
+// of the apply ends the wait.
+func (e *Engine) waitHealthy(ctx context.Context, svc *Service, id string, passed func()) error {
+	return e.waitGate(ctx, svc, id, svc.Health.Stable, passed, e.cutSignal())
 }
 
 // waitFirstPass waits until the container runs and passes the service's
 // health check once, within the gate's timeout: the gate for a version
-// that was known to be good, or a container left unchanged.
+// that was known to be good, or a container left unchanged. A failed step
+// of the apply ends the wait.
 func (e *Engine) waitFirstPass(ctx context.Context, svc *Service, id string) error {
-	return e.waitGate(ctx, svc, id, 0)
+	return e.waitGate(ctx, svc, id, 0, nil, e.cutSignal())
 }
 
 // waitGate probes fast until the first pass, then at the gate's interval
 // while the stable window runs, and decides with one last check when the
-// window closes. A failed check inside the window starts it over.
-func (e *Engine) waitGate(ctx context.Context, svc *Service, id string, stable time.Duration) error {
+// window closes. A failed check inside the window starts it over. Each
+// window that opens is told (EvWindow), so the release state shows the
+// service under watch; passed is called at the first pass. When stop is
+// closed, the wait ends with the apply's first failure.
+func (e *Engine) waitGate(ctx context.Context, svc *Service, id string, stable time.Duration, passed func(), stop <-chan struct{}) error {
 	h := svc.Health
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(ctx, h.Timeout)
@@ -58,6 +64,8 @@ func (e *Engine) waitGate(ctx context.Context, svc *Service, id string, stable t
 		select {
 		case <-ctx.Done():
 			return g.timedOut(ctx, nil)
+		case <-stop:
+			return e.cutErr()
 		case <-timer.C:
 		}
 		ok, err := g.check(ctx)
@@ -75,6 +83,14 @@ func (e *Engine) waitGate(ctx context.Context, svc *Service, id string, stable t
 			delay = min(delay*3/2, h.Interval)
 		case passedAt.IsZero():
 			passedAt, delay = now, h.Interval
+			if stable > 0 {
+				e.Emit(Event{Kind: EvWindow, Run: e.currentRun(), Service: svc.Name, ContainerID: id, DurationMS: ms(stable),
+					Message: fmt.Sprintf("passed its first check after %s (%s); it must keep passing for %s", now.Sub(start).Round(time.Millisecond), g.detail, stable)})
+			}
+			if passed != nil {
+				passed()
+				passed = nil
+			}
 		}
 		if ok && now.Sub(passedAt) >= stable {
 			e.Emit(Event{Kind: EvHealth, Service: svc.Name, ContainerID: id, Result: ResultOK, DurationMS: ms(now.Sub(start)), Message: g.detail})

@@ -100,7 +100,7 @@ func TestHealthGate(t *testing.T) {
 			// window's end can make these gates pass before their timeout.
 			svc := &Service{Name: "api", Health: Health{HTTP: ts.URL + "/health", Timeout: tt.timeout, Stable: tt.stable, Interval: hour}}
 			e := NewEngine(&Plan{Project: "p", Release: "1", Services: []*Service{svc}}, Options{Docker: &d})
-			err := e.waitHealthy(context.Background(), svc, "c1")
+			err := e.waitHealthy(context.Background(), svc, "c1", nil)
 			switch {
 			case tt.err == "" && err != nil:
 				t.Fatalf("gate failed: %v", err)

@@ -57,7 +57,8 @@ type revertJob struct {
 	run     string
 	release string
 	targets []revertTarget
-	resumed bool // an earlier revert of this apply was cut short
+	resumed bool     // an earlier revert of this apply was cut short
+	stale   []string // records no longer needed: of finished reverts, and "reverted" ones of older applies
 }
 
 // undoable finds the apply to undo: run, or else the latest apply that is
@@ -67,12 +68,14 @@ func (e *Engine) undoable(ctx context.Context, run string) (*revertJob, error) {
 		return e.undoableHosts(ctx, run)
 	}
 	d := e.opts.Docker
-	all, err := d.List(ctx, map[string]string{LabelProject: e.plan.Project})
-	if err != nil {
-		return nil, err
-	}
-	records, err := d.Records(ctx, map[string]string{LabelProject: e.plan.Project})
-	if err != nil {
+	var all []docker.Container
+	var records []docker.Record
+	var listErr, recordsErr error
+	var read sync.WaitGroup
+	read.Go(func() { all, listErr = d.List(ctx, map[string]string{LabelProject: e.plan.Project}) })
+	read.Go(func() { records, recordsErr = d.Records(ctx, map[string]string{LabelProject: e.plan.Project}) })
+	read.Wait()
+	if err := errors.Join(listErr, recordsErr); err != nil {
 		return nil, err
 	}
 	started := map[string]docker.Record{}
@@ -116,6 +119,13 @@ func (e *Engine) undoable(ctx context.Context, run string) (*revertJob, error) {
 		return nil, fmt.Errorf("%w: the latest apply (%s, release %s) was already reverted by %s", ErrNothingToRevert, run, rec.Labels[LabelRelease], rec.Labels[LabelActor])
 	}
 	job := &revertJob{run: run}
+	for _, rec := range records {
+		r := rec.Labels[LabelRevertOf]
+		_, finished := done[r]
+		if rec.Labels[LabelRecord] == recordReverted && r < run || rec.Labels[LabelRecord] == recordReverting && finished {
+			job.stale = append(job.stale, rec.Name)
+		}
+	}
 	if rec, ok := started[run]; ok {
 		if err := json.Unmarshal([]byte(rec.Labels[LabelTargets]), &job.targets); err != nil {
 			return nil, fmt.Errorf("the record %s of the interrupted revert cannot be read (%v); remove it with `docker volume rm %s` and run revert again", rec.Name, err, rec.Name)
@@ -137,15 +147,22 @@ func (e *Engine) undoable(ctx context.Context, run string) (*revertJob, error) {
 		t := revertTarget{Service: c.Labels[LabelService], Group: c.Labels[LabelGroup], Name: base,
 			Existed: c.Labels[LabelPrevImageID] != "", PrevID: c.Labels[LabelPrevID], PrevImage: c.Labels[LabelPrevImage],
 			PrevImageID: c.Labels[LabelPrevImageID], PrevSpec: c.Labels[LabelPrevSpec], StopTimeout: c.Spec.StopTimeout, Proxy: recordedProxy(c.Labels)}
-		if t.Existed {
-			if t.Gate, err = e.recordedGate(ctx, t); err != nil {
-				return nil, err
-			}
-		}
 		job.targets = append(job.targets, t)
 	}
 	if len(job.targets) == 0 {
 		return nil, fmt.Errorf("%w: apply %s changed no container", ErrNothingToRevert, run)
+	}
+	// The gates are read side by side: one round-trip, not one per service.
+	errs := make([]error, len(job.targets))
+	var gates sync.WaitGroup
+	for i := range job.targets {
+		if t := &job.targets[i]; t.Existed {
+			gates.Go(func() { t.Gate, errs[i] = e.recordedGate(ctx, *t) })
+		}
+	}
+	gates.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
 	}
 	return job, nil
 }
@@ -245,14 +262,18 @@ func (e *Engine) revert(ctx context.Context, run string, auto bool) error {
 			return &RevertError{Run: run, Err: err, Finish: e.finishCommand()}
 		}
 	}
+	pruned := make(chan struct{})
+	go func() {
+		defer close(pruned)
+		e.pruneRecords(ctx, job.stale)
+	}()
 	err = e.revertTargets(ctx, run, job.targets, auto)
 	if err == nil {
 		if rerr := e.opts.Docker.CreateRecord(ctx, e.plan.revertRecordName(recordReverted, run), e.recordLabels(recordReverted, job, "")); rerr != nil {
 			err = fmt.Errorf("every service is back, but recording that on the Docker host failed: %w", rerr)
-		} else {
-			e.pruneRecords(ctx, run)
 		}
 	}
+	<-pruned
 	end := Event{Kind: EvRevertEnd, Run: run, Result: ResultReverted, DurationMS: ms(time.Since(start))}
 	if err != nil {
 		end.Result, end.Error = ResultIncomplete, err.Error()
@@ -272,20 +293,30 @@ func (e *Engine) recordLabels(state string, job *revertJob, targets string) map[
 	return l
 }
 
-// pruneRecords removes the records a finished revert of run makes useless:
+// pruneRecords removes records no longer needed, while the revert runs:
+// those of finished reverts (the "reverting" one a revert leaves is
+// removed by the next) and "reverted" ones of applies older than the one
+// being undone.
+func (e *Engine) pruneRecords(ctx context.Context, names []string) {
+	for _, name := range names {
+		e.opts.Docker.RemoveRecord(ctx, name)
+	}
+}
+
+// staleAfter lists the records a finished revert of run makes useless:
 // its own "reverting" one and "reverted" ones of older applies.
-func (e *Engine) pruneRecords(ctx context.Context, run string) {
-	d := e.opts.Docker
-	d.RemoveRecord(ctx, e.plan.revertRecordName(recordReverting, run))
-	all, err := d.Records(ctx, map[string]string{LabelProject: e.plan.Project, LabelRecord: recordReverted})
+func (e *Engine) staleAfter(ctx context.Context, run string) []string {
+	names := []string{e.plan.revertRecordName(recordReverting, run)}
+	all, err := e.opts.Docker.Records(ctx, map[string]string{LabelProject: e.plan.Project, LabelRecord: recordReverted})
 	if err != nil {
-		return
+		return names
 	}
 	for _, rec := range all {
 		if rec.Labels[LabelRevertOf] < run {
-			d.RemoveRecord(ctx, rec.Name)
+			names = append(names, rec.Name)
 		}
 	}
+	return names
 }
 
 func (e *Engine) revertOrder() string {
@@ -380,9 +411,9 @@ func (e *Engine) revertTargets(ctx context.Context, run string, targets []revert
 // apply left, and its order keeps every state recognisable:
 //
 //  1. check the previous version can come back (kept container, or its image);
-//  2. stop the apply's containers, keeping them as <name>.next;
-//  3. give the previous container the service's name back and start it
-//     (when that fails, put the new version back as it was);
+//  2. stop the apply's containers, keeping them as <name>.next, while
+//  3. the previous container gets the service's name back; then start it
+//     (when any of that fails, put the new version back as it was);
 //  4. wait for its own recorded health gate;
 //  5. only then remove the apply's containers.
 func (e *Engine) revertService(ctx context.Context, run string, t revertTarget, auto bool) (err error) {
@@ -473,53 +504,45 @@ func (e *Engine) revertService(ctx context.Context, run string, t revertTarget, 
 		return fmt.Errorf("%s is taken by container %s, which apply %s did not create; left as it is: remove it and run revert again", t.Name+suffixNext, docker.ShortID(next.ID), run)
 	}
 
-	// 2. The apply's containers out of the way: stopped, not removed, so they can come back.
+	// 2–3. One check of the lock for the switch: while the apply's
+	// containers stop (kept, stopped, as <name>.next, so they can come
+	// back), the names move and the previous container, kept or recreated,
+	// takes the service's name. Each move alone is revertible, so every
+	// point in between is.
 	stopTimeout := t.StopTimeout
 	if stopTimeout <= 0 {
 		stopTimeout = int(DefaultStopTimeout / time.Second)
 	}
-	for _, c := range news {
-		if c.Running {
-			if err := change(); err != nil {
-				return err
-			}
-			if err := d.Stop(ctx, c.ID, stopTimeout); err != nil {
-				return err
-			}
-			e.containerEvent(run, t, ActionStopped, c, "stopped the new container "+docker.ShortID(c.ID)+", kept until the previous one is back")
-		}
-		if c.Name == t.Name {
-			if err := change(); err != nil {
-				return err
-			}
-			if err := d.Rename(ctx, c.ID, t.Name+suffixNext); err != nil {
-				return e.putNewBack(t, news, "", prev, err)
-			}
-		}
+	if err := change(); err != nil {
+		return err
 	}
-
-	// 3. The previous container back under the service's name, started.
 	var id string
+	var moveErr error
+	var moved sync.WaitGroup
+	moved.Go(func() { id, moveErr = e.moveBack(ctx, t, news, prev, spec) })
+	var stopErrs []error
+	for _, c := range news {
+		if !c.Running {
+			continue
+		}
+		if err := d.Stop(ctx, c.ID, stopTimeout); err != nil {
+			stopErrs = append(stopErrs, err)
+			continue
+		}
+		e.containerEvent(run, t, ActionStopped, c, "stopped the new container "+docker.ShortID(c.ID)+", kept until the previous one is back")
+	}
+	moved.Wait()
+	if err := errors.Join(append(stopErrs, moveErr)...); err != nil {
+		created := ""
+		if prev == nil {
+			created = id
+		}
+		return e.putNewBack(t, news, created, prev, err)
+	}
 	if prev != nil {
-		id = prev.ID
 		ev.Message = "restarted the kept container " + docker.ShortID(id)
-		if prev.Name != t.Name {
-			if err := change(); err != nil {
-				return err
-			}
-			if err := d.Rename(ctx, id, t.Name); err != nil {
-				return e.putNewBack(t, news, "", prev, err)
-			}
-		}
 	} else {
-		spec.Name, spec.Image = t.Name, t.PrevImageID
-		if err := change(); err != nil {
-			return err
-		}
-		if id, err = d.Create(ctx, spec); err != nil {
-			return e.putNewBack(t, news, "", nil, err)
-		}
-		ev.Message = "recreated from image " + docker.ShortID(spec.Image) + " (the kept container was gone)"
+		ev.Message = "recreated from image " + docker.ShortID(t.PrevImageID) + " (the kept container was gone)"
 	}
 	if prev == nil || !prev.Running {
 		if err := change(); err != nil {
@@ -541,10 +564,12 @@ func (e *Engine) revertService(ctx context.Context, run string, t revertTarget, 
 	}
 
 	// 5. Only now what the apply created goes.
-	for _, c := range news {
+	if len(news) > 0 {
 		if err := change(); err != nil {
 			return err
 		}
+	}
+	for _, c := range news {
 		if err := d.Remove(ctx, c.ID); err != nil {
 			return err
 		}
@@ -553,6 +578,31 @@ func (e *Engine) revertService(ctx context.Context, run string, t revertTarget, 
 	ev.Result = ResultReverted
 	e.Emit(ev)
 	return nil
+}
+
+// moveBack gives the service's name back to what ran before apply run:
+// the apply's container that holds it becomes <name>.next, then the
+// previous container, kept (prev) or recreated from spec, takes it. It
+// returns the previous container's ID.
+func (e *Engine) moveBack(ctx context.Context, t revertTarget, news []*docker.Container, prev *docker.Container, spec docker.Spec) (string, error) {
+	d := e.opts.Docker
+	for _, c := range news {
+		if c.Name == t.Name {
+			if err := d.Rename(ctx, c.ID, t.Name+suffixNext); err != nil {
+				return "", err
+			}
+		}
+	}
+	if prev == nil {
+		spec.Name, spec.Image = t.Name, t.PrevImageID
+		return d.Create(ctx, spec)
+	}
+	if prev.Name != t.Name {
+		if err := d.Rename(ctx, prev.ID, t.Name); err != nil {
+			return "", err
+		}
+	}
+	return prev.ID, nil
 }
 
 // containerEvent journals what a revert did to one container, so the
@@ -630,7 +680,7 @@ func (e *Engine) revertGate(ctx context.Context, t revertTarget, id string) erro
 			h.Interval = DefaultInterval
 		}
 	}
-	return e.waitGate(ctx, &Service{Name: t.Service, Health: h}, id, e.plan.Revert.Stable)
+	return e.waitGate(ctx, &Service{Name: t.Service, Health: h}, id, e.plan.Revert.Stable, nil, nil)
 }
 
 // Revert undoes the latest apply that is not completely reverted, under

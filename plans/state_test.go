@@ -368,3 +368,91 @@ func TestAReleaseStoppedByTheOperatorSaysSo(t *testing.T) {
 		t.Errorf("services now: %q", got)
 	}
 }
+
+// TestABlueGreenServiceCountsZeroNotServing folds the demo's real journals
+// of its frontend switched by the proxy and back: web never stopped
+// serving and says so, beside api's stop-first outage.
+func TestABlueGreenServiceCountsZeroNotServing(t *testing.T) {
+	s := plans.NewState(nil)
+	for _, path := range []string{"report/testdata/proxy-apply-2.0.0.jsonl", "report/testdata/proxy-revert-2.0.0.jsonl"} {
+		fh, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		events, _, err := plans.ReadJournal(fh)
+		fh.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ev := range events {
+			s.Apply(ev)
+		}
+	}
+	if got, want := s.ImpactSummary(), "api 3.1s (deploy, revert), web 0s (blue/green)"; got != want {
+		t.Errorf("impact %q, want %q", got, want)
+	}
+}
+
+// A service in its stable window shows as such while the next group
+// deploys, serves from its first pass, and leaves the window when its gate
+// ends or the apply does.
+func TestStateShowsAStableWindowWhileTheNextGroupDeploys(t *testing.T) {
+	t0 := time.Date(2026, 11, 26, 4, 0, 0, 0, time.UTC)
+	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
+	ev := func(ms int, kind, service string, step int, more func(*plans.Event)) plans.Event {
+		e := plans.Event{Time: at(ms), Kind: kind, Project: "p", Release: "2", Run: "r1", Service: service, Step: step}
+		if more != nil {
+			more(&e)
+		}
+		return e
+	}
+	window := func(e *plans.Event) { e.DurationMS = 500 }
+	ok := func(e *plans.Event) { e.Result = plans.ResultOK }
+	stopped := func(e *plans.Event) { e.Action = plans.ActionStopped }
+	tests := []struct {
+		ev        plans.Event
+		apiWindow time.Time // api's window end after the event; zero: none
+		running   int       // steps running
+		apiDown   bool      // api's outage still open
+	}{
+		{ev(0, plans.EvApplyStart, "", 0, nil), time.Time{}, 0, false},
+		{ev(10, plans.EvStepStart, "", 1, nil), time.Time{}, 1, false},
+		{ev(20, plans.EvServiceChange, "api", 1, stopped), time.Time{}, 1, true},
+		{ev(300, plans.EvWindow, "api", 0, window), at(800), 1, false},
+		{ev(310, plans.EvStepStart, "", 2, nil), at(800), 2, false},
+		{ev(320, plans.EvServiceChange, "web", 2, stopped), at(800), 2, false},
+		{ev(800, plans.EvHealth, "api", 0, ok), time.Time{}, 2, false},
+		{ev(810, plans.EvStepEnd, "", 1, ok), time.Time{}, 1, false},
+		{ev(900, plans.EvWindow, "web", 0, window), time.Time{}, 1, false},
+		{ev(940, plans.EvStepEnd, "", 2, func(e *plans.Event) { e.Result = plans.ResultFailed }), time.Time{}, 0, false},
+		{ev(950, plans.EvApplyEnd, "", 0, func(e *plans.Event) { e.Result = "failed" }), time.Time{}, 0, false},
+	}
+	p := &plans.Plan{Project: "p", Release: "2", Services: []*plans.Service{{Name: "api", Group: "backend"}, {Name: "web", Group: "frontend"}},
+		Steps: []plans.Step{{Deploy: "backend"}, {Deploy: "frontend"}}}
+	s := plans.NewState(p)
+	for _, tt := range tests {
+		s.Apply(tt.ev)
+		api := s.Service("api")
+		if !api.Window.Equal(tt.apiWindow) {
+			t.Fatalf("after %s at %s: api's window ends %s, want %s", tt.ev.Kind, tt.ev.Time.Format("05.000"), api.Window, tt.apiWindow)
+		}
+		running := 0
+		for _, st := range s.CurrentSteps() {
+			if st.State == "running" {
+				running++
+			}
+		}
+		if running != tt.running {
+			t.Fatalf("after %s at %s: %d steps running, want %d", tt.ev.Kind, tt.ev.Time.Format("05.000"), running, tt.running)
+		}
+		if down := len(api.Unavailable) > 0 && api.Unavailable[len(api.Unavailable)-1].Open; down != tt.apiDown {
+			t.Fatalf("after %s at %s: api not serving %v, want %v", tt.ev.Kind, tt.ev.Time.Format("05.000"), down, tt.apiDown)
+		}
+	}
+	if web := s.Service("web"); !web.Window.IsZero() {
+		t.Fatalf("the apply ended, but web is still shown in its window until %s", web.Window)
+	}
+	if got := s.Service("api").Impact("", s.End); got != 280*time.Millisecond {
+		t.Fatalf("api not serving %s, want 280ms: from its stop to its first pass", got)
+	}
+}

@@ -73,8 +73,9 @@ func (e *Engine) runShell(ctx context.Context, base Event, phase, command string
 	return 0, nil
 }
 
-// runStep carries out one plan step.
-func (e *Engine) runStep(ctx context.Context, run string, n int, step Step) error {
+// runStep carries out one plan step. passed, when not nil, is closed when
+// a deploy step's services have passed their first check.
+func (e *Engine) runStep(ctx context.Context, run string, n int, step Step, passed chan struct{}) error {
 	start := time.Now()
 	base := Event{Run: run, Step: n, StepName: step.Title(), StepKind: step.Kind()}
 	startEv := base
@@ -84,7 +85,7 @@ func (e *Engine) runStep(ctx context.Context, run string, n int, step Step) erro
 		base.StepName, startEv.StepName, startEv.Command = "Mark: "+shown, "Mark: "+shown, "POST "+shown
 	}
 	e.Emit(startEv)
-	err := e.stepBody(ctx, run, base, step)
+	err := e.stepBody(ctx, run, base, &stepRun{e: e, n: n, title: step.Title(), passed: passed}, step)
 	end := base
 	end.Kind, end.DurationMS, end.Result = EvStepEnd, ms(time.Since(start)), ResultOK
 	if err == nil && (step.Kind() == StepRun || step.Kind() == StepVerify) {
@@ -117,7 +118,7 @@ func (e *ExitError) Error() string {
 	return fmt.Sprintf("%s %q exited with code %d", e.Phase, e.Command, e.Code)
 }
 
-func (e *Engine) stepBody(ctx context.Context, run string, base Event, step Step) error {
+func (e *Engine) stepBody(ctx context.Context, run string, base Event, sr *stepRun, step Step) error {
 	shell := func(phase, command string) error {
 		code, err := e.runShell(ctx, base, phase, command, step.Timeout)
 		if err != nil {
@@ -130,7 +131,7 @@ func (e *Engine) stepBody(ctx context.Context, run string, base Event, step Step
 	}
 	switch step.Kind() {
 	case StepDeploy:
-		return e.deployGroup(ctx, run, step.Deploy)
+		return e.deployGroup(ctx, run, step.Deploy, sr)
 	case StepVerify:
 		return shell("verify", step.Verify)
 	case StepConfirm:

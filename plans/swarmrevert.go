@@ -103,7 +103,7 @@ func (e *Engine) revertSwarm(ctx context.Context, run string, auto bool) error {
 			for _, t := range targets {
 				e.opts.Docker.RemoveRecord(ctx, t.record)
 			}
-			e.pruneRecords(ctx, run)
+			e.pruneRecords(ctx, e.staleAfter(ctx, run))
 		}
 	}
 	end := Event{Kind: EvRevertEnd, Run: run, Result: ResultReverted, DurationMS: ms(time.Since(start))}

@@ -184,6 +184,15 @@ var phases = []struct {
 			plans.Event{Kind: plans.EvStepStart, Run: "r1", Step: 1}, stepsEnd(1, 1, plans.ResultOK),
 			plans.Event{Kind: plans.EvStepStart, Run: "r1", Step: 2}, plans.Event{Kind: plans.EvStepOutput, Run: "r1", Step: 2, Line: "api: started shop-api"}))
 	}},
+	{"stable_window", func(m Model) Model {
+		// web (whose image has no HEALTHCHECK, so the table shows golive's
+		// gate) passed its first check 1 s ago and stays under watch for 3 s.
+		m = send(m, preloaded, opDoneMsg{op: opPreload}, press("D"))
+		return send(m, seq(applyStarted, plans.Event{Kind: plans.EvStepStart, Run: "r1", Step: 1}, stepsEnd(1, 2, plans.ResultOK),
+			plans.Event{Kind: plans.EvStepStart, Run: "r1", Step: 3},
+			plans.Event{Kind: plans.EvServiceStart, Run: "r1", Service: "web", Image: web, Time: clock.Add(-3 * time.Second)},
+			plans.Event{Kind: plans.EvWindow, Run: "r1", Service: "web", DurationMS: 3000, Time: clock.Add(-time.Second)}))
+	}},
 	{"deployed", func(m Model) Model {
 		m = send(m, preloaded, opDoneMsg{op: opPreload}, press("D"))
 		m = send(m, seq(applyStarted, apiDeployed, plans.Event{Kind: plans.EvHealth, Service: "api", Result: plans.ResultOK, Time: clock.Add(-16 * time.Second)},

@@ -57,6 +57,16 @@ type bench struct {
 // samples are one measurement's durations per contender.
 type samples map[string][]time.Duration
 
+// cpuTime is the CPU time (user and system) this process has used. The
+// golive engine and the minimal program run in it, one at a time, so the
+// difference over one release is what that release cost the client: a
+// figure that a busy machine stretches far less than wall time.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
 func run(ctx context.Context, n int) error {
 	if n < 1 {
 		return errors.New("-n must be at least 1")
@@ -68,19 +78,20 @@ func run(ctx context.Context, n int) error {
 	if err != nil {
 		return err
 	}
-	results := map[string]samples{}
-	add := func(measure, who string, d time.Duration) {
-		if results[measure] == nil {
-			results[measure] = samples{}
+	results, cpu := map[string]samples{}, map[string]samples{}
+	add := func(to map[string]samples, measure, who string, d time.Duration) {
+		if to[measure] == nil {
+			to[measure] = samples{}
 		}
-		results[measure][who] = append(results[measure][who], d)
+		to[measure][who] = append(to[measure][who], d)
 	}
 	timed := func(measure, who string, f func() error) error {
-		start := time.Now()
+		start, used := time.Now(), cpuTime()
 		if err := f(); err != nil {
 			return fmt.Errorf("%s, %s: %w", measure, who, err)
 		}
-		add(measure, who, time.Since(start))
+		add(results, measure, who, time.Since(start))
+		add(cpu, measure, who, cpuTime()-used)
 		return nil
 	}
 	fmt.Fprintf(os.Stderr, "bench-release: %d rounds", n)
@@ -128,7 +139,7 @@ func run(ctx context.Context, n int) error {
 	if err != nil {
 		return err
 	}
-	report(b, n, results, mem)
+	report(b, n, results, cpu, mem)
 	return nil
 }
 
@@ -250,7 +261,7 @@ func (b *bench) cleanup() {
 	os.RemoveAll(b.dir)
 }
 
-func report(b *bench, n int, results map[string]samples, memory []string) {
+func report(b *bench, n int, results, cpu map[string]samples, memory []string) {
 	fmt.Println("golive bench-release: a two-service release (backend then frontend), HTTP health on /health, images present")
 	fmt.Println("machine:", machine(b))
 	fmt.Printf("n = %d rounds, golive and the minimal Engine API program alternating; medians\n\n", n)
@@ -270,6 +281,13 @@ func report(b *bench, n int, results map[string]samples, memory []string) {
 		fmt.Println(line)
 	}
 	fmt.Println()
+	fmt.Println("CPU time of this process per release (user + system; the Docker engine's own is not counted), medians:")
+	fmt.Printf("%-26s %9s %12s %7s\n", "", "golive", "minimal API", "extra")
+	for _, measure := range []string{"deploy, default plan", "deploy, stable: 0s", "revert, kept containers", "revert, recreated"} {
+		g, m := median(cpu[measure]["golive"]), median(cpu[measure]["minimal"])
+		fmt.Printf("%-26s %7.0fms %10.0fms %5.0fms\n", measure, ms(g), ms(m), ms(g-m))
+	}
+	fmt.Println()
 	fmt.Println("golive: the engine in this process (lock, preload check, journal, deploy groups, health gates).")
 	fmt.Println("minimal API: per service stop, rename, create, start, GET /health every 20 ms; deploys the groups in")
 	fmt.Println("  order, reverts both services at once. docker-compose: `up -d` (recreates api, then web) + the same health wait.")
@@ -277,6 +295,8 @@ func report(b *bench, n int, results map[string]samples, memory []string) {
 		fmt.Println(m)
 	}
 }
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
 func median(ds []time.Duration) time.Duration {
 	if len(ds) == 0 {
@@ -317,7 +337,13 @@ func machine(b *bench) string {
 	if out, err := exec.Command("docker", "info", "--format", "{{.Driver}}").Output(); err == nil {
 		engine += ", storage " + strings.TrimSpace(string(out))
 	}
-	return fmt.Sprintf("%s, %d cores%s%s, %s", cpu, runtime.NumCPU(), mem, engine, time.Now().UTC().Format("2006-01-02"))
+	load := ""
+	if raw, err := os.ReadFile("/proc/loadavg"); err == nil {
+		if f := strings.Fields(string(raw)); len(f) >= 3 {
+			load = ", load average " + strings.Join(f[:3], " ") + " at the end"
+		}
+	}
+	return fmt.Sprintf("%s, %d cores%s%s, %s%s", cpu, runtime.NumCPU(), mem, engine, time.Now().UTC().Format("2006-01-02"), load)
 }
 
 func moduleRoot() (string, error) {
