@@ -217,6 +217,13 @@ func (v *validator) hosts() {
 			}
 		}
 	}
+	if p.HasHosts() {
+		for i, step := range p.Steps {
+			if group := step.ProxyGroup(); group != "" {
+				v.at(fmt.Sprintf("$.steps[%d].%s", i, step.Kind()), "step %d: %s does not run across several hosts yet; remove the step (each host's proxy switches its services blue/green without it)", i+1, step.Kind())
+			}
+		}
+	}
 	for _, svc := range p.Services {
 		at := "$.services." + svc.Name
 		if !p.HasHosts() {

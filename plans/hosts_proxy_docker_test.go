@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -143,6 +144,23 @@ func TestProxiedServiceOnTwoHostsLosesNoRequest(t *testing.T) {
 		if err != nil || serving == nil || serving.Labels["io.golive.release"] != "1" || !serving.Running {
 			t.Fatalf("%s after the revert serves %+v (%v)", h, serving, err)
 		}
+	}
+
+	// A route left paused on one host's proxy refuses the next apply, and
+	// a revert lets it through.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	route := f.project + "-web"
+	must(t, f.clients["h2"].Proxy(f.project+"-proxy").Pause(ctx, route, time.Second, time.Minute))
+	if err := f.apply(v2); err == nil || !strings.Contains(err.Error(), "host h2: service web: the proxy still holds its route "+route+" (paused)") {
+		t.Fatalf("an apply with h2's route paused: %v", err)
+	}
+	if err := f.engine(v2).Revert(ctx); !errors.Is(err, plans.ErrNothingToRevert) {
+		t.Fatalf("a revert with nothing to switch back, only h2's route to let through: %v", err)
+	}
+	rs := dockertest.Load(fmt.Sprintf("http://%s:%d/version", f.set.Engines[1].Addr, port), 10, 5, nil, nil)
+	if tally := dockertest.Tally(rs); tally.Failed > 0 || tally.Versions["1"] != 5 {
+		t.Fatalf("h2's proxy after the revert: %+v", tally)
 	}
 }
 

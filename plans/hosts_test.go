@@ -108,6 +108,8 @@ func TestHostMistakesAreNamedWithWhatToDo(t *testing.T) {
 		{"cert_path on ssh", base + "hosts: {app1: {url: 'ssh://a', cert_path: /tmp}}\nservices:\n  api: {image: a}\n", "cert_path applies to tcp:// hosts only"},
 		{"http gate of a proxied service on a remote host", base + "hosts: {app1: 'unix:///x', app2: 'ssh://a'}\nproxy: {}\nservices:\n  web: {image: a, proxy: {port: 80}, health: {http: 'http://{host}/up'}}\n",
 			"service web: its health.http goes straight to each new container on the proxy network of its host, which golive cannot reach on app2"},
+		{"pause step across hosts", base + "hosts: {app1: 'tcp://a:2375'}\nproxy: {}\nservices:\n  web: {image: a, group: front, proxy: {port: 80}}\nsteps:\n  - pause: front\n  - deploy: front\n  - resume: front\n",
+			"step 1: pause does not run across several hosts yet"},
 		{"tcp gate of a proxied service on a remote host", base + "hosts: {app1: 'tcp://a:2375'}\nproxy: {}\nservices:\n  web: {image: a, proxy: {port: 80}, health: {tcp: 'localhost:80'}}\n",
 			"use health: {docker: true} (the image's HEALTHCHECK, run on the host) or health.cmd, or remove health.tcp (the proxy checks /up on the host before it switches)"},
 	} {
