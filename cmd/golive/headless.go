@@ -23,7 +23,8 @@ import (
 type headless struct {
 	plan   *plans.Plan
 	cli    *docker.Client
-	hosts  map[string]*docker.Client // a plan with hosts: a client per host, and cli nil
+	hosts  map[string]*docker.Client // a plan with hosts: a client per host that answered, and cli nil
+	lost   map[string]error          // a plan with hosts: why each host that did not answer did not
 	opts   options
 	stdin  *os.File
 	stdout io.Writer
@@ -259,6 +260,20 @@ func (h *headless) revert(ctx context.Context) int {
 }
 
 func (h *headless) unlock(ctx context.Context) int {
+	code := h.unlockReachable(ctx)
+	if len(h.lost) > 0 {
+		fmt.Fprint(h.stderr, h.lostNote())
+		fmt.Fprintf(h.stderr, "  its lock, if it holds one, was left as it is: run `golive unlock %s` again once it answers\n", h.plan.Path)
+		if code == exitOK {
+			return exitEnvironment
+		}
+	}
+	return code
+}
+
+// unlockReachable breaks the lock on the hosts that answer (the one
+// engine's of a plan without hosts:).
+func (h *headless) unlockReachable(ctx context.Context) int {
 	e, j, err := h.engine("unlock", nil)
 	if err != nil {
 		fmt.Fprintln(h.stderr, "golive:", err)
@@ -319,6 +334,11 @@ func (h *headless) status(ctx context.Context) int {
 		if host, _ := os.Hostname(); held.Host == host && held.PID > 0 && !plans.HolderAlive(*held) {
 			fmt.Fprint(h.stdout, interruptedNote(*held, h.leftovers(ctx, states), h.plan.Path))
 		}
+	}
+	if len(h.lost) > 0 {
+		fmt.Fprint(h.stderr, h.lostNote())
+		fmt.Fprintln(h.stderr, "  what runs there is unknown until it answers; apply and revert wait for every host (start its Docker engine, fix its URL under hosts:, or remove it from hosts:)")
+		return exitEnvironment
 	}
 	return exitOK
 }
