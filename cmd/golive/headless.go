@@ -31,6 +31,10 @@ type headless struct {
 	stderr io.Writer
 	mu     sync.Mutex // serialises printing from parallel deploys
 	state  *plans.State
+	// retrying is set while a revert is tried again; tried holds the
+	// lines of its latest try, printed once no other try follows.
+	retrying bool
+	tried    []string
 }
 
 func check(plan *plans.Plan, stdout, stderr io.Writer) int {
