@@ -154,11 +154,22 @@ type UnreachableError struct {
 }
 
 func (e *UnreachableError) Error() string {
-	hint := "is the Docker daemon running? (try `docker info`)"
+	try := "docker info"
+	if e.Host != "" && e.Host != client.DefaultDockerHost {
+		try = "docker -H " + e.Host + " info"
+	}
+	hint := "is the Docker daemon running? (try `" + try + "`)"
 	if strings.Contains(e.Err.Error(), "permission denied") {
 		hint = "your user may not access the Docker socket: add it to the docker group or run with sudo"
 	}
-	return fmt.Sprintf("cannot reach the Docker engine at %s: %s; %s", e.Host, rootCause(e.Err), hint)
+	// The client's own "Cannot connect to the Docker daemon at HOST. Is the
+	// docker daemon running?" says nothing more than this message and its
+	// hint; an ssh error ends with ssh's newline.
+	cause := strings.TrimSpace(rootCause(e.Err))
+	if strings.HasPrefix(cause, "Cannot connect to the Docker daemon") {
+		return fmt.Sprintf("cannot reach the Docker engine at %s; %s", e.Host, hint)
+	}
+	return fmt.Sprintf("cannot reach the Docker engine at %s: %s; %s", e.Host, cause, hint)
 }
 
 func (e *UnreachableError) Unwrap() error { return e.Err }
