@@ -79,12 +79,15 @@ type TimeoutError struct {
 	Idle  bool          // the call made no progress for After (a transfer)
 }
 
-func (e *TimeoutError) Error() string {
+func (e *TimeoutError) Error() string { return e.check("docker info") }
+
+// check says what timed out and to run try and read the daemon's log.
+func (e *TimeoutError) check(try string) string {
 	what := "no answer from the Docker engine within"
 	if e.Idle {
 		what = "no progress from the Docker engine for"
 	}
-	return fmt.Sprintf("%s %s; it may be stalled: check `docker info` and the daemon's log", what, e.After.Round(100*time.Millisecond))
+	return fmt.Sprintf("%s %s; it may be stalled: check `%s` and the daemon's log", what, e.After.Round(100*time.Millisecond), try)
 }
 
 // Unwrap makes a TimeoutError a context.DeadlineExceeded.
@@ -157,6 +160,9 @@ func (e *UnreachableError) Error() string {
 	try := "docker info"
 	if e.Host != "" && e.Host != client.DefaultDockerHost {
 		try = "docker -H " + e.Host + " info"
+	}
+	if te := (*TimeoutError)(nil); errors.As(e.Err, &te) {
+		return fmt.Sprintf("cannot reach the Docker engine at %s: %s", e.Host, te.check(try))
 	}
 	hint := "is the Docker daemon running? (try `" + try + "`)"
 	if strings.Contains(e.Err.Error(), "permission denied") {

@@ -3,6 +3,7 @@ package docker_test
 import (
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/golive/golive/docker"
 )
@@ -19,6 +20,8 @@ func TestUnreachableErrorSaysOnceWhatToTry(t *testing.T) {
 			"cannot reach the Docker engine at tcp://10.0.0.12:2375; is the Docker daemon running? (try `docker -H tcp://10.0.0.12:2375 info`)"},
 		{"ssh ends its error with a newline", "ssh://deploy@app2", errors.New("ssh: connect to host app2 port 22: Connection refused\n"),
 			"cannot reach the Docker engine at ssh://deploy@app2: ssh: connect to host app2 port 22: Connection refused; is the Docker daemon running? (try `docker -H ssh://deploy@app2 info`)"},
+		{"a stalled engine", "tcp://10.0.0.12:2375", &docker.TimeoutError{Call: "ping", After: 15 * time.Second},
+			"cannot reach the Docker engine at tcp://10.0.0.12:2375: no answer from the Docker engine within 15s; it may be stalled: check `docker -H tcp://10.0.0.12:2375 info` and the daemon's log"},
 		{"a socket the user may not open", "unix:///var/run/docker.sock", errors.New("dial unix /var/run/docker.sock: connect: permission denied"),
 			"cannot reach the Docker engine at unix:///var/run/docker.sock: dial unix /var/run/docker.sock: connect: permission denied; your user may not access the Docker socket: add it to the docker group or run with sudo"},
 	}

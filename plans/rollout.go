@@ -183,6 +183,23 @@ func (e *Engine) lockHolderHosts(ctx context.Context) (*docker.LockInfo, error) 
 	return nil, nil
 }
 
+// LockedHosts names the hosts that answer on which held's operation holds
+// the lock; nil for a plan without hosts.
+func (e *Engine) LockedHosts(ctx context.Context, held *docker.LockInfo) []string {
+	var names []string
+	for _, h := range e.hosts {
+		if mine, err := h.LockHolder(ctx); err == nil && sameHolder(mine, held) {
+			names = append(names, h.host)
+		}
+	}
+	return names
+}
+
+// sameHolder reports whether two locks were taken by one process.
+func sameHolder(a, b *docker.LockInfo) bool {
+	return a != nil && b != nil && a.Holder == b.Holder && a.PID == b.PID && a.Host == b.Host
+}
+
 // breakLockHosts breaks the locks that held's operation holds on every
 // host that answers.
 func (e *Engine) breakLockHosts(ctx context.Context, held *docker.LockInfo) error {
@@ -191,7 +208,7 @@ func (e *Engine) breakLockHosts(ctx context.Context, held *docker.LockInfo) erro
 		if errors.Is(err, ErrHostUnreachable) {
 			return nil
 		}
-		if err != nil || mine == nil || mine.Holder != held.Holder || mine.PID != held.PID || mine.Host != held.Host {
+		if err != nil || !sameHolder(mine, held) {
 			return err
 		}
 		return h.BreakLock(ctx, mine)

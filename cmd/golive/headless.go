@@ -46,6 +46,9 @@ func check(plan *plans.Plan, stdout, stderr io.Writer) int {
 	for _, n := range plan.ProxyStepNotes() {
 		fmt.Fprintln(stdout, "  "+n)
 	}
+	for _, n := range plan.RolloutNotes() {
+		fmt.Fprintln(stdout, "  "+n)
+	}
 	for _, w := range plan.ComposeWarnings {
 		fmt.Fprintln(stderr, "warning:", logs.SanitizeString(w.String()))
 	}
@@ -290,7 +293,7 @@ func (h *headless) unlockReachable(ctx context.Context) int {
 		return exitEnvironment
 	}
 	if held == nil {
-		fmt.Fprintf(h.stdout, "the lock %s was not held\n", h.plan.LockName())
+		fmt.Fprintf(h.stdout, "the lock %s was not held%s\n", h.plan.LockName(), h.onHosts(h.answering()))
 		return exitOK
 	}
 	host, _ := os.Hostname()
@@ -311,11 +314,12 @@ func (h *headless) unlockReachable(ctx context.Context) int {
 			return exitOK
 		}
 	}
+	on := h.onHosts(e.LockedHosts(ctx, held))
 	if err := e.BreakLock(ctx, held); err != nil {
 		fmt.Fprintln(h.stderr, "golive unlock:", err)
 		return exitEnvironment
 	}
-	fmt.Fprintf(h.stdout, "broke the lock of %s\n", who)
+	fmt.Fprintf(h.stdout, "broke the lock of %s%s\n", who, on)
 	return exitOK
 }
 
@@ -326,15 +330,15 @@ func (h *headless) status(ctx context.Context) int {
 		fmt.Fprintln(h.stderr, "golive status:", err)
 		return exitEnvironment
 	}
-	fmt.Fprintf(h.stdout, "%-12s %-10s %-24s %-10s %-12s %s\n", "SERVICE", "GROUP", "CONTAINER", "STATE", "IMAGE ID", "IMAGE → TARGET")
+	fmt.Fprintf(h.stdout, "%-12s %-10s %-24s %-11s %-12s %s\n", "SERVICE", "GROUP", "CONTAINER", "STATE", "IMAGE ID", "IMAGE → TARGET")
 	for _, s := range states {
-		fmt.Fprintf(h.stdout, "%-12s %-10s %-24s %-10s %-12s %s → %s\n", s.Service, s.Group, s.Container, s.State, docker.ShortID(s.ImageID), orDash(s.Image), s.Target)
+		fmt.Fprintf(h.stdout, "%-12s %-10s %-24s %-11s %-12s %s → %s\n", s.Service, s.Group, s.Container, s.State, orDash(docker.ShortID(s.ImageID)), orDash(s.Image), s.Target)
 		if s.Warm != "" {
 			fmt.Fprintf(h.stdout, "%-12s previous version %s warm until %s: a revert switches back to it at once\n", "", s.Warm, s.WarmUntil.Local().Format("15:04:05"))
 		}
 	}
 	if held, err := e.LockHolder(ctx); err == nil && held != nil {
-		fmt.Fprintf(h.stdout, "lock held by %s (%s since %s)\n", held.Holder, held.Operation, held.Since.Local().Format("15:04:05"))
+		fmt.Fprintf(h.stdout, "lock held by %s (%s since %s)%s\n", held.Holder, held.Operation, held.Since.Local().Format("15:04:05"), h.onHosts(e.LockedHosts(ctx, held)))
 		if host, _ := os.Hostname(); held.Host == host && held.PID > 0 && !plans.HolderAlive(*held) {
 			fmt.Fprint(h.stdout, interruptedNote(*held, h.leftovers(ctx, states), h.plan.Path))
 		}

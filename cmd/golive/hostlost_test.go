@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os/exec"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -74,8 +75,9 @@ func TestHostsLostMidRolloutTellsWhatIsUnknownAndRevertFinishesItsReturn(t *test
 }
 
 // TestHostsDownStatusAndUnlockGoOnWithTheOthers: with h2 not answering,
-// status shows h1's and h3's rows and h2's as unreachable, and unlock
-// breaks the lock where it can and names h2; both end non-zero.
+// status shows h1's and h3's rows and h2's as unreachable, and on which
+// host the lock is held; unlock breaks it where it can and names h2; both
+// end non-zero.
 func TestHostsDownStatusAndUnlockGoOnWithTheOthers(t *testing.T) {
 	project, clients, write := hostsProject(t)
 	if code, out, errs := cli(t, "apply", write("1", "", ""), "--yes"); code != 0 {
@@ -90,6 +92,11 @@ func TestHostsDownStatusAndUnlockGoOnWithTheOthers(t *testing.T) {
 	fmt.Fprintf(&hosts, "  h2: {url: %q, address: %s}\n", link.Host, h2.Addr)
 	plan := write("2", hosts.String(), "")
 	link.Cut()
+	lock := "golive-lock-" + project
+	if _, err := clients["h1"].TakeLock(context.Background(), lock, docker.LockInfo{Holder: "ops@elsewhere", Host: "elsewhere", Operation: "apply", Since: time.Now()},
+		map[string]string{plans.LabelProject: project}); err != nil {
+		t.Fatal(err)
+	}
 
 	code, stdout, stderr := cli(t, "status", plan)
 	if code != exitEnvironment {
@@ -106,17 +113,15 @@ func TestHostsDownStatusAndUnlockGoOnWithTheOthers(t *testing.T) {
 	if !strings.Contains(stderr, "host h2 is unreachable") {
 		t.Errorf("status should name the host down:\n%s", stderr)
 	}
-
-	lock := "golive-lock-" + project
-	if _, err := clients["h1"].TakeLock(context.Background(), lock, docker.LockInfo{Holder: "ops@elsewhere", Host: "elsewhere", Operation: "apply", Since: time.Now()},
-		map[string]string{plans.LabelProject: project}); err != nil {
-		t.Fatal(err)
+	if !regexp.MustCompile(`lock held by ops@elsewhere \(apply since [0-9:]+\) on h1\n`).MatchString(stdout) {
+		t.Errorf("status should say on which host the lock is held:\n%s", stdout)
 	}
+
 	code, stdout, stderr = cli(t, "unlock", plan, "--force")
 	if code != exitEnvironment {
 		t.Fatalf("unlock with a host down: exit %d, want %d\n%s%s", code, exitEnvironment, stdout, stderr)
 	}
-	if !strings.Contains(stdout, "broke the lock of ops@elsewhere") || !strings.Contains(stderr, "host h2 is unreachable") {
+	if !regexp.MustCompile(`broke the lock of ops@elsewhere .* on h1\n`).MatchString(stdout) || !strings.Contains(stderr, "host h2 is unreachable") {
 		t.Errorf("unlock should break h1's lock and name h2:\n%s%s", stdout, stderr)
 	}
 	if held, err := clients["h1"].Lock(context.Background(), lock); err != nil || held != nil {

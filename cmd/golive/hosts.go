@@ -83,6 +83,25 @@ func (h *headless) engineOptions(o plans.Options) plans.Options {
 	return o
 }
 
+// onHosts is " on a, b" for a plan with hosts, "" otherwise.
+func (h *headless) onHosts(names []string) string {
+	if h.hosts == nil || len(names) == 0 {
+		return ""
+	}
+	return " on " + strings.Join(names, ", ")
+}
+
+// answering names the hosts that answered, in name order.
+func (h *headless) answering() []string {
+	var names []string
+	for _, name := range h.plan.HostNames() {
+		if h.hosts[name] != nil {
+			names = append(names, name)
+		}
+	}
+	return names
+}
+
 // lostNote names each host that did not answer and why, for stderr.
 func (h *headless) lostNote() string {
 	var b strings.Builder
