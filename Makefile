@@ -3,7 +3,7 @@ GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 BIN     := bin/golive
 
-.PHONY: build test test-deps fuzz bench bench-logs bench-release bench-hosts bench-swarm proxy-image demo demo-compose demo-broken demo-revert demo-clean demo-hosts clean-hosts lint clean
+.PHONY: build test test-deps fuzz bench bench-logs bench-release bench-hosts bench-swarm bench-proxy proxy-image demo demo-compose demo-broken demo-revert demo-clean demo-hosts clean-hosts lint clean
 
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/golive
@@ -55,6 +55,13 @@ bench-hosts:
 # (root): golive against `docker service update --rollback`, same run, medians.
 bench-swarm:
 	$(GO) test -run '^$$' -bench . -benchtime 5x ./bench/swarm
+
+# A revert under load (a GET every 5 ms): golive's blue/green switch back
+# while the old version is warm and its stop-first revert, next to the raw
+# floors (one `kamal-proxy deploy` exec; docker stop + start), alternating;
+# p50/p95, ratios, and the requests that failed during each deploy.
+bench-proxy:
+	$(GO) run ./bench/proxy -n 7
 
 # golive logs against grep, docker logs and docker logs -f, alternately on
 # the same generated data, with ratios (needs the Docker engine and its CLI).
