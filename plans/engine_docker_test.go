@@ -761,7 +761,7 @@ func TestHealthGatesByCommandAndByTheImagesHealthcheck(t *testing.T) {
 		{"a command on the operator's machine passes", f.image("api:1"), plans.Health{Cmd: plans.Command{"sh", "-c", "exit 0"}}, nil, ""},
 		{"a failing command fails the gate", f.image("api:1"), plans.Health{Cmd: plans.Command{"false"}}, nil, "not healthy within 2s: false: exit status 1"},
 		{"the image's HEALTHCHECK passes", checked, plans.Health{Docker: true}, nil, ""},
-		{"the image's HEALTHCHECK fails", checked, plans.Health{Docker: true}, map[string]string{"UNHEALTHY": "true"}, "docker health: "},
+		{"unhealthy by the image's HEALTHCHECK fails before the timeout", checked, plans.Health{Docker: true, Timeout: time.Minute}, map[string]string{"UNHEALTHY": "true"}, "the image's HEALTHCHECK reports unhealthy after"},
 		{"an image without HEALTHCHECK is named", f.image("api:1"), plans.Health{Docker: true}, nil, "the image has no HEALTHCHECK; health.docker needs one"},
 	}
 	for i, tt := range tests {
@@ -773,6 +773,9 @@ func TestHealthGatesByCommandAndByTheImagesHealthcheck(t *testing.T) {
 			api.Health.Timeout = 2 * time.Second
 			if tt.image == checked && tt.wantErr == "" {
 				api.Health.Timeout = 15 * time.Second // the engine runs its first check after an interval
+			}
+			if tt.health.Timeout > 0 {
+				api.Health.Timeout = tt.health.Timeout
 			}
 			for k, v := range tt.env {
 				api.Env[k] = v

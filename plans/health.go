@@ -148,6 +148,11 @@ func (g *gate) check(ctx context.Context) (bool, error) {
 	if !ct.Running || ct.RestartCount != g.restarts {
 		return false, g.e.crashError(ctx, ct, time.Since(g.start))
 	}
+	if g.h.Docker && ct.Health == "unhealthy" {
+		// Docker's own verdict, after the HEALTHCHECK's retries: waiting
+		// out the gate's timeout would only delay the failure.
+		return false, fmt.Errorf("the image's HEALTHCHECK reports unhealthy after %s (Docker's verdict after its retries)", time.Since(g.start).Round(100*time.Millisecond))
+	}
 	if g.h.Docker {
 		ok = g.probe(ctx, ct)
 	}
