@@ -56,10 +56,10 @@ func FollowFile(ctx context.Context, path string, opts FileOptions, sink Sink) e
 	defer ff.closeAll()
 	if !opts.Follow || opts.FromStart {
 		if err := ff.readExisting(ctx, !opts.Follow); err != nil {
-			return fmt.Errorf("log file %s: %w", path, err)
+			return fmt.Errorf("log file %s: %w", Label(path), err)
 		}
 	} else if ff.cur.pos, err = ff.cur.f.Seek(0, io.SeekEnd); err != nil {
-		return fmt.Errorf("log file %s: %w", path, err)
+		return fmt.Errorf("log file %s: %w", Label(path), err)
 	}
 	caughtUp()
 	if !opts.Follow || ctx.Err() != nil {
@@ -67,11 +67,11 @@ func FollowFile(ctx context.Context, path string, opts FileOptions, sink Sink) e
 	}
 	w, err := fsnotify.NewWatcher()
 	if err != nil {
-		return fmt.Errorf("log file %s: %w", path, err)
+		return fmt.Errorf("log file %s: %w", Label(path), err)
 	}
 	defer w.Close()
 	if err := w.Add(filepath.Dir(path)); err != nil {
-		return fmt.Errorf("log file %s: %w", path, err)
+		return fmt.Errorf("log file %s: %w", Label(path), err)
 	}
 	ticker := time.NewTicker(rotationCheck)
 	defer ticker.Stop()
@@ -160,11 +160,11 @@ type instance struct {
 func openInstance(path string) (*instance, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		return nil, LabelPathError(err)
 	}
 	if fi, err := f.Stat(); err == nil && fi.IsDir() {
 		f.Close()
-		return nil, fmt.Errorf("%s is a directory, not a log file", path)
+		return nil, fmt.Errorf("%s is a directory, not a log file", Label(path))
 	}
 	return &instance{f: f, ino: inode(f), grew: time.Now()}, nil
 }

@@ -40,7 +40,7 @@ func newLogView(buf *logs.Buffer, plan *plans.Plan) logView {
 		v.order[s.Name] = i
 	}
 	for i, f := range plan.Logs.Files {
-		v.order[f] = len(services) + i
+		v.order[logs.Label(f)] = len(services) + i
 	}
 	return v
 }
