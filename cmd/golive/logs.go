@@ -74,7 +74,7 @@ func runLogs(args []string, stdout, stderr io.Writer) int {
 		}
 	})
 	// Text output shows no times: a plain read can spare the engine its timestamps.
-	opts := logs.FollowOptions{Follow: !*noFollow, FromStart: *tailN > 0, OneByOne: *noFollow, NoTimes: *noFollow && !*asJSON}
+	opts := logs.FollowOptions{Follow: !*noFollow, FromStart: *tailN > 0, OneByOne: *noFollow, NoTimes: *noFollow && !*asJSON, Tail: *tailN}
 	if *since > 0 {
 		opts.Since = time.Now().Add(-*since)
 	}
