@@ -94,6 +94,31 @@ func (b BatchSize) Of(n int) int {
 	return size
 }
 
+// RolloutNotes says which services' rollout changes every one of their
+// hosts in one batch, which a batch size meant as "a few at a time" does
+// silently when the service has no more hosts than that.
+func (p *Plan) RolloutNotes() []string {
+	var notes []string
+	for _, svc := range p.Services {
+		if svc.Rollout == nil {
+			continue
+		}
+		n := len(p.ServiceHosts(svc))
+		if n > 1 && svc.Rollout.Batch.Of(n) == n {
+			notes = append(notes, fmt.Sprintf("%s: rollout batch %s covers all its %d hosts: they all change at once; set rollout.batch below %d to change them a few at a time", svc.Name, svc.Rollout.Batch, n, n))
+		}
+	}
+	return notes
+}
+
+// String writes a batch size as the plan does: 2 or 50%.
+func (b BatchSize) String() string {
+	if b.Percent {
+		return strconv.Itoa(b.N) + "%"
+	}
+	return strconv.Itoa(b.N)
+}
+
 // HasHosts says the plan names its Docker engines under `hosts:`.
 func (p *Plan) HasHosts() bool { return len(p.Hosts) > 0 }
 
@@ -231,16 +256,19 @@ func (v *validator) hosts() {
 			}
 			continue
 		}
+		if svc.Hosts != nil && len(svc.Hosts) == 0 {
+			v.at(at+".hosts", "service %s: hosts: [] places it on no host; name its hosts, or remove hosts: to run it on every host", svc.Name)
+		}
 		for i, h := range svc.Hosts {
 			if p.Hosts[h] == nil {
 				v.at(fmt.Sprintf("%s.hosts[%d]", at, i), "service %s: host %q is not under the plan's hosts (%s)", svc.Name, h, strings.Join(p.HostNames(), ", "))
 			}
 		}
+		if svc.Rollout != nil && svc.Rollout.Batch.N == 0 {
+			v.at(at+".rollout", "service %s: rollout has no batch; write rollout: {batch: 1} (hosts at a time) or {batch: \"50%%\"}", svc.Name)
+		}
 		if svc.Rollout != nil && svc.Rollout.Pause < 0 {
 			v.at(at+".rollout.pause", "service %s: rollout.pause must not be negative", svc.Name)
-		}
-		if svc.Health.Errors != nil {
-			v.at(at+".health.errors", "service %s: the error gate does not run across several hosts yet; remove health.errors or the top-level hosts:", svc.Name)
 		}
 	}
 	if p.HasHosts() && p.Proxy != nil {

@@ -41,6 +41,9 @@ func hostEngines(e *Engine) []*Engine {
 		h := NewEngine(sub, Options{Docker: e.opts.Hosts[name], Actor: e.opts.Actor, StateDir: e.opts.StateDir,
 			Lookup: e.opts.Lookup, Asker: e.opts.Asker, Now: e.opts.Now})
 		h.parent, h.host = e, name
+		// The hosts' error gates read the coordinator's log buffer, whose
+		// sources are service@host; the coordinator journals the error lines.
+		h.opts.Logs, h.errors = e.opts.Logs, e.errors
 		out = append(out, h)
 	}
 	return out
@@ -68,6 +71,12 @@ type HostError struct {
 
 func (e *HostError) Error() string { return "host " + e.Host + ": " + e.Err.Error() }
 func (e *HostError) Unwrap() error { return e.Err }
+
+// ErrHostUnreachable marks what a host of the plan that did not answer
+// when golive started returns for everything asked of it: its services
+// show as unreachable, its lock cannot be read or taken, so nothing that
+// needs every host's lock runs while it is down.
+var ErrHostUnreachable = errors.New("the host does not answer")
 
 // eachHost runs f on every host's engine in parallel and joins what failed.
 func (e *Engine) eachHost(f func(h *Engine) error) error {
@@ -156,10 +165,14 @@ func (e *Engine) guardHosts(ctx context.Context) error {
 	return nil
 }
 
-// lockHolderHosts is the holder of the first host's lock that is held.
+// lockHolderHosts is the holder of the first host's lock that is held,
+// among the hosts that answer.
 func (e *Engine) lockHolderHosts(ctx context.Context) (*docker.LockInfo, error) {
 	for _, h := range e.hosts {
 		held, err := h.LockHolder(ctx)
+		if errors.Is(err, ErrHostUnreachable) {
+			continue
+		}
 		if err != nil {
 			return nil, &HostError{Host: h.host, Err: err}
 		}
@@ -170,11 +183,32 @@ func (e *Engine) lockHolderHosts(ctx context.Context) (*docker.LockInfo, error) 
 	return nil, nil
 }
 
-// breakLockHosts breaks the locks that held's operation holds on every host.
+// LockedHosts names the hosts that answer on which held's operation holds
+// the lock; nil for a plan without hosts.
+func (e *Engine) LockedHosts(ctx context.Context, held *docker.LockInfo) []string {
+	var names []string
+	for _, h := range e.hosts {
+		if mine, err := h.LockHolder(ctx); err == nil && sameHolder(mine, held) {
+			names = append(names, h.host)
+		}
+	}
+	return names
+}
+
+// sameHolder reports whether two locks were taken by one process.
+func sameHolder(a, b *docker.LockInfo) bool {
+	return a != nil && b != nil && a.Holder == b.Holder && a.PID == b.PID && a.Host == b.Host
+}
+
+// breakLockHosts breaks the locks that held's operation holds on every
+// host that answers.
 func (e *Engine) breakLockHosts(ctx context.Context, held *docker.LockInfo) error {
 	return e.eachHost(func(h *Engine) error {
 		mine, err := h.LockHolder(ctx)
-		if err != nil || mine == nil || mine.Holder != held.Holder || mine.PID != held.PID || mine.Host != held.Host {
+		if errors.Is(err, ErrHostUnreachable) {
+			return nil
+		}
+		if err != nil || !sameHolder(mine, held) {
 			return err
 		}
 		return h.BreakLock(ctx, mine)
@@ -182,10 +216,13 @@ func (e *Engine) breakLockHosts(ctx context.Context, held *docker.LockInfo) erro
 }
 
 // interruptedHosts says whose operation was interrupted, on the first host
-// whose lock tells it.
+// that answers whose lock tells it.
 func (e *Engine) interruptedHosts(ctx context.Context) (string, error) {
 	for _, h := range e.hosts {
 		msg, err := h.Interrupted(ctx)
+		if errors.Is(err, ErrHostUnreachable) {
+			continue
+		}
 		if err != nil {
 			return "", &HostError{Host: h.host, Err: err}
 		}
@@ -306,6 +343,7 @@ func (e *Engine) rolloutGroup(ctx context.Context, run, group string) error {
 			h := e.hostEngine(name)
 			wg.Go(func() {
 				if err := h.deployOnHost(ctx, run, group, w.onHost[name]); err != nil {
+					e.hostLost(run, name, err)
 					errs[i] = &HostError{Host: name, Err: err}
 				}
 			})
@@ -373,13 +411,16 @@ func (e *Engine) revertHosts(ctx context.Context, run string, auto bool) error {
 	}
 	var parts []part
 	var errs []error
+	var unread []string
 	for _, h := range e.hosts {
 		job, err := h.undoable(ctx, run)
 		switch {
 		case err == nil:
 			parts = append(parts, part{h, job.run, job})
 		case !errors.Is(err, ErrNothingToRevert):
+			e.hostLost(run, h.host, err)
 			errs = append(errs, &HostError{Host: h.host, Err: err})
+			unread = append(unread, h.host)
 		}
 	}
 	if run == "" {
@@ -413,7 +454,14 @@ func (e *Engine) revertHosts(ctx context.Context, run string, auto bool) error {
 		}
 		order = append(order, p.h.host)
 	}
-	e.Emit(Event{Kind: EvRevertStart, Run: run, Message: fmt.Sprintf("%d hosts, in order: %s", len(parts), strings.Join(order, ", "))})
+	msg := fmt.Sprintf("%d hosts, in order: %s", len(parts), strings.Join(order, ", "))
+	if len(parts) == 0 {
+		msg = "no host that answers has anything left to revert"
+	}
+	if len(unread) > 0 {
+		msg += "; not read (what they run is unknown): " + strings.Join(unread, ", ")
+	}
+	e.Emit(Event{Kind: EvRevertStart, Run: run, Message: msg})
 	var mu sync.Mutex
 	for i := 0; i < len(parts); {
 		j := i
@@ -424,6 +472,7 @@ func (e *Engine) revertHosts(ctx context.Context, run string, auto bool) error {
 		for _, p := range parts[i:j] {
 			wg.Go(func() {
 				if err := p.h.revert(ctx, run, auto); err != nil && !errors.Is(err, ErrNothingToRevert) {
+					e.hostLost(run, p.h.host, err)
 					mu.Lock()
 					errs = append(errs, &HostError{Host: p.h.host, Err: err})
 					mu.Unlock()
@@ -443,6 +492,14 @@ func (e *Engine) revertHosts(ctx context.Context, run string, auto bool) error {
 		return &RevertError{Run: run, Err: err, Finish: e.finishCommand()}
 	}
 	return nil
+}
+
+// hostLost tells that host stopped answering while run changed or
+// reverted it, when err says so: what it runs is unknown until it answers.
+func (e *Engine) hostLost(run, host string, err error) {
+	if docker.IsConnectionLost(err) {
+		e.Emit(Event{Kind: EvHostLost, Run: run, Host: host, Error: err.Error()})
+	}
 }
 
 // lastBatch is, per host, the number of the last rollout batch (over
@@ -519,11 +576,15 @@ func (e *Engine) followHosts(ctx context.Context, buf *logs.Buffer, since time.T
 
 // HostLogSources are the log sources of a plan with hosts: each service
 // on each of its hosts, named service@host and read from that host's
-// engine in clients, then the plan's files.
+// engine in clients, then the plan's files. A host without a client (one
+// that did not answer) is left out rather than read from another engine.
 func (p *Plan) HostLogSources(clients map[string]logs.ContainerLogs) []logs.Source {
 	var srcs []logs.Source
 	for _, svc := range p.Services {
 		for _, h := range p.ServiceHosts(svc) {
+			if clients[h] == nil {
+				continue
+			}
 			srcs = append(srcs, logs.Source{Name: Placement(svc.Name, h), Container: svc.ContainerName(p.Project), Engine: clients[h]})
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -97,12 +98,17 @@ func runLogs(args []string, stdout, stderr io.Writer) int {
 	defer stop()
 	var hostClients map[string]logs.ContainerLogs
 	if plan != nil && plan.HasHosts() {
-		clients, err := connectHosts(ctx, plan)
-		if err != nil {
-			fmt.Fprintln(stderr, "golive logs:", err)
+		clients, failed := reachHosts(ctx, plan)
+		defer closeHosts(clients)
+		for _, name := range plan.HostNames() {
+			if err := failed[name]; err != nil {
+				fmt.Fprintf(stderr, "golive logs: host %s cannot be reached, its services' logs are left out: %v\n", name, err)
+			}
+		}
+		if len(clients) == 0 {
+			fmt.Fprintln(stderr, "golive logs: no host of the plan answers; start their Docker engines or fix their URLs under hosts:")
 			return exitEnvironment
 		}
-		defer closeHosts(clients)
 		hostClients = map[string]logs.ContainerLogs{}
 		for name, c := range clients {
 			hostClients[name] = c
@@ -230,6 +236,14 @@ func logSources(plan *plans.Plan, args []string, hosts map[string]logs.Container
 					src.Name = "service:" + src.Name
 					sources = append(sources, src)
 				}
+			}
+			if len(sources) == n && (!onHost || slices.Contains(plan.ServiceHosts(svc), host)) {
+				why := "none of its hosts answers (" + strings.Join(plan.ServiceHosts(svc), ", ") + ")"
+				if onHost {
+					why = "host " + host + " does not answer"
+				}
+				fmt.Fprintf(stderr, "golive logs: %s cannot be read: %s\n", arg, why)
+				return nil, exitEnvironment
 			}
 			if len(sources) == n {
 				fmt.Fprintf(stderr, "golive logs: service %s does not run on host %q (hosts: %s)\n", svcName, host, strings.Join(plan.ServiceHosts(svc), ", "))
