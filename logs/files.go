@@ -3,23 +3,22 @@ package logs
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
-	"sync"
+	"path/filepath"
 	"syscall"
 	"time"
 
-	"github.com/nxadm/tail"
+	"github.com/fsnotify/fsnotify"
 )
 
 // rotateWait is how long a rotated-away file is still read after it stops
 // growing: a writer keeps writing to it until it reopens its log.
 const rotateWait = 10 * time.Second
 
-// rotationCheck is how often FollowFile looks for a rotation that tail has
-// not shown yet.
+// rotationCheck is how often FollowFile looks for lines and rotation
+// without an inotify event (a file renamed to another directory).
 const rotationCheck = 250 * time.Millisecond
 
 // FileOptions say what a file source reads.
@@ -34,11 +33,13 @@ const fileReadSize = 1 << 20
 
 // FollowFile streams the lines of a file on this machine. What is already
 // there is read with large plain reads and handed to sink line by line
-// without copying; following then continues at the end of the file with
-// inotify (github.com/nxadm/tail), across rename-and-create rotation and
-// copytruncate. tail follows the name; lines a writer still appends to the
-// renamed file, which tail no longer reads, are read here from a
-// descriptor held on it, so no line is lost or repeated.
+// without copying; following then continues at the end of the file,
+// woken by inotify on the file's directory (fsnotify) and a short ticker,
+// across rename-and-create rotation and copytruncate. Every file that
+// appears under the name is read from its own descriptor, so rotating
+// faster than the reader keeps up loses or repeats no line: lines a writer
+// still appends to a renamed file are read from the descriptor held on it
+// before the newer file's.
 func FollowFile(ctx context.Context, path string, opts FileOptions, sink Sink) error {
 	caughtUp := func() {
 		if opts.CaughtUp != nil {
@@ -55,43 +56,45 @@ func FollowFile(ctx context.Context, path string, opts FileOptions, sink Sink) e
 	defer ff.closeAll()
 	if !opts.Follow || opts.FromStart {
 		if err := ff.readExisting(ctx, !opts.Follow); err != nil {
-			return fmt.Errorf("log file %s: %w", path, err)
+			return fmt.Errorf("log file %s: %w", Label(path), err)
 		}
 	} else if ff.cur.pos, err = ff.cur.f.Seek(0, io.SeekEnd); err != nil {
-		return fmt.Errorf("log file %s: %w", path, err)
+		return fmt.Errorf("log file %s: %w", Label(path), err)
 	}
 	caughtUp()
 	if !opts.Follow || ctx.Err() != nil {
 		return nil
 	}
-	cfg := tail.Config{Follow: true, ReOpen: true, MustExist: true, CompleteLines: true, Logger: tail.DiscardingLogger,
-		Location: &tail.SeekInfo{Offset: ff.cur.pos, Whence: io.SeekStart}}
-	t, err := tail.TailFile(path, cfg)
+	w, err := fsnotify.NewWatcher()
 	if err != nil {
-		return fmt.Errorf("log file %s: %w", path, err)
+		return fmt.Errorf("log file %s: %w", Label(path), err)
 	}
-	defer t.Cleanup()
-	defer t.Stop()
+	defer w.Close()
+	if err := w.Add(filepath.Dir(path)); err != nil {
+		return fmt.Errorf("log file %s: %w", Label(path), err)
+	}
 	ticker := time.NewTicker(rotationCheck)
 	defer ticker.Stop()
 	for {
+		ff.poll()
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-ticker.C:
-			ff.check()
-		case l, ok := <-t.Lines:
-			if !ok {
-				// tail closes Lines before its tomb is marked dead: wait for the real outcome.
-				if err := t.Wait(); err != nil && !errors.Is(err, tail.ErrStop) {
-					return fmt.Errorf("log file %s: %w", path, err)
-				}
-				return nil
-			}
-			if l.Err != nil {
-				continue
-			}
-			ff.line(l)
+		case <-w.Errors: // a dropped event: the ticker still wakes the reader
+		case <-w.Events:
+			drainEvents(w.Events)
+		}
+	}
+}
+
+// drainEvents discards the events already queued: one read serves them all.
+func drainEvents(events <-chan fsnotify.Event) {
+	for {
+		select {
+		case <-events:
+		default:
+			return
 		}
 	}
 }
@@ -136,15 +139,13 @@ func (ff *fileFollower) readExisting(ctx context.Context, atEnd bool) error {
 	return nil
 }
 
-// fileFollower tracks which file instance (inode) tail reads and how far,
-// and drains instances that were rotated away.
+// fileFollower tracks the file instance (inode) under the name and how far
+// it was read, and drains instances that were rotated away.
 type fileFollower struct {
 	path     string
 	sink     Sink
-	mu       sync.Mutex
 	cur      *instance   // what is read now
 	draining []*instance // rotated away, still read here
-	lastLine time.Time   // when tail last delivered a line of cur
 }
 
 // instance is one file (inode) under the followed name.
@@ -159,11 +160,11 @@ type instance struct {
 func openInstance(path string) (*instance, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		return nil, LabelPathError(err)
 	}
 	if fi, err := f.Stat(); err == nil && fi.IsDir() {
 		f.Close()
-		return nil, fmt.Errorf("%s is a directory, not a log file", path)
+		return nil, fmt.Errorf("%s is a directory, not a log file", Label(path))
 	}
 	return &instance{f: f, ino: inode(f), grew: time.Now()}, nil
 }
@@ -190,51 +191,10 @@ func pathInode(path string) uint64 {
 	return 0
 }
 
-// line delivers a line from tail, first draining the instance tail left
-// when the line shows that tail moved on.
-func (ff *fileFollower) line(l *tail.Line) {
-	ff.mu.Lock()
-	defer ff.mu.Unlock()
-	text := []byte(l.Text)
-	if ff.cur != nil {
-		end := l.SeekInfo.Offset
-		if end != ff.cur.pos+int64(len(text))+1 && end != ff.cur.pos+int64(len(text)) {
-			// tail reopened: a new file under the name, or the same one truncated
-			if ino := pathInode(ff.path); ino != 0 && ino != ff.cur.ino {
-				ff.rotated()
-			}
-		}
-		ff.cur.pos = end
-		ff.lastLine = time.Now()
-	}
-	ff.deliver("file", l.Time, text)
-}
-
-// rotated moves the current instance to draining, reads what it has left
-// and starts tracking the file now under the name.
-func (ff *fileFollower) rotated() {
-	old := ff.cur
-	ff.drain(old)
-	ff.draining = append(ff.draining, old)
-	next, err := openInstance(ff.path)
-	if err != nil {
-		next = &instance{ino: pathInode(ff.path)}
-	}
-	ff.cur = next
-}
-
-// check drains rotated files and notices a rotation tail has not shown
-// with a line yet (the new file is still empty).
-func (ff *fileFollower) check() {
-	ff.mu.Lock()
-	defer ff.mu.Unlock()
-	if ff.cur != nil && ff.cur.f != nil {
-		if ino := pathInode(ff.path); ino != 0 && ino != ff.cur.ino && time.Since(ff.lastLine) > time.Second {
-			if size, err := ff.cur.f.Seek(0, io.SeekEnd); err == nil && size > ff.cur.pos {
-				ff.rotated()
-			}
-		}
-	}
+// poll reads what every instance has past what was delivered, oldest
+// first, and starts reading the file now under the name when it is a new
+// one. A renamed file is read until it has not grown for rotateWait.
+func (ff *fileFollower) poll() {
 	kept := ff.draining[:0]
 	for _, in := range ff.draining {
 		ff.drain(in)
@@ -248,6 +208,35 @@ func (ff *fileFollower) check() {
 		kept = append(kept, in)
 	}
 	ff.draining = kept
+	ff.truncated(ff.cur)
+	ff.drain(ff.cur)
+	ino := pathInode(ff.path)
+	if ino == 0 || ino == ff.cur.ino {
+		return
+	}
+	// Read the left file to its end again: what the writer put there before
+	// the new file was created comes before the new file's first line.
+	ff.drain(ff.cur)
+	if ff.cur.f != nil {
+		ff.draining = append(ff.draining, ff.cur)
+	}
+	next, err := openInstance(ff.path)
+	if err != nil {
+		next = &instance{ino: ino}
+	}
+	ff.cur = next
+	ff.drain(ff.cur)
+}
+
+// truncated notices copytruncate: the file is now shorter than what was
+// read of it, and is read again from its start.
+func (ff *fileFollower) truncated(in *instance) {
+	if in.f == nil {
+		return
+	}
+	if fi, err := in.f.Stat(); err == nil && fi.Size() < in.pos+int64(len(in.partial)) {
+		in.pos, in.partial = 0, nil
+	}
 }
 
 // drain delivers the complete lines an instance has past what was delivered.
@@ -296,8 +285,6 @@ func (ff *fileFollower) deliverCut(stream string, t time.Time, text []byte, skip
 }
 
 func (ff *fileFollower) closeAll() {
-	ff.mu.Lock()
-	defer ff.mu.Unlock()
 	for _, in := range append(ff.draining, ff.cur) {
 		if in != nil && in.f != nil {
 			in.f.Close()

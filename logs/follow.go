@@ -45,6 +45,10 @@ type FollowOptions struct {
 	// NoTimes, without Follow, reads containers without the engine's
 	// timestamps, for output that shows none: the engine works less.
 	NoTimes bool
+	// Tail, above 0, reads a Swarm service from only the last Tail lines
+	// of each task (the engine cuts them) rather than its whole history;
+	// whoever prints keeps the last lines itself.
+	Tail int
 }
 
 // Follow is golive's one log follower, behind the cockpit, watch and

@@ -5,6 +5,8 @@ package logs
 
 import (
 	"encoding/binary"
+	"errors"
+	"os"
 	"strconv"
 	"unicode/utf8"
 )
@@ -172,4 +174,26 @@ func isBidiControl(r rune) bool {
 // SanitizeString is Sanitize for a string, with the default limit.
 func SanitizeString(s string) string {
 	return string(Sanitize(nil, []byte(s), 0))
+}
+
+// Label is how a name from outside (a file's path, a container's name)
+// is shown: as it is when every character prints, else Go-quoted with its
+// control characters escaped, so that it cannot drive the terminal and
+// two different names never show the same.
+func Label(name string) string {
+	for _, r := range name {
+		if !strconv.IsPrint(r) {
+			return strconv.Quote(name)
+		}
+	}
+	return name
+}
+
+// LabelPathError is err with the path it names shown by Label.
+func LabelPathError(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return &os.PathError{Op: pe.Op, Path: Label(pe.Path), Err: pe.Err}
+	}
+	return err
 }

@@ -111,3 +111,17 @@ func TestPrintableASCIIAgreesWithAByteByByteTest(t *testing.T) {
 		line[pos] = 'a'
 	}
 }
+
+func TestLabelEscapesWhatCouldDriveTheTerminal(t *testing.T) {
+	for _, c := range []struct{ name, want string }{
+		{"/var/log/app.log", "/var/log/app.log"},
+		{"journal é.log", "journal é.log"},
+		{"\x1b]0;HACK\a\x1b[31mred.log", `"\x1b]0;HACK\a\x1b[31mred.log"`},
+		{"a\u202eexe.log", `"a\u202eexe.log"`},
+		{"two\nlines", `"two\nlines"`},
+	} {
+		if got := Label(c.name); got != c.want {
+			t.Errorf("Label(%q) = %s, want %s", c.name, got, c.want)
+		}
+	}
+}

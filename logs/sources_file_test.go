@@ -232,3 +232,48 @@ func TestFollowFileRefusesADirectory(t *testing.T) {
 		}
 	}
 }
+
+// TestFollowFileAcrossRapidRotationLosesAndRepeatsNoLine rotates five
+// times without pausing for the follower to catch up: the name moves on
+// while the follower is still reading the file it left.
+func TestFollowFileAcrossRapidRotationLosesAndRepeatsNoLine(t *testing.T) {
+	path, f, received, cancel, followed := followNewFile(t)
+	var err error
+	written := 0
+	write := func(n int) {
+		for i := 0; i < n; i++ {
+			fmt.Fprintf(f, "line %d\n", written)
+			written++
+		}
+	}
+	write(2000)
+	for rotation := 1; rotation <= 5; rotation++ {
+		waitCount(t, received, written-1500) // still reading this file when it is rotated
+		if err := os.Rename(path, fmt.Sprintf("%s.%d", path, rotation)); err != nil {
+			t.Fatal(err)
+		}
+		write(500)
+		f.Close()
+		if f, err = os.Create(path); err != nil {
+			t.Fatal(err)
+		}
+		write(2000)
+	}
+	f.Close()
+	waitCount(t, received, written)
+	time.Sleep(500 * time.Millisecond) // would-be repeats arrive now
+	cancel()
+	if err := <-followed; err != nil {
+		t.Fatal(err)
+	}
+	received.mu.Lock()
+	defer received.mu.Unlock()
+	if len(received.got) != written {
+		t.Fatalf("received %d lines, wrote %d", len(received.got), written)
+	}
+	for i, n := range received.got {
+		if n != i {
+			t.Fatalf("line %d is %d: lost or repeated around there", i, n)
+		}
+	}
+}

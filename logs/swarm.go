@@ -83,7 +83,11 @@ func (f *serviceFollower) caughtUp() {
 // oldest node's last line; repeats are dropped.
 func FollowService(ctx context.Context, api ServiceLogger, src Source, opts FollowOptions, out Appender) error {
 	open := func(ctx context.Context, since time.Time, follow bool) (lineStream, error) {
-		return api.ServiceLogs(ctx, src.Service, docker.LogOptions{Follow: follow, Since: timeArg(since)})
+		o := docker.LogOptions{Follow: follow, Since: timeArg(since)}
+		if since.Equal(opts.Since) { // nothing read yet: only the last lines are wanted
+			o.Tail = opts.Tail
+		}
+		return api.ServiceLogs(ctx, src.Service, o)
 	}
 	return newServiceFollower(src.Name, opts, out, open).follow(ctx)
 }

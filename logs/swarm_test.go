@@ -176,3 +176,35 @@ func TestAServiceReadWithoutFollowingThatStallsIsReadAgainOrFails(t *testing.T) 
 		})
 	}
 }
+
+// tailRecorder is a ServiceLogger that records what it is asked for and
+// fails every open.
+type tailRecorder struct{ asked []docker.LogOptions }
+
+func (r *tailRecorder) ServiceLogs(_ context.Context, _ string, opts docker.LogOptions) (*docker.ServiceLogStream, error) {
+	r.asked = append(r.asked, opts)
+	return nil, io.ErrUnexpectedEOF
+}
+
+// TestFollowServiceAsksTheEngineForTheTail: --tail 2 on a Swarm service
+// used to read the whole history (41 s on a 12-task service) to keep 2.
+func TestFollowServiceAsksTheEngineForTheTail(t *testing.T) {
+	since := time.Unix(1_700_000_000, 0)
+	for _, c := range []struct {
+		name string
+		opts FollowOptions
+		want int
+	}{
+		{"a tail", FollowOptions{Tail: 2}, 2},
+		{"a tail and a since", FollowOptions{Tail: 2, Since: since}, 2},
+		{"no tail", FollowOptions{Follow: true}, 0},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var r tailRecorder
+			FollowService(context.Background(), &r, Source{Name: "api", Service: "p_api"}, c.opts, NewBuffer(0))
+			if len(r.asked) != 1 || r.asked[0].Tail != c.want {
+				t.Fatalf("asked %+v, want one open with Tail %d", r.asked, c.want)
+			}
+		})
+	}
+}

@@ -42,7 +42,7 @@ func (e *ApplyError) Error() string {
 	switch e.Outcome {
 	case Reverted:
 		if e.Unchanged {
-			b.WriteString("\nno container had been changed yet, so there was nothing to revert")
+			b.WriteString("\nnothing was changed, so there was nothing to revert")
 		} else {
 			b.WriteString("\nreverted: every changed service runs its previous image again and passed its own health gate")
 		}

@@ -29,6 +29,9 @@ const (
 	MaxMappingEntries = 1000
 	// MaxEnvFileBytes is the largest env_file golive reads.
 	MaxEnvFileBytes = 1 << 20
+	// MaxReplicas is the most tasks a Swarm service may ask for: more than
+	// any cluster runs, few enough that times derived from it stay sane.
+	MaxReplicas = 10000
 )
 
 // parseBounded parses YAML text within the limits above. It refuses what

@@ -561,7 +561,7 @@ func TestFailingStepSkipsTheRestAndDecliningAConfirmFailsTheRelease(t *testing.T
 	e, _ = f.engine(p, plans.Options{})
 	err = e.Apply(context.Background())
 	var exit *plans.ExitError
-	if !errors.As(err, &exit) || exit.Code != 7 || !errors.As(err, &aerr) || !aerr.Unchanged || !strings.Contains(err.Error(), "no container had been changed yet") {
+	if !errors.As(err, &exit) || exit.Code != 7 || !errors.As(err, &aerr) || !aerr.Unchanged || !strings.Contains(err.Error(), "nothing was changed, so there was nothing to revert") {
 		t.Fatalf("apply with a failing step: %v", err)
 	}
 }

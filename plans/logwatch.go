@@ -25,7 +25,7 @@ func (p *Plan) LogSources() []logs.Source {
 		srcs = append(srcs, logs.Source{Name: svc.Name, Container: svc.ContainerName(p.Project)})
 	}
 	for _, f := range p.Logs.Files {
-		srcs = append(srcs, logs.Source{Name: f, Path: p.Resolve(f)})
+		srcs = append(srcs, logs.Source{Name: logs.Label(f), Path: p.Resolve(f)})
 	}
 	return srcs
 }

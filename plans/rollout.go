@@ -589,7 +589,7 @@ func (p *Plan) HostLogSources(clients map[string]logs.ContainerLogs) []logs.Sour
 		}
 	}
 	for _, f := range p.Logs.Files {
-		srcs = append(srcs, logs.Source{Name: f, Path: p.Resolve(f)})
+		srcs = append(srcs, logs.Source{Name: logs.Label(f), Path: p.Resolve(f)})
 	}
 	return srcs
 }

@@ -98,6 +98,9 @@ func (v *validator) swarmService(s *Service, hostPorts map[string]string) {
 	if _, set := v.shape.set[key+".replicas"]; set && s.Replicas == 0 {
 		v.at(at+".replicas", "service %s: replicas must be at least 1 (to stop a service, remove it with `docker service rm`)", s.Name)
 	}
+	if s.Replicas > MaxReplicas {
+		v.at(at+".replicas", "service %s: replicas %d is more than golive handles (at most %d): ask for the tasks the cluster really runs", s.Name, s.Replicas, MaxReplicas)
+	}
 	if s.Replicas == 0 {
 		s.Replicas = DefaultReplicas
 	}
@@ -156,6 +159,9 @@ func (v *validator) swarmUpdate(s *Service, at string) {
 	}
 	if u.Parallelism == 0 {
 		u.Parallelism = 1
+	}
+	if u.Parallelism > MaxReplicas {
+		v.at(at+".parallelism", "service %s: update.parallelism %d is more than golive handles (at most %d, as replicas)", s.Name, u.Parallelism, MaxReplicas)
 	}
 	switch u.Order {
 	case "":

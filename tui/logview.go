@@ -40,7 +40,7 @@ func newLogView(buf *logs.Buffer, plan *plans.Plan) logView {
 		v.order[s.Name] = i
 	}
 	for i, f := range plan.Logs.Files {
-		v.order[f] = len(services) + i
+		v.order[logs.Label(f)] = len(services) + i
 	}
 	return v
 }
@@ -215,9 +215,9 @@ func (v *logView) render(width, height int, st Styles, mask func(string) string)
 		upTo = v.shown
 	}
 	lines := v.buf.WindowAt(upTo, v.offset, height, v.currentFilter())
-	srcWidth := 3
+	srcWidth, widest := 3, max(14, width/8)
 	for _, l := range lines {
-		srcWidth = max(srcWidth, min(len(l.Source), 14))
+		srcWidth = max(srcWidth, min(ansi.StringWidth(l.Source), widest))
 	}
 	var rows []string
 	for _, l := range lines {
@@ -250,7 +250,7 @@ func (v *logView) renderLine(l logs.Line, width, srcWidth int, st Styles, mask f
 	if v.times == timesColumn {
 		prefix += st.Dim.Render(l.Time.Local().Format("15:04:05.00")) + " "
 	}
-	src := ansi.Truncate(l.Source, srcWidth, "…")
+	src := sourceLabel(l.Source, srcWidth)
 	src += strings.Repeat(" ", srcWidth-ansi.StringWidth(src))
 	srcStyle := st.Sources[v.colour(l.Source)%len(st.Sources)]
 	if l.Cont {
@@ -301,4 +301,22 @@ func (v *logView) colour(source string) int {
 	}
 	v.order[source] = len(v.order)
 	return v.order[source]
+}
+
+// sourceLabel fits a log source's name into width cells. A Swarm task's
+// name (api.10@node1) keeps its slot and node, which tell tasks apart, and
+// loses its service name first, then its start; other names lose their end.
+func sourceLabel(src string, width int) string {
+	if ansi.StringWidth(src) <= width {
+		return src
+	}
+	service := logs.SourceService(src)
+	if service == src {
+		return ansi.Truncate(src, width, "…")
+	}
+	slot := src[len(service):] // .10@node1
+	if room := width - ansi.StringWidth(slot); room >= 2 {
+		return ansi.Truncate(service, room, "…") + slot
+	}
+	return "…" + ansi.TruncateLeft(src, ansi.StringWidth(src)-width+1, "")
 }

@@ -2,10 +2,12 @@ package tui
 
 import (
 	"testing"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/exp/golden"
 
+	"github.com/golive/golive/logs"
 	"github.com/golive/golive/plans"
 )
 
@@ -23,4 +25,17 @@ func TestSwarmServicesShowTasksAndUpdateProgress(t *testing.T) {
 		tasks("api", "updating", 3, 4, 2), tasks("web", "completed", 2, 2, 2)))
 	checkFits(t, m.View().Content, 80, 24)
 	golden.RequireEqual(t, []byte(m.View().Content))
+}
+
+// TestSwarmTaskSourcesKeepTheirNodeAt160Columns: the log pane used to cut
+// api.10@glt245e1c9a0 to api.10@glt245…, hiding the node.
+func TestSwarmTaskSourcesKeepTheirNodeAt160Columns(t *testing.T) {
+	m, _, buf := newTestModel(t, testPlan, false)
+	for i, src := range []string{"api.10@glt245e1c9a0", "api.2@glt245e1c9a1", "shop-worker.3@glt245e1c9a0"} {
+		buf.Append(src, "stdout", clock.Add(time.Duration(i)*time.Second), logs.LevelInfo, false, []byte("level=info msg=\"served\""))
+	}
+	m = send(m, tea.WindowSizeMsg{Width: 160, Height: 48})
+	out := m.View().Content
+	checkFits(t, out, 160, 48)
+	golden.RequireEqual(t, []byte(out))
 }

@@ -387,7 +387,11 @@ func (m Model) sourceNames() []string {
 	for _, s := range m.plan.Placements() {
 		names, seen[s.Name] = append(names, s.Name), true
 	}
-	for _, f := range append(m.plan.Logs.Files, m.cfg.Logs.Sources()...) {
+	var files []string
+	for _, f := range m.plan.Logs.Files {
+		files = append(files, logs.Label(f))
+	}
+	for _, f := range append(files, m.cfg.Logs.Sources()...) {
 		if !seen[f] {
 			names, seen[f] = append(names, f), true
 		}

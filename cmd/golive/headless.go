@@ -217,6 +217,33 @@ func applySummary(release string, aerr *plans.ApplyError) string {
 	return fmt.Sprintf("release %s failed and was left as it is", release)
 }
 
+// revertedLine says what a revert that succeeded did: the services that ran
+// an image before the latest apply run it again, and those the apply
+// created are removed.
+func revertedLine(s *plans.State) string {
+	var removed []string
+	again := false
+	if s != nil {
+		for _, svc := range s.Services {
+			switch {
+			case svc.Result != plans.ResultReverted:
+			case svc.NowID == "":
+				removed = append(removed, svc.Name)
+			default:
+				again = true
+			}
+		}
+	}
+	const previous = "every service changed by the latest apply runs its previous image again and passed its own health gate"
+	switch {
+	case len(removed) == 0:
+		return "reverted: " + previous
+	case again:
+		return fmt.Sprintf("reverted: %s; removed %s, which that apply created", previous, strings.Join(removed, ", "))
+	}
+	return fmt.Sprintf("reverted: removed %s, which the latest apply created (nothing ran before it)", strings.Join(removed, ", "))
+}
+
 func (h *headless) revert(ctx context.Context) int {
 	if ok, code := h.confirmed(ctx, fmt.Sprintf("Revert %s to what ran before its latest apply?", h.plan.Project)); !ok {
 		return code
@@ -237,7 +264,10 @@ func (h *headless) revert(ctx context.Context) int {
 	var rerr *plans.RevertError
 	switch {
 	case err == nil:
-		fmt.Fprintln(h.stdout, "reverted: every service changed by the latest apply runs its previous image again and passed its own health gate")
+		h.mu.Lock()
+		line := revertedLine(h.state)
+		h.mu.Unlock()
+		fmt.Fprintln(h.stdout, line)
 		return exitOK
 	case errors.Is(err, plans.ErrNothingToRevert):
 		fmt.Fprintln(h.stdout, err)

@@ -75,7 +75,7 @@ func runLogs(args []string, stdout, stderr io.Writer) int {
 		}
 	})
 	// Text output shows no times: a plain read can spare the engine its timestamps.
-	opts := logs.FollowOptions{Follow: !*noFollow, FromStart: *tailN > 0, OneByOne: *noFollow, NoTimes: *noFollow && !*asJSON}
+	opts := logs.FollowOptions{Follow: !*noFollow, FromStart: *tailN > 0, OneByOne: *noFollow, NoTimes: *noFollow && !*asJSON, Tail: *tailN}
 	if *since > 0 {
 		opts.Since = time.Now().Add(-*since)
 	}
@@ -163,7 +163,7 @@ func runLogs(args []string, stdout, stderr io.Writer) int {
 		mu.Lock()
 		defer mu.Unlock()
 		out.flush()
-		fmt.Fprintf(stderr, "golive logs: %s: %v\n", source, err)
+		fmt.Fprintf(stderr, "golive logs: %s: %s\n", source, logs.SanitizeString(err.Error()))
 		status = exitEnvironment
 	}
 	var api logs.ContainerLogs
@@ -210,7 +210,7 @@ func logSources(plan *plans.Plan, args []string, hosts map[string]logs.Container
 		kind, name, found := strings.Cut(arg, ":")
 		switch {
 		case found && kind == "container":
-			sources = append(sources, logs.Source{Name: arg, Container: name})
+			sources = append(sources, logs.Source{Name: logs.Label(arg), Container: name})
 		case found && kind == "service":
 			if plan == nil {
 				fmt.Fprintf(stderr, "golive logs: %s needs --plan\n", arg)
@@ -252,14 +252,14 @@ func logSources(plan *plans.Plan, args []string, hosts map[string]logs.Container
 		default:
 			fi, err := os.Stat(arg)
 			if err != nil {
-				fmt.Fprintf(stderr, "golive logs: %v (a SOURCE is a file, container:NAME or service:NAME)\n", err)
+				fmt.Fprintf(stderr, "golive logs: %v (a SOURCE is a file, container:NAME or service:NAME)\n", logs.LabelPathError(err))
 				return nil, exitUsage
 			}
 			if fi.IsDir() {
-				fmt.Fprintf(stderr, "golive logs: %s is a directory: name the log files in it (e.g. %s)\n", arg, filepath.Join(arg, "*.log"))
+				fmt.Fprintf(stderr, "golive logs: %s is a directory: name the log files in it (e.g. %s)\n", logs.Label(arg), logs.Label(filepath.Join(arg, "*.log")))
 				return nil, exitUsage
 			}
-			sources = append(sources, logs.Source{Name: arg, Path: arg})
+			sources = append(sources, logs.Source{Name: logs.Label(arg), Path: arg})
 		}
 	}
 	return sources, exitOK

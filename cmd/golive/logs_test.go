@@ -137,3 +137,27 @@ func TestLogsRefusesADirectory(t *testing.T) {
 		t.Fatalf("exit %d, out %q, err %q; want %d and a directory message", code, out, errout, exitUsage)
 	}
 }
+
+// TestLogsShowsControlCharactersInANameEscaped: a file named with a title
+// escape and a colour used to reach the terminal raw, as the source label
+// and in the missing-file error.
+func TestLogsShowsControlCharactersInANameEscaped(t *testing.T) {
+	dir := t.TempDir()
+	name := "\x1b]0;HACK\a\x1b[31mred.log"
+	path := writeFile(t, dir, name, "level=info msg=ok\n")
+	for _, c := range []struct {
+		name string
+		args []string
+		code int
+	}{
+		{"the source label", []string{"logs", "--no-follow", path}, 0},
+		{"the missing-file error", []string{"logs", "--no-follow", path + ".gone"}, exitUsage},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			code, out, errout := cli(t, c.args...)
+			if code != c.code || strings.ContainsAny(out+errout, "\x1b\a") || !strings.Contains(out+errout, `\x1b]0;HACK\a\x1b[31mred.log`) {
+				t.Fatalf("exit %d, out %q, err %q; want %d and the name escaped", code, out, errout, c.code)
+			}
+		})
+	}
+}

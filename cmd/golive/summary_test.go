@@ -93,3 +93,29 @@ func TestAHeadlessRevertTellsTheImpactOfTheApplyItReverts(t *testing.T) {
 		t.Errorf("the report says %q; the headless revert:\n%s", want, out.String())
 	}
 }
+
+// TestRevertedLineSaysWhatTheRevertDid: a revert that removed the service
+// an earlier apply created used to say it runs its previous image again.
+func TestRevertedLineSaysWhatTheRevertDid(t *testing.T) {
+	rolledBack := &plans.ServiceStatus{Name: "api", Result: plans.ResultReverted, NowID: "sha256:1"}
+	removed := &plans.ServiceStatus{Name: "worker", Result: plans.ResultReverted}
+	untouched := &plans.ServiceStatus{Name: "web"}
+	for _, c := range []struct {
+		name     string
+		services []*plans.ServiceStatus
+		want     string
+	}{
+		{"previous images", []*plans.ServiceStatus{rolledBack, untouched},
+			"reverted: every service changed by the latest apply runs its previous image again and passed its own health gate"},
+		{"a created service", []*plans.ServiceStatus{removed, untouched},
+			"reverted: removed worker, which the latest apply created (nothing ran before it)"},
+		{"both", []*plans.ServiceStatus{rolledBack, removed},
+			"reverted: every service changed by the latest apply runs its previous image again and passed its own health gate; removed worker, which that apply created"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got := revertedLine(&plans.State{Services: c.services}); got != c.want {
+				t.Fatalf("got  %q\nwant %q", got, c.want)
+			}
+		})
+	}
+}

@@ -213,13 +213,11 @@ func Push(t testing.TB, ref string, cfg scratch.Config) {
 }
 
 // LongLivedGoroutines are the goroutines that outlive a test by design, for
-// goleak: the Docker client's idle HTTP connections to the engine, and the
-// one inotify tracker nxadm/tail shares per process.
+// goleak: the Docker client's idle HTTP connections to the engine.
 func LongLivedGoroutines() []goleak.Option {
 	return []goleak.Option{
 		goleak.IgnoreTopFunction("net/http.(*persistConn).readLoop"),
 		goleak.IgnoreTopFunction("net/http.(*persistConn).writeLoop"),
 		goleak.IgnoreTopFunction("internal/poll.runtime_pollWait"),
-		goleak.IgnoreTopFunction("github.com/nxadm/tail/watch.(*InotifyTracker).run"),
 	}
 }
