@@ -435,12 +435,14 @@ func (e *Engine) revertService(ctx context.Context, run string, t revertTarget, 
 	if t.Proxy != nil && t.Existed {
 		return e.switchBack(ctx, run, t, &ev, change)
 	}
-	at, err := d.Inspect(ctx, t.Name)
-	if err != nil {
-		return err
-	}
-	next, err := d.Inspect(ctx, t.Name+suffixNext)
-	if err != nil {
+	// Both names are read side by side: one round-trip, not two.
+	var at, next *docker.Container
+	var atErr, nextErr error
+	var read sync.WaitGroup
+	read.Go(func() { at, atErr = d.Inspect(ctx, t.Name) })
+	read.Go(func() { next, nextErr = d.Inspect(ctx, t.Name+suffixNext) })
+	read.Wait()
+	if err := errors.Join(atErr, nextErr); err != nil {
 		return err
 	}
 	var news []*docker.Container // the apply's containers, under either name
@@ -502,6 +504,27 @@ func (e *Engine) revertService(ctx context.Context, run string, t revertTarget, 
 	}
 	if at != nil && at.Labels[LabelRun] == run && next != nil && next.Labels[LabelRun] != run {
 		return fmt.Errorf("%s is taken by container %s, which apply %s did not create; left as it is: remove it and run revert again", t.Name+suffixNext, docker.ShortID(next.ID), run)
+	}
+
+	// Created ahead by an apply cut short between its groups, never
+	// started: the service ran the previous version throughout, and only
+	// that container goes.
+	if prev == at && prev.Running && len(news) == 1 && news[0] == next && !next.Running {
+		if err := change(); err != nil {
+			return err
+		}
+		if err := d.Remove(ctx, next.ID); err != nil {
+			return err
+		}
+		e.containerEvent(run, t, "", next, "removed the container "+docker.ShortID(next.ID)+" created ahead as "+next.Name+", never started")
+		ran := t.PrevImage
+		if ran == "" {
+			ran = docker.ShortID(t.PrevImageID)
+		}
+		ev.ContainerID, ev.Image, ev.ImageID = prev.ID, t.PrevImage, t.PrevImageID
+		ev.Result, ev.Message = ResultReverted, "removed the container "+docker.ShortID(next.ID)+" created ahead (never started); the service ran "+ran+" throughout"
+		e.Emit(ev)
+		return nil
 	}
 
 	// 2–3. One check of the lock for the switch: while the apply's
