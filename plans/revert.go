@@ -440,8 +440,12 @@ func (e *Engine) revertService(ctx context.Context, run string, t revertTarget, 
 		}
 	}()
 	change := func() error {
-		if err := recorded(); err != nil || auto {
+		if err := recorded(); err != nil {
 			return err
+		}
+		if auto { // the journal on disk first, though a failing one stops nothing
+			e.journalDurable()
+			return nil
 		}
 		return e.guard(ctx)
 	}
