@@ -3,7 +3,7 @@ GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 BIN     := bin/golive
 
-.PHONY: build test test-deps fuzz bench bench-logs bench-release bench-hosts bench-swarm proxy-image demo demo-compose demo-broken demo-revert demo-clean demo-hosts clean-hosts lint clean
+.PHONY: build test test-deps fuzz bench bench-logs bench-release bench-hosts bench-swarm bench-proxy proxy-image demo demo-compose demo-broken demo-revert demo-clean demo-hosts clean-hosts lint clean
 
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/golive
@@ -56,6 +56,13 @@ bench-hosts:
 bench-swarm:
 	$(GO) test -run '^$$' -bench . -benchtime 5x ./bench/swarm
 
+# A revert under load (a GET every 5 ms): golive's blue/green switch back
+# while the old version is warm and its stop-first revert, next to the raw
+# floors (one `kamal-proxy deploy` exec; docker stop + start), alternating;
+# p50/p95, ratios, and the requests that failed during each deploy.
+bench-proxy:
+	$(GO) run ./bench/proxy -n 7
+
 # golive logs against grep, docker logs and docker logs -f, alternately on
 # the same generated data, with ratios (needs the Docker engine and its CLI).
 bench-logs:
@@ -68,9 +75,10 @@ proxy-image:
 
 # Builds the demo images FROM scratch, deploys version 1 as "what runs now",
 # then opens the cockpit on the demo release plan (version 2): press D to
-# deploy, watch the error lines, R to revert, q to quit. Without a
-# terminal it carries out the plan headless instead.
-demo: build
+# deploy, watch the error lines, R to revert, q to quit. Its frontend
+# takes traffic through kamal-proxy (proxy-image), blue/green: R switches
+# it back at once. Without a terminal it carries out the plan headless.
+demo: build proxy-image
 	$(GO) run ./examples/demo/mkimages
 	$(BIN) apply examples/demo/current.yaml --yes
 	@if [ -t 0 ] && [ -t 1 ]; then \
@@ -111,7 +119,9 @@ demo-revert: build
 demo-clean:
 	@docker rm -f $$(docker ps -aq --filter label=io.golive.project=golive-demo) golive-lock-golive-demo >/dev/null 2>&1 || true
 	@docker volume rm $$(docker volume ls -q --filter label=io.golive.project=golive-demo) >/dev/null 2>&1 || true
-	@docker network rm golive-demo_default >/dev/null 2>&1 || true
+	@kill $$(cat examples/demo/.golive/requests/pid 2>/dev/null) >/dev/null 2>&1 || true
+	@docker rm -f golive-demo-proxy >/dev/null 2>&1 || true
+	@docker network rm golive-demo_default golive-demo-proxy >/dev/null 2>&1 || true
 	rm -rf examples/demo/.golive
 
 # Two extra Docker engines on this machine, each in its own network

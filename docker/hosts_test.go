@@ -4,9 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
@@ -136,14 +134,14 @@ func TestScratchContainerRunsOnEachOfThreeEnginesByTCP(t *testing.T) {
 func TestConnectHostOverSSHReachesTheEngineInTheURLOrInDockerHost(t *testing.T) {
 	set := engines.Get(t, hostEngines)
 	e1, e2 := set.Engines[0], set.Engines[1]
-	sshd := startSSHD(t, e2.Unix())
+	sshd := dockertest.StartSSHD(t, e2.Unix())
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	for url, want := range map[string]string{
-		sshd.url + e1.Socket(): e1.Name,
-		sshd.url:               e2.Name,
+		sshd.URL + e1.Socket(): e1.Name,
+		sshd.URL:               e2.Name,
 	} {
-		cli, err := docker.ConnectHost(ctx, url, docker.HostOptions{SSHFlags: sshd.flags})
+		cli, err := docker.ConnectHost(ctx, url, docker.HostOptions{SSHFlags: sshd.Flags})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -196,10 +194,10 @@ func TestConnectHostSpeaksTLSWithACertificateFolder(t *testing.T) {
 // CLI doing the same (`docker -H URL info`) as the floor.
 func BenchmarkConnectHost(b *testing.B) {
 	set := engines.Get(b, hostEngines)
-	sshd := startSSHD(b, "")
+	sshd := dockertest.StartSSHD(b, "")
 	urls := map[string]func(e *engines.Engine) string{
 		"tcp": func(e *engines.Engine) string { return e.TCP() },
-		"ssh": func(e *engines.Engine) string { return sshd.url + e.Socket() },
+		"ssh": func(e *engines.Engine) string { return sshd.URL + e.Socket() },
 	}
 	for _, scheme := range []string{"tcp", "ssh"} {
 		url := urls[scheme]
@@ -211,7 +209,7 @@ func BenchmarkConnectHost(b *testing.B) {
 			runtime.ReadMemStats(&before)
 			goroutines := runtime.NumGoroutine()
 			for i := 0; b.Loop(); i++ {
-				cli, err := docker.ConnectHost(ctx, url(set.Engines[i%len(set.Engines)]), docker.HostOptions{SSHFlags: sshd.flags})
+				cli, err := docker.ConnectHost(ctx, url(set.Engines[i%len(set.Engines)]), docker.HostOptions{SSHFlags: sshd.Flags})
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -238,7 +236,7 @@ func BenchmarkConnectHost(b *testing.B) {
 				e := set.Engines[i%len(set.Engines)]
 				info := []string{"docker", "-H", url(e), "info", "--format", "{{.Name}}"}
 				if scheme == "ssh" {
-					info = append(append(append([]string{"ssh", "-p", sshd.port}, sshd.flags...), sshd.user+"@127.0.0.1", "docker", "-H", e.Unix()), info[3:]...)
+					info = append(append(append([]string{"ssh", "-p", sshd.Port}, sshd.Flags...), sshd.User+"@127.0.0.1", "docker", "-H", e.Unix()), info[3:]...)
 				}
 				if out, err := exec.Command(info[0], info[1:]...).CombinedOutput(); err != nil || strings.TrimSpace(string(out)) != e.Name {
 					b.Fatalf("%s: %v: %s", strings.Join(info, " "), err, out)
@@ -274,80 +272,5 @@ func loadDemoImage(t *testing.T, set *engines.Set, ref string, env []string) {
 	defer cancel()
 	if err := set.LoadTarball(ctx, path); err != nil {
 		t.Fatal(err)
-	}
-}
-
-// privateSSHD is an sshd on 127.0.0.1 that lets this user in with its own key.
-type privateSSHD struct {
-	url        string   // ssh://user@127.0.0.1:port
-	user, port string   // as in url
-	flags      []string // ssh options: the key, no host key checking
-}
-
-// startSSHD starts a private sshd on 127.0.0.1, skipping when OpenSSH is
-// missing. dockerHost, when set, is the DOCKER_HOST its sessions get.
-func startSSHD(t testing.TB, dockerHost string) privateSSHD {
-	t.Helper()
-	sshd, err := exec.LookPath("sshd")
-	if err != nil {
-		sshd = "/usr/sbin/sshd"
-	}
-	if _, err := os.Stat(sshd); err != nil {
-		t.Skip("needs OpenSSH's sshd (apt-get install openssh-server)")
-	}
-	for _, tool := range []string{"ssh", "ssh-keygen", "docker"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("needs %s on PATH", tool)
-		}
-	}
-	dir := t.TempDir()
-	for _, k := range []string{"host", "client"} {
-		if out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", filepath.Join(dir, k)).CombinedOutput(); err != nil {
-			t.Fatalf("ssh-keygen: %v %s", err, out)
-		}
-	}
-	pub, err := os.ReadFile(filepath.Join(dir, "client.pub"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "authorized_keys"), pub, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	port := dockertest.FreePort(t)
-	config := fmt.Sprintf("Port %d\nListenAddress 127.0.0.1\nHostKey %s\nAuthorizedKeysFile %s\nStrictModes no\nUsePAM no\nPermitRootLogin prohibit-password\nPasswordAuthentication no\nPidFile %s\n",
-		port, filepath.Join(dir, "host"), filepath.Join(dir, "authorized_keys"), filepath.Join(dir, "sshd.pid"))
-	if dockerHost != "" {
-		config += "SetEnv DOCKER_HOST=" + dockerHost + "\n"
-	}
-	if err := os.WriteFile(filepath.Join(dir, "sshd_config"), []byte(config), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	os.MkdirAll("/run/sshd", 0o755)
-	daemon := exec.Command(sshd, "-D", "-e", "-f", filepath.Join(dir, "sshd_config"))
-	if err := daemon.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { daemon.Process.Kill(); daemon.Wait() })
-	user, err := exec.Command("id", "-un").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := privateSSHD{
-		user:  strings.TrimSpace(string(user)),
-		port:  fmt.Sprint(port),
-		flags: []string{"-i", filepath.Join(dir, "client"), "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR"},
-	}
-	s.url = fmt.Sprintf("ssh://%s@127.0.0.1:%s", s.user, s.port)
-	deadline := time.Now().Add(time.Minute)
-	for {
-		conn, err := net.Dial("tcp", "127.0.0.1:"+s.port)
-		if err == nil {
-			conn.Close()
-			return s
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("sshd does not listen: %v", err)
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }

@@ -161,6 +161,10 @@ func openInstance(path string) (*instance, error) {
 	if err != nil {
 		return nil, err
 	}
+	if fi, err := f.Stat(); err == nil && fi.IsDir() {
+		f.Close()
+		return nil, fmt.Errorf("%s is a directory, not a log file", path)
+	}
 	return &instance{f: f, ino: inode(f), grew: time.Now()}, nil
 }
 

@@ -218,3 +218,17 @@ func TestFollowFileCutsOverlongLinesAndCountsWhatItCut(t *testing.T) {
 		t.Fatalf("lines (length, cut) %v %q, want %v", lines, texts, want)
 	}
 }
+
+// A directory named as a log file used to be followed in silence forever
+// (tail kept reopening it); it is refused at once, followed or not.
+func TestFollowFileRefusesADirectory(t *testing.T) {
+	dir := t.TempDir()
+	for _, follow := range []bool{false, true} {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		err := FollowFile(ctx, dir, FileOptions{Follow: follow}, func(string, time.Time, []byte, int) {})
+		cancel()
+		if err == nil || !strings.Contains(err.Error(), "is a directory") {
+			t.Errorf("follow %v: error %v, want one saying it is a directory", follow, err)
+		}
+	}
+}

@@ -25,6 +25,9 @@ type ServiceLogger interface {
 const (
 	serviceCheck = 5 * time.Second
 	serviceLag   = 2 * time.Second
+	// stalledReads is how many reads without following in a row may stall
+	// with nothing new before the service's log is given up on.
+	stalledReads = 3
 )
 
 // lineStream is a service's log stream as the follower reads it.
@@ -51,6 +54,7 @@ type serviceFollower struct {
 	lastNode   map[string]time.Time // newest line delivered, by node
 	inGap      map[string]bool      // nodes whose lines come from checks, since the gap line
 	caught     bool                 // the history present at the start is read
+	delivered  int                  // lines delivered so far
 }
 
 // caughtUp tells FollowOptions.CaughtUp, once, that the service's sources
@@ -91,16 +95,19 @@ func newServiceFollower(name string, opts FollowOptions, out Appender, open open
 
 func (f *serviceFollower) follow(ctx context.Context) error {
 	since := f.opts.Since
+	fruitless := 0 // reads without following in a row that stalled with nothing new
 	defer f.caughtUp()
 	for {
-		stream, err := f.open(ctx, since, f.opts.Follow)
+		sctx, cancel := context.WithCancel(ctx)
+		stream, err := f.open(sctx, since, f.opts.Follow)
 		if err != nil {
+			cancel()
 			return err
 		}
 		done := make(chan error, 1)
 		go func() {
 			for {
-				l, err := stream.Next(ctx)
+				l, err := stream.Next(sctx)
 				if err != nil {
 					done <- err
 					return
@@ -109,8 +116,23 @@ func (f *serviceFollower) follow(ctx context.Context) error {
 			}
 		}()
 		if !f.opts.Follow {
-			err := <-done
+			before := f.count()
+			stalled, err := f.untilStalled(ctx, done)
+			cancel()
 			stream.Close()
+			if stalled {
+				<-done
+				fruitless++
+				if f.count() > before {
+					fruitless = 0
+				}
+				if fruitless == stalledReads {
+					return errors.New("Swarm's log stream stopped before the end of the service's log (moby/moby#38640); " +
+						"the lines it gave are printed: follow the logs instead, or read a task's container on its node")
+				}
+				since = f.resumeFrom(since)
+				continue
+			}
 			if errors.Is(err, io.EOF) {
 				return nil
 			}
@@ -118,6 +140,7 @@ func (f *serviceFollower) follow(ctx context.Context) error {
 		}
 		f.caughtUp()
 		err = f.watch(ctx, done, since)
+		cancel()
 		stream.Close()
 		if ctx.Err() != nil {
 			<-done
@@ -131,6 +154,36 @@ func (f *serviceFollower) follow(ctx context.Context) error {
 			return nil
 		}
 	}
+}
+
+// untilStalled waits for a stream read without following to end (its
+// error on done), or to deliver nothing new for f.every: Swarm's stream of
+// what is already there is known to stop without ending.
+func (f *serviceFollower) untilStalled(ctx context.Context, done chan error) (stalled bool, err error) {
+	tick := time.NewTicker(f.every)
+	defer tick.Stop()
+	last := f.count()
+	for {
+		select {
+		case err := <-done:
+			return false, err
+		case <-ctx.Done():
+			return false, ctx.Err()
+		case <-tick.C:
+			n := f.count()
+			if n == last {
+				return true, nil
+			}
+			last = n
+		}
+	}
+}
+
+// count is how many lines were delivered.
+func (f *serviceFollower) count() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.delivered
 }
 
 // watch checks the stream for silent nodes until it ends (its error on done).
@@ -212,6 +265,7 @@ func (f *serviceFollower) deliver(l docker.ServiceLogLine, recovered bool) {
 		delete(f.inGap, l.Node)
 	}
 	in.Add(stream, l.Time, []byte(l.Text), 0)
+	f.delivered++
 	f.last[l.TaskID] = l.Time
 	if l.Time.After(f.lastNode[l.Node]) {
 		f.lastNode[l.Node] = l.Time

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -123,5 +124,55 @@ func TestAServiceStreamThatDropsANodeIsReadAgainBehindAGapLine(t *testing.T) {
 	}
 	if got := buf.Counts().PerSecond("api", LevelError, now.Add(-2*time.Second), 1); got[0] != 1 {
 		t.Fatalf("api's error lines = %v, want node2's one under the service", got)
+	}
+}
+
+// Swarm's stream of a service's log without following is known to stop
+// without ending (moby/moby#38640): `golive logs --no-follow` of a
+// service with 12 tasks hung with no output for ten minutes. A stalled
+// read is opened again where it stopped; one that brings nothing new
+// three times in a row ends with an error instead of waiting forever.
+func TestAServiceReadWithoutFollowingThatStallsIsReadAgainOrFails(t *testing.T) {
+	now := time.Now()
+	line := func(ago time.Duration, text string) docker.ServiceLogLine {
+		return docker.ServiceLogLine{Time: now.Add(-ago), Task: "shop-api.1", TaskID: "t1", Node: "node1", Text: text}
+	}
+	a, b, c := line(3*time.Second, "a"), line(2*time.Second, "b"), line(time.Second, "c")
+	tests := []struct {
+		name    string
+		opens   [][]docker.ServiceLogLine // what each read gives before it stalls; the last one ends
+		ends    bool
+		want    []string
+		wantErr string
+	}{
+		{"stalls once, then the rest", [][]docker.ServiceLogLine{{a, b}, {b, c}}, true, []string{"a", "b", "c"}, ""},
+		{"stalls for good", [][]docker.ServiceLogLine{{a}, {a}}, false, []string{"a"}, "Swarm's log stream stopped before the end"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			opened := 0
+			open := func(_ context.Context, _ time.Time, follow bool) (lineStream, error) {
+				i := min(opened, len(tt.opens)-1)
+				opened++
+				stalls := i < len(tt.opens)-1 || !tt.ends
+				return &fakeLines{lines: slices.Clone(tt.opens[i]), follow: stalls, closed: make(chan struct{})}, nil
+			}
+			buf := NewBuffer(0)
+			f := newServiceFollower("api", FollowOptions{}, buf, open)
+			f.every = 100 * time.Millisecond
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			err := f.follow(ctx)
+			if tt.wantErr == "" && err != nil || tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
+				t.Fatalf("error %v, want %q", err, tt.wantErr)
+			}
+			var got []string
+			for _, l := range buf.Window(0, 10, &Filter{Source: "api.1@node1"}) {
+				got = append(got, l.Text)
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Fatalf("lines %q, want %q", got, tt.want)
+			}
+		})
 	}
 }

@@ -122,6 +122,9 @@ func (e *Engine) apply(ctx context.Context, run string) error {
 	if err := e.checkSettled(ctx); err != nil {
 		return err
 	}
+	if err := e.refuseHeld(ctx); err != nil {
+		return err
+	}
 	if err := e.sweepWarm(ctx); err != nil {
 		return err
 	}
@@ -442,6 +445,9 @@ type ServiceState struct {
 	// switch, until WarmUntil: a revert switches back to it at once.
 	Warm      string
 	WarmUntil time.Time
+	// Held is how the proxy holds the service's route now ("paused" or
+	// "in maintenance"), "" when it lets the traffic through.
+	Held string
 }
 
 // Status reports what each of the plan's services runs now.
@@ -451,6 +457,10 @@ func (e *Engine) Status(ctx context.Context) ([]ServiceState, error) {
 	}
 	if e.plan.Docker.Swarm {
 		return e.swarmStatus(ctx)
+	}
+	held, err := e.heldRoutes(ctx)
+	if err != nil {
+		return nil, err
 	}
 	var out []ServiceState
 	for _, svc := range e.plan.Services {
@@ -465,6 +475,11 @@ func (e *Engine) Status(ctx context.Context) ([]ServiceState, error) {
 		if svc.Proxy != nil {
 			if err := e.warmStatus(ctx, &st); err != nil {
 				return nil, err
+			}
+			for _, h := range held {
+				if h.svc == svc {
+					st.Held = h.state()
+				}
 			}
 		}
 		out = append(out, st)

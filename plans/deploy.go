@@ -247,7 +247,7 @@ func (e *Engine) deployService(ctx context.Context, run string, svc *Service, c 
 		return e.serviceFailed(ev, start, err)
 	}
 	once.Do(started)
-	e.errors.deployedAt(svc.Name, time.Now())
+	e.errors.deployedAt(Placement(svc.Name, e.host), time.Now())
 	e.Emit(withAction(ev, ActionStarted, "started "+spec.Name))
 	gated := svc
 	if svc.Proxy != nil {

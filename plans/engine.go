@@ -113,17 +113,17 @@ func NewEngine(plan *Plan, opts Options) *Engine {
 	}
 	e := &Engine{plan: plan, opts: opts, masker: NewMasker(plan, opts.Lookup)}
 	e.notifier = newNotifier(e)
-	e.hosts = hostEngines(e)
 	if opts.Logs != nil {
 		e.errors = e.watchErrors(opts.Logs.Subscribe(4096))
 	}
+	e.hosts = hostEngines(e)
 	return e
 }
 
 // Close stops journaling log errors and writes the last counts, then
 // waits a bounded time for the webhooks to be told.
 func (e *Engine) Close() {
-	if e.errors != nil {
+	if e.errors != nil && e.parent == nil {
 		e.errors.stop()
 	}
 	for _, h := range e.hosts {

@@ -63,6 +63,7 @@ func trippedLines(text string) []string {
 type errorGate struct {
 	e      *Engine
 	svc    *Service
+	source string // the service's log source: service@host on a host of the plan
 	id     string
 	since  time.Time
 	budget int
@@ -97,8 +98,8 @@ func (e *Engine) startErrorGate(svc *Service, id string, since time.Time) {
 			Message: "error gate off: this engine does not follow the logs"})
 		return
 	}
-	g := &errorGate{e: e, svc: svc, id: id, since: since, per: b.Per, done: make(chan struct{}), reported: -1}
-	g.budget = errorBudget(b, e.opts.Logs.Counts().PerSecond(svc.Name, logs.LevelError, since, int(ratioBaseline/time.Second)))
+	g := &errorGate{e: e, svc: svc, source: Placement(svc.Name, e.host), id: id, since: since, per: b.Per, done: make(chan struct{}), reported: -1}
+	g.budget = errorBudget(b, e.opts.Logs.Counts().PerSecond(g.source, logs.LevelError, since, int(ratioBaseline/time.Second)))
 	g.sub = e.opts.Logs.Subscribe(4096)
 	go g.read()
 	e.gates.mu.Lock()
@@ -142,13 +143,13 @@ func (g *errorGate) read() {
 	for l := range g.sub.C {
 		// A marker of lost lines: the subscription's own (no Seq: any
 		// source), or one the follower put in for this service.
-		if l.Dropped > 0 && !l.Time.Before(g.since) && (l.Seq == 0 || l.Source == g.svc.Name) {
+		if l.Dropped > 0 && !l.Time.Before(g.since) && (l.Seq == 0 || l.Source == g.source) {
 			g.mu.Lock()
 			g.missed += l.Dropped
 			g.mu.Unlock()
 			continue
 		}
-		if l.Source != g.svc.Name || l.Level != logs.LevelError || l.Cont || l.Dropped > 0 || l.Time.Before(g.since) {
+		if l.Source != g.source || l.Level != logs.LevelError || l.Cont || l.Dropped > 0 || l.Time.Before(g.since) {
 			continue
 		}
 		g.mu.Lock()

@@ -85,6 +85,10 @@ const (
 	EvLogErrors       = "logs.errors"     // error-level lines per service in one minute
 	EvLogError        = "logs.error"      // one of the first error lines after a deploy
 	EvRoute           = "proxy.route"     // a proxy step held or let through a service's traffic
+	// EvHostLost: a host of the plan stopped answering after the release
+	// changed something on it (Host); what it runs is unknown until it
+	// answers again.
+	EvHostLost = "host.lost"
 )
 
 // Actions of service.container events.

@@ -231,16 +231,19 @@ func (v *validator) hosts() {
 			}
 			continue
 		}
+		if svc.Hosts != nil && len(svc.Hosts) == 0 {
+			v.at(at+".hosts", "service %s: hosts: [] places it on no host; name its hosts, or remove hosts: to run it on every host", svc.Name)
+		}
 		for i, h := range svc.Hosts {
 			if p.Hosts[h] == nil {
 				v.at(fmt.Sprintf("%s.hosts[%d]", at, i), "service %s: host %q is not under the plan's hosts (%s)", svc.Name, h, strings.Join(p.HostNames(), ", "))
 			}
 		}
+		if svc.Rollout != nil && svc.Rollout.Batch.N == 0 {
+			v.at(at+".rollout", "service %s: rollout has no batch; write rollout: {batch: 1} (hosts at a time) or {batch: \"50%%\"}", svc.Name)
+		}
 		if svc.Rollout != nil && svc.Rollout.Pause < 0 {
 			v.at(at+".rollout.pause", "service %s: rollout.pause must not be negative", svc.Name)
-		}
-		if svc.Health.Errors != nil {
-			v.at(at+".health.errors", "service %s: the error gate does not run across several hosts yet; remove health.errors or the top-level hosts:", svc.Name)
 		}
 	}
 	if p.HasHosts() && p.Proxy != nil {

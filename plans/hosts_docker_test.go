@@ -69,6 +69,12 @@ func (f *hostsFixture) image(v string) string { return dockertest.ImageRef(f.pro
 // rollout batch 1, and loads it.
 func (f *hostsFixture) plan(v, extra string) *plans.Plan {
 	f.t.Helper()
+	return f.planGated(v, "", extra)
+}
+
+// planGated is plan with more settings in api's health mapping.
+func (f *hostsFixture) planGated(v, health, extra string) *plans.Plan {
+	f.t.Helper()
 	var hosts strings.Builder
 	for i, e := range f.set.Engines[:3] {
 		fmt.Fprintf(&hosts, "  h%d: %s\n", i+1, e.TCP())
@@ -81,8 +87,8 @@ hosts:
     image: %s
     ports: ["8080:8080"]
     rollout: {batch: 1}
-    health: {http: "http://{host}:8080/health", timeout: 6s, stable: 200ms, interval: 100ms}
-%s`, f.project, v, hosts.String(), f.image(v), extra)
+    health: {http: "http://{host}:8080/health", timeout: 6s, stable: 200ms, interval: 100ms%s}
+%s`, f.project, v, hosts.String(), f.image(v), health, extra)
 	path := filepath.Join(f.dir, "plan-"+v+".yaml")
 	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 		f.t.Fatal(err)

@@ -100,11 +100,12 @@ func TestHostMistakesAreNamedWithWhatToDo(t *testing.T) {
 		{"docker.host too", base + "docker: {host: 'unix:///x'}\nhosts: {app1: 'tcp://a'}\nservices:\n  api: {image: a}\n", "docker.host and hosts are both set"},
 		{"swarm too", base + "docker: {swarm: true}\nhosts: {app1: 'tcp://a'}\nservices:\n  api: {image: a}\n", "docker.swarm and hosts are both set"},
 		{"batch zero", base + "hosts: {app1: 'tcp://a'}\nservices:\n  api: {image: a, rollout: {batch: 0}}\n", "rollout.batch"},
+		{"no hosts", base + "hosts: {app1: 'tcp://a'}\nservices:\n  api: {image: a, hosts: []}\n", "hosts: [] places it on no host"},
+		{"rollout without batch", base + "hosts: {app1: 'tcp://a'}\nservices:\n  api: {image: a, rollout: {pause: 5s}}\n", "rollout has no batch"},
 		{"batch over 100%", base + "hosts: {app1: 'tcp://a'}\nservices:\n  api: {image: a, rollout: {batch: '150%'}}\n", "percentage from 1% to 100%"},
 		{"rollout without hosts", base + "services:\n  api: {image: a, rollout: {batch: 1}}\n", "rollout needs several hosts"},
 		{"{host} without hosts", base + "services:\n  api: {image: a, health: {http: 'http://{host}/'}}\n", "{host} in a gate needs a top-level `hosts:`"},
 		{"cert_path on ssh", base + "hosts: {app1: {url: 'ssh://a', cert_path: /tmp}}\nservices:\n  api: {image: a}\n", "cert_path applies to tcp:// hosts only"},
-		{"error gate across hosts", base + "hosts: {app1: 'tcp://a'}\nservices:\n  api: {image: a, health: {http: 'http://{host}/', errors: {max: 1}}}\n", "error gate does not run across several hosts yet"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Parse("/p.yaml", []byte(tc.plan))
@@ -112,5 +113,51 @@ func TestHostMistakesAreNamedWithWhatToDo(t *testing.T) {
 				t.Errorf("want %q, got %v", tc.want, err)
 			}
 		})
+	}
+}
+
+// TestStateFollowsTheLockPerHostAndAHostLost: the state lists the hosts
+// whose lock is held, keeps a host whose release failed, and shows the
+// services changed on a lost host as unknown, the untouched ones not changed.
+func TestStateFollowsTheLockPerHostAndAHostLost(t *testing.T) {
+	p, err := Parse("/p.yaml", []byte(hostsPlanText))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := NewState(p)
+	for _, ev := range []Event{
+		{Kind: EvApplyStart, Run: "r1"},
+		{Kind: EvLockAcquired, Actor: "alice", Host: "edge"},
+		{Kind: EvLockAcquired, Actor: "alice", Host: "app1"},
+		{Kind: EvLockAcquired, Actor: "alice", Host: "app2"},
+		{Kind: EvLockAcquired, Actor: "alice", Message: "apply on app1, app2, edge"},
+		{Kind: EvServiceStart, Run: "r1", Service: "api", Host: "app1", Image: "shop/api:2", PrevImage: "shop/api:1"},
+		{Kind: EvHostLost, Run: "r1", Host: "app1", Error: "EOF"},
+		{Kind: EvHostLost, Run: "r1", Host: "edge", Error: "EOF"},
+	} {
+		st.Apply(ev)
+	}
+	if want := []string{"app1", "app2", "edge"}; !slices.Equal(st.LockedHosts, want) {
+		t.Errorf("locked hosts %v, want %v", st.LockedHosts, want)
+	}
+	for _, want := range []string{"api@app1 unknown (host unreachable)", "web@edge not changed"} {
+		if !strings.Contains(st.ServicesNow(), want) {
+			t.Errorf("services now %q lacks %q", st.ServicesNow(), want)
+		}
+	}
+	for _, ev := range []Event{
+		{Kind: EvLockReleased, Host: "app1", Result: ResultFailed, Error: "EOF"},
+		{Kind: EvLockReleased, Host: "app2", Result: ResultOK},
+		{Kind: EvLockReleased, Host: "edge", Result: ResultOK},
+		{Kind: EvLockReleased, Result: ResultFailed, Error: "the lock is still held on app1"},
+	} {
+		st.Apply(ev)
+	}
+	if !slices.Equal(st.LockedHosts, []string{"app1"}) || st.LockHolder != "alice" {
+		t.Errorf("after a release that failed on app1: locked on %v by %q", st.LockedHosts, st.LockHolder)
+	}
+	st.Apply(Event{Kind: EvLockReleased, Result: ResultOK})
+	if len(st.LockedHosts) != 0 || st.LockHolder != "" {
+		t.Errorf("a release on every host frees it: %v %q", st.LockedHosts, st.LockHolder)
 	}
 }

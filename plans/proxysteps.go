@@ -385,3 +385,97 @@ func (e *Engine) letThrough(ctx context.Context, run string, n int, cause error)
 	}
 	return errors.Join(errs...)
 }
+
+// heldRoute is a proxied service of the plan whose route the proxy holds
+// now, as `kamal-proxy list` shows it: paused or stopped (in maintenance).
+type heldRoute struct {
+	svc   *Service
+	route string
+	hold  string // ActionPaused or ActionMaintenance
+}
+
+func (h heldRoute) state() string {
+	if h.hold == ActionMaintenance {
+		return "in maintenance"
+	}
+	return "paused"
+}
+
+// heldRoutes asks the proxy which of the plan's proxied services it holds:
+// a golive killed between a pause (or maintenance) step and its resume
+// leaves them so, and nothing in the journal says it. None when the plan
+// has no proxy or its container does not run (it routes nothing then).
+func (e *Engine) heldRoutes(ctx context.Context) ([]heldRoute, error) {
+	if e.plan.Proxy == nil {
+		return nil, nil
+	}
+	ct, err := e.opts.Docker.Inspect(ctx, e.plan.Proxy.Container)
+	if err != nil || ct == nil || !ct.Running {
+		return nil, err
+	}
+	proxy, err := e.proxy()
+	if err != nil {
+		return nil, err
+	}
+	list, err := proxy.List(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read which routes the proxy holds: %w", err)
+	}
+	var held []heldRoute
+	for _, svc := range e.plan.Services {
+		if svc.Proxy == nil {
+			continue
+		}
+		route := svc.ProxyService(e.plan.Project)
+		for _, r := range list {
+			switch {
+			case r.Name != route:
+			case r.State == "paused":
+				held = append(held, heldRoute{svc: svc, route: route, hold: ActionPaused})
+			case r.State == "stopped":
+				held = append(held, heldRoute{svc: svc, route: route, hold: ActionMaintenance})
+			}
+		}
+	}
+	return held, nil
+}
+
+// refuseHeld stops an apply before it changes anything while the proxy
+// holds one of its routes. (A plan cannot begin by letting a route through:
+// its steps resume only what they held, so the way out is a revert or
+// kamal-proxy's own resume.)
+func (e *Engine) refuseHeld(ctx context.Context) error {
+	held, err := e.heldRoutes(ctx)
+	if err != nil || len(held) == 0 {
+		return err
+	}
+	var errs []error
+	for _, h := range held {
+		errs = append(errs, fmt.Errorf("service %s: the proxy still holds its route %s (%s), left so by a golive that was interrupted; apply changes nothing while it is held: let its traffic through with `golive revert %s` or `docker exec %s kamal-proxy resume %s`, then apply again",
+			h.svc.Name, h.route, h.state(), e.plan.Path, e.plan.Proxy.Container, h.route))
+	}
+	return errors.Join(errs...)
+}
+
+// resumeHeld lets through every route of the plan the proxy still holds:
+// a revert puts the traffic back, whatever left it held. Journaled as
+// route events.
+func (e *Engine) resumeHeld(ctx context.Context) error {
+	held, err := e.heldRoutes(ctx)
+	if err != nil || len(held) == 0 {
+		return err
+	}
+	proxy, err := e.proxy()
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, h := range held {
+		err := proxy.Resume(ctx, h.route)
+		e.emitRoute(Event{}, h.svc, ActionResumed, fmt.Sprintf("serving again: the proxy still held it (%s, left by a golive that was interrupted); a revert lets the traffic through", h.state()), err)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("service %s is still %s: %w; `docker exec %s kamal-proxy resume %s` lets its traffic through", h.svc.Name, h.state(), err, proxy.Container(), h.route))
+		}
+	}
+	return errors.Join(errs...)
+}

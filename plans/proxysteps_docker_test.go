@@ -315,3 +315,62 @@ func TestRealProxyStepsAreLetThroughWhenTheReleaseFailsOrIsInterrupted(t *testin
 		}
 	})
 }
+
+// TestApplyRefusesARouteLeftHeld: a route the proxy still holds (as a
+// golive killed between a pause or maintenance step and its resume leaves
+// it) stops the next apply before it changes anything, with the commands
+// that let the traffic through; a revert lets it through.
+func TestApplyRefusesARouteLeftHeld(t *testing.T) {
+	for _, tc := range []struct {
+		name, state string
+		hold        func(r *routed, ctx context.Context) error
+	}{
+		{"paused", "paused", func(r *routed, ctx context.Context) error {
+			return r.proxy.Pause(ctx, r.project+"-web", time.Second, time.Minute)
+		}},
+		{"in maintenance", "stopped", func(r *routed, ctx context.Context) error {
+			return r.proxy.Stop(ctx, r.project+"-web", "down", time.Second)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRouted(t)
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			must(t, tc.hold(r, ctx))
+			events, err := r.apply("  - deploy: frontend\n", nil)
+			if err == nil || !strings.Contains(err.Error(), r.project+"-web ("+tc.name+")") || !strings.Contains(err.Error(), "golive revert") || !strings.Contains(err.Error(), "kamal-proxy resume "+r.project+"-web") {
+				t.Fatalf("apply with the route %s: %v", tc.name, err)
+			}
+			for _, ev := range events {
+				if ev.Kind == plans.EvServiceStart || ev.Kind == plans.EvRoute {
+					t.Fatalf("the refused apply changed something: %+v", ev)
+				}
+			}
+			if got := r.state(); got != tc.state {
+				t.Fatalf("route after the refused apply: %s, want %s", got, tc.state)
+			}
+			plan, err := plans.Load(filepath.Join(r.dir, "plan.yaml"))
+			must(t, err)
+			e := plans.NewEngine(plan, plans.Options{Docker: r.cli})
+			states, err := e.Status(ctx)
+			must(t, err)
+			if states[0].Held != tc.name {
+				t.Fatalf("status: held %q, want %q", states[0].Held, tc.name)
+			}
+			var resumed []plans.Event
+			// The operator keeps web (the revert would remove it): the route is let through all the same.
+			e = plans.NewEngine(plan, plans.Options{Docker: r.cli, Asker: answer(false), OnEvent: func(ev plans.Event) {
+				if ev.Kind == plans.EvRoute {
+					resumed = append(resumed, ev)
+				}
+			}})
+			e.Revert(ctx)
+			if got := r.state(); got != "running" || len(resumed) != 1 || resumed[0].Action != plans.ActionResumed || resumed[0].Result != plans.ResultOK {
+				t.Fatalf("after revert: route %s, events %+v", got, resumed)
+			}
+			if _, err := r.apply("  - deploy: frontend\n", nil); err != nil {
+				t.Fatalf("apply once the route is let through: %v", err)
+			}
+		})
+	}
+}

@@ -750,6 +750,9 @@ func (e *Engine) Revert(ctx context.Context) error {
 		return err
 	}
 	err = e.revert(ctx, "", false)
+	if herr := e.resumeHeld(ctx); herr != nil {
+		err = errors.Join(err, herr)
+	}
 	if errors.Is(err, ErrNothingToRevert) {
 		e.Emit(Event{Kind: EvRevertEnd, Result: ResultNothing, Message: strings.TrimPrefix(err.Error(), ErrNothingToRevert.Error()+": ")})
 	}

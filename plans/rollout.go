@@ -41,6 +41,9 @@ func hostEngines(e *Engine) []*Engine {
 		h := NewEngine(sub, Options{Docker: e.opts.Hosts[name], Actor: e.opts.Actor, StateDir: e.opts.StateDir,
 			Lookup: e.opts.Lookup, Asker: e.opts.Asker, Now: e.opts.Now})
 		h.parent, h.host = e, name
+		// The hosts' error gates read the coordinator's log buffer, whose
+		// sources are service@host; the coordinator journals the error lines.
+		h.opts.Logs, h.errors = e.opts.Logs, e.errors
 		out = append(out, h)
 	}
 	return out
@@ -306,6 +309,7 @@ func (e *Engine) rolloutGroup(ctx context.Context, run, group string) error {
 			h := e.hostEngine(name)
 			wg.Go(func() {
 				if err := h.deployOnHost(ctx, run, group, w.onHost[name]); err != nil {
+					e.hostLost(run, name, err)
 					errs[i] = &HostError{Host: name, Err: err}
 				}
 			})
@@ -373,13 +377,16 @@ func (e *Engine) revertHosts(ctx context.Context, run string, auto bool) error {
 	}
 	var parts []part
 	var errs []error
+	var unread []string
 	for _, h := range e.hosts {
 		job, err := h.undoable(ctx, run)
 		switch {
 		case err == nil:
 			parts = append(parts, part{h, job.run, job})
 		case !errors.Is(err, ErrNothingToRevert):
+			e.hostLost(run, h.host, err)
 			errs = append(errs, &HostError{Host: h.host, Err: err})
+			unread = append(unread, h.host)
 		}
 	}
 	if run == "" {
@@ -413,7 +420,14 @@ func (e *Engine) revertHosts(ctx context.Context, run string, auto bool) error {
 		}
 		order = append(order, p.h.host)
 	}
-	e.Emit(Event{Kind: EvRevertStart, Run: run, Message: fmt.Sprintf("%d hosts, in order: %s", len(parts), strings.Join(order, ", "))})
+	msg := fmt.Sprintf("%d hosts, in order: %s", len(parts), strings.Join(order, ", "))
+	if len(parts) == 0 {
+		msg = "no host that answers has anything left to revert"
+	}
+	if len(unread) > 0 {
+		msg += "; not read (what they run is unknown): " + strings.Join(unread, ", ")
+	}
+	e.Emit(Event{Kind: EvRevertStart, Run: run, Message: msg})
 	var mu sync.Mutex
 	for i := 0; i < len(parts); {
 		j := i
@@ -424,6 +438,7 @@ func (e *Engine) revertHosts(ctx context.Context, run string, auto bool) error {
 		for _, p := range parts[i:j] {
 			wg.Go(func() {
 				if err := p.h.revert(ctx, run, auto); err != nil && !errors.Is(err, ErrNothingToRevert) {
+					e.hostLost(run, p.h.host, err)
 					mu.Lock()
 					errs = append(errs, &HostError{Host: p.h.host, Err: err})
 					mu.Unlock()
@@ -443,6 +458,14 @@ func (e *Engine) revertHosts(ctx context.Context, run string, auto bool) error {
 		return &RevertError{Run: run, Err: err, Finish: e.finishCommand()}
 	}
 	return nil
+}
+
+// hostLost tells that host stopped answering while run changed or
+// reverted it, when err says so: what it runs is unknown until it answers.
+func (e *Engine) hostLost(run, host string, err error) {
+	if docker.IsConnectionLost(err) {
+		e.Emit(Event{Kind: EvHostLost, Run: run, Host: host, Error: err.Error()})
+	}
 }
 
 // lastBatch is, per host, the number of the last rollout batch (over
@@ -519,11 +542,15 @@ func (e *Engine) followHosts(ctx context.Context, buf *logs.Buffer, since time.T
 
 // HostLogSources are the log sources of a plan with hosts: each service
 // on each of its hosts, named service@host and read from that host's
-// engine in clients, then the plan's files.
+// engine in clients, then the plan's files. A host without a client (one
+// that did not answer) is left out rather than read from another engine.
 func (p *Plan) HostLogSources(clients map[string]logs.ContainerLogs) []logs.Source {
 	var srcs []logs.Source
 	for _, svc := range p.Services {
 		for _, h := range p.ServiceHosts(svc) {
+			if clients[h] == nil {
+				continue
+			}
 			srcs = append(srcs, logs.Source{Name: Placement(svc.Name, h), Container: svc.ContainerName(p.Project), Engine: clients[h]})
 		}
 	}

@@ -122,6 +122,7 @@ func (s *shape) walk(t reflect.Type, node, at ast.Node, path string) bool {
 			s.problem(at, "%s must be a whole number, not %s", describe(path), kind)
 			return false
 		}
+		return s.whole(t, node, at, path)
 	case reflect.Slice:
 		seq, ok := node.(*ast.SequenceNode)
 		if !ok {
@@ -145,6 +146,26 @@ func (s *shape) walk(t reflect.Type, node, at ast.Node, path string) bool {
 			return false
 		}
 		s.mapping(t, node, path)
+	}
+	return true
+}
+
+// whole checks that a number is a whole one its field can hold: the
+// decoder's own message ("cannot unmarshal -2 into Go value of type
+// uint64 ( overflow )") says neither which setting nor what to write.
+func (s *shape) whole(t reflect.Type, node, at ast.Node, path string) bool {
+	text := scalarText(node)
+	if tg, ok := node.(*ast.TagNode); ok {
+		node = tg.Value
+	}
+	if _, ok := node.(*ast.IntegerNode); !ok {
+		s.problem(at, "%s must be a whole number, not %s", describe(path), text)
+		return false
+	}
+	unsigned := t.Kind() >= reflect.Uint && t.Kind() <= reflect.Uint64
+	if unsigned && strings.HasPrefix(text, "-") {
+		s.problem(at, "%s must not be negative, not %s", describe(path), text)
+		return false
 	}
 	return true
 }

@@ -35,9 +35,25 @@ var hostBracket = map[string]bool{
 	EvApplyStart: true, EvApplyEnd: true,
 }
 
+// hostLock follows the lock of one host of the plan: taken, released,
+// or, when its release failed, still held.
+func (s *State) hostLock(ev Event) {
+	switch {
+	case ev.Kind == EvLockAcquired && !slices.Contains(s.LockedHosts, ev.Host):
+		s.LockedHosts = append(s.LockedHosts, ev.Host)
+		slices.Sort(s.LockedHosts)
+	case ev.Kind == EvLockReleased && ev.Result != ResultFailed:
+		s.LockedHosts = slices.DeleteFunc(s.LockedHosts, func(h string) bool { return h == ev.Host })
+	}
+}
+
 // ResultInterrupted is the outcome of an operation whose process stopped
 // before it ended, as a later command that broke its lock tells.
 const ResultInterrupted = "interrupted"
+
+// ResultHostLost is the result of a service on a host that stopped
+// answering after the release changed it: what it runs is unknown.
+const ResultHostLost = "host unreachable"
 
 // Operations a State sees open.
 const (
@@ -56,6 +72,7 @@ type State struct {
 	Operator         string    // who started the latest apply or revert
 	LockHolder       string    // "" when the lock is free
 	LockRefused      string    // who held the lock when it was refused
+	LockedHosts      []string  // the hosts whose lock the holder holds, for a plan with hosts:
 
 	Op      string    // the operation open now: OpPreload, OpApply, OpRevert or ""
 	OpStart time.Time // when it started
@@ -396,6 +413,7 @@ func (s *State) Apply(ev Event) {
 	}
 	if ev.Host != "" {
 		if hostBracket[ev.Kind] {
+			s.hostLock(ev)
 			return // the coordinator's own event tells the release
 		}
 		ev.Service = Placement(ev.Service, ev.Host)
@@ -415,7 +433,7 @@ func (s *State) Apply(ev Event) {
 		}
 	case EvLockReleased:
 		if ev.Result != ResultFailed { // a failed release leaves the lock held
-			s.LockHolder, s.lockOp = "", 0
+			s.LockHolder, s.lockOp, s.LockedHosts = "", 0, nil
 		}
 	case EvLockBroken:
 		if s.Op != "" && s.Op != OpPreload && s.lockOp == s.Ops {
@@ -463,6 +481,12 @@ func (s *State) Apply(ev Event) {
 		s.startApply(ev)
 	case EvRolloutBatch:
 		s.Rollout = ev.Message
+	case EvHostLost:
+		for _, svc := range s.Services {
+			if strings.HasSuffix(svc.Name, "@"+ev.Host) && len(svc.Changes) > 0 {
+				svc.Now, svc.NowID, svc.Result, svc.Error = "", "", ResultHostLost, ev.Error
+			}
+		}
 	case EvApplyEnd:
 		s.Op, s.last, s.reverting, s.Asking, s.Rollout = "", OpApply, false, "", ""
 		s.closeWindows()
@@ -899,8 +923,9 @@ func (svc *ServiceStatus) Impact(run string, end time.Time) time.Duration {
 }
 
 // ImpactSummary says, per service that stopped serving in the latest apply
-// and its revert, for how long: "api 12.3s (deploy), web 0.8s (deploy)";
-// "" when none did. Earlier runs of the release are told by ImpactOf.
+// and its revert, for how long: "api 12.3s (deploy), web 0.8s (deploy)",
+// and "web 0s (blue/green)" for one the proxy switched without a gap; ""
+// when none did and none is proxied. Earlier runs of the release are told by ImpactOf.
 func (s *State) ImpactSummary() string { return s.ImpactOf(s.ImpactRun) }
 
 // ImpactOf is ImpactSummary for one apply (run "" for every apply).
@@ -919,6 +944,9 @@ func (s *State) ImpactOf(run string) string {
 			open = open || u.Open
 		}
 		if len(causes) == 0 {
+			if svc.Proxied() {
+				parts = append(parts, svc.Name+" 0s (blue/green)")
+			}
 			continue
 		}
 		part := fmt.Sprintf("%s %s (%s", svc.Name, svc.Impact(run, s.End).Round(100*time.Millisecond), strings.Join(causes, ", "))
@@ -986,6 +1014,8 @@ func (s *State) ServicesNow() string {
 		switch {
 		case svc.Result == ResultReverted && svc.NowID == "":
 			now = "removed"
+		case svc.Result == ResultHostLost:
+			now = "unknown"
 		case untouched:
 			now = "not changed" // its deploy never started: a failure before it is not its own
 		case now == "":

@@ -369,6 +369,30 @@ func TestAReleaseStoppedByTheOperatorSaysSo(t *testing.T) {
 	}
 }
 
+// TestABlueGreenServiceCountsZeroNotServing folds the demo's real journals
+// of its frontend switched by the proxy and back: web never stopped
+// serving and says so, beside api's stop-first outage.
+func TestABlueGreenServiceCountsZeroNotServing(t *testing.T) {
+	s := plans.NewState(nil)
+	for _, path := range []string{"report/testdata/proxy-apply-2.0.0.jsonl", "report/testdata/proxy-revert-2.0.0.jsonl"} {
+		fh, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		events, _, err := plans.ReadJournal(fh)
+		fh.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ev := range events {
+			s.Apply(ev)
+		}
+	}
+	if got, want := s.ImpactSummary(), "api 3.1s (deploy, revert), web 0s (blue/green)"; got != want {
+		t.Errorf("impact %q, want %q", got, want)
+	}
+}
+
 // A service in its stable window shows as such while the next group
 // deploys, serves from its first pass, and leaves the window when its gate
 // ends or the apply does.

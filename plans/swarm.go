@@ -218,6 +218,11 @@ func (e *Engine) deploySwarmService(ctx context.Context, run string, svc *Servic
 	}
 	if cur != nil {
 		ev.PrevImage, ev.PrevImageID = cur.Spec.Image, pinnedID(cur.Spec.Image)
+		if cur.Spec.Labels[LabelConfig] == spec.Labels[LabelConfig] && (cur.Update.State == "updating" || cur.Update.State == "rollback_started") {
+			return fmt.Errorf("Swarm is still moving service %s to this spec (%s), for an apply or revert that did not finish: "+
+				"wait until `docker service inspect %s` shows it done and apply again, or put the recorded spec back with `golive revert`",
+				name, strings.ReplaceAll(cur.Update.State, "_", " "), name)
+		}
 		if cur.Spec.Labels[LabelConfig] == spec.Labels[LabelConfig] && !strings.Contains(cur.Update.State, "paused") {
 			e.Emit(ev)
 			done := ev

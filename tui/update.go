@@ -471,7 +471,11 @@ func (m Model) revert() (tea.Model, tea.Cmd) {
 	case m.plan.Confirm:
 		m.pending = opRevert
 	default:
-		return m, m.run(opRevert, "pressed R: revert")
+		cmd := m.run(opRevert, "pressed R: revert")
+		if warm := m.warmNote(); warm != "" {
+			m.status = "R: " + warm
+		}
+		return m, cmd
 	}
 	return m, nil
 }
@@ -481,6 +485,9 @@ func (m Model) revert() (tea.Model, tea.Cmd) {
 func (m Model) stopApply() (tea.Model, tea.Cmd) {
 	engine := m.cfg.Engine
 	m.stopping, m.asking = true, nil // a question of the apply is moot now
+	if warm := m.warmNote(); warm != "" {
+		m.status = "R: " + warm
+	}
 	return m, tea.Batch(func() tea.Msg { engine.StopApply(); return nil },
 		m.mark(func(r Marks) { r.Marker("stop and revert") }))
 }

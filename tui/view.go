@@ -55,6 +55,7 @@ func (m Model) layout() (top, bottom []string, logHeight int) {
 		top = append(top, m.roomyPanels()...)
 	} else {
 		top = append(top, m.servicesTable()...)
+		top = append(top, m.proxyLines()...)
 		top = append(top, m.stepsLine())
 		top = append(top, m.preloadLines(false, 28, 20)...)
 	}
@@ -111,12 +112,22 @@ func (m Model) header() []string {
 		}
 		line1 += "  " + st.Status.Render("READ-ONLY · "+who)
 	}
+	if m.state.Rollout != "" {
+		line1 += "  " + st.Status.Render("rollout "+clean(m.state.Rollout))
+	}
 	lock := "lock: free"
 	if m.state.LockHolder != "" {
 		lock = "lock: " + m.state.LockHolder
 	}
-	if m.state.Rollout != "" {
-		lock += " · rollout " + clean(m.state.Rollout)
+	if held := m.state.LockedHosts; len(held) > 0 {
+		where := strings.Join(held, ", ")
+		if len(held) == len(m.plan.Hosts) {
+			where = fmt.Sprintf("%d hosts", len(held))
+		}
+		lock = "locked on " + clean(where)
+		if m.state.LockHolder != "" {
+			lock += " by " + m.state.LockHolder
+		}
 	}
 	role := "operator"
 	if m.cfg.ReadOnly {
@@ -178,7 +189,7 @@ func (m Model) servicesTable() []string {
 		}
 		counts := bucket(m.cfg.Logs.Counts().PerSecond(s.Service, logs.LevelError, now, spark*perBar), perBar)
 		rows = append(rows, fmt.Sprintf("%-*s %-*s %s %s %s %s%s", nameW, s.Service, groupW, s.Group,
-			pad(ansi.Truncate(image, imageW, "…"), imageW), state, health, st.Error.Render(sparkline(counts)), m.budget(s.Service)))
+			pad(ansi.Truncate(image, imageW, "…"), imageW), state, health, m.sparkline(counts, m.switchBuckets(s.Service, now, spark, perBar)), m.budget(s.Service)))
 	}
 	return rows
 }
@@ -326,6 +337,9 @@ func (m Model) roomyPanels() []string {
 			d += st.Error.Render(fmt.Sprintf(" exit %d", *s.ExitCode))
 		}
 		left = append(left, fmt.Sprintf("%s %d. %s%s", m.stepSymbol(s), i+1, clean(s.Name), d))
+		if s.Kind == plans.StepVerify && s.State != "running" && len(s.Output) > 0 { // what it verified stays in sight
+			left = append(left, st.Dim.Render("   └ "+clean(m.cfg.Engine.Mask(s.Output[len(s.Output)-1]))))
+		}
 	}
 	left = append(left, "", st.Title.Render("IMAGES"))
 	left = append(left, m.preloadLines(true, 18, 12)...)
@@ -334,6 +348,7 @@ func (m Model) roomyPanels() []string {
 		left[i] = pad(ansi.Truncate(left[i], leftW-1, "…"), leftW)
 	}
 	right := append([]string{st.Title.Render("SERVICES")}, m.servicesTableWidth(m.width-leftW)...)
+	right = append(right, m.proxyLines()...)
 	n := max(len(left), len(right))
 	rows := make([]string, n)
 	for i := range rows {
@@ -432,8 +447,14 @@ func (m Model) questionLine() []string {
 func (m Model) confirmText() string {
 	switch m.pending {
 	case opRevert:
+		if warm := m.warmNote(); warm != "" {
+			return "Revert: put back the images that ran before the latest apply? " + warm
+		}
 		return "Revert: put back the images that ran before the latest apply?"
 	case opStop:
+		if warm := m.warmNote(); warm != "" {
+			return "Stop the release where it is and revert what it changed? " + warm
+		}
 		return "Stop the release where it is and revert what it changed?"
 	}
 	var changes []string

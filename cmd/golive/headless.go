@@ -313,6 +313,9 @@ func (h *headless) status(ctx context.Context) int {
 		if s.Warm != "" {
 			fmt.Fprintf(h.stdout, "%-12s previous version %s warm until %s: a revert switches back to it at once\n", "", s.Warm, s.WarmUntil.Local().Format("15:04:05"))
 		}
+		if s.Held != "" {
+			fmt.Fprintf(h.stdout, "%-12s route %s in the proxy: its requests wait or fail; `golive revert %s` lets them through\n", "", s.Held, h.plan.Path)
+		}
 	}
 	if held, err := e.LockHolder(ctx); err == nil && held != nil {
 		fmt.Fprintf(h.stdout, "lock held by %s (%s since %s)\n", held.Holder, held.Operation, held.Since.Local().Format("15:04:05"))

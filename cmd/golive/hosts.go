@@ -19,6 +19,24 @@ const hostReach = 15 * time.Second
 // parallel. A host that cannot be reached is named with what to do, and
 // the clients opened are closed again.
 func connectHosts(ctx context.Context, plan *plans.Plan) (map[string]*docker.Client, error) {
+	clients, failed := reachHosts(ctx, plan)
+	var errs []error
+	for _, name := range plan.HostNames() {
+		if err := failed[name]; err != nil {
+			errs = append(errs, fmt.Errorf("host %s cannot be reached: %w\n  start its Docker engine or fix its URL under hosts:, or remove %s from hosts: (and from the services that name it); nothing was changed on any host", name, err, name))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		closeHosts(clients)
+		return nil, err
+	}
+	return clients, nil
+}
+
+// reachHosts opens a client for every host of a plan with `hosts:`, in
+// parallel: the clients of the hosts that answer, and why each other one
+// did not.
+func reachHosts(ctx context.Context, plan *plans.Plan) (map[string]*docker.Client, map[string]error) {
 	names := plan.HostNames()
 	clients := make([]*docker.Client, len(names))
 	errs := make([]error, len(names))
@@ -27,26 +45,19 @@ func connectHosts(ctx context.Context, plan *plans.Plan) (map[string]*docker.Cli
 		wg.Go(func() {
 			ctx, cancel := context.WithTimeout(ctx, hostReach)
 			defer cancel()
-			c, err := docker.ConnectHost(ctx, plan.Hosts[name].URL, plan.HostOptions(name))
-			if err != nil {
-				errs[i] = fmt.Errorf("host %s cannot be reached: %w\n  start its Docker engine or fix its URL under hosts:, or remove %s from hosts: (and from the services that name it); nothing was changed on any host", name, err, name)
-				return
-			}
-			clients[i] = c
+			clients[i], errs[i] = docker.ConnectHost(ctx, plan.Hosts[name].URL, plan.HostOptions(name))
 		})
 	}
 	wg.Wait()
-	out := map[string]*docker.Client{}
-	for i, c := range clients {
-		if c != nil {
-			out[names[i]] = c
+	out, failed := map[string]*docker.Client{}, map[string]error{}
+	for i, name := range names {
+		if errs[i] != nil {
+			failed[name] = errs[i]
+		} else {
+			out[name] = clients[i]
 		}
 	}
-	if err := errors.Join(errs...); err != nil {
-		closeHosts(out)
-		return nil, err
-	}
-	return out, nil
+	return out, failed
 }
 
 func closeHosts(clients map[string]*docker.Client) {

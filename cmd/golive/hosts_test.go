@@ -149,3 +149,29 @@ func TestHostsKilledMidRolloutRevertsFromFreshProcess(t *testing.T) {
 		t.Errorf("service:api@h2 reads h2 only: exit %d\n%.1000s", code, stdout)
 	}
 }
+
+// TestHostsLogsLeaveOutAHostThatDoesNotAnswer: with one host down, `golive
+// logs --plan` still reads the others and says which host is left out;
+// asking for that host's service alone says it does not answer.
+func TestHostsLogsLeaveOutAHostThatDoesNotAnswer(t *testing.T) {
+	_, clients, write := hostsProject(t)
+	var up strings.Builder
+	for _, name := range []string{"h1", "h3"} {
+		fmt.Fprintf(&up, "  %s: %s\n", name, clients[name].Host())
+	}
+	if code, _, stderr := cli(t, "apply", write("1", up.String(), ""), "--yes"); code != exitOK {
+		t.Fatalf("apply: exit %d\n%s", code, stderr)
+	}
+	plan := write("2", up.String()+"  h2: tcp://127.0.0.1:1\n", "")
+	code, stdout, stderr := cli(t, "logs", "--plan", plan, "--no-follow")
+	if code != exitOK || !strings.Contains(stderr, "host h2 cannot be reached, its services' logs are left out") {
+		t.Fatalf("logs with h2 down: exit %d, want %d naming h2:\n%s", code, exitOK, stderr)
+	}
+	if !strings.Contains(stdout, "api@h1") || !strings.Contains(stdout, "api@h3") || strings.Contains(stdout, "api@h2") {
+		t.Errorf("want the lines of api@h1 and api@h3 only:\n%s", stdout)
+	}
+	code, _, stderr = cli(t, "logs", "--plan", plan, "--no-follow", "service:api@h2")
+	if code != exitEnvironment || !strings.Contains(stderr, "service:api@h2 cannot be read: host h2 does not answer") {
+		t.Errorf("logs service:api@h2: exit %d, want %d saying h2 does not answer:\n%s", code, exitEnvironment, stderr)
+	}
+}

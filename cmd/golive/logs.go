@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -34,7 +36,7 @@ stream moves to the new container, and no line is lost or repeated.
   --plan PLAN       the plan whose services, logs: patterns and secrets to use
   --no-follow       print every line there is now, source by source, and exit
   --tail N          only the last N lines of what is there now (per source,
-                    after --errors), then follow unless --no-follow
+                    after --errors; 0: none), then follow unless --no-follow
   --since DURATION  containers: only lines newer than this, e.g. 10m
   --errors          only error-level lines, with their stack traces
   --json            one JSON object per line: time, source, stream, level, line
@@ -63,9 +65,15 @@ func runLogs(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	if *tailN < 0 {
-		fmt.Fprintln(stderr, "golive logs: --tail needs a number of lines, 1 or more")
+		fmt.Fprintln(stderr, "golive logs: --tail needs a number of lines, 0 or more")
 		return exitUsage
 	}
+	tail := -1 // no --tail: every line
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "tail" {
+			tail = *tailN
+		}
+	})
 	// Text output shows no times: a plain read can spare the engine its timestamps.
 	opts := logs.FollowOptions{Follow: !*noFollow, FromStart: *tailN > 0, OneByOne: *noFollow, NoTimes: *noFollow && !*asJSON}
 	if *since > 0 {
@@ -90,12 +98,17 @@ func runLogs(args []string, stdout, stderr io.Writer) int {
 	defer stop()
 	var hostClients map[string]logs.ContainerLogs
 	if plan != nil && plan.HasHosts() {
-		clients, err := connectHosts(ctx, plan)
-		if err != nil {
-			fmt.Fprintln(stderr, "golive logs:", err)
+		clients, failed := reachHosts(ctx, plan)
+		defer closeHosts(clients)
+		for _, name := range plan.HostNames() {
+			if err := failed[name]; err != nil {
+				fmt.Fprintf(stderr, "golive logs: host %s cannot be reached, its services' logs are left out: %v\n", name, err)
+			}
+		}
+		if len(clients) == 0 {
+			fmt.Fprintln(stderr, "golive logs: no host of the plan answers; start their Docker engines or fix their URLs under hosts:")
 			return exitEnvironment
 		}
-		defer closeHosts(clients)
 		hostClients = map[string]logs.ContainerLogs{}
 		for name, c := range clients {
 			hostClients[name] = c
@@ -139,7 +152,7 @@ func runLogs(args []string, stdout, stderr io.Writer) int {
 			}
 		}
 	}
-	out := newLogPrinter(stdout, *asJSON, isTerminal(stdout) && os.Getenv("NO_COLOR") == "", *tailN)
+	out := newLogPrinter(stdout, *asJSON, isTerminal(stdout) && os.Getenv("NO_COLOR") == "", tail)
 	if *errorsOnly {
 		out.minLevel = logs.LevelError
 	}
@@ -224,13 +237,26 @@ func logSources(plan *plans.Plan, args []string, hosts map[string]logs.Container
 					sources = append(sources, src)
 				}
 			}
+			if len(sources) == n && (!onHost || slices.Contains(plan.ServiceHosts(svc), host)) {
+				why := "none of its hosts answers (" + strings.Join(plan.ServiceHosts(svc), ", ") + ")"
+				if onHost {
+					why = "host " + host + " does not answer"
+				}
+				fmt.Fprintf(stderr, "golive logs: %s cannot be read: %s\n", arg, why)
+				return nil, exitEnvironment
+			}
 			if len(sources) == n {
 				fmt.Fprintf(stderr, "golive logs: service %s does not run on host %q (hosts: %s)\n", svcName, host, strings.Join(plan.ServiceHosts(svc), ", "))
 				return nil, exitUsage
 			}
 		default:
-			if _, err := os.Stat(arg); err != nil {
+			fi, err := os.Stat(arg)
+			if err != nil {
 				fmt.Fprintf(stderr, "golive logs: %v (a SOURCE is a file, container:NAME or service:NAME)\n", err)
+				return nil, exitUsage
+			}
+			if fi.IsDir() {
+				fmt.Fprintf(stderr, "golive logs: %s is a directory: name the log files in it (e.g. %s)\n", arg, filepath.Join(arg, "*.log"))
 				return nil, exitUsage
 			}
 			sources = append(sources, logs.Source{Name: arg, Path: arg})
@@ -254,8 +280,8 @@ type logPrinter struct {
 	json     bool
 	minLevel logs.Level
 	tags     [logs.LevelError + 1]string // what stands between a line's source and its text, per level
-	tail     int
-	pending  map[string]*tailRing // sources still reading their history, with a tail
+	tail     int                         // lines kept of each source's history; -1: all of them
+	pending  map[string]*tailRing        // sources still reading their history, with a tail
 	caught   map[string]bool
 	line     []byte
 }
@@ -306,7 +332,7 @@ func (p *logPrinter) Append(source, stream string, t time.Time, level logs.Level
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if !p.json && (p.tail == 0 || p.caught[source]) {
+	if !p.json && (p.tail < 0 || p.caught[source]) {
 		// Straight into the writer's buffer: the text is copied once.
 		p.w.WriteString(source)
 		p.w.WriteString(p.tags[level])
@@ -331,8 +357,11 @@ func (p *logPrinter) AppendDropped(source string, t time.Time, n int) {
 }
 
 func (p *logPrinter) emit(source string) {
-	if p.tail == 0 || p.caught[source] {
+	if p.tail < 0 || p.caught[source] {
 		p.write(p.line)
+		return
+	}
+	if p.tail == 0 {
 		return
 	}
 	r := p.pending[source]

@@ -32,12 +32,21 @@ func TestLogsNoFollowPrintsEverythingAndFiltersBeforeTheTail(t *testing.T) {
 		{"every error line", []string{"--errors"}, 2500, "seq=24990"},
 		{"the last lines", []string{"--tail", "3"}, 3, "seq=24999"},
 		{"the last error lines, not errors among the last lines", []string{"--errors", "--tail", "5"}, 5, "seq=24990"},
+		{"a tail longer than the file: all of it", []string{"--tail", "30000"}, 25000, "seq=24999"},
+		{"no line with --tail 0, as tail -n 0 and docker logs --tail 0", []string{"--tail", "0"}, 0, ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			code, out, errout := cli(t, append(append([]string{"logs", "--no-follow"}, c.args...), path)...)
 			lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
-			if code != 0 || len(lines) != c.lines || !strings.HasSuffix(lines[len(lines)-1], c.last) {
-				t.Fatalf("exit %d, %d lines ending %q, want 0, %d lines ending %s\n%s", code, len(lines), lines[len(lines)-1], c.lines, c.last, errout)
+			if out == "" {
+				lines = nil
+			}
+			last := ""
+			if len(lines) > 0 {
+				last = lines[len(lines)-1]
+			}
+			if code != 0 || len(lines) != c.lines || !strings.HasSuffix(last, c.last) {
+				t.Fatalf("exit %d, %d lines ending %q, want 0, %d lines ending %s\n%s", code, len(lines), last, c.lines, c.last, errout)
 			}
 		})
 	}
@@ -117,4 +126,14 @@ func BenchmarkLogsNoFollowFile(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(lines)*float64(b.N)/b.Elapsed().Seconds(), "lines/s")
+}
+
+// A directory as SOURCE is a usage mistake, said at once: followed, it
+// used to print nothing and never end.
+func TestLogsRefusesADirectory(t *testing.T) {
+	dir := t.TempDir()
+	code, out, errout := cli(t, "logs", dir)
+	if code != exitUsage || out != "" || !strings.Contains(errout, "is a directory") {
+		t.Fatalf("exit %d, out %q, err %q; want %d and a directory message", code, out, errout, exitUsage)
+	}
 }

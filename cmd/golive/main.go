@@ -45,7 +45,8 @@ Usage:
                                      reverted; finishes a revert that was cut short
   golive unlock PLAN [--yes|--force] break a stale release lock (never one whose process
                                      still runs on this machine)
-  golive status PLAN                 show what each service runs now, and a warm previous version
+  golive status PLAN                 show what each service runs now, a warm previous
+                                     version and a route the proxy still holds
   golive logs [--plan PLAN] [--no-follow] [--tail N] [--since D] [--errors] [--json] SOURCE...
                                      follow logs of files, container:NAME or service:NAME
   golive report JOURNAL|DIR... [--format md|html] [-o FILE]

@@ -100,6 +100,8 @@ func formatEvent(ev plans.Event, steps int) string {
 	switch ev.Kind {
 	case plans.EvRolloutBatch:
 		return "rollout " + ev.Message
+	case plans.EvHostLost:
+		return fail("✗ the host does not answer: what its services run is unknown until it does")
 	case plans.EvPlanLoaded, plans.EvApplyStart:
 		return fmt.Sprintf("%s %s: %s", ev.Project, ev.Release, ev.Message)
 	case plans.EvLockAcquired:

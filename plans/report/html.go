@@ -68,8 +68,11 @@ func (r *Report) charts() []chart {
 				continue
 			}
 			class, label := "deploy", "deploy "+hmsShort(mk.Time)
-			if mk.Label == "R" {
+			switch mk.Label {
+			case "R":
 				class, label = "revert", "revert "+hmsShort(mk.Time)
+			case "S":
+				class, label = "switch", "switch "+hmsShort(mk.Time)
 			}
 			x := int(float64(mk.Time.Sub(win.From)) / float64(win.Bucket) * float64(barWidth))
 			m := chartMark{X: x, Label: label, Class: class, Anchor: "start", TextX: x + 3}
@@ -122,7 +125,8 @@ func (r *Report) htmlData() map[string]any {
 var page = template.Must(template.New("report").Funcs(template.FuncMap{
 	"utc": utc, "hms": hms, "image": image, "run": shortRun, "result": resultText,
 	"join":   strings.Join,
-	"around": around, "probes": probes, "orText": orText,
+	"last":   func(lines []string) string { return lines[len(lines)-1] },
+	"around": around, "probes": probes, "orText": orText, "switchWhat": switchWhat,
 	"dur": func(d time.Duration) string {
 		if d == 0 {
 			return ""
@@ -147,7 +151,7 @@ th{background:#f4f4f6}code,pre{font-family:ui-monospace,monospace;font-size:12px
 .outcome-deployed{color:#1a7f37}.outcome-failed,.outcome-unfinished,.outcome-revert-incomplete{color:#cf222e}.outcome-reverted{color:#8250df}
 .note{background:#fff8c5;padding:6px 10px;border-left:4px solid #d4a72c}
 svg{background:#fafafa;border:1px solid #eee}.bar{fill:#cf222e}.deploy{stroke:#0969da}.revert{stroke:#8250df}
-.deploy text{fill:#0969da}.revert text{fill:#8250df}text{font-size:10px;stroke:none}.failed{color:#cf222e}
+.switch{stroke:#1a7f37}.deploy text{fill:#0969da}.revert text{fill:#8250df}.switch text{fill:#1a7f37}text{font-size:10px;stroke:none}.failed{color:#cf222e}
 </style></head><body>
 <h1>Postmortem: {{.R.Project}} {{.R.Release}}</h1>
 <h2>Summary</h2>
@@ -178,6 +182,9 @@ svg{background:#fafafa;border:1px solid #eee}.bar{fill:#cf222e}.deploy{stroke:#0
 {{$svc := .}}{{if .Changes}}<table><tr><th>Time</th><th>Change</th><th>Before</th><th>After</th><th>Result</th><th>Error lines 5 min before → after</th></tr>
 {{range .Changes}}<tr><td>{{hms .Time}}</td><td>{{.What}}</td><td>{{image .From .FromID}}</td><td>{{image .To .ToID}}</td><td>{{.Result}}</td><td>{{around $svc .}}</td></tr>
 {{end}}</table>{{end}}
+{{with .SwitchRows}}<p>Traffic through the proxy (blue/green):</p><table><tr><th>Time</th><th>Switch</th><th>From</th><th>To</th><th>Took</th><th>The version it left</th></tr>
+{{range .}}<tr><td>{{hms .Time}}</td><td>{{switchWhat .Back}}</td><td>{{image .From .FromID}}</td><td>{{image .To .ToID}}</td><td>{{dur .Took}}</td><td>{{.Left}}</td></tr>
+{{end}}</table>{{end}}{{with .ProxyNow}}<p>{{.}}</p>{{end}}
 {{if .Probes}}<p>Health: {{probes .Probes}}</p>{{end}}{{if .Tasks}}<p>Swarm tasks: {{.Tasks.Summary}}</p>{{end}}
 {{if .FirstErrors}}<p>First error lines after a new container started:</p><pre>{{range .FirstErrors}}{{after .After}}  {{.Line}}
 {{end}}</pre>{{end}}
@@ -193,7 +200,7 @@ svg{background:#fafafa;border:1px solid #eee}.bar{fill:#cf222e}.deploy{stroke:#0
 <table><tr><th>Run</th><th>#</th><th>Step</th><th>Command</th><th>Exit</th><th>Duration</th><th>Result</th></tr>
 {{range .R.Steps}}<tr><td>{{run .Run}}</td><td>{{.N}}</td><td>{{.Name}}</td><td><code>{{.Command}}</code></td><td>{{deref .ExitCode}}</td><td>{{dur .Duration}}</td><td{{if eq .Result "failed"}} class="failed"{{end}}>{{result .}}</td></tr>
 {{end}}</table>
-{{range .R.Steps}}{{if and (eq .State "failed") .Output}}<p>Last output of step {{.N}} ({{.Name}}):</p><pre>{{join .Output "\n"}}</pre>{{end}}{{end}}
+{{range .R.Steps}}{{if and (eq .State "failed") .Output}}<p>Last output of step {{.N}} ({{.Name}}):</p><pre>{{join .Output "\n"}}</pre>{{else if and (eq .Kind "verify") .Output}}<p>Step {{.N}} ({{.Name}}) verified: {{last .Output}}</p>{{end}}{{end}}
 <h2>Timeline</h2>
 <table><tr><th>Time (UTC)</th><th>Actor</th><th>Event</th><th>Duration</th><th>Result</th><th>Detail</th></tr>
 {{range .R.Timeline}}<tr><td>{{hms .Time}}</td><td>{{.Actor}}</td><td>{{.Event}}</td><td>{{dur .Duration}}</td><td>{{.Result}}</td><td>{{.Detail}}</td></tr>

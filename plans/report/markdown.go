@@ -34,7 +34,7 @@ func (r *Report) Markdown() string {
 
 	w("\n## Error lines\n\n")
 	win := r.chartWindow()
-	w("From %s to %s UTC, one character per %s; `D` marks a deploy, `R` a revert, `*` both in one character.\n\n```\n", hmsShort(win.From), hmsShort(win.To), win.Bucket)
+	w("From %s to %s UTC, one character per %s; `D` marks a deploy, `R` a revert, `*` both in one character%s.\n\n```\n", hmsShort(win.From), hmsShort(win.To), win.Bucket, r.switchLegend())
 	for _, s := range r.Services {
 		counts := r.counts(s, win)
 		total := 0
@@ -43,17 +43,23 @@ func (r *Report) Markdown() string {
 		}
 		w("%-12s %s  %d error lines\n", s.Name, sparkline(counts), total)
 		marks := []rune(strings.Repeat(" ", len(counts)))
+		switches := []rune(strings.Repeat(" ", len(counts))) // a line of their own: a switch follows its deploy within seconds
 		for _, mk := range r.Marks {
-			if i := win.Index(mk.Time); mk.Service == s.Name && i >= 0 {
-				if c := marks[i]; c != ' ' && c != []rune(mk.Label)[0] {
-					marks[i] = '*'
-				} else {
-					marks[i] = []rune(mk.Label)[0]
-				}
+			i := win.Index(mk.Time)
+			switch {
+			case mk.Service != s.Name || i < 0:
+			case mk.Label == "S":
+				switches[i] = 'S'
+			case marks[i] != ' ' && marks[i] != []rune(mk.Label)[0]:
+				marks[i] = '*'
+			default:
+				marks[i] = []rune(mk.Label)[0]
 			}
 		}
-		if strings.TrimSpace(string(marks)) != "" {
-			w("%-12s %s\n", "", strings.TrimRight(string(marks), " "))
+		for _, line := range [][]rune{marks, switches} {
+			if strings.TrimSpace(string(line)) != "" {
+				w("%-12s %s\n", "", strings.TrimRight(string(line), " "))
+			}
 		}
 	}
 	w("```\n")
@@ -67,6 +73,15 @@ func (r *Report) Markdown() string {
 			for _, c := range s.Changes {
 				w("| %s | %s | %s | %s | %s | %s |\n", hms(c.Time), c.What, image(c.From, c.FromID), image(c.To, c.ToID), c.Result, around(s, c))
 			}
+		}
+		if rows := s.SwitchRows(); len(rows) > 0 {
+			w("\nTraffic through the proxy (blue/green):\n\n| Time | Switch | From | To | Took | The version it left |\n|---|---|---|---|---|---|\n")
+			for _, sw := range rows {
+				w("| %s | %s | %s | %s | %s | %s |\n", hms(sw.Time), switchWhat(sw.Back), image(sw.From, sw.FromID), image(sw.To, sw.ToID), sw.Took.Round(time.Millisecond), sw.Left)
+			}
+		}
+		if now := s.ProxyNow(); now != "" {
+			w("\n%s\n", cell(now))
 		}
 		if len(s.Probes) > 0 {
 			w("\nHealth: %s\n", cell(probes(s.Probes)))
@@ -112,8 +127,11 @@ func (r *Report) Markdown() string {
 		w("| %s | %d | %s | %s | %s | %s | %s |\n", shortRun(s.Run), s.N, cell(s.Name), command, exit, duration(s.Duration), cell(resultText(s)))
 	}
 	for _, s := range r.Steps {
-		if s.State == "failed" && len(s.Output) > 0 {
+		switch {
+		case s.State == "failed" && len(s.Output) > 0:
 			w("\nLast output of step %d (%s):\n\n```\n%s\n```\n", s.N, s.Name, strings.Join(s.Output, "\n"))
+		case s.Kind == plans.StepVerify && len(s.Output) > 0:
+			w("\nStep %d (%s) verified: %s\n", s.N, cell(s.Name), cell(s.Output[len(s.Output)-1]))
 		}
 	}
 
@@ -126,6 +144,24 @@ func (r *Report) Markdown() string {
 		w("| %s | %s | %s | %s | %s | %s |\n", hms(row.Time), cell(row.Actor), row.Event, d, row.Result, cell(row.Detail))
 	}
 	return b.String()
+}
+
+// switchLegend names the switch mark when a chart has one.
+func (r *Report) switchLegend() string {
+	for _, mk := range r.Marks {
+		if mk.Label == "S" {
+			return ", `S` a switch of the proxy"
+		}
+	}
+	return ""
+}
+
+// switchWhat names a switch: the deploy's or the revert's.
+func switchWhat(back bool) string {
+	if back {
+		return "back (revert)"
+	}
+	return "to the new version"
 }
 
 func resultText(s Step) string {

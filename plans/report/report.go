@@ -124,6 +124,9 @@ func (s *Service) ErrorsAround(c Change) (before, after int, exact bool) {
 
 // Impact is how long the service was not serving, in words.
 func (s *Service) Impact() string {
+	if len(s.Unavailable) == 0 && s.Proxied() {
+		return "0s, the proxy switched its traffic (blue/green)"
+	}
 	if len(s.Unavailable) == 0 {
 		return "kept serving"
 	}
@@ -141,6 +144,58 @@ func (s *Service) Impact() string {
 		parts = append(parts, part)
 	}
 	return strings.Join(parts, "; ")
+}
+
+// SwitchRow is one switch of a service's traffic by the proxy, with what
+// became of the version it left.
+type SwitchRow struct {
+	plans.Switch
+	Left string
+}
+
+// SwitchRows are the service's switches in order; Left says, from the
+// switches after it and the warm version the journal ends with, whether
+// the old version stayed warm and how that ended.
+func (s *Service) SwitchRows() []SwitchRow {
+	var rows []SwitchRow
+	for i, sw := range s.Switches {
+		row := SwitchRow{Switch: sw, Left: "not kept warm"}
+		switch {
+		case sw.Back:
+			row.Left = "removed by the revert"
+		case i+1 < len(s.Switches) && s.Switches[i+1].Back:
+			next := s.Switches[i+1]
+			row.Left = fmt.Sprintf("warm; the revert switched back to it at %s, %s after this switch", hms(next.Time), next.Time.Sub(sw.Time).Round(100*time.Millisecond))
+		case i+1 < len(s.Switches):
+			row.Left = "left by the next switch at " + hms(s.Switches[i+1].Time)
+		case !s.Warm.Until.IsZero() && s.Warm.Until.After(s.End):
+			row.Left = "warm until " + hms(s.Warm.Until) + ", after the journal ends"
+		case !s.Warm.Until.IsZero():
+			row.Left = "kept warm until " + hms(s.Warm.Until)
+		}
+		rows = append(rows, row)
+	}
+	return rows
+}
+
+// ProxyNow says how the proxy treats the service's traffic when the
+// journals end, when it is not simply passed to one version: a canary's
+// share or a held route; "" otherwise.
+func (s *Service) ProxyNow() string {
+	var parts []string
+	if c := s.Canary; c.Percent > 0 {
+		parts = append(parts, fmt.Sprintf("a canary takes %d%% of its traffic since %s (for %s)", c.Percent, hms(c.Since), c.For))
+	}
+	switch r := s.Route; r.Hold {
+	case plans.ActionPaused:
+		parts = append(parts, "its requests are held (paused) since "+hms(r.Since))
+	case plans.ActionMaintenance:
+		parts = append(parts, "it is in maintenance (the proxy answers with its maintenance page) since "+hms(r.Since))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "When the journal ends, " + strings.Join(parts, "; ") + "."
 }
 
 // startedRelease is a release the journals hold, with its first event.
@@ -182,10 +237,10 @@ func impactPerRun(st *plans.State) string {
 // ErrorLine is an error-level line seen after a new container started.
 type ErrorLine = plans.ErrorLine
 
-// Mark is a deploy or revert on the chart.
+// Mark is a deploy, revert or switch on the chart.
 type Mark struct {
 	Time    time.Time
-	Label   string // D for deploy, R for revert
+	Label   string // D for deploy, R for revert, S for a switch of the proxy
 	Service string
 }
 
@@ -247,6 +302,9 @@ func Build(journals []Journal) *Report {
 				label = "R"
 			}
 			r.Marks = append(r.Marks, Mark{Time: c.Time, Label: label, Service: svc.Name})
+		}
+		for _, sw := range svc.Switches {
+			r.Marks = append(r.Marks, Mark{Time: sw.Time, Label: "S", Service: svc.Name})
 		}
 	}
 	for _, svc := range st.Services {

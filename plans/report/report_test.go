@@ -12,7 +12,9 @@ import (
 // engine: those in testdata by the demo plans before actions and per-line
 // error times were journaled (a release whose health gate failed and was
 // reverted automatically, a release deployed then reverted by a second
-// command, a journal cut short by a crash with a damaged line), those in
+// command, a journal cut short by a crash with a damaged line; proxy-*:
+// `make demo`'s frontend switched blue/green through kamal-proxy, then
+// switched back by `golive revert`), those in
 // ../testdata/journals by plans.TestStateOfEveryOutcome.
 var cases = []struct {
 	name     string
@@ -74,6 +76,15 @@ var cases = []struct {
 		"| Outcome | **deployed** |",
 		"| api | 041355 | 300a5e2c77a3, 04:13:56.094 → 04:13:58.534 (2.4s) | more than 50 error lines within 1m | ok: 4 error lines within 1m when it ended |",
 		"| web | 041355 | f9a2dec78c23, 04:13:58.870 → 04:14:01.509 (2.6s) | more than 50 error lines within 1m | ok: 0 error lines within 1m when it ended |",
+	}},
+	{"blue_green_then_switched_back", []string{"testdata/proxy-apply-2.0.0.jsonl", "testdata/proxy-revert-2.0.0.jsonl"}, []string{
+		"| Outcome | **reverted** |",
+		"web 0s (blue/green)",
+		"Target golive-demo/web:2; runs golive-demo/web:1; not serving: 0s, the proxy switched its traffic (blue/green).",
+		"| 05:30:52.554 | to the new version | golive-demo/web:1 (d4714c491241) | golive-demo/web:2 (557c05c86be1) | 126ms | warm; the revert switched back to it at 05:30:58.544, 6s after this switch |",
+		"| 05:30:58.544 | back (revert) | golive-demo/web:2 (557c05c86be1) | golive-demo/web:1 (d4714c491241) | 353ms | removed by the revert |",
+		"`S` a switch of the proxy",
+		"Step 6 (Verify: sh requests.sh show) verified: 88 requests through the proxy, 0 failed",
 	}},
 	{"revert_incomplete", []string{"../testdata/journals/revert-incomplete.jsonl"}, []string{
 		"| Outcome | **revert incomplete** |",

@@ -531,3 +531,43 @@ type pinnedTo struct {
 func (p pinnedTo) PinImage(context.Context, string) (docker.PinnedImage, error) {
 	return docker.PinnedImage{Ref: p.id, Offline: true}, nil
 }
+
+// An apply killed while Swarm updates a service leaves Swarm updating it;
+// a second apply of the same plan used to find the spec already set, call
+// the service unchanged and the release deployed in 0.4 s, with half of
+// the tasks still on the old spec and no health gate. It refuses instead,
+// before changing anything.
+func TestSwarmApplyDuringAnInterruptedUpdateDoesNotCallItDeployed(t *testing.T) {
+	sw, cli, project := fixture(t)
+	if err := apply(t, swarmPlan(t, sw.Manager.TCP(), project, "1", 4, ""), cli, &recorder{}); err != nil {
+		t.Fatal(err)
+	}
+	v1b := swarmPlanFile(t, sw.Manager.TCP(), project, "1b", 4, "")
+	killed := exec.Command(golive, "apply", v1b, "--yes", "--state", t.TempDir())
+	if err := killed.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(time.Minute)
+	for current(t, cli, project+"-api").Update.State != "updating" {
+		if time.Now().After(deadline) {
+			killed.Process.Kill()
+			t.Fatal("the update of 1b never began")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	killed.Process.Kill()
+	killed.Wait()
+	err := apply(t, plansLoad(t, v1b), cli, &recorder{})
+	if err == nil || !strings.Contains(err.Error(), "Swarm is still moving service "+project+"-api to this spec (updating)") {
+		t.Fatalf("apply during the interrupted update: %v, want a refusal saying Swarm is still updating", err)
+	}
+}
+
+func plansLoad(t *testing.T, path string) *plans.Plan {
+	t.Helper()
+	p, err := plans.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}

@@ -1,0 +1,71 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/golive/golive/docker"
+	"github.com/golive/golive/docker/dockertest"
+	"github.com/golive/golive/docker/dockertest/engines"
+)
+
+// TestHostsLostMidRolloutTellsWhatIsUnknownAndRevertFinishesItsReturn cuts
+// h2's link while its batch deploys: on_failure puts h1 back, the outcome
+// says h2 is unknown and the revert incomplete with the command that
+// finishes it, and h3 is never touched; once h2 answers again, that
+// command from a fresh process puts h2 back.
+func TestHostsLostMidRolloutTellsWhatIsUnknownAndRevertFinishesItsReturn(t *testing.T) {
+	project, clients, write := hostsProject(t)
+	if code, out, errs := cli(t, "apply", write("1", "", ""), "--yes"); code != 0 {
+		t.Fatalf("apply v1: exit %d\n%s%s", code, out, errs)
+	}
+	h2 := engines.Get(t, 3).Engines[1]
+	link := dockertest.NewCuttingEngine(t, h2.Socket())
+	var hosts strings.Builder
+	for _, name := range []string{"h1", "h3"} {
+		fmt.Fprintf(&hosts, "  %s: %s\n", name, clients[name].Host())
+	}
+	fmt.Fprintf(&hosts, "  h2: {url: %q, address: %s}\n", link.Host, h2.Addr)
+	plan2 := write("2", hosts.String(), "    rollout: {batch: 1}\n")
+	cmd := exec.Command(golive, "apply", plan2, "--yes")
+	var out dockertest.SyncBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	dockertest.WaitFor(t, "h2's batch to start deploying", func() bool { return strings.Contains(out.String(), "api@h2: deploying") })
+	link.Cut()
+	err := cmd.Wait()
+	stdout := out.String()
+	if code := cmd.ProcessState.ExitCode(); code != exitFailed {
+		t.Fatalf("a rollout that lost a host: exit %d (%v), want %d:\n%s", code, err, exitFailed, stdout)
+	}
+	for _, want := range []string{"h2: ✗ the host does not answer", "api@h2 unknown (host unreachable)", "api@h1 " + dockertest.ImageRef(project, "api:1") + " (reverted)",
+		"api@h3 not changed", "revert is INCOMPLETE", "once the cause is fixed: golive revert " + plan2} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("the outcome should say %q:\n%s", want, stdout)
+		}
+	}
+	reachable := map[string]*docker.Client{"h1": clients["h1"], "h3": clients["h3"]}
+	if got := images(t, project, reachable); got["h1"] != "1" || got["h3"] != "1" {
+		t.Fatalf("on_failure puts h1 back and never touches h3: %v\n%s", got, stdout)
+	}
+	if err := link.Restore(); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := cli(t, "revert", plan2, "--yes")
+	if code != 0 {
+		t.Fatalf("revert once h2 answers again: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if got := images(t, project, clients); got["h1"] != "1" || got["h2"] != "1" || got["h3"] != "1" {
+		t.Errorf("after the revert every host runs v1: %v\n%s", got, stdout)
+	}
+	for name, c := range clients {
+		if held, err := c.Lock(context.Background(), "golive-lock-"+project); err != nil || held != nil {
+			t.Errorf("host %s: lock left %v (%v)", name, held, err)
+		}
+	}
+}
