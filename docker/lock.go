@@ -67,6 +67,9 @@ func (c *Client) AcquireLock(ctx context.Context, name string, info LockInfo, la
 // TakeLock is AcquireLock that also returns the lock container's ID, which
 // lets the holder tell its own lock from one taken after it was broken.
 func (c *Client) TakeLock(ctx context.Context, name string, info LockInfo, labels map[string]string) (string, error) {
+	if err := c.ensureLockImage(ctx); err != nil {
+		return "", err
+	}
 	all := map[string]string{
 		LabelLockHolder: info.Holder,
 		LabelLockSince:  info.Since.UTC().Format(time.RFC3339Nano),
@@ -79,20 +82,10 @@ func (c *Client) TakeLock(ctx context.Context, name string, info LockInfo, label
 	for k, v := range labels {
 		all[k] = v
 	}
-	imported := false
 	for attempt := 0; ; attempt++ {
 		id, err := c.Create(ctx, Spec{Name: name, Image: lockImage, Cmd: []string{"golive-lock"}, Labels: all})
 		if err == nil {
 			return id, nil
-		}
-		// The lock image is looked for only when the engine lacks it: one
-		// round-trip less on every release.
-		if IsNotFound(err) && !imported {
-			if err := c.ensureLockImage(ctx); err != nil {
-				return "", err
-			}
-			imported = true
-			continue
 		}
 		if !IsConflict(err) {
 			return "", fmt.Errorf("take lock %s: %w", name, err)
