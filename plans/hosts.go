@@ -94,6 +94,31 @@ func (b BatchSize) Of(n int) int {
 	return size
 }
 
+// RolloutNotes says which services' rollout changes every one of their
+// hosts in one batch, which a batch size meant as "a few at a time" does
+// silently when the service has no more hosts than that.
+func (p *Plan) RolloutNotes() []string {
+	var notes []string
+	for _, svc := range p.Services {
+		if svc.Rollout == nil {
+			continue
+		}
+		n := len(p.ServiceHosts(svc))
+		if n > 1 && svc.Rollout.Batch.Of(n) == n {
+			notes = append(notes, fmt.Sprintf("%s: rollout batch %s covers all its %d hosts: they all change at once; set rollout.batch below %d to change them a few at a time", svc.Name, svc.Rollout.Batch, n, n))
+		}
+	}
+	return notes
+}
+
+// String writes a batch size as the plan does: 2 or 50%.
+func (b BatchSize) String() string {
+	if b.Percent {
+		return strconv.Itoa(b.N) + "%"
+	}
+	return strconv.Itoa(b.N)
+}
+
 // HasHosts says the plan names its Docker engines under `hosts:`.
 func (p *Plan) HasHosts() bool { return len(p.Hosts) > 0 }
 

@@ -161,3 +161,28 @@ func TestStateFollowsTheLockPerHostAndAHostLost(t *testing.T) {
 		t.Errorf("a release on every host frees it: %v %q", st.LockedHosts, st.LockHolder)
 	}
 }
+
+func TestRolloutNotesNameABatchThatCoversEveryHost(t *testing.T) {
+	base := "project: shop\nrelease: '1'\nhosts: {app1: 'tcp://a', app2: 'tcp://b', app3: 'tcp://c'}\nservices:\n"
+	for _, tc := range []struct{ name, services, want string }{
+		{"batch larger than the hosts", "  api: {image: a, hosts: [app1, app2], rollout: {batch: 5}}\n",
+			"api: rollout batch 5 covers all its 2 hosts: they all change at once; set rollout.batch below 2 to change them a few at a time"},
+		{"batch of every host", "  api: {image: a, rollout: {batch: 3}}\n", "api: rollout batch 3 covers all its 3 hosts"},
+		{"100%", "  api: {image: a, rollout: {batch: '100%'}}\n", "api: rollout batch 100% covers all its 3 hosts"},
+		{"batch below the hosts", "  api: {image: a, rollout: {batch: 2}}\n", ""},
+		{"percentage below the hosts", "  api: {image: a, rollout: {batch: '50%'}}\n", ""},
+		{"one host", "  api: {image: a, hosts: [app1], rollout: {batch: 1}}\n", ""},
+		{"no rollout", "  api: {image: a}\n", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := Parse("/p.yaml", []byte(base+tc.services))
+			if err != nil {
+				t.Fatal(err)
+			}
+			notes := p.RolloutNotes()
+			if got := strings.Join(notes, "\n"); tc.want == "" && got != "" || !strings.HasPrefix(got, tc.want) {
+				t.Errorf("notes %q, want %q", notes, tc.want)
+			}
+		})
+	}
+}
