@@ -564,6 +564,10 @@ func TestApplyKilledBetweenGroupsWithTheNextCreatedAheadLeavesNoNextBehindARever
 		if ct, err := r.cli.Inspect(t0(), next); err != nil || ct != nil {
 			t.Fatalf("trial %d: %s is left after the revert (%v)\n%s", i, next, err, fin)
 		}
+		// web never left v1: the revert says what it did, not a restart.
+		if !regexp.MustCompile(`↩ web: removed the container \S+ created ahead \(never started\); the service ran \S+ throughout`).MatchString(fin) || strings.Contains(fin, "web: restarted") {
+			t.Fatalf("trial %d: the revert does not say web ran v1 throughout:\n%s", i, fin)
+		}
 		r.settled("1", fmt.Sprintf("trial %d", i))
 	}
 }

@@ -190,6 +190,26 @@ func (e *Engine) Emit(ev Event) {
 	}
 }
 
+// journalDurable puts every event so far on disk and says whether the
+// journal can be written: the first error writing it, if any.
+// A host's engine syncs its coordinator's journal.
+func (e *Engine) journalDurable() error {
+	j := e.opts.Journal
+	if e.parent != nil {
+		j = e.parent.opts.Journal
+	}
+	if j != nil {
+		if err := j.Sync(); err != nil {
+			e.mu.Lock()
+			if e.journalErr == nil {
+				e.journalErr = err
+			}
+			e.mu.Unlock()
+		}
+	}
+	return e.JournalErr()
+}
+
 // JournalErr is the first error writing the journal, if any.
 func (e *Engine) JournalErr() error {
 	e.mu.Lock()
@@ -353,15 +373,23 @@ func (e *Engine) guard(ctx context.Context) error {
 		return e.guardHosts(ctx)
 	}
 	e.mu.Lock()
-	jerr, id := e.journalErr, e.lockID
+	id := e.lockID
 	e.mu.Unlock()
+	// The journal reaches the disk while the lock is read.
+	var held *docker.LockInfo
+	var err error
+	var read sync.WaitGroup
+	if id != "" {
+		read.Go(func() { held, err = e.opts.Docker.Lock(ctx, e.plan.LockName()) })
+	}
+	jerr := e.journalDurable()
+	read.Wait()
 	if jerr != nil {
 		return fmt.Errorf("stopped before changing anything more, because the journal cannot be written: %w", jerr)
 	}
 	if id == "" {
 		return nil
 	}
-	held, err := e.opts.Docker.Lock(ctx, e.plan.LockName())
 	if err != nil {
 		return err
 	}

@@ -20,24 +20,27 @@ import (
 )
 
 // Journal is an append-only JSON Lines record of a release. Each event is
-// written before Append returns, so a crash of golive loses nothing done,
-// and synced to disk at once, except command output lines: those are synced
-// with the next other event or within outputSync, so a chatty migration is
-// not slowed to one disk flush per line. When a write or sync fails, Append
-// says so and the event and every later one go to a fallback journal in the
-// temporary folder.
+// written before Append returns, so a killed golive loses nothing done
+// (the page cache outlives the process), and synced to disk within
+// syncDelay, in the background: a release is not slowed by one disk flush
+// per event. Before golive changes something on Docker it calls Sync, so
+// what led there is on disk first; a crash of the machine itself can lose
+// only the events of the last syncDelay. When a write or sync fails,
+// Append says so and the event and every later one go to a fallback
+// journal in the temporary folder.
 type Journal struct {
 	mu       sync.Mutex
+	syncMu   sync.Mutex // one sync at a time, and none after Close
 	f        *os.File
 	path     string
-	lastSync time.Time
-	dirty    bool
+	dirty    bool // written since the last sync
+	closed   bool
 	failed   error    // the first write or sync that failed
 	fallback *os.File // where events go after that
 }
 
-// outputSync bounds how long a command output line stays unsynced.
-const outputSync = 100 * time.Millisecond
+// syncDelay bounds how long a written event stays unsynced.
+const syncDelay = 100 * time.Millisecond
 
 // minFree is the free space a journal needs on its disk before a release starts.
 const minFree = 1 << 20
@@ -93,8 +96,9 @@ func (j *Journal) Fallback() string {
 	return j.fallback.Name()
 }
 
-// Append writes one event as a line and syncs it to disk. After a failure
-// it returns that failure for every event, which then goes to the fallback.
+// Append writes one event as a line; a sync follows within syncDelay.
+// After a failure it returns that failure for every event, which then goes
+// to the fallback.
 func (j *Journal) Append(e Event) error {
 	line, err := json.Marshal(e)
 	if err != nil {
@@ -106,12 +110,11 @@ func (j *Journal) Append(e Event) error {
 	if j.failed == nil {
 		if _, err := j.f.Write(line); err != nil {
 			j.failed = fmt.Errorf("journal %s: %w", j.path, err)
-		} else if e.Kind == EvStepOutput && time.Since(j.lastSync) < outputSync {
-			j.dirty = true
-			return nil
-		} else if err := j.sync(); err != nil {
-			j.failed = err
 		} else {
+			if !j.dirty {
+				j.dirty = true
+				time.AfterFunc(syncDelay, func() { j.Sync() })
+			}
 			return nil
 		}
 	}
@@ -125,31 +128,42 @@ func (j *Journal) Append(e Event) error {
 	return j.failed
 }
 
-func (j *Journal) sync() error {
-	j.dirty, j.lastSync = false, time.Now()
-	if err := j.f.Sync(); err != nil {
-		return fmt.Errorf("journal %s: %w", j.path, err)
+// Sync puts every event written so far on disk, or returns the failure
+// that stopped the journal. Appends go on while it flushes.
+func (j *Journal) Sync() error {
+	j.syncMu.Lock()
+	defer j.syncMu.Unlock()
+	j.mu.Lock()
+	dirty, failed := j.dirty && !j.closed, j.failed
+	j.dirty = false
+	j.mu.Unlock()
+	if failed != nil || !dirty {
+		return failed
 	}
-	return nil
+	err := j.f.Sync()
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if err != nil && j.failed == nil {
+		j.failed = fmt.Errorf("journal %s: %w", j.path, err)
+	}
+	return j.failed
 }
 
 // Close syncs what is not yet on disk and closes the journal file.
 func (j *Journal) Close() error {
+	serr := j.Sync()
+	j.syncMu.Lock()
+	defer j.syncMu.Unlock()
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	j.closed = true
 	if j.fallback != nil {
 		j.fallback.Close()
-	}
-	if j.dirty && j.failed == nil {
-		if err := j.sync(); err != nil {
-			j.f.Close()
-			return err
-		}
 	}
 	if err := j.f.Close(); err != nil {
 		return err
 	}
-	return j.failed
+	return serr
 }
 
 // JournalProblem is a line of a journal that could not be read.

@@ -25,7 +25,7 @@ func TestJournalIsWrittenEventByEventAndReadBackSkippingDamage(t *testing.T) {
 		if err := j.Append(Event{Time: now, Kind: k, Actor: "alice@ops1"}); err != nil {
 			t.Fatal(err)
 		}
-		// Synced before Append returns: another reader sees it at once.
+		// Written before Append returns: another reader sees it at once.
 		raw, _ := os.ReadFile(j.Path())
 		if !strings.Contains(string(raw), k) {
 			t.Fatalf("%s not on disk after Append", k)
@@ -125,8 +125,8 @@ func TestFollowJournalsReadsTheNewestAndEveryNewerOne(t *testing.T) {
 	}
 }
 
-// BenchmarkJournalAppend measures appending events: command output lines
-// (synced at most every outputSync) and other events (synced each).
+// BenchmarkJournalAppend measures appending events, synced in the
+// background within syncDelay.
 func BenchmarkJournalAppend(b *testing.B) {
 	for _, kind := range []string{EvStepOutput, EvServiceChange} {
 		b.Run(kind, func(b *testing.B) {

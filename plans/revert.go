@@ -254,20 +254,31 @@ func (e *Engine) revert(ctx context.Context, run string, auto bool) error {
 		msg = "resuming the revert that was cut short: " + msg
 	}
 	e.Emit(Event{Kind: EvRevertStart, Run: run, Message: msg})
+	// The record is created while the services' containers are read; the
+	// first change waits for it (recorded).
+	var recordErr error
+	var record sync.WaitGroup
 	if !job.resumed {
 		b, _ := json.Marshal(job.targets)
-		if err := e.opts.Docker.CreateRecord(ctx, e.plan.revertRecordName(recordReverting, run), e.recordLabels(recordReverting, job, string(b))); err != nil {
-			err = fmt.Errorf("record the revert on the Docker host before changing anything: %w", err)
-			e.Emit(Event{Kind: EvRevertEnd, Run: run, Result: ResultIncomplete, Error: err.Error(), DurationMS: ms(time.Since(start))})
-			return &RevertError{Run: run, Err: err, Finish: e.finishCommand()}
-		}
+		record.Go(func() {
+			if err := e.opts.Docker.CreateRecord(ctx, e.plan.revertRecordName(recordReverting, run), e.recordLabels(recordReverting, job, string(b))); err != nil {
+				recordErr = fmt.Errorf("record the revert on the Docker host before changing anything: %w", err)
+			}
+		})
+	}
+	recorded := func() error {
+		record.Wait()
+		return recordErr
 	}
 	pruned := make(chan struct{})
 	go func() {
 		defer close(pruned)
 		e.pruneRecords(ctx, job.stale)
 	}()
-	err = e.revertTargets(ctx, run, job.targets, auto)
+	err = e.revertTargets(ctx, run, job.targets, auto, recorded)
+	if recorded() != nil {
+		err = recordErr // nothing was changed
+	}
 	if err == nil {
 		if rerr := e.opts.Docker.CreateRecord(ctx, e.plan.revertRecordName(recordReverted, run), e.recordLabels(recordReverted, job, "")); rerr != nil {
 			err = fmt.Errorf("every service is back, but recording that on the Docker host failed: %w", rerr)
@@ -362,8 +373,10 @@ func (e *Engine) confirmRemovals(ctx context.Context, job *revertJob) error {
 }
 
 // revertTargets restores every target at once, or with revert.order:
-// groups one group at a time in reverse deploy order.
-func (e *Engine) revertTargets(ctx context.Context, run string, targets []revertTarget, auto bool) error {
+// groups one group at a time in reverse deploy order. recorded says
+// whether the revert is recorded on the Docker host, so it may change
+// things.
+func (e *Engine) revertTargets(ctx context.Context, run string, targets []revertTarget, auto bool, recorded func() error) error {
 	batches := [][]revertTarget{targets}
 	if e.revertOrder() == RevertGroups {
 		groups := e.plan.Groups()
@@ -394,7 +407,7 @@ func (e *Engine) revertTargets(ctx context.Context, run string, targets []revert
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				batchErrs[k] = e.revertService(ctx, run, t, auto)
+				batchErrs[k] = e.revertService(ctx, run, t, auto, recorded)
 			}()
 		}
 		wg.Wait()
@@ -416,7 +429,7 @@ func (e *Engine) revertTargets(ctx context.Context, run string, targets []revert
 //     (when any of that fails, put the new version back as it was);
 //  4. wait for its own recorded health gate;
 //  5. only then remove the apply's containers.
-func (e *Engine) revertService(ctx context.Context, run string, t revertTarget, auto bool) (err error) {
+func (e *Engine) revertService(ctx context.Context, run string, t revertTarget, auto bool, recorded func() error) (err error) {
 	d := e.opts.Docker
 	ev := Event{Kind: EvRevertService, Run: run, Service: t.Service, Group: t.Group, PrevImage: t.PrevImage, PrevImageID: t.PrevImageID, PrevContainerID: t.PrevID}
 	defer func() {
@@ -427,7 +440,11 @@ func (e *Engine) revertService(ctx context.Context, run string, t revertTarget, 
 		}
 	}()
 	change := func() error {
-		if auto {
+		if err := recorded(); err != nil {
+			return err
+		}
+		if auto { // the journal on disk first, though a failing one stops nothing
+			e.journalDurable()
 			return nil
 		}
 		return e.guard(ctx)
@@ -435,12 +452,14 @@ func (e *Engine) revertService(ctx context.Context, run string, t revertTarget, 
 	if t.Proxy != nil && t.Existed {
 		return e.switchBack(ctx, run, t, &ev, change)
 	}
-	at, err := d.Inspect(ctx, t.Name)
-	if err != nil {
-		return err
-	}
-	next, err := d.Inspect(ctx, t.Name+suffixNext)
-	if err != nil {
+	// Both names are read side by side: one round-trip, not two.
+	var at, next *docker.Container
+	var atErr, nextErr error
+	var read sync.WaitGroup
+	read.Go(func() { at, atErr = d.Inspect(ctx, t.Name) })
+	read.Go(func() { next, nextErr = d.Inspect(ctx, t.Name+suffixNext) })
+	read.Wait()
+	if err := errors.Join(atErr, nextErr); err != nil {
 		return err
 	}
 	var news []*docker.Container // the apply's containers, under either name
@@ -502,6 +521,27 @@ func (e *Engine) revertService(ctx context.Context, run string, t revertTarget, 
 	}
 	if at != nil && at.Labels[LabelRun] == run && next != nil && next.Labels[LabelRun] != run {
 		return fmt.Errorf("%s is taken by container %s, which apply %s did not create; left as it is: remove it and run revert again", t.Name+suffixNext, docker.ShortID(next.ID), run)
+	}
+
+	// Created ahead by an apply cut short between its groups, never
+	// started: the service ran the previous version throughout, and only
+	// that container goes.
+	if prev == at && prev.Running && len(news) == 1 && news[0] == next && !next.Running {
+		if err := change(); err != nil {
+			return err
+		}
+		if err := d.Remove(ctx, next.ID); err != nil {
+			return err
+		}
+		e.containerEvent(run, t, "", next, "removed the container "+docker.ShortID(next.ID)+" created ahead as "+next.Name+", never started")
+		ran := t.PrevImage
+		if ran == "" {
+			ran = docker.ShortID(t.PrevImageID)
+		}
+		ev.ContainerID, ev.Image, ev.ImageID = prev.ID, t.PrevImage, t.PrevImageID
+		ev.Result, ev.Message = ResultReverted, "removed the container "+docker.ShortID(next.ID)+" created ahead (never started); the service ran "+ran+" throughout"
+		e.Emit(ev)
+		return nil
 	}
 
 	// 2–3. One check of the lock for the switch: while the apply's

@@ -200,6 +200,9 @@ func formatEvent(ev plans.Event, steps int) string {
 		if ev.Result == plans.ResultFailed {
 			return fail("  ✗ revert " + ev.Service)
 		}
+		if ev.ImageID != "" && ev.ImageID == ev.PrevImageID { // it never left the previous version
+			return fmt.Sprintf("  ↩ %s: %s", ev.Service, ev.Message)
+		}
 		return fmt.Sprintf("  ↩ %s: %s → %s, %s", ev.Service, docker.ShortID(ev.ImageID), orDash(docker.ShortID(ev.PrevImageID)), ev.Message)
 	case plans.EvRevertEnd:
 		if ev.Result == plans.ResultNothing {
