@@ -282,7 +282,7 @@ func TestKeysThatCannotActSayWhy(t *testing.T) {
 			return send(m, preloadFailed, opDoneMsg{op: opPreload, err: fmt.Errorf("pull x: not found")})
 		}, "D", "D: preload failed, so nothing can be deployed (p retries): pull x: not found"},
 		{"retry a preload that did not fail", func(m Model) Model { return send(m, preloaded, opDoneMsg{op: opPreload}) }, "p", "p: the preload did not fail; nothing to retry"},
-		{"deploy while deploying", func(m Model) Model { return send(m, preloaded, opDoneMsg{op: opPreload}, press("D")) }, "D", "D: a apply is running"},
+		{"deploy while deploying", func(m Model) Model { return send(m, preloaded, opDoneMsg{op: opPreload}, press("D")) }, "D", "D: the apply is running"},
 		{"revert during preload", func(m Model) Model { return m }, "R", "R: wait for the preload to finish"},
 		{"revert while stopping to revert", func(m Model) Model { return send(m, preloaded, opDoneMsg{op: opPreload}, press("D"), press("R")) }, "R", "R: already stopping the release to revert"},
 		{"revert while reverting", func(m Model) Model {

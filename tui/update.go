@@ -443,7 +443,7 @@ func (m Model) deploy() (tea.Model, tea.Cmd) {
 	case m.running == opPreload || m.state.Op == plans.OpPreload:
 		m.status = fmt.Sprintf("D: preload is still running (%d of %d images ready)", m.imagesReady(), len(m.state.Preload.Images))
 	case m.running != "" || m.state.Running():
-		m.status = "D: a " + m.operation() + " is running"
+		m.status = "D: the " + m.operation() + " is running"
 	case m.state.Preload.Error != "":
 		m.status = "D: preload failed, so nothing can be deployed (p retries): " + firstLine(m.state.Preload.Error)
 	case m.plan.Confirm:
@@ -471,7 +471,7 @@ func (m Model) revert() (tea.Model, tea.Cmd) {
 	case m.running == opApply:
 		return m.stopApply()
 	case m.running != "" || m.state.Running():
-		m.status = "R: a " + m.operation() + " is running"
+		m.status = "R: the " + m.operation() + " is running"
 	case m.plan.Confirm:
 		m.pending = opRevert
 	default:
@@ -505,7 +505,7 @@ func (m Model) retryPreload() (tea.Model, tea.Cmd) {
 	case m.state.Preload.Error == "":
 		m.status = "p: the preload did not fail; nothing to retry"
 	case m.running != "" || m.state.Running():
-		m.status = "p: a " + m.operation() + " is running"
+		m.status = "p: the " + m.operation() + " is running"
 	default:
 		return m, m.run(opPreload, "pressed p: retry the preload")
 	}
