@@ -294,6 +294,7 @@ func TestBlueGreenFailingVersionNeverTakesTraffic(t *testing.T) {
 		{"crashes in its stable window", ", CRASH_AFTER: 1s", "3s"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			p := newProxied(t)
 			v1 := p.plan("1", "10m", "0s", "")
 			must(t, p.apply(v1))
