@@ -79,12 +79,15 @@ type TimeoutError struct {
 	Idle  bool          // the call made no progress for After (a transfer)
 }
 
-func (e *TimeoutError) Error() string {
+func (e *TimeoutError) Error() string { return e.check("docker info") }
+
+// check says what timed out and to run try and read the daemon's log.
+func (e *TimeoutError) check(try string) string {
 	what := "no answer from the Docker engine within"
 	if e.Idle {
 		what = "no progress from the Docker engine for"
 	}
-	return fmt.Sprintf("%s %s; it may be stalled: check `docker info` and the daemon's log", what, e.After.Round(100*time.Millisecond))
+	return fmt.Sprintf("%s %s; it may be stalled: check `%s` and the daemon's log", what, e.After.Round(100*time.Millisecond), try)
 }
 
 // Unwrap makes a TimeoutError a context.DeadlineExceeded.
@@ -154,11 +157,25 @@ type UnreachableError struct {
 }
 
 func (e *UnreachableError) Error() string {
-	hint := "is the Docker daemon running? (try `docker info`)"
+	try := "docker info"
+	if e.Host != "" && e.Host != client.DefaultDockerHost {
+		try = "docker -H " + e.Host + " info"
+	}
+	if te := (*TimeoutError)(nil); errors.As(e.Err, &te) {
+		return fmt.Sprintf("cannot reach the Docker engine at %s: %s", e.Host, te.check(try))
+	}
+	hint := "is the Docker daemon running? (try `" + try + "`)"
 	if strings.Contains(e.Err.Error(), "permission denied") {
 		hint = "your user may not access the Docker socket: add it to the docker group or run with sudo"
 	}
-	return fmt.Sprintf("cannot reach the Docker engine at %s: %s; %s", e.Host, rootCause(e.Err), hint)
+	// The client's own "Cannot connect to the Docker daemon at HOST. Is the
+	// docker daemon running?" says nothing more than this message and its
+	// hint; an ssh error ends with ssh's newline.
+	cause := strings.TrimSpace(rootCause(e.Err))
+	if strings.HasPrefix(cause, "Cannot connect to the Docker daemon") {
+		return fmt.Sprintf("cannot reach the Docker engine at %s; %s", e.Host, hint)
+	}
+	return fmt.Sprintf("cannot reach the Docker engine at %s: %s; %s", e.Host, cause, hint)
 }
 
 func (e *UnreachableError) Unwrap() error { return e.Err }

@@ -388,7 +388,7 @@ func (e *Engine) revertRetrying(ctx context.Context, run string) error {
 		}
 		wait := min(backoff, left)
 		e.Emit(Event{Kind: EvRevertRetry, Run: run, Error: err.Error(),
-			Message: fmt.Sprintf("the Docker engine does not answer; trying the revert again in %s (giving up in %s)", wait.Round(10*time.Millisecond), left.Round(time.Second))})
+			Message: fmt.Sprintf("the Docker engine does not answer; trying the revert again until %s (next try in %s)", deadline.Local().Format("15:04:05"), wait.Round(10*time.Millisecond))})
 		select {
 		case <-ctx.Done():
 			return e.asIncomplete(run, err)

@@ -369,10 +369,13 @@ func (e *Engine) routeFirst(ctx context.Context, svc *Service, ev Event) error {
 
 // sweepWarm stops the warm old versions whose keep_warm ran out and keeps
 // them as <name>.prev (replacing an older .prev): a revert then starts
-// them again. Run by apply and revert under the lock.
+// them again. Run by apply and revert under the lock, on every host.
 func (e *Engine) sweepWarm(ctx context.Context) error {
 	if e.plan.Proxy == nil {
 		return nil
+	}
+	if e.hosts != nil {
+		return e.eachHost(func(h *Engine) error { return h.sweepWarm(ctx) })
 	}
 	all, err := e.opts.Docker.List(ctx, map[string]string{LabelProject: e.plan.Project})
 	if err != nil {

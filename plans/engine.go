@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/user"
 	"strings"
@@ -290,10 +291,19 @@ func HolderAlive(info docker.LockInfo) bool {
 	return info.Started == "" || processStart(info.PID) == info.Started
 }
 
-// processAlive reports whether a process with this ID exists on this machine.
+// processAlive reports whether a process with this ID runs on this machine:
+// it exists and is not a zombie (exited, not yet reaped by its parent).
 func processAlive(pid int) bool {
 	err := syscall.Kill(pid, 0)
-	return err == nil || errors.Is(err, syscall.EPERM)
+	if err != nil && !errors.Is(err, syscall.EPERM) {
+		return false
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return !errors.Is(err, fs.ErrNotExist)
+	}
+	st, ok := parseProcStat(b)
+	return !ok || (st.state != "Z" && st.state != "X")
 }
 
 // processStart is when a process started, in clock ticks since boot (field
@@ -303,16 +313,26 @@ func processStart(pid int) string {
 	if err != nil {
 		return ""
 	}
-	// The command name (field 2) may contain spaces; it ends at the last ')'.
+	st, _ := parseProcStat(b)
+	return st.start
+}
+
+// procStat is what golive reads of /proc/PID/stat: the process state
+// (field 3: R, S, D, Z for a zombie…) and its start time (field 22).
+type procStat struct{ state, start string }
+
+// parseProcStat reads a /proc/PID/stat line; false where it is malformed.
+func parseProcStat(b []byte) (procStat, bool) {
+	// The command name (field 2) may contain spaces and ')'; it ends at the last ')'.
 	i := bytes.LastIndexByte(b, ')')
 	if i < 0 {
-		return ""
+		return procStat{}, false
 	}
 	fields := strings.Fields(string(b[i+1:]))
 	if len(fields) < 20 {
-		return ""
+		return procStat{}, false
 	}
-	return fields[19]
+	return procStat{state: fields[0], start: fields[19]}, true
 }
 
 // LockLostError says the release's lock was broken while it ran.

@@ -94,6 +94,31 @@ func (b BatchSize) Of(n int) int {
 	return size
 }
 
+// RolloutNotes says which services' rollout changes every one of their
+// hosts in one batch, which a batch size meant as "a few at a time" does
+// silently when the service has no more hosts than that.
+func (p *Plan) RolloutNotes() []string {
+	var notes []string
+	for _, svc := range p.Services {
+		if svc.Rollout == nil {
+			continue
+		}
+		n := len(p.ServiceHosts(svc))
+		if n > 1 && svc.Rollout.Batch.Of(n) == n {
+			notes = append(notes, fmt.Sprintf("%s: rollout batch %s covers all its %d hosts: they all change at once; set rollout.batch below %d to change them a few at a time", svc.Name, svc.Rollout.Batch, n, n))
+		}
+	}
+	return notes
+}
+
+// String writes a batch size as the plan does: 2 or 50%.
+func (b BatchSize) String() string {
+	if b.Percent {
+		return strconv.Itoa(b.N) + "%"
+	}
+	return strconv.Itoa(b.N)
+}
+
 // HasHosts says the plan names its Docker engines under `hosts:`.
 func (p *Plan) HasHosts() bool { return len(p.Hosts) > 0 }
 
@@ -217,6 +242,13 @@ func (v *validator) hosts() {
 			}
 		}
 	}
+	if p.HasHosts() {
+		for i, step := range p.Steps {
+			if group := step.ProxyGroup(); group != "" {
+				v.at(fmt.Sprintf("$.steps[%d].%s", i, step.Kind()), "step %d: %s does not run across several hosts yet; remove the step (each host's proxy switches its services blue/green without it)", i+1, step.Kind())
+			}
+		}
+	}
 	for _, svc := range p.Services {
 		at := "$.services." + svc.Name
 		if !p.HasHosts() {
@@ -245,8 +277,41 @@ func (v *validator) hosts() {
 		if svc.Rollout != nil && svc.Rollout.Pause < 0 {
 			v.at(at+".rollout.pause", "service %s: rollout.pause must not be negative", svc.Name)
 		}
+		v.proxiedGate(svc)
 	}
-	if p.HasHosts() && p.Proxy != nil {
-		v.at("$.proxy", "the proxy does not run across several hosts yet; remove proxy: or the top-level hosts:")
+}
+
+// proxiedGate refuses an http or tcp gate on a proxied service placed on a
+// host golive does not run on: that gate goes straight to the new
+// container's address on the host's proxy network, which only the host
+// itself reaches.
+func (v *validator) proxiedGate(svc *Service) {
+	p := v.plan
+	if svc.Proxy == nil || p.Proxy == nil || svc.Health.HTTP == "" && svc.Health.TCP == "" {
+		return
 	}
+	kind := "http"
+	if svc.Health.HTTP == "" {
+		kind = "tcp"
+	}
+	var remote []string
+	for _, h := range p.ServiceHosts(svc) {
+		if p.Hosts[h] != nil && !p.hostIsLocal(h) {
+			remote = append(remote, h)
+		}
+	}
+	if len(remote) == 0 {
+		return
+	}
+	v.at("$.services."+svc.Name+".health."+kind,
+		"service %s: its health.%s goes straight to each new container on the proxy network of its host, which golive cannot reach on %s (only a unix:// host's containers are reachable from here); "+
+			"use health: {docker: true} (the image's HEALTHCHECK, run on the host) or health.cmd, or remove health.%s (the proxy checks %s on the host before it switches)",
+		svc.Name, kind, strings.Join(remote, ", "), kind, svc.Proxy.Health)
+}
+
+// hostIsLocal says the named host is the Docker engine of the machine
+// golive runs on (a unix:// socket): its containers' addresses are reachable.
+func (p *Plan) hostIsLocal(host string) bool {
+	u, err := url.Parse(p.Hosts[host].URL)
+	return err == nil && u.Scheme == "unix"
 }

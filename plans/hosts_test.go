@@ -106,6 +106,12 @@ func TestHostMistakesAreNamedWithWhatToDo(t *testing.T) {
 		{"rollout without hosts", base + "services:\n  api: {image: a, rollout: {batch: 1}}\n", "rollout needs several hosts"},
 		{"{host} without hosts", base + "services:\n  api: {image: a, health: {http: 'http://{host}/'}}\n", "{host} in a gate needs a top-level `hosts:`"},
 		{"cert_path on ssh", base + "hosts: {app1: {url: 'ssh://a', cert_path: /tmp}}\nservices:\n  api: {image: a}\n", "cert_path applies to tcp:// hosts only"},
+		{"http gate of a proxied service on a remote host", base + "hosts: {app1: 'unix:///x', app2: 'ssh://a'}\nproxy: {}\nservices:\n  web: {image: a, proxy: {port: 80}, health: {http: 'http://{host}/up'}}\n",
+			"service web: its health.http goes straight to each new container on the proxy network of its host, which golive cannot reach on app2"},
+		{"pause step across hosts", base + "hosts: {app1: 'tcp://a:2375'}\nproxy: {}\nservices:\n  web: {image: a, group: front, proxy: {port: 80}}\nsteps:\n  - pause: front\n  - deploy: front\n  - resume: front\n",
+			"step 1: pause does not run across several hosts yet"},
+		{"tcp gate of a proxied service on a remote host", base + "hosts: {app1: 'tcp://a:2375'}\nproxy: {}\nservices:\n  web: {image: a, proxy: {port: 80}, health: {tcp: 'localhost:80'}}\n",
+			"use health: {docker: true} (the image's HEALTHCHECK, run on the host) or health.cmd, or remove health.tcp (the proxy checks /up on the host before it switches)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Parse("/p.yaml", []byte(tc.plan))
@@ -159,5 +165,50 @@ func TestStateFollowsTheLockPerHostAndAHostLost(t *testing.T) {
 	st.Apply(Event{Kind: EvLockReleased, Result: ResultOK})
 	if len(st.LockedHosts) != 0 || st.LockHolder != "" {
 		t.Errorf("a release on every host frees it: %v %q", st.LockedHosts, st.LockHolder)
+	}
+}
+
+// TestProxiedServicesOnHostsTakeGatesThatReachThem: with hosts, a proxied
+// service's http or tcp gate is taken on unix:// hosts only, and the gates
+// that run on the host itself anywhere.
+func TestProxiedServicesOnHostsTakeGatesThatReachThem(t *testing.T) {
+	base := "project: shop\nrelease: '1'\nhosts: {local: 'unix:///var/run/docker.sock', app1: 'tcp://a:2375', app2: 'ssh://deploy@b'}\nproxy: {}\nservices:\n"
+	for _, tc := range []struct{ name, service string }{
+		{"http gate on the local host", "  web: {image: a, hosts: [local], proxy: {port: 80}, health: {http: 'http://{host}/up'}}\n"},
+		{"docker gate everywhere", "  web: {image: a, proxy: {port: 80}, health: {docker: true}}\n"},
+		{"cmd gate everywhere", "  web: {image: a, proxy: {port: 80}, health: {cmd: 'true'}}\n"},
+		{"the proxy's own check only", "  web: {image: a, proxy: {port: 80}}\n"},
+		{"http gate of an unproxied service", "  api: {image: a, health: {http: 'http://{host}:8080/up'}}\n  web: {image: a, proxy: {port: 80}}\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := Parse("/p.yaml", []byte(base+tc.service)); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+func TestRolloutNotesNameABatchThatCoversEveryHost(t *testing.T) {
+	base := "project: shop\nrelease: '1'\nhosts: {app1: 'tcp://a', app2: 'tcp://b', app3: 'tcp://c'}\nservices:\n"
+	for _, tc := range []struct{ name, services, want string }{
+		{"batch larger than the hosts", "  api: {image: a, hosts: [app1, app2], rollout: {batch: 5}}\n",
+			"api: rollout batch 5 covers all its 2 hosts: they all change at once; set rollout.batch below 2 to change them a few at a time"},
+		{"batch of every host", "  api: {image: a, rollout: {batch: 3}}\n", "api: rollout batch 3 covers all its 3 hosts"},
+		{"100%", "  api: {image: a, rollout: {batch: '100%'}}\n", "api: rollout batch 100% covers all its 3 hosts"},
+		{"batch below the hosts", "  api: {image: a, rollout: {batch: 2}}\n", ""},
+		{"percentage below the hosts", "  api: {image: a, rollout: {batch: '50%'}}\n", ""},
+		{"one host", "  api: {image: a, hosts: [app1], rollout: {batch: 1}}\n", ""},
+		{"no rollout", "  api: {image: a}\n", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := Parse("/p.yaml", []byte(base+tc.services))
+			if err != nil {
+				t.Fatal(err)
+			}
+			notes := p.RolloutNotes()
+			if got := strings.Join(notes, "\n"); tc.want == "" && got != "" || !strings.HasPrefix(got, tc.want) {
+				t.Errorf("notes %q, want %q", notes, tc.want)
+			}
+		})
 	}
 }

@@ -441,10 +441,13 @@ func (e *Engine) heldRoutes(ctx context.Context) ([]heldRoute, error) {
 }
 
 // refuseHeld stops an apply before it changes anything while the proxy
-// holds one of its routes. (A plan cannot begin by letting a route through:
-// its steps resume only what they held, so the way out is a revert or
-// kamal-proxy's own resume.)
+// (of any of its hosts) holds one of its routes. (A plan cannot begin by
+// letting a route through: its steps resume only what they held, so the
+// way out is a revert or kamal-proxy's own resume.)
 func (e *Engine) refuseHeld(ctx context.Context) error {
+	if e.hosts != nil {
+		return e.eachHost(func(h *Engine) error { return h.refuseHeld(ctx) })
+	}
 	held, err := e.heldRoutes(ctx)
 	if err != nil || len(held) == 0 {
 		return err
@@ -457,10 +460,14 @@ func (e *Engine) refuseHeld(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// resumeHeld lets through every route of the plan the proxy still holds:
+// resumeHeld lets through every route of the plan the proxy (of each of
+// its hosts) still holds:
 // a revert puts the traffic back, whatever left it held. Journaled as
 // route events.
 func (e *Engine) resumeHeld(ctx context.Context) error {
+	if e.hosts != nil {
+		return e.eachHost(func(h *Engine) error { return h.resumeHeld(ctx) })
+	}
 	held, err := e.heldRoutes(ctx)
 	if err != nil || len(held) == 0 {
 		return err

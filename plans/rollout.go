@@ -72,6 +72,12 @@ type HostError struct {
 func (e *HostError) Error() string { return "host " + e.Host + ": " + e.Err.Error() }
 func (e *HostError) Unwrap() error { return e.Err }
 
+// ErrHostUnreachable marks what a host of the plan that did not answer
+// when golive started returns for everything asked of it: its services
+// show as unreachable, its lock cannot be read or taken, so nothing that
+// needs every host's lock runs while it is down.
+var ErrHostUnreachable = errors.New("the host does not answer")
+
 // eachHost runs f on every host's engine in parallel and joins what failed.
 func (e *Engine) eachHost(f func(h *Engine) error) error {
 	errs := make([]error, len(e.hosts))
@@ -159,10 +165,14 @@ func (e *Engine) guardHosts(ctx context.Context) error {
 	return nil
 }
 
-// lockHolderHosts is the holder of the first host's lock that is held.
+// lockHolderHosts is the holder of the first host's lock that is held,
+// among the hosts that answer.
 func (e *Engine) lockHolderHosts(ctx context.Context) (*docker.LockInfo, error) {
 	for _, h := range e.hosts {
 		held, err := h.LockHolder(ctx)
+		if errors.Is(err, ErrHostUnreachable) {
+			continue
+		}
 		if err != nil {
 			return nil, &HostError{Host: h.host, Err: err}
 		}
@@ -173,11 +183,32 @@ func (e *Engine) lockHolderHosts(ctx context.Context) (*docker.LockInfo, error) 
 	return nil, nil
 }
 
-// breakLockHosts breaks the locks that held's operation holds on every host.
+// LockedHosts names the hosts that answer on which held's operation holds
+// the lock; nil for a plan without hosts.
+func (e *Engine) LockedHosts(ctx context.Context, held *docker.LockInfo) []string {
+	var names []string
+	for _, h := range e.hosts {
+		if mine, err := h.LockHolder(ctx); err == nil && sameHolder(mine, held) {
+			names = append(names, h.host)
+		}
+	}
+	return names
+}
+
+// sameHolder reports whether two locks were taken by one process.
+func sameHolder(a, b *docker.LockInfo) bool {
+	return a != nil && b != nil && a.Holder == b.Holder && a.PID == b.PID && a.Host == b.Host
+}
+
+// breakLockHosts breaks the locks that held's operation holds on every
+// host that answers.
 func (e *Engine) breakLockHosts(ctx context.Context, held *docker.LockInfo) error {
 	return e.eachHost(func(h *Engine) error {
 		mine, err := h.LockHolder(ctx)
-		if err != nil || mine == nil || mine.Holder != held.Holder || mine.PID != held.PID || mine.Host != held.Host {
+		if errors.Is(err, ErrHostUnreachable) {
+			return nil
+		}
+		if err != nil || !sameHolder(mine, held) {
 			return err
 		}
 		return h.BreakLock(ctx, mine)
@@ -185,10 +216,13 @@ func (e *Engine) breakLockHosts(ctx context.Context, held *docker.LockInfo) erro
 }
 
 // interruptedHosts says whose operation was interrupted, on the first host
-// whose lock tells it.
+// that answers whose lock tells it.
 func (e *Engine) interruptedHosts(ctx context.Context) (string, error) {
 	for _, h := range e.hosts {
 		msg, err := h.Interrupted(ctx)
+		if errors.Is(err, ErrHostUnreachable) {
+			continue
+		}
 		if err != nil {
 			return "", &HostError{Host: h.host, Err: err}
 		}

@@ -23,13 +23,18 @@ import (
 type headless struct {
 	plan   *plans.Plan
 	cli    *docker.Client
-	hosts  map[string]*docker.Client // a plan with hosts: a client per host, and cli nil
+	hosts  map[string]*docker.Client // a plan with hosts: a client per host that answered, and cli nil
+	lost   map[string]error          // a plan with hosts: why each host that did not answer did not
 	opts   options
 	stdin  *os.File
 	stdout io.Writer
 	stderr io.Writer
 	mu     sync.Mutex // serialises printing from parallel deploys
 	state  *plans.State
+	// retrying is set while a revert is tried again; tried holds the
+	// lines of its latest try, printed once no other try follows.
+	retrying bool
+	tried    []string
 }
 
 func check(plan *plans.Plan, stdout, stderr io.Writer) int {
@@ -39,6 +44,9 @@ func check(plan *plans.Plan, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, "  "+logs.SanitizeString(n))
 	}
 	for _, n := range plan.ProxyStepNotes() {
+		fmt.Fprintln(stdout, "  "+n)
+	}
+	for _, n := range plan.RolloutNotes() {
 		fmt.Fprintln(stdout, "  "+n)
 	}
 	for _, w := range plan.ComposeWarnings {
@@ -259,6 +267,20 @@ func (h *headless) revert(ctx context.Context) int {
 }
 
 func (h *headless) unlock(ctx context.Context) int {
+	code := h.unlockReachable(ctx)
+	if len(h.lost) > 0 {
+		fmt.Fprint(h.stderr, h.lostNote())
+		fmt.Fprintf(h.stderr, "  its lock, if it holds one, was left as it is: run `golive unlock %s` again once it answers\n", h.plan.Path)
+		if code == exitOK {
+			return exitEnvironment
+		}
+	}
+	return code
+}
+
+// unlockReachable breaks the lock on the hosts that answer (the one
+// engine's of a plan without hosts:).
+func (h *headless) unlockReachable(ctx context.Context) int {
 	e, j, err := h.engine("unlock", nil)
 	if err != nil {
 		fmt.Fprintln(h.stderr, "golive:", err)
@@ -271,7 +293,7 @@ func (h *headless) unlock(ctx context.Context) int {
 		return exitEnvironment
 	}
 	if held == nil {
-		fmt.Fprintf(h.stdout, "the lock %s was not held\n", h.plan.LockName())
+		fmt.Fprintf(h.stdout, "the lock %s was not held%s\n", h.plan.LockName(), h.onHosts(h.answering()))
 		return exitOK
 	}
 	host, _ := os.Hostname()
@@ -292,11 +314,12 @@ func (h *headless) unlock(ctx context.Context) int {
 			return exitOK
 		}
 	}
+	on := h.onHosts(e.LockedHosts(ctx, held))
 	if err := e.BreakLock(ctx, held); err != nil {
 		fmt.Fprintln(h.stderr, "golive unlock:", err)
 		return exitEnvironment
 	}
-	fmt.Fprintf(h.stdout, "broke the lock of %s\n", who)
+	fmt.Fprintf(h.stdout, "broke the lock of %s%s\n", who, on)
 	return exitOK
 }
 
@@ -307,9 +330,9 @@ func (h *headless) status(ctx context.Context) int {
 		fmt.Fprintln(h.stderr, "golive status:", err)
 		return exitEnvironment
 	}
-	fmt.Fprintf(h.stdout, "%-12s %-10s %-24s %-10s %-12s %s\n", "SERVICE", "GROUP", "CONTAINER", "STATE", "IMAGE ID", "IMAGE → TARGET")
+	fmt.Fprintf(h.stdout, "%-12s %-10s %-24s %-11s %-12s %s\n", "SERVICE", "GROUP", "CONTAINER", "STATE", "IMAGE ID", "IMAGE → TARGET")
 	for _, s := range states {
-		fmt.Fprintf(h.stdout, "%-12s %-10s %-24s %-10s %-12s %s → %s\n", s.Service, s.Group, s.Container, s.State, docker.ShortID(s.ImageID), orDash(s.Image), s.Target)
+		fmt.Fprintf(h.stdout, "%-12s %-10s %-24s %-11s %-12s %s → %s\n", s.Service, s.Group, s.Container, s.State, orDash(docker.ShortID(s.ImageID)), orDash(s.Image), s.Target)
 		if s.Warm != "" {
 			fmt.Fprintf(h.stdout, "%-12s previous version %s warm until %s: a revert switches back to it at once\n", "", s.Warm, s.WarmUntil.Local().Format("15:04:05"))
 		}
@@ -318,10 +341,15 @@ func (h *headless) status(ctx context.Context) int {
 		}
 	}
 	if held, err := e.LockHolder(ctx); err == nil && held != nil {
-		fmt.Fprintf(h.stdout, "lock held by %s (%s since %s)\n", held.Holder, held.Operation, held.Since.Local().Format("15:04:05"))
+		fmt.Fprintf(h.stdout, "lock held by %s (%s since %s)%s\n", held.Holder, held.Operation, held.Since.Local().Format("15:04:05"), h.onHosts(e.LockedHosts(ctx, held)))
 		if host, _ := os.Hostname(); held.Host == host && held.PID > 0 && !plans.HolderAlive(*held) {
 			fmt.Fprint(h.stdout, interruptedNote(*held, h.leftovers(ctx, states), h.plan.Path))
 		}
+	}
+	if len(h.lost) > 0 {
+		fmt.Fprint(h.stderr, h.lostNote())
+		fmt.Fprintln(h.stderr, "  what runs there is unknown until it answers; apply and revert wait for every host (start its Docker engine, fix its URL under hosts:, or remove it from hosts:)")
+		return exitEnvironment
 	}
 	return exitOK
 }

@@ -4,12 +4,16 @@ import (
 	"context"
 	"fmt"
 	"os/exec"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/golive/golive/docker"
 	"github.com/golive/golive/docker/dockertest"
 	"github.com/golive/golive/docker/dockertest/engines"
+	"github.com/golive/golive/plans"
 )
 
 // TestHostsLostMidRolloutTellsWhatIsUnknownAndRevertFinishesItsReturn cuts
@@ -67,5 +71,60 @@ func TestHostsLostMidRolloutTellsWhatIsUnknownAndRevertFinishesItsReturn(t *test
 		if held, err := c.Lock(context.Background(), "golive-lock-"+project); err != nil || held != nil {
 			t.Errorf("host %s: lock left %v (%v)", name, held, err)
 		}
+	}
+}
+
+// TestHostsDownStatusAndUnlockGoOnWithTheOthers: with h2 not answering,
+// status shows h1's and h3's rows and h2's as unreachable, and on which
+// host the lock is held; unlock breaks it where it can and names h2; both
+// end non-zero.
+func TestHostsDownStatusAndUnlockGoOnWithTheOthers(t *testing.T) {
+	project, clients, write := hostsProject(t)
+	if code, out, errs := cli(t, "apply", write("1", "", ""), "--yes"); code != 0 {
+		t.Fatalf("apply v1: exit %d\n%s%s", code, out, errs)
+	}
+	h2 := engines.Get(t, 3).Engines[1]
+	link := dockertest.NewCuttingEngine(t, h2.Socket())
+	var hosts strings.Builder
+	for _, name := range []string{"h1", "h3"} {
+		fmt.Fprintf(&hosts, "  %s: %s\n", name, clients[name].Host())
+	}
+	fmt.Fprintf(&hosts, "  h2: {url: %q, address: %s}\n", link.Host, h2.Addr)
+	plan := write("2", hosts.String(), "")
+	link.Cut()
+	lock := "golive-lock-" + project
+	if _, err := clients["h1"].TakeLock(context.Background(), lock, docker.LockInfo{Holder: "ops@elsewhere", Host: "elsewhere", Operation: "apply", Since: time.Now()},
+		map[string]string{plans.LabelProject: project}); err != nil {
+		t.Fatal(err)
+	}
+
+	code, stdout, stderr := cli(t, "status", plan)
+	if code != exitEnvironment {
+		t.Fatalf("status with a host down: exit %d, want %d\n%s%s", code, exitEnvironment, stdout, stderr)
+	}
+	for _, row := range []struct{ service, state string }{{"api@h1", "running"}, {"api@h2", "unreachable"}, {"api@h3", "running"}} {
+		if !slices.ContainsFunc(strings.Split(stdout, "\n"), func(l string) bool {
+			f := strings.Fields(l)
+			return len(f) > 3 && f[0] == row.service && f[3] == row.state
+		}) {
+			t.Errorf("status should show %s %s:\n%s", row.service, row.state, stdout)
+		}
+	}
+	if !strings.Contains(stderr, "host h2 is unreachable") {
+		t.Errorf("status should name the host down:\n%s", stderr)
+	}
+	if !regexp.MustCompile(`lock held by ops@elsewhere \(apply since [0-9:]+\) on h1\n`).MatchString(stdout) {
+		t.Errorf("status should say on which host the lock is held:\n%s", stdout)
+	}
+
+	code, stdout, stderr = cli(t, "unlock", plan, "--force")
+	if code != exitEnvironment {
+		t.Fatalf("unlock with a host down: exit %d, want %d\n%s%s", code, exitEnvironment, stdout, stderr)
+	}
+	if !regexp.MustCompile(`broke the lock of ops@elsewhere .* on h1\n`).MatchString(stdout) || !strings.Contains(stderr, "host h2 is unreachable") {
+		t.Errorf("unlock should break h1's lock and name h2:\n%s%s", stdout, stderr)
+	}
+	if held, err := clients["h1"].Lock(context.Background(), lock); err != nil || held != nil {
+		t.Errorf("h1's lock left: %v (%v)", held, err)
 	}
 }

@@ -153,13 +153,19 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	ctx, stop := interruptible(stderr)
 	defer stop()
 	h := &headless{plan: plan, opts: opts, stdin: stdin, stdout: stdout, stderr: stderr}
-	if plan.HasHosts() {
+	switch {
+	case plan.HasHosts() && (cmd == "apply" || cmd == "revert"):
 		if h.hosts, err = connectHosts(ctx, plan); err != nil {
 			fmt.Fprintln(stderr, "golive:", err)
 			return exitEnvironment
 		}
 		defer closeHosts(h.hosts)
-	} else {
+	case plan.HasHosts():
+		// Looking and unlocking go on with the hosts that answer: a lost
+		// host is exactly when the operator needs to see the others.
+		h.hosts, h.lost = reachHosts(ctx, plan)
+		defer closeHosts(h.hosts)
+	default:
 		if h.cli, err = docker.Connect(ctx, plan.Docker.Host); err != nil {
 			fmt.Fprintln(stderr, "golive:", err)
 			return exitEnvironment

@@ -19,9 +19,33 @@ func (h *headless) print(ev plans.Event) {
 		h.state = plans.NewState(h.plan)
 	}
 	h.state.Apply(ev)
-	if line := formatEvent(ev, len(h.plan.ReleaseSteps())); line != "" {
-		fmt.Fprintf(h.stdout, "%s %s\n", ev.Time.Local().Format("15:04:05"), line)
+	line := formatEvent(ev, len(h.plan.ReleaseSteps()))
+	if line == "" {
+		return
 	}
+	line = ev.Time.Local().Format("15:04:05") + " " + line + "\n"
+	switch {
+	case ev.Kind == plans.EvRevertRetry:
+		// One line says the revert is retried and until when; each try
+		// stays in the journal, and only the last one's lines are shown.
+		if !h.retrying {
+			fmt.Fprint(h.stdout, line)
+		}
+		h.retrying, h.tried = true, nil
+	case h.retrying && ev.Kind != plans.EvApplyEnd:
+		h.tried = append(h.tried, line)
+	default:
+		h.endRetries()
+		fmt.Fprint(h.stdout, line)
+	}
+}
+
+// endRetries prints the lines of the last try of a retried revert.
+func (h *headless) endRetries() {
+	for _, l := range h.tried {
+		fmt.Fprint(h.stdout, l)
+	}
+	h.retrying, h.tried = false, nil
 }
 
 // foldHistory starts the state from the release's journals so far, so that
@@ -56,6 +80,7 @@ func (h *headless) foldHistory() {
 func (h *headless) summary() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	h.endRetries()
 	if h.state == nil || h.state.Outcome == plans.ResultNothing {
 		return
 	}
