@@ -24,10 +24,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/golive/golive/bench/benchkit"
-
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/golive/golive/bench/benchkit"
 	"github.com/golive/golive/docker"
 	"github.com/golive/golive/docker/scratch"
 	"github.com/golive/golive/plans"
