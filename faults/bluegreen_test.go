@@ -50,6 +50,7 @@ services:
 // back as the one container of the service, and the requests sent through
 // the proxy the whole time must all be answered.
 func TestBlueGreenKilledAtRandomPointsIsRevertedWithoutAFailedRequest(t *testing.T) {
+	t.Parallel()
 	r := newRelease(t)
 	port := dockertest.FreePort(t)
 	proxyImage := dockertest.ProxyImage(t, r.cli)
@@ -120,6 +121,7 @@ func TestBlueGreenKilledAtRandomPointsIsRevertedWithoutAFailedRequest(t *testing
 // apply refuses to start, and a revert switches back and resumes it: the
 // request held meanwhile is answered by version 1.
 func TestAPauseLeftByAKilledApplyIsLetThroughByTheRevert(t *testing.T) {
+	t.Parallel()
 	r := newRelease(t)
 	port := dockertest.FreePort(t)
 	proxyImage := dockertest.ProxyImage(t, r.cli)

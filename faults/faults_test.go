@@ -197,6 +197,7 @@ func answer(port int, path string) string {
 // from a fresh process must bring every service back to v1 and leave no
 // stray container.
 func TestRevertKilledAtRandomPointsIsFinishedByTheNextRevert(t *testing.T) {
+	t.Parallel()
 	r := newRelease(t)
 	p1, p2 := r.plan("1", "", ""), r.plan("2", "", "")
 	r.mustRun(0, "apply", p1)
@@ -223,6 +224,7 @@ func TestRevertKilledAtRandomPointsIsFinishedByTheNextRevert(t *testing.T) {
 // apply` of v2 at a random moment; a revert from a fresh process must
 // bring back v1.
 func TestApplyKilledAtRandomPointsIsRevertedByAFreshProcess(t *testing.T) {
+	t.Parallel()
 	r := newRelease(t)
 	p1, p2 := r.plan("1", "", ""), r.plan("2", "", "")
 	r.mustRun(0, "apply", p1)
@@ -319,6 +321,7 @@ func (p *proxy) restore() {
 // passes): the automatic revert must wait for the engine and put v1 back,
 // and what golive says must match what runs.
 func TestDockerConnectionCutMidDeployEndsInATruthfulOutcome(t *testing.T) {
+	t.Parallel()
 	r := newRelease(t)
 	p1, p2 := r.plan("1", "", ""), r.plan("2", "UNHEALTHY: 'true'", "")
 	r.mustRun(0, "apply", p1)
@@ -368,6 +371,7 @@ func TestDockerConnectionCutMidDeployEndsInATruthfulOutcome(t *testing.T) {
 // holds the journal during the release's first step: the release must stop
 // before it changes a container, exit non-zero and name the problem.
 func TestAFullDiskUnderTheStateFolderStopsTheRelease(t *testing.T) {
+	t.Parallel()
 	if os.Geteuid() != 0 {
 		t.Skip("mounting a small tmpfs needs root")
 	}
@@ -453,6 +457,7 @@ func (r *release) race(trial int, plan string) {
 // TestTwoProcessesRacingForTheLockOneProceedsTheOtherExits4 races two
 // applies for a free lock, and for a stale lock left by a dead process.
 func TestTwoProcessesRacingForTheLockOneProceedsTheOtherExits4(t *testing.T) {
+	t.Parallel()
 	r := newRelease(t)
 	// The plan holds the lock for a while before its (unchanged) deploys.
 	extra := "steps:\n  - run: sleep 0.3\n  - deploy: backend\n  - deploy: frontend\n"
@@ -481,6 +486,7 @@ func TestTwoProcessesRacingForTheLockOneProceedsTheOtherExits4(t *testing.T) {
 // v2 waits in api's health gate, `golive revert --yes` from another process
 // stops it and puts v1 back; both say so.
 func TestARevertFromASecondTerminalTakesOverARunningApply(t *testing.T) {
+	t.Parallel()
 	r := newRelease(t)
 	p1, p2 := r.plan("1", "", ""), r.plan("2", "UNHEALTHY: 'true'", "")
 	r.mustRun(0, "apply", p1)
@@ -509,6 +515,7 @@ func TestARevertFromASecondTerminalTakesOverARunningApply(t *testing.T) {
 // TestAFailureThatChangedNothingExits5: the first step fails, so no
 // container was touched and nothing needs reverting.
 func TestAFailureThatChangedNothingExits5(t *testing.T) {
+	t.Parallel()
 	r := newRelease(t)
 	r.mustRun(0, "apply", r.plan("1", "", ""))
 	out := r.mustRun(5, "apply", r.plan("2", "", "steps:\n  - run: exit 1\n  - deploy: backend\n  - deploy: frontend\n"))
@@ -524,6 +531,7 @@ func TestAFailureThatChangedNothingExits5(t *testing.T) {
 // created ahead, as <name>.next. A revert from a fresh process must bring
 // back v1 and remove that container too.
 func TestApplyKilledBetweenGroupsWithTheNextCreatedAheadLeavesNoNextBehindARevert(t *testing.T) {
+	t.Parallel()
 	r := newRelease(t)
 	p1 := r.plan("1", "", "")
 	r.mustRun(0, "apply", p1)
@@ -577,6 +585,7 @@ func TestApplyKilledBetweenGroupsWithTheNextCreatedAheadLeavesNoNextBehindARever
 // first check and is in its stable window, web's new container has
 // started. A revert from a fresh process must bring both back to v1.
 func TestApplyKilledWhileTheFrontendDeploysInTheBackendsStableWindow(t *testing.T) {
+	t.Parallel()
 	r := newRelease(t)
 	r.mustRun(0, "apply", r.plan("1", "", ""))
 	p2 := r.plan("2", "", "")

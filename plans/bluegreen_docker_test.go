@@ -169,6 +169,7 @@ func (f *fixture) state(p *plans.Plan) *plans.State {
 }
 
 func TestBlueGreenDeployAndWarmRevertLoseNoRequest(t *testing.T) {
+	t.Parallel()
 	p := newProxied(t)
 	v1, v2 := p.plan("1", "10m", "500ms", ""), p.plan("2", "10m", "500ms", "")
 	must(t, p.apply(v1))
@@ -241,6 +242,7 @@ func (p *proxied) warm(name string) *docker.Container {
 }
 
 func TestBlueGreenStateWhileWarm(t *testing.T) {
+	t.Parallel()
 	p := newProxied(t)
 	v1, v2 := p.plan("1", "10m", "0s", ""), p.plan("2", "10m", "0s", "")
 	must(t, p.apply(v1))
@@ -286,11 +288,13 @@ func TestBlueGreenStateWhileWarm(t *testing.T) {
 }
 
 func TestBlueGreenFailingVersionNeverTakesTraffic(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct{ name, env, stable string }{
 		{"unhealthy", ", UNHEALTHY: \"true\"", "0s"},
 		{"crashes in its stable window", ", CRASH_AFTER: 1s", "3s"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			p := newProxied(t)
 			v1 := p.plan("1", "10m", "0s", "")
 			must(t, p.apply(v1))
@@ -317,6 +321,7 @@ func TestBlueGreenFailingVersionNeverTakesTraffic(t *testing.T) {
 }
 
 func TestBlueGreenRevertAfterKeepWarmStartsTheKeptVersion(t *testing.T) {
+	t.Parallel()
 	p := newProxied(t)
 	v1, v2 := p.plan("1", "1s", "0s", ""), p.plan("2", "1s", "0s", "")
 	must(t, p.apply(v1))
@@ -337,6 +342,7 @@ func TestBlueGreenRevertAfterKeepWarmStartsTheKeptVersion(t *testing.T) {
 }
 
 func TestCanaryGivesTheNewVersionItsShareThenAllTheTraffic(t *testing.T) {
+	t.Parallel()
 	p := newProxied(t)
 	must(t, p.apply(p.plan("1", "10m", "0s", "")))
 	canary := "steps:\n  - canary: {service: web, percent: 99, for: 2s}\n  - deploy: default\n"
@@ -388,6 +394,7 @@ func TestCanaryGivesTheNewVersionItsShareThenAllTheTraffic(t *testing.T) {
 }
 
 func TestCanaryThatCrashesNeverTakesTheTraffic(t *testing.T) {
+	t.Parallel()
 	p := newProxied(t)
 	must(t, p.apply(p.plan("1", "10m", "0s", "")))
 	canary := "steps:\n  - canary: {service: web, percent: 50, for: 3s}\n  - deploy: default\n"

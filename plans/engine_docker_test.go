@@ -202,6 +202,7 @@ func must(t *testing.T, err error) {
 }
 
 func TestApplyDeploysBackendThenFrontendAndRevertBringsBackTheKeptContainers(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	must(t, f.apply(f.plan("1", nil)))
 	if a, w := f.version(f.apiPort), f.version(f.webPort); a != "1" || w != "1" {
@@ -290,6 +291,7 @@ func revertOrder(t *testing.T, extra string) (*fixture, []plans.Event, string) {
 }
 
 func TestRevertRestoresEveryServiceAtOnceByDefault(t *testing.T) {
+	t.Parallel()
 	f, services, msg := revertOrder(t, "")
 	if len(services) != 2 || !strings.Contains(msg, "2 services, order parallel") {
 		t.Fatalf("revert: %q, %d services", msg, len(services))
@@ -303,6 +305,7 @@ func TestRevertRestoresEveryServiceAtOnceByDefault(t *testing.T) {
 }
 
 func TestRevertOrderGroupsGoesBackOneGroupAtATimeFrontendFirst(t *testing.T) {
+	t.Parallel()
 	f, services, msg := revertOrder(t, "revert: {order: groups, stable: 500ms}")
 	var order []string
 	for _, e := range services {
@@ -323,6 +326,7 @@ func TestRevertOrderGroupsGoesBackOneGroupAtATimeFrontendFirst(t *testing.T) {
 // Judged by v2's gate, v1 would fail; the revert must succeed, and a second
 // revert must not go further back and remove the services.
 func TestRevertJudgesThePreviousVersionByItsOwnGate(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	must(t, f.apply(f.plan("1", nil)))
 	v1port := f.apiPort
@@ -346,6 +350,7 @@ func TestRevertJudgesThePreviousVersionByItsOwnGate(t *testing.T) {
 }
 
 func TestRevertRecreatesFromThePreviousImageIDWhenTheKeptContainerIsGoneAndTheTagMoved(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	must(t, f.apply(f.plan("1", nil)))
@@ -367,6 +372,7 @@ func TestRevertRecreatesFromThePreviousImageIDWhenTheKeptContainerIsGoneAndTheTa
 }
 
 func TestFailingHealthGateWithOnFailureStopLeavesItForRevertLater(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	must(t, f.apply(f.plan("1", nil)))
 	p := f.plan("2", func(v *planVars) { v.OnFailure, v.APIEnv, v.Timeout = "stop", ", UNHEALTHY: 'true'", "2s" })
@@ -393,6 +399,7 @@ func TestFailingHealthGateWithOnFailureStopLeavesItForRevertLater(t *testing.T) 
 }
 
 func TestFailingHealthGateRevertsAutomatically(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	must(t, f.apply(f.plan("1", nil)))
 	err := f.apply(f.plan("2", func(v *planVars) { v.APIEnv, v.Timeout = ", UNHEALTHY: 'true'", "2s" }))
@@ -415,6 +422,7 @@ func TestFailingHealthGateRevertsAutomatically(t *testing.T) {
 }
 
 func TestCrashAfterStartIsCaughtByTheStableWindow(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	must(t, f.apply(f.plan("1", nil)))
 	err := f.apply(f.plan("2", func(v *planVars) { v.APIEnv, v.Stable = ", CRASH_AFTER: 1s", "4s" }))
@@ -433,6 +441,7 @@ func TestCrashAfterStartIsCaughtByTheStableWindow(t *testing.T) {
 }
 
 func TestMissingImageFailsPreloadBeforeAnyContainerIsTouched(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	must(t, f.apply(f.plan("1", nil)))
 	before := f.container(f.project + "-api").ID
@@ -453,6 +462,7 @@ func TestMissingImageFailsPreloadBeforeAnyContainerIsTouched(t *testing.T) {
 }
 
 func TestPreloadPullsFromARegistryAndLoadsASaveTarball(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	reg := dockertest.Registry(t)
 	pulled := reg + "/" + f.project + "/api:3"
@@ -543,6 +553,7 @@ steps:
 }
 
 func TestFailingStepSkipsTheRestAndDecliningAConfirmFailsTheRelease(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	must(t, f.apply(f.plan("1", nil)))
 	p := f.plan("2", func(v *planVars) {
@@ -567,6 +578,7 @@ func TestFailingStepSkipsTheRestAndDecliningAConfirmFailsTheRelease(t *testing.T
 }
 
 func TestApplyRefusesToStartOverAHalfDeployedService(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	must(t, f.apply(f.plan("1", nil)))
 	_, err := f.cli.Create(context.Background(), docker.Spec{Name: f.project + "-api.next", Image: f.image("api:2"),
@@ -579,6 +591,7 @@ func TestApplyRefusesToStartOverAHalfDeployedService(t *testing.T) {
 }
 
 func TestApplyJournalsTheFirstErrorLinesAfterADeployAndErrorsPerMinute(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	must(t, f.apply(f.plan("1", nil)))
 	p := f.plan("2", func(v *planVars) { v.APIEnv, v.Stable = ", ERROR_RATE: '1', LOG_EVERY: 50ms", "1s" })
@@ -608,6 +621,7 @@ func TestApplyJournalsTheFirstErrorLinesAfterADeployAndErrorsPerMinute(t *testin
 }
 
 func TestRevertRemovesAServiceThatDidNotExistBefore(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	p := f.plan("1", nil)
 	must(t, f.apply(p))
@@ -632,6 +646,7 @@ func TestRevertRemovesAServiceThatDidNotExistBefore(t *testing.T) {
 }
 
 func TestAPortTakenOnTheHostFailsTheStartAndIsReverted(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	must(t, f.apply(f.plan("1", nil)))
 	taken, err := net.Listen("tcp", "127.0.0.1:0")
@@ -654,6 +669,7 @@ func TestAPortTakenOnTheHostFailsTheStartAndIsReverted(t *testing.T) {
 // runs, so the next apply replaces it and still reverts to the version
 // before it.
 func TestFixingForwardAfterACrashKeepsTheLastHealthyVersionToRevertTo(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	must(t, f.apply(f.plan("1", nil)))
 	v1 := f.container(f.project + "-api").ID
@@ -681,6 +697,7 @@ func TestFixingForwardAfterACrashKeepsTheLastHealthyVersionToRevertTo(t *testing
 }
 
 func TestServicesJoinTheirNetworkUnderTheirNameAndKeepItThroughARevert(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	network := f.project + "-net"
 	p1 := f.plan("1", nil)
@@ -706,6 +723,7 @@ func TestServicesJoinTheirNetworkUnderTheirNameAndKeepItThroughARevert(t *testin
 }
 
 func TestContainerConfigFollowsThePlanAndAChangedConfigRedeploys(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	must(t, os.MkdirAll(filepath.Join(f.dir, "data"), 0o755))
 	must(t, os.WriteFile(filepath.Join(f.dir, "api.env"), []byte("# api settings\nFEATURE_X=on\nexport DB_USER=\"shop\"\n"), 0o644))
@@ -748,6 +766,7 @@ func TestContainerConfigFollowsThePlanAndAChangedConfigRedeploys(t *testing.T) {
 }
 
 func TestHealthGatesByCommandAndByTheImagesHealthcheck(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	checked := f.image("api:3")
 	dockertest.LoadDemoImage(t, f.cli, checked, scratch.Config{Env: []string{"VERSION=3", "ROLE=api"}, Healthcheck: []string{"/app", "healthcheck"}})
@@ -794,6 +813,7 @@ func TestHealthGatesByCommandAndByTheImagesHealthcheck(t *testing.T) {
 }
 
 func TestAFailedRevertCanBeRetried(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	// An image of its own: other tests on the engine load identical ones,
@@ -826,6 +846,7 @@ func TestAFailedRevertCanBeRetried(t *testing.T) {
 // api down on both ports. It puts v2 back, says so, and a later revert
 // finishes once the port is free.
 func TestARevertWhoseOldVersionCannotStartPutsTheNewOneBack(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	must(t, f.apply(f.plan("1", nil)))
 	v1port := f.apiPort
@@ -857,6 +878,7 @@ func TestARevertWhoseOldVersionCannotStartPutsTheNewOneBack(t *testing.T) {
 // while the first step runs, as `golive unlock --force` from another
 // machine would: the release must change nothing and not revert.
 func TestAReleaseWhoseLockIsBrokenStopsBeforeItsNextChange(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	must(t, f.apply(f.plan("1", nil)))
 	before := f.container(f.project + "-api").ID
@@ -886,6 +908,7 @@ func TestAReleaseWhoseLockIsBrokenStopsBeforeItsNextChange(t *testing.T) {
 // TestServicesOfOneGroupSharingANewNetworkCreateItOnce: engine 20.10
 // creates duplicates when services create their network in parallel.
 func TestServicesOfOneGroupSharingANewNetworkCreateItOnce(t *testing.T) {
+	t.Parallel()
 	if _, err := exec.LookPath("docker"); err != nil {
 		t.Skip("counting networks needs the docker CLI")
 	}
@@ -906,6 +929,7 @@ func TestServicesOfOneGroupSharingANewNetworkCreateItOnce(t *testing.T) {
 // TestStopApplyStopsARunningApplyAndRevertsItEvenWithOnFailureStop is the
 // cockpit's "stop and revert" against the real engine.
 func TestStopApplyStopsARunningApplyAndRevertsItEvenWithOnFailureStop(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	must(t, f.apply(f.plan("1", nil)))
 	p2 := f.plan("2", func(v *planVars) { v.OnFailure = "stop"; v.APIEnv = ", UNHEALTHY: 'true'" })
@@ -928,6 +952,7 @@ func TestStopApplyStopsARunningApplyAndRevertsItEvenWithOnFailureStop(t *testing
 // accepts two networks of one name, after which Docker cannot tell which
 // one a container joins.
 func TestADuplicateNetworkIsReportedWithTheCommandThatCleansItUp(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	network := f.project + "-net"
 	api, err := client.New(client.FromEnv)

@@ -44,6 +44,7 @@ func (f *fixture) applyFollowing(p *plans.Plan) (*plans.State, string, error) {
 }
 
 func TestAV2LoggingErrorsBeyondItsBudgetDuringStableIsRevertedNamingTheLines(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	must(t, f.apply(f.plan("1", nil)))
 	p := f.plan("2", func(v *planVars) {
@@ -68,6 +69,7 @@ func TestAV2LoggingErrorsBeyondItsBudgetDuringStableIsRevertedNamingTheLines(t *
 }
 
 func TestAV2LoggingErrorsWithinItsBudgetDeploys(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	must(t, f.apply(f.plan("1", nil)))
 	p := f.plan("2", func(v *planVars) {
@@ -86,6 +88,7 @@ func TestAV2LoggingErrorsWithinItsBudgetDeploys(t *testing.T) {
 }
 
 func TestErrorsDuringTheWatchWindowAfterTheGroupDeployedRevertIt(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	must(t, f.apply(f.plan("1", nil)))
 	p := f.plan("2", func(v *planVars) {
@@ -106,6 +109,7 @@ func TestErrorsDuringTheWatchWindowAfterTheGroupDeployedRevertIt(t *testing.T) {
 }
 
 func TestARatioBudgetIsMeasuredFromThePreviousVersionsErrors(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	must(t, f.apply(f.plan("1", func(v *planVars) { v.APIEnv = ", ERROR_RATE: '1', LOG_EVERY: 100ms" })))
 	time.Sleep(3 * time.Second) // v1 logs about 30 error lines

@@ -13,6 +13,7 @@ import (
 )
 
 func TestAnEngineThatStallsDuringTheHealthGateEndsTheApplyWithATimeoutNamingTheCall(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	stalling := dockertest.NewStallingEngine(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -45,6 +46,7 @@ func TestAnEngineThatStallsDuringTheHealthGateEndsTheApplyWithATimeoutNamingTheC
 }
 
 func TestStableZeroDecidesAtTheFirstPassingProbe(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	// The api passes its first probe, then crashes 1.5 s after its start:
 	// a gate with a stable window would catch the crash, stable 0 does not wait.
@@ -66,6 +68,7 @@ func TestStableZeroDecidesAtTheFirstPassingProbe(t *testing.T) {
 }
 
 func TestAFailingGroupRemovesTheNextGroupsContainersCreatedAhead(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	must(t, f.apply(f.plan("1", nil)))
 	f.mu.Lock()

@@ -167,6 +167,7 @@ steps:
 }
 
 func TestAFailingOrHangingWebhookDoesNotHoldUpTheRelease(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	hanging, failing := newHook(t), newHook(t)
 	hanging.hold = make(chan struct{})

@@ -30,6 +30,7 @@ func (f *fixture) eventTime(kind, service, action string) time.Time {
 }
 
 func TestTheFrontendDeploysWhileTheBackendIsInItsStableWindow(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	must(t, f.apply(f.plan("1", nil)))
 	f.mu.Lock()
@@ -57,6 +58,7 @@ func TestTheFrontendDeploysWhileTheBackendIsInItsStableWindow(t *testing.T) {
 }
 
 func TestABackendThatCrashesInItsStableWindowRevertsTheFrontendDeployedMeanwhile(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	must(t, f.apply(f.plan("1", nil)))
 	f.mu.Lock()
@@ -93,6 +95,7 @@ func TestABackendThatCrashesInItsStableWindowRevertsTheFrontendDeployedMeanwhile
 }
 
 func TestAStepBetweenTwoDeploysWaitsForTheFirstGroupsStableWindow(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	must(t, f.apply(f.plan("1", nil)))
 	f.mu.Lock()

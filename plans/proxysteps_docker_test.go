@@ -178,6 +178,7 @@ func routeEvents(events []plans.Event) (out []plans.Event) {
 }
 
 func TestRealProxyStepsHoldRequestsWhilePausedAndServeTheMaintenancePage(t *testing.T) {
+	t.Parallel()
 	r := newRouted(t)
 	paused, maintenance := newDuring(plans.ActionPaused, r.url), newDuring(plans.ActionMaintenance, r.url)
 	events, err := r.apply(`  - pause: frontend
@@ -229,6 +230,7 @@ func TestRealProxyStepsHoldRequestsWhilePausedAndServeTheMaintenancePage(t *test
 }
 
 func TestRealProxyStepsAreLetThroughWhenTheReleaseFailsOrIsInterrupted(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name, steps, action string
 		interrupt           bool
@@ -321,6 +323,7 @@ func TestRealProxyStepsAreLetThroughWhenTheReleaseFailsOrIsInterrupted(t *testin
 // it) stops the next apply before it changes anything, with the commands
 // that let the traffic through; a revert lets it through.
 func TestApplyRefusesARouteLeftHeld(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name, state string
 		hold        func(r *routed, ctx context.Context) error

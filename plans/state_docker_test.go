@@ -63,6 +63,7 @@ func foldFile(t *testing.T, p *plans.Plan, path string) *plans.State {
 // release ends and checks the state folded from its journal: the phase,
 // what each service runs, and the measured time it was not serving.
 func TestStateOfEveryOutcome(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	v1 := f.plan("1", nil)

@@ -27,6 +27,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/golive/golive/bench/benchkit"
 	"github.com/golive/golive/docker"
 	"github.com/golive/golive/docker/dockertest/engines"
 	"github.com/golive/golive/docker/scratch"
@@ -138,16 +139,16 @@ func setup(ctx context.Context) (*bench, error) {
 	if b.set, err = engines.Start(startCtx, engines.Config{Count: 3, Prefix: "glb"}); err != nil {
 		return b, err
 	}
-	root, err := moduleRoot()
+	root, err := benchkit.ModuleRoot()
 	if err != nil {
 		return b, err
 	}
 	app := filepath.Join(dir, "app")
-	if err := goBuild(root, app, "./examples/demo/app", "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64"); err != nil {
+	if err := benchkit.GoBuild(root, app, "./examples/demo/app", "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64"); err != nil {
 		return b, err
 	}
 	b.bin = filepath.Join(dir, "golive")
-	if err := goBuild(root, b.bin, "./cmd/golive"); err != nil {
+	if err := benchkit.GoBuild(root, b.bin, "./cmd/golive"); err != nil {
 		return b, err
 	}
 	if err := b.loadImages(ctx, app); err != nil {
@@ -311,26 +312,4 @@ func (b *bench) cleanup() {
 		}
 	}
 	os.RemoveAll(b.dir)
-}
-
-func moduleRoot() (string, error) {
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		return "", fmt.Errorf("go env GOMOD: %w", err)
-	}
-	mod := strings.TrimSpace(string(out))
-	if mod == "" || mod == os.DevNull {
-		return "", errors.New("run from inside the golive module")
-	}
-	return filepath.Dir(mod), nil
-}
-
-func goBuild(root, out, pkg string, env ...string) error {
-	cmd := exec.Command("go", "build", "-trimpath", "-o", out, pkg)
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), env...)
-	if msg, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("go build %s: %w\n%s", pkg, err, msg)
-	}
-	return nil
 }

@@ -4,18 +4,15 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
-	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/golive/golive/bench/benchkit"
 	"github.com/golive/golive/docker"
 	"github.com/golive/golive/docker/scratch"
 	"github.com/golive/golive/plans"
@@ -53,16 +50,16 @@ func setup(ctx context.Context) (*bench, error) {
 	}
 	b := &bench{id: "glbproxy-" + hex.EncodeToString(idb), dir: dir, cli: cli, images: map[string]string{}, plans: map[string]string{}, raw: map[string]string{}}
 	b.state = filepath.Join(dir, "state")
-	root, err := moduleRoot()
+	root, err := benchkit.ModuleRoot()
 	if err != nil {
 		return b, err
 	}
 	app := filepath.Join(dir, "app")
-	if err := goBuild(root, app, "./examples/demo/app", "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64"); err != nil {
+	if err := benchkit.GoBuild(root, app, "./examples/demo/app", "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64"); err != nil {
 		return b, err
 	}
 	b.bin = filepath.Join(dir, "golive")
-	if err := goBuild(root, b.bin, "./cmd/golive"); err != nil {
+	if err := benchkit.GoBuild(root, b.bin, "./cmd/golive"); err != nil {
 		return b, err
 	}
 	if err := b.loadImages(ctx, app); err != nil {
@@ -75,7 +72,7 @@ func setup(ctx context.Context) (*bench, error) {
 	if _, err := cli.Load(ctx, proxyTar); err != nil {
 		return b, err
 	}
-	ports, err := freePorts(3)
+	ports, err := benchkit.FreePorts(3)
 	if err != nil {
 		return b, err
 	}
@@ -232,45 +229,4 @@ func (b *bench) cleanup() {
 	}
 	b.cli.Close()
 	os.RemoveAll(b.dir)
-}
-
-func moduleRoot() (string, error) {
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		return "", fmt.Errorf("go env GOMOD: %w", err)
-	}
-	mod := strings.TrimSpace(string(out))
-	if mod == "" || mod == os.DevNull {
-		return "", errors.New("run from inside the golive module")
-	}
-	return filepath.Dir(mod), nil
-}
-
-func goBuild(root, out, pkg string, env ...string) error {
-	cmd := exec.Command("go", "build", "-trimpath", "-o", out, pkg)
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), env...)
-	if msg, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("go build %s: %w\n%s", pkg, err, msg)
-	}
-	return nil
-}
-
-func freePorts(n int) ([]int, error) {
-	var ports []int
-	var ls []net.Listener
-	defer func() {
-		for _, l := range ls {
-			l.Close()
-		}
-	}()
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
 }

@@ -14,7 +14,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -27,6 +26,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/golive/golive/bench/benchkit"
 	"github.com/golive/golive/docker"
 	"github.com/golive/golive/docker/scratch"
 	"github.com/golive/golive/plans"
@@ -155,23 +155,23 @@ func setup(ctx context.Context) (*bench, error) {
 		return nil, err
 	}
 	b := &bench{id: "glbench-" + hex.EncodeToString(idb), dir: dir, cli: cli, images: map[string]string{}}
-	root, err := moduleRoot()
+	root, err := benchkit.ModuleRoot()
 	if err != nil {
 		return b, err
 	}
 	app := filepath.Join(dir, "app")
-	if err := goBuild(root, app, "./examples/demo/app", "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64"); err != nil {
+	if err := benchkit.GoBuild(root, app, "./examples/demo/app", "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64"); err != nil {
 		return b, err
 	}
 	if err := b.loadImages(ctx, app); err != nil {
 		return b, err
 	}
-	ports, err := freePorts(6)
+	ports, err := benchkit.FreePorts(6)
 	if err != nil {
 		return b, err
 	}
 	bin := filepath.Join(dir, "golive")
-	if err := goBuild(root, bin, "./cmd/golive"); err != nil {
+	if err := benchkit.GoBuild(root, bin, "./cmd/golive"); err != nil {
 		return b, err
 	}
 	if b.golive, err = newGolive(b, bin, ports[0], ports[1]); err != nil {
@@ -344,45 +344,4 @@ func machine(b *bench) string {
 		}
 	}
 	return fmt.Sprintf("%s, %d cores%s%s, %s%s", cpu, runtime.NumCPU(), mem, engine, time.Now().UTC().Format("2006-01-02"), load)
-}
-
-func moduleRoot() (string, error) {
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		return "", fmt.Errorf("go env GOMOD: %w", err)
-	}
-	mod := strings.TrimSpace(string(out))
-	if mod == "" || mod == os.DevNull {
-		return "", errors.New("run from inside the golive module")
-	}
-	return filepath.Dir(mod), nil
-}
-
-func goBuild(root, out, pkg string, env ...string) error {
-	cmd := exec.Command("go", "build", "-trimpath", "-o", out, pkg)
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), env...)
-	if msg, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("go build %s: %w\n%s", pkg, err, msg)
-	}
-	return nil
-}
-
-func freePorts(n int) ([]int, error) {
-	var ports []int
-	var ls []net.Listener
-	defer func() {
-		for _, l := range ls {
-			l.Close()
-		}
-	}()
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
 }
