@@ -698,3 +698,20 @@ func TestErrorAndSearchJumpsSayWhereTheyAre(t *testing.T) {
 		t.Fatalf("N:\n%s", v)
 	}
 }
+
+func TestAnApplyTheOperatorStoppedSaysSoNotFailed(t *testing.T) {
+	stopped := seq(plans.Event{Kind: plans.EvPlanLoaded, Project: "shop", Release: "2.4.0"}, applyStarted,
+		plans.Event{Kind: plans.EvLockAcquired, Actor: "alice@ops1"}, stepsEnd(1, 1, plans.ResultOK), apiDeployed,
+		plans.Event{Kind: plans.EvStepEnd, Run: "r1", Step: 2, Result: plans.ResultFailed, Error: "context canceled"},
+		stepsEnd(3, 4, plans.ResultSkipped), plans.Event{Kind: plans.EvRevertStart, Run: "r1", Message: "1 services"},
+		plans.Event{Kind: plans.EvRevertService, Run: "r1", Service: "api", Image: api, PrevImage: apiV1, PrevImageID: "sha256:1a2b3c4d5e6f", Result: plans.ResultReverted},
+		plans.Event{Kind: plans.EvRevertEnd, Run: "r1", Result: plans.ResultReverted},
+		plans.Event{Kind: plans.EvLockReleased, Result: plans.ResultOK},
+		plans.Event{Kind: plans.EvApplyEnd, Run: "r1", Result: string(plans.Reverted), Error: "step 2 (Deploy backend): context canceled"})
+	m, _, _ := newTestModel(t, testPlan, true)
+	m = send(m, tea.WindowSizeMsg{Width: 100, Height: 30}, stopped)
+	v := plain(m)
+	if !strings.Contains(v, "stopped by the operator, then reverted: step 2 (Deploy backend)") || strings.Contains(v, "failed, then reverted") {
+		t.Errorf("an apply stopped by the operator and reverted:\n%s", v)
+	}
+}

@@ -387,6 +387,9 @@ func (m Model) statusLine() string {
 		}
 		if outcome == string(plans.Reverted) {
 			outcome = "failed, then reverted"
+			if step, ok := strings.CutSuffix(what, ": stopped by the operator"); ok {
+				outcome, what = "stopped by the operator, then reverted", step
+			}
 		}
 		return st.Error.Render(clean(outcome + ": " + what))
 	}
