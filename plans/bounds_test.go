@@ -226,9 +226,9 @@ func TestStableZeroMeansZeroAndAbsentMeansTheDefault(t *testing.T) {
 	}{
 		{"api", "stable: 0s", 0},
 		// The default plan must beat docker-compose up plus a health wait
-		// (README, Performance): half a second per group, windows overlapping.
-		{"web", "no stable", 500 * time.Millisecond},
-		{"db", "an empty stable", 500 * time.Millisecond},
+		// (README, Performance): 300 ms, windows overlapping the next group.
+		{"web", "no stable", 300 * time.Millisecond},
+		{"db", "an empty stable", 300 * time.Millisecond},
 		{"mq", "stable: 2s", 2 * time.Second},
 	}
 	for _, tt := range tests {

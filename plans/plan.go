@@ -258,7 +258,7 @@ func (s Step) Command() string {
 const (
 	DefaultGroup         = "default"
 	DefaultHealthTimeout = 60 * time.Second
-	DefaultStable        = 500 * time.Millisecond
+	DefaultStable        = 300 * time.Millisecond
 	DefaultInterval      = 500 * time.Millisecond
 	DefaultStopTimeout   = 10 * time.Second
 	DefaultRestart       = "unless-stopped"
