@@ -1,5 +1,6 @@
 // Package benchkit holds what the side-by-side benchmarks share: finding
-// the module, building golive's programs for them and picking free ports.
+// the module, building golive's programs and demo images for them and
+// picking free ports.
 package benchkit
 
 import (
@@ -10,6 +11,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/golive/golive/docker/scratch"
 )
 
 // ModuleRoot is the directory of the golive module the benchmark runs in.
@@ -54,4 +59,25 @@ func FreePorts(n int) ([]int, error) {
 		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
 	}
 	return ports, nil
+}
+
+// DemoApp builds the demo service of the module at root into dir, static
+// and for linux/amd64, ready to be the only file of an image FROM scratch.
+func DemoApp(root, dir string) (string, error) {
+	app := filepath.Join(dir, "app")
+	return app, GoBuild(root, app, "./examples/demo/app", "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
+}
+
+// Tarball writes images into one `docker load` tarball in dir.
+func Tarball(dir string, images map[string]v1.Image) (string, error) {
+	path := filepath.Join(dir, "images.tar")
+	f, err := os.Create(path)
+	if err != nil {
+		return "", err
+	}
+	if err := scratch.WriteTarball(f, images); err != nil {
+		f.Close()
+		return "", err
+	}
+	return path, f.Close()
 }

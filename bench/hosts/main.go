@@ -143,8 +143,8 @@ func setup(ctx context.Context) (*bench, error) {
 	if err != nil {
 		return b, err
 	}
-	app := filepath.Join(dir, "app")
-	if err := benchkit.GoBuild(root, app, "./examples/demo/app", "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64"); err != nil {
+	app, err := benchkit.DemoApp(root, dir)
+	if err != nil {
 		return b, err
 	}
 	b.bin = filepath.Join(dir, "golive")
@@ -185,16 +185,8 @@ func (b *bench) loadImages(ctx context.Context, app string) error {
 			all[b.image(role, version)] = img
 		}
 	}
-	path := filepath.Join(b.dir, "images.tar")
-	f, err := os.Create(path)
+	path, err := benchkit.Tarball(b.dir, all)
 	if err != nil {
-		return err
-	}
-	if err := scratch.WriteTarball(f, all); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
 		return err
 	}
 	return b.set.LoadTarball(ctx, path)

@@ -159,8 +159,8 @@ func setup(ctx context.Context) (*bench, error) {
 	if err != nil {
 		return b, err
 	}
-	app := filepath.Join(dir, "app")
-	if err := benchkit.GoBuild(root, app, "./examples/demo/app", "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64"); err != nil {
+	app, err := benchkit.DemoApp(root, dir)
+	if err != nil {
 		return b, err
 	}
 	if err := b.loadImages(ctx, app); err != nil {
@@ -219,16 +219,8 @@ func (b *bench) loadImages(ctx context.Context, app string) error {
 			b.images[role+":"+version] = ref
 		}
 	}
-	path := filepath.Join(b.dir, "images.tar")
-	f, err := os.Create(path)
+	path, err := benchkit.Tarball(b.dir, all)
 	if err != nil {
-		return err
-	}
-	if err := scratch.WriteTarball(f, all); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
 		return err
 	}
 	_, err = b.cli.Load(ctx, path)
