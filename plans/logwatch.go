@@ -24,6 +24,12 @@ func (p *Plan) LogSources() []logs.Source {
 		}
 		srcs = append(srcs, logs.Source{Name: svc.Name, Container: svc.ContainerName(p.Project)})
 	}
+	return append(srcs, p.fileSources()...)
+}
+
+// fileSources are the plan's log files, read where golive runs.
+func (p *Plan) fileSources() []logs.Source {
+	var srcs []logs.Source
 	for _, f := range p.Logs.Files {
 		srcs = append(srcs, logs.Source{Name: logs.Label(f), Path: p.Resolve(f)})
 	}

@@ -588,8 +588,5 @@ func (p *Plan) HostLogSources(clients map[string]logs.ContainerLogs) []logs.Sour
 			srcs = append(srcs, logs.Source{Name: Placement(svc.Name, h), Container: svc.ContainerName(p.Project), Engine: clients[h]})
 		}
 	}
-	for _, f := range p.Logs.Files {
-		srcs = append(srcs, logs.Source{Name: logs.Label(f), Path: p.Resolve(f)})
-	}
-	return srcs
+	return append(srcs, p.fileSources()...)
 }
