@@ -345,8 +345,10 @@ func (cs *containerStream) follow(ctx context.Context) error {
 // lagRisk is how far behind the newest line's time the engine's follow
 // stream must be for a rotation to lose lines: it loses what it had not
 // read of the file rotated away, and keeping up it loses nothing (it only
-// repeats some lines, which the keys drop).
-const lagRisk = 200 * time.Millisecond
+// repeats some lines, which the keys drop). A burst fills and rotates a
+// 1 MB file in tens of milliseconds, so a lag of that size already loses
+// a whole file (200 ms let a burst lose one to three files in CI).
+const lagRisk = 20 * time.Millisecond
 
 // due reports whether the range since the last check should be checked now.
 func (cs *containerStream) due() bool {
