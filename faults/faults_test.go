@@ -580,6 +580,77 @@ func TestApplyKilledBetweenGroupsWithTheNextCreatedAheadLeavesNoNextBehindARever
 	}
 }
 
+// TestRevertKilledWhileThePreviousContainerWaitsForItsGateIsGatedByTheNext
+// kills `golive revert` after it restarted web's previous container and
+// stopped the new one (kept as <name>.next), while that previous container
+// has not passed its gate. That state looks like a .next created ahead and
+// never started; the finishing revert must still wait for the gate, not
+// call the service "ran v1 throughout" and finish on a container that does
+// not answer yet.
+func TestRevertKilledWhileThePreviousContainerWaitsForItsGateIsGatedByTheNext(t *testing.T) {
+	t.Parallel()
+	r := newRelease(t)
+	// web's v1 gate waits for a file on this machine: present while v1 is
+	// deployed, removed before the revert, so the revert's gate waits.
+	ready := filepath.Join(r.dir, "web-ready")
+	if err := os.WriteFile(ready, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p1 := r.plan("1", "", "")
+	text, err := os.ReadFile(p1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gates := regexp.MustCompile(`health: \{http: "[^"]*"`).FindAllIndex(text, -1)
+	web := gates[1]
+	held := string(text[:web[0]]) + "health: {cmd: [test, -e, " + ready + "]" + string(text[web[1]:])
+	if err := os.WriteFile(p1, []byte(held), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r.mustRun(0, "apply", p1)
+	p2 := r.plan("2", "", "")
+	r.mustRun(0, "apply", p2)
+	if err := os.Remove(ready); err != nil {
+		t.Fatal(err)
+	}
+	cmd := r.command("revert", p2)
+	var out dockertest.SyncBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	dockertest.WaitFor(t, "web's previous container restarted, the new one stopped", func() bool {
+		next, err := r.cli.Inspect(t0(), r.project+"-web.next")
+		return err == nil && next != nil && !next.Running && strings.Contains(out.String(), "web: started the previous container")
+	})
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+
+	fin := r.command("revert", p2)
+	var finOut dockertest.SyncBuffer
+	fin.Stdout, fin.Stderr = &finOut, &finOut
+	if err := fin.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- fin.Wait() }()
+	select {
+	case err := <-done:
+		t.Fatalf("the finishing revert ended (%v) while web's previous container had not passed its gate:\n%s", err, finOut.String())
+	case <-time.After(time.Second):
+	}
+	if err := os.WriteFile(ready, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("the finishing revert: %v\nkilled revert:\n%s\nfinishing revert:\n%s", err, out.String(), finOut.String())
+	}
+	if got := finOut.String(); strings.Contains(got, "created ahead") || !strings.Contains(got, "reverted") {
+		t.Fatalf("the finishing revert does not say it restored web after its gate:\n%s", got)
+	}
+	r.settled("1", "after the finishing revert")
+}
+
 // TestApplyKilledWhileTheFrontendDeploysInTheBackendsStableWindow kills
 // `golive apply` of v2 while both groups are in flight: api has passed its
 // first check and is in its stable window, web's new container has

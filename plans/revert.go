@@ -525,8 +525,10 @@ func (e *Engine) revertService(ctx context.Context, run string, t revertTarget, 
 
 	// Created ahead by an apply cut short between its groups, never
 	// started: the service ran the previous version throughout, and only
-	// that container goes.
-	if prev == at && prev.Running && len(news) == 1 && news[0] == next && !next.Running {
+	// that container goes. A .next that ever ran is the new version a
+	// revert cut short had stopped: the previous container it restarted
+	// has not passed its gate yet, so that case takes the full path.
+	if prev == at && prev.Running && len(news) == 1 && news[0] == next && !next.Running && next.StartedAt.IsZero() {
 		if err := change(); err != nil {
 			return err
 		}
