@@ -182,6 +182,7 @@ func BenchmarkFlood(b *testing.B) {
 		probes.Wait()
 		p.Quit()
 		<-done
+		m.cfg.Bridge.Close()
 		b.ReportMetric(float64(out.n.Load())/elapsed.Seconds(), "term-bytes/s")
 		b.ReportMetric(100*used.Seconds()/elapsed.Seconds(), "cpu-%")
 		b.ReportMetric(float64(latency.Milliseconds()), "key-ms")

@@ -17,6 +17,8 @@ type Bridge struct {
 	events []plans.Event
 	asks   []*question
 	notify chan struct{}
+	closed chan struct{}
+	once   sync.Once
 }
 
 // question is a confirm step waiting for the operator.
@@ -26,7 +28,14 @@ type question struct {
 }
 
 // NewBridge makes an empty bridge.
-func NewBridge() *Bridge { return &Bridge{notify: make(chan struct{}, 1)} }
+func NewBridge() *Bridge {
+	return &Bridge{notify: make(chan struct{}, 1), closed: make(chan struct{})}
+}
+
+// Close ends the cockpit's wait for the engine: call it once the program
+// has ended, so that no goroutine keeps the program (and its log buffer)
+// alive.
+func (b *Bridge) Close() { b.once.Do(func() { close(b.closed) }) }
 
 // OnEvent queues an engine event for the cockpit.
 func (b *Bridge) OnEvent(ev plans.Event) {
@@ -64,9 +73,14 @@ type bridgeMsg struct {
 	asks   []*question
 }
 
-// wait is a command that returns the next batch from the engine.
+// wait is a command that returns the next batch from the engine, or
+// nothing once the bridge is closed.
 func (b *Bridge) wait() tea.Msg {
-	<-b.notify
+	select {
+	case <-b.notify:
+	case <-b.closed:
+		return nil
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	msg := bridgeMsg{events: b.events, asks: b.asks}

@@ -25,5 +25,6 @@ func Run(cfg Config, record string) error {
 		opts = append(opts, tea.WithOutput(rec))
 	}
 	_, err := tea.NewProgram(New(cfg), opts...).Run()
+	cfg.Bridge.Close()
 	return err
 }
