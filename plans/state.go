@@ -20,6 +20,7 @@ const (
 	PhaseDeploying        Phase = "deploying"
 	PhaseDeployed         Phase = "deployed"
 	PhaseFailed           Phase = "failed"
+	PhasePreloadFailed    Phase = "preload failed" // nothing was changed; the images are not all there
 	PhaseReverting        Phase = "reverting"
 	PhaseReverted         Phase = "reverted"
 	PhaseRevertIncomplete Phase = "revert incomplete"
@@ -852,7 +853,7 @@ func (s *State) Phase() Phase {
 	switch s.last {
 	case OpPreload:
 		if s.Preload.Error != "" {
-			return PhaseFailed
+			return PhasePreloadFailed
 		}
 		return PhaseReady
 	case OpApply, OpRevert:

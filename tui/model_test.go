@@ -178,6 +178,9 @@ var phases = []struct {
 			plans.Event{Kind: plans.EvPreloadImage, Image: web, ImageID: "sha256:77aa88bb99cc", Result: plans.ResultPresent}))
 	}},
 	{"ready", func(m Model) Model { return send(m, preloaded, opDoneMsg{op: opPreload}) }},
+	{"preload_failed", func(m Model) Model {
+		return send(m, preloadFailed, opDoneMsg{op: opPreload, err: fmt.Errorf("pull x: not found")})
+	}},
 	{"deploying", func(m Model) Model {
 		m = send(m, preloaded, opDoneMsg{op: opPreload}, press("D"))
 		return send(m, seq(applyStarted, plans.Event{Kind: plans.EvLockAcquired, Actor: "alice@ops1"},
@@ -348,7 +351,7 @@ func runCmd(cmd tea.Cmd) []tea.Msg {
 func TestAFailedPreloadIsRetriedWithP(t *testing.T) {
 	m, eng, _ := newTestModel(t, testPlan, false)
 	m = send(m, tea.WindowSizeMsg{Width: 100, Height: 30}, preloadFailed, opDoneMsg{op: opPreload, err: fmt.Errorf("pull x: not found")})
-	if m.Phase() != plans.PhaseFailed {
+	if m.Phase() != plans.PhasePreloadFailed {
 		t.Fatalf("phase %s after a failed preload", m.Phase())
 	}
 	next, cmd := m.Update(press("p"))

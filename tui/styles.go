@@ -42,6 +42,7 @@ func DefaultStyles() Styles {
 			plans.PhaseDeploying:        badge(lipgloss.Yellow),
 			plans.PhaseDeployed:         badge(lipgloss.Green),
 			plans.PhaseFailed:           badge(lipgloss.Red),
+			plans.PhasePreloadFailed:    badge(lipgloss.Yellow),
 			plans.PhaseReverting:        badge(lipgloss.Magenta),
 			plans.PhaseReverted:         badge(lipgloss.Magenta),
 			plans.PhaseRevertIncomplete: badge(lipgloss.Red),

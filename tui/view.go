@@ -307,11 +307,13 @@ func (m Model) preloadLines(always bool, refW, barW int) []string {
 	var rows []string
 	for _, img := range pl.Images {
 		var status string
-		switch img.Result {
-		case plans.ResultPresent, plans.ResultPulled:
+		switch {
+		case img.Result == plans.ResultPresent, img.Result == plans.ResultPulled:
 			status = st.OK.Render("✓ " + img.Result)
-		case plans.ResultFailed:
+		case img.Result == plans.ResultFailed:
 			status = st.Error.Render("✗ " + firstLine(img.Error))
+		case pl.Error != "": // the preload ended before this image
+			status = st.Warn.Render("– not pulled")
 		default:
 			cur, total := int64(0), int64(0)
 			for _, l := range img.Layers {
