@@ -448,6 +448,10 @@ type ServiceState struct {
 	// Held is how the proxy holds the service's route now ("paused" or
 	// "in maintenance"), "" when it lets the traffic through.
 	Held string
+	// Traffic says where the proxy sends the service's traffic when that
+	// is not Container (another of its containers, or nowhere), and how to
+	// finish; "" when the proxy sends it to Container or the service has no proxy:.
+	Traffic string
 }
 
 // Status reports what each of the plan's services runs now.
@@ -458,10 +462,11 @@ func (e *Engine) Status(ctx context.Context) ([]ServiceState, error) {
 	if e.plan.Docker.Swarm {
 		return e.swarmStatus(ctx)
 	}
-	held, err := e.heldRoutes(ctx)
+	routes, proxyRuns, err := e.proxyRoutes(ctx)
 	if err != nil {
 		return nil, err
 	}
+	held := e.heldIn(routes)
 	var out []ServiceState
 	for _, svc := range e.plan.Services {
 		st := ServiceState{Service: svc.Name, Group: svc.Group, Container: svc.ContainerName(e.plan.Project), Target: svc.Image, State: "missing"}
@@ -473,7 +478,11 @@ func (e *Engine) Status(ctx context.Context) ([]ServiceState, error) {
 			st.ContainerID, st.Image, st.ImageID, st.State, st.Health, st.Run = ct.ID, ct.Image, ct.ImageID, ct.State, ct.Health, ct.Labels[LabelRun]
 		}
 		if svc.Proxy != nil {
-			if err := e.warmStatus(ctx, &st); err != nil {
+			serving, err := e.trafficStatus(ctx, svc, &st, routes, proxyRuns)
+			if err != nil {
+				return nil, err
+			}
+			if err := e.warmStatus(ctx, &st, serving); err != nil {
 				return nil, err
 			}
 			for _, h := range held {

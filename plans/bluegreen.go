@@ -339,18 +339,56 @@ func (e *Engine) warmOf(ctx context.Context, base string) ([]*docker.Container, 
 }
 
 // warmStatus fills in the warm previous version of a service, if one runs
-// and its keep_warm has not run out (the next apply or revert stops it).
-func (e *Engine) warmStatus(ctx context.Context, st *ServiceState) error {
+// and its keep_warm has not run out (the next apply or revert stops it),
+// unless it is the one the proxy sends the traffic to (serving).
+func (e *Engine) warmStatus(ctx context.Context, st *ServiceState, serving string) error {
 	warm, err := e.warmOf(ctx, st.Container)
 	if err != nil {
 		return err
 	}
 	for _, w := range warm {
-		if until, _ := warmUntil(st.Container, w.Name); w.Running && until.After(e.opts.Now()) && until.After(st.WarmUntil) {
+		if until, _ := warmUntil(st.Container, w.Name); w.Running && w.ID != serving && until.After(e.opts.Now()) && until.After(st.WarmUntil) {
 			st.Warm, st.WarmUntil = w.Image, until
 		}
 	}
 	return nil
+}
+
+// trafficStatus says, in st.Traffic, where the proxy sends a deployed
+// service's traffic when not to its container: to another of its
+// containers (an apply or revert killed between its switch and its
+// renames), or nowhere (the proxy gone, or its route lost). It returns
+// the ID of that other container, if any.
+func (e *Engine) trafficStatus(ctx context.Context, svc *Service, st *ServiceState, routes []docker.ProxyService, proxyRuns bool) (string, error) {
+	if st.ContainerID == "" {
+		return "", nil
+	}
+	if !proxyRuns {
+		st.Traffic = fmt.Sprintf("the proxy container %s does not run: no request reaches the service until `golive apply %s` starts it and routes it again", e.plan.Proxy.Container, e.plan.Path)
+		return "", nil
+	}
+	i := slices.IndexFunc(routes, func(r docker.ProxyService) bool { return r.Name == svc.ProxyService(e.plan.Project) })
+	if i < 0 {
+		st.Traffic = fmt.Sprintf("the proxy has no route for it: its requests fail until `golive apply %s` routes it again", e.plan.Path)
+		return "", nil
+	}
+	targets := strings.Split(routes[i].Target, ",")
+	if slices.Contains(targets, proxyTarget(st.ContainerID, svc.Proxy.Port)) {
+		return "", nil
+	}
+	all, err := e.opts.Docker.List(ctx, map[string]string{LabelProject: e.plan.Project, LabelContainer: st.Container})
+	if err != nil {
+		return "", err
+	}
+	for _, c := range all {
+		if slices.Contains(targets, proxyTarget(c.ID, svc.Proxy.Port)) {
+			st.Traffic = fmt.Sprintf("the proxy sends its traffic to %s (%s, %s), not to %s: an apply or revert was cut short between its switch and its renames; `%s` finishes it",
+				c.Name, c.Image, docker.ShortID(c.ID), st.Container, e.finishCommand())
+			return c.ID, nil
+		}
+	}
+	st.Traffic = fmt.Sprintf("the proxy sends its traffic to %s, none of the service's containers, not to %s", routes[i].Target, st.Container)
+	return "", nil
 }
 
 // routeFirst makes the proxy send a service's traffic to its container

@@ -406,21 +406,36 @@ func (h heldRoute) state() string {
 // leaves them so, and nothing in the journal says it. None when the plan
 // has no proxy or its container does not run (it routes nothing then).
 func (e *Engine) heldRoutes(ctx context.Context) ([]heldRoute, error) {
+	list, _, err := e.proxyRoutes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return e.heldIn(list), nil
+}
+
+// proxyRoutes is what the plan's proxy routes now, and whether its
+// container runs: none when the plan has no proxy or it does not run.
+func (e *Engine) proxyRoutes(ctx context.Context) ([]docker.ProxyService, bool, error) {
 	if e.plan.Proxy == nil {
-		return nil, nil
+		return nil, false, nil
 	}
 	ct, err := e.opts.Docker.Inspect(ctx, e.plan.Proxy.Container)
 	if err != nil || ct == nil || !ct.Running {
-		return nil, err
+		return nil, false, err
 	}
 	proxy, err := e.proxy()
 	if err != nil {
-		return nil, err
+		return nil, true, err
 	}
 	list, err := proxy.List(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("read which routes the proxy holds: %w", err)
+		return nil, true, fmt.Errorf("read the proxy's routes: %w", err)
 	}
+	return list, true, nil
+}
+
+// heldIn are the plan's proxied services that the routes list holds.
+func (e *Engine) heldIn(list []docker.ProxyService) []heldRoute {
 	var held []heldRoute
 	for _, svc := range e.plan.Services {
 		if svc.Proxy == nil {
@@ -437,7 +452,7 @@ func (e *Engine) heldRoutes(ctx context.Context) ([]heldRoute, error) {
 			}
 		}
 	}
-	return held, nil
+	return held
 }
 
 // refuseHeld stops an apply before it changes anything while the proxy

@@ -12,9 +12,16 @@ import (
 // traffic, the warm old version and its time left, a canary's share, and a
 // held route, all read from the state and the clock at render time. A held
 // route comes first and in red: its visitors wait or see a maintenance page.
+// Before it, in red, what the proxy itself says when it sends a service's
+// traffic elsewhere than to its container (read by the status refresh).
 func (m Model) proxyLines() []string {
 	st, now := m.styles, m.cfg.Now()
 	var rows []string
+	for _, s := range m.services {
+		if s.Traffic != "" {
+			rows = append(rows, st.Error.Render(fmt.Sprintf("⚠ %s: %s", clean(s.Service), clean(s.Traffic))))
+		}
+	}
 	for _, svc := range m.state.Services {
 		if r := svc.Route; r.Hold != "" {
 			what := "PAUSED: new requests wait in the proxy"

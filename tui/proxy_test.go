@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -46,6 +47,16 @@ var proxyPhases = []struct {
 		m = send(m, preloaded, opDoneMsg{op: opPreload}, press("D"))
 		return send(m, seq(applyStarted, webSwitched, plans.Event{Kind: plans.EvRoute, Action: plans.ActionMaintenance, Run: "r1", Service: "web", Group: "frontend", Result: plans.ResultOK, Time: clock.Add(-75 * time.Second)}))
 	}},
+	{"proxied_misrouted", func(m Model) Model {
+		m = send(m, preloaded, opDoneMsg{op: opPreload}, press("D"), webDeployed, opDoneMsg{op: opApply})
+		services := slices.Clone(m.services)
+		for i := range services {
+			if services[i].Service == "web" {
+				services[i].Traffic = "the proxy sends its traffic to shop-web.warm-until-20241120T031500Z (" + webV1 + ", c1), not to shop-web: an apply or revert was cut short between its switch and its renames; `golive revert plan.yaml` finishes it"
+			}
+		}
+		return send(m, statusMsg{services: services})
+	}},
 }
 
 func TestProxiedServiceViewGoldens(t *testing.T) {
@@ -80,6 +91,7 @@ func TestTheProxiedServiceLineTellsWhatTheStateAndTheClockSay(t *testing.T) {
 		{"watch shows the same", 0, 0, true, []string{"web:2.3.1 warm 4:25", "web 0s (blue/green)"}, nil},
 		{"a canary tells its share and time left", 1, 0, false, []string{"canary 10% of the traffic, 1:40 left"}, nil},
 		{"a paused route is told as such", 2, 0, false, []string{"⏸ web PAUSED: new requests wait in the proxy since"}, nil},
+		{"a proxy that sends the traffic elsewhere is told as such", 4, 0, false, []string{"⚠ web: the proxy sends its traffic to shop-web.warm-until-"}, nil},
 		{"a route in maintenance is told as such", 3, 0, false, []string{"⏸ web IN MAINTENANCE: visitors get the maintenance page since", "(1m)"}, nil},
 	}
 	for _, tt := range tests {

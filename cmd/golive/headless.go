@@ -369,6 +369,9 @@ func (h *headless) status(ctx context.Context) int {
 		if s.Held != "" {
 			fmt.Fprintf(h.stdout, "%-12s route %s in the proxy: its requests wait or fail; `golive revert %s` lets them through\n", "", s.Held, h.plan.Path)
 		}
+		if s.Traffic != "" {
+			fmt.Fprintf(h.stdout, "%-12s %s\n", "", s.Traffic)
+		}
 	}
 	if held, err := e.LockHolder(ctx); err == nil && held != nil {
 		fmt.Fprintf(h.stdout, "lock held by %s (%s since %s)%s\n", held.Holder, held.Operation, held.Since.Local().Format("15:04:05"), h.onHosts(e.LockedHosts(ctx, held)))
