@@ -405,6 +405,40 @@ func (e *Engine) routeFirst(ctx context.Context, svc *Service, ev Event) error {
 	return nil
 }
 
+// routeUnchanged makes sure the proxy routes a service that an apply
+// leaves unchanged: a proxy container removed (and so recreated empty) or
+// a lost route would otherwise leave a release "deployed" whose requests
+// all fail. With no route, nothing takes the traffic, so routing it to the
+// service's container cannot make things worse; a route to another
+// container is left to a revert (status names it). It returns cur, read
+// again when it had to join the proxy's network.
+func (e *Engine) routeUnchanged(ctx context.Context, svc *Service, cur *docker.Container, ev Event) (*docker.Container, error) {
+	p, err := e.ensureProxy(ctx)
+	if err != nil {
+		return cur, err
+	}
+	r, err := p.Service(ctx, proxyName(e.plan.Project, svc.Name))
+	if err != nil || r != nil {
+		return cur, err
+	}
+	if !slices.Contains(cur.Networks, e.plan.Proxy.Network) {
+		if err := e.joinProxy(ctx, cur.ID); err != nil {
+			return cur, err
+		}
+		if cur, err = e.opts.Docker.Inspect(ctx, cur.ID); err != nil || cur == nil {
+			return cur, fmt.Errorf("joined the proxy's network, but cannot find the container: %v", err)
+		}
+	}
+	took, err := e.switchTraffic(ctx, svc.Name, svc.Proxy, cur.ID)
+	if err != nil {
+		return cur, fmt.Errorf("the proxy had no route for it, and routing it failed: %w", err)
+	}
+	sw := withAction(ev, ActionSwitched, fmt.Sprintf("the proxy had no route for it (its container was removed or recreated?): it sends the traffic to %s again (routed in %s)", docker.ShortID(cur.ID), took.Round(time.Millisecond)))
+	sw.DurationMS = ms(took)
+	e.Emit(sw)
+	return cur, nil
+}
+
 // sweepWarm stops the warm old versions whose keep_warm ran out and keeps
 // them as <name>.prev (replacing an older .prev): a revert then starts
 // them again. Run by apply and revert under the lock, on every host.

@@ -25,6 +25,24 @@ func (p *proxied) get() (int, string) {
 	return resp.StatusCode, strings.TrimSpace(string(b))
 }
 
+// An apply that finds a proxied service already running its target must
+// not say "deployed" while the proxy routes it nowhere: a proxy container
+// removed (or recreated empty) by someone loses every route.
+func TestApplyRoutesAnUnchangedServiceTheProxyLost(t *testing.T) {
+	t.Parallel()
+	p := newProxied(t)
+	v2 := p.plan("2", "10m", "0s", "")
+	must(t, p.apply(p.plan("1", "10m", "0s", "")))
+	must(t, p.apply(v2))
+	ctx := context.Background()
+	must(t, p.cli.Remove(ctx, p.project+"-proxy"))
+
+	must(t, p.apply(v2))
+	if status, version := p.get(); status != http.StatusOK || version != "2" {
+		t.Fatalf("after an apply that found web unchanged, a request through the proxy got %d %q, want 200 from version 2", status, version)
+	}
+}
+
 // Status tells which container the proxy sends a service's traffic to
 // when it is not the one that has the service's name (a revert killed
 // after its switch back), and when the proxy routes it nowhere.

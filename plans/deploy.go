@@ -198,6 +198,13 @@ func (e *Engine) deployService(ctx context.Context, run string, svc *Service, c 
 	if c.unchanged {
 		// Left alone, but a release is not done while it is unhealthy: one passing check is enough.
 		ev.ContainerID = c.cur.ID
+		if svc.Proxy != nil {
+			cur, err := e.routeUnchanged(ctx, svc, c.cur, ev)
+			if err != nil {
+				return e.serviceFailed(ev, start, fmt.Errorf("unchanged, but %w", err))
+			}
+			c.cur = cur
+		}
 		if err := e.waitFirstPass(ctx, e.gateOf(svc, c.cur), c.cur.ID); err != nil {
 			return e.serviceFailed(ev, start, fmt.Errorf("unchanged, but %w", err))
 		}
