@@ -483,7 +483,7 @@ func (e *Engine) sweepWarm(ctx context.Context) error {
 			errs = append(errs, err)
 			continue
 		}
-		e.Emit(Event{Kind: EvServiceChange, Service: c.Labels[LabelService], Group: c.Labels[LabelGroup], ContainerID: c.ID, Image: c.Image, ImageID: c.ImageID,
+		e.Emit(Event{Kind: EvServiceChange, Action: ActionRetired, Service: c.Labels[LabelService], Group: c.Labels[LabelGroup], ContainerID: c.ID, Image: c.Image, ImageID: c.ImageID,
 			Message: fmt.Sprintf("stopped the warm previous version %s (keep_warm ran out at %s), kept as %s", docker.ShortID(c.ID), until.Local().Format("15:04:05"), base+suffixPrev)})
 	}
 	if err := errors.Join(errs...); err != nil {

@@ -95,3 +95,21 @@ func dockerDeploy(id string) docker.ProxyDeploy {
 	return docker.ProxyDeploy{Target: docker.ShortID(id) + ":8080", HealthPath: "/health", HealthInterval: 100 * time.Millisecond, DeployTimeout: 10 * time.Second}
 }
 
+// Stopping a warm old version once its keep_warm ran out is no outage:
+// it took no traffic. The release's state must not count the service as
+// not serving until the apply's next health check.
+func TestRetiringAWarmVersionIsNoOutage(t *testing.T) {
+	t.Parallel()
+	p := newProxied(t)
+	v2 := p.plan("2", "1s", "0s", "")
+	must(t, p.apply(p.plan("1", "1s", "0s", "")))
+	must(t, p.apply(v2))
+	time.Sleep(2 * time.Second) // keep_warm runs out
+	must(t, p.apply(v2))
+	if p.warm(p.project+"-web") != nil {
+		t.Fatal("the warm version still runs after its keep_warm ran out and an apply")
+	}
+	if web := p.state(v2).Service("web"); len(web.Unavailable) != 0 {
+		t.Errorf("after the warm version was retired the state says web was not serving: %+v", web.Unavailable)
+	}
+}

@@ -103,6 +103,9 @@ const (
 	// container now (DurationMS: how long the switch took); the one it left
 	// stays warm for KeepWarmMS.
 	ActionSwitched = "switched"
+	// ActionRetired: a warm old version, which took no traffic, was
+	// stopped once its keep_warm ran out and kept as <name>.prev: no outage.
+	ActionRetired = "retired"
 )
 
 // Actions of proxy.route events.

@@ -583,6 +583,10 @@ func (s *State) Apply(ev Event) {
 			svc.Now, svc.NowID, svc.Container = ev.Image, ev.ImageID, ev.ContainerID
 		case ActionSwitched:
 			svc.switched(ev, s.Op == OpRevert || s.reverting)
+		case ActionRetired:
+			if svc.Warm.Container == ev.ContainerID {
+				svc.Warm = WarmVersion{}
+			}
 		case ActionCanary:
 			svc.Canary = CanaryShare{Percent: int(ev.Current), Since: ev.Time, For: time.Duration(ev.DurationMS) * time.Millisecond}
 		}
