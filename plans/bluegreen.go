@@ -164,7 +164,35 @@ func (e *Engine) switchTraffic(ctx context.Context, service string, sp *ServiceP
 	}
 	start := time.Now()
 	err = p.Deploy(ctx, proxyName(e.plan.Project, service), d)
+	if err != nil && e.proxyGone(ctx, err) {
+		// A revert switches without making sure of the proxy first: one
+		// removed or stopped since is started again, and the switch made again.
+		if p, err = e.reensureProxy(ctx); err != nil {
+			return time.Since(start), err
+		}
+		err = p.Deploy(ctx, proxyName(e.plan.Project, service), d)
+	}
 	return time.Since(start), err
+}
+
+// proxyGone reports whether a proxy command failed because the proxy
+// container is missing or stopped, rather than kamal-proxy refusing it.
+func (e *Engine) proxyGone(ctx context.Context, err error) bool {
+	var perr *docker.ProxyError
+	if errors.As(err, &perr) || ctx.Err() != nil || e.plan.Proxy == nil {
+		return false
+	}
+	ct, ierr := e.opts.Docker.Inspect(ctx, e.plan.Proxy.Container)
+	return ierr == nil && (ct == nil || !ct.Running)
+}
+
+// reensureProxy makes sure of the plan's proxy again, whatever an earlier
+// ensureProxy found.
+func (e *Engine) reensureProxy(ctx context.Context) (*docker.Proxy, error) {
+	e.bg.mu.Lock()
+	e.bg.p = nil
+	e.bg.mu.Unlock()
+	return e.ensureProxy(ctx)
 }
 
 func proxyName(project, service string) string {

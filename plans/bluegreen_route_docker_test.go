@@ -113,3 +113,20 @@ func TestRetiringAWarmVersionIsNoOutage(t *testing.T) {
 		t.Errorf("after the warm version was retired the state says web was not serving: %+v", web.Unavailable)
 	}
 }
+
+// A revert is the way back when things go wrong, the proxy container's
+// loss included: it must not fail, again and again, because the proxy it
+// switches through was removed; it starts the proxy again and switches.
+func TestRevertRecreatesAProxyThatIsGone(t *testing.T) {
+	t.Parallel()
+	p := newProxied(t)
+	v2 := p.plan("2", "10m", "0s", "")
+	must(t, p.apply(p.plan("1", "10m", "0s", "")))
+	must(t, p.apply(v2))
+	must(t, p.cli.Remove(context.Background(), p.project+"-proxy"))
+
+	must(t, p.revert(v2))
+	if status, version := p.get(); status != http.StatusOK || version != "1" {
+		t.Fatalf("after the revert a request through the proxy got %d %q, want 200 from version 1", status, version)
+	}
+}
