@@ -685,3 +685,38 @@ func TestApplyKilledWhileTheFrontendDeploysInTheBackendsStableWindow(t *testing.
 	}
 	r.settled("1", "after the revert of an apply killed with two groups in flight")
 }
+
+// TestARevertCountsAnOutageItFindsStartedBeforeIt: a revert killed while
+// Docker stopped the new containers leaves them stopped with no stop in
+// any journal (the daemon finishes a stop its client no longer waits
+// for); a crash does the same. The revert that puts the service back must
+// count it as not serving from that stop, not hide the outage.
+func TestARevertCountsAnOutageItFindsStartedBeforeIt(t *testing.T) {
+	t.Parallel()
+	r := newRelease(t)
+	r.mustRun(0, "apply", r.plan("1", "", ""))
+	p2 := r.plan("2", "", "")
+	r.mustRun(0, "apply", p2)
+	if err := r.cli.Stop(t0(), r.project+"-api", 10); err != nil {
+		t.Fatal(err)
+	}
+	const down = 2 * time.Second
+	time.Sleep(down) // the service stays down at least this long
+	out := r.mustRun(0, "revert", p2)
+	m := regexp.MustCompile(`not serving: api ([0-9.]+m?s) \(([a-z, ]+)\)`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no not-serving figure for api:\n%s", out)
+	}
+	took, err := time.ParseDuration(m[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(m[2], "revert") || took < down {
+		t.Fatalf("api not serving %s (%s), but it was stopped for at least %s before the revert:\n%s", took, m[2], down, out)
+	}
+	// web served until the revert stopped it: nothing found down there.
+	if found := regexp.MustCompile(`(?m)^.*found no container serving.*$`).FindAllString(out, -1); len(found) != 1 || !strings.Contains(found[0], "api:") {
+		t.Fatalf("found down: %q, want api's only:\n%s", found, out)
+	}
+	r.settled("1", "after the revert")
+}

@@ -579,7 +579,11 @@ func (s *State) Apply(ev Event) {
 		}
 		switch action {
 		case ActionStopped:
-			svc.down(s.cause(), firstOf(ev.Run, s.ImpactRun), ev.Time)
+			at := ev.Time
+			if !ev.Since.IsZero() {
+				at = ev.Since
+			}
+			svc.down(s.cause(), firstOf(ev.Run, s.ImpactRun), at)
 		case ActionStarted:
 			svc.Now, svc.NowID, svc.Container = ev.Image, ev.ImageID, ev.ContainerID
 		case ActionSwitched:
