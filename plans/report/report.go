@@ -336,15 +336,15 @@ func cutShort(j Journal) string {
 	for _, e := range j.Events {
 		switch e.Kind {
 		case plans.EvApplyStart:
-			open = "apply"
+			open = "an apply"
 		case plans.EvRevertStart:
 			if open == "" {
-				open = "revert"
+				open = "a revert"
 			}
 		case plans.EvApplyEnd:
 			open = ""
 		case plans.EvRevertEnd:
-			if open == "revert" {
+			if open == "a revert" {
 				open = ""
 			}
 		}
@@ -353,7 +353,7 @@ func cutShort(j Journal) string {
 		return ""
 	}
 	last := j.Events[len(j.Events)-1]
-	return fmt.Sprintf("%s ends at %s during an %s (last event: %s): the process stopped before it finished, so what ran after that is not recorded here",
+	return fmt.Sprintf("%s ends at %s during %s (last event: %s): the process stopped before it finished, so what ran after that is not recorded here",
 		j.Path, last.Time.UTC().Format("2006-01-02 15:04:05 UTC"), open, last.Kind)
 }
 
