@@ -26,6 +26,7 @@ import (
 	"github.com/golive/golive/docker"
 	"github.com/golive/golive/docker/dockertest"
 	"github.com/golive/golive/docker/scratch"
+	"github.com/golive/golive/plans"
 )
 
 var golive string // the built binary
@@ -719,4 +720,46 @@ func TestARevertCountsAnOutageItFindsStartedBeforeIt(t *testing.T) {
 		t.Fatalf("found down: %q, want api's only:\n%s", found, out)
 	}
 	r.settled("1", "after the revert")
+}
+
+// TestTheNotServingWindowOpensBeforeTheOldContainerExits: a stop-first
+// deploy's outage begins when golive asks Docker to stop what serves, not
+// when that call returns (the rename beside it and the daemon's own work
+// come after the container is gone): the journaled window must open no
+// later than Docker's own stop time of the previous container.
+func TestTheNotServingWindowOpensBeforeTheOldContainerExits(t *testing.T) {
+	t.Parallel()
+	r := newRelease(t)
+	r.mustRun(0, "apply", r.plan("1", "", ""))
+	out := r.mustRun(0, "apply", r.plan("2", "", ""))
+	path := regexp.MustCompile(`journal: (\S+)`).FindStringSubmatch(out)
+	if path == nil {
+		t.Fatalf("no journal named:\n%s", out)
+	}
+	fh, err := os.Open(path[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	events, _, err := plans.ReadJournal(fh)
+	fh.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := plans.NewState(nil)
+	for _, ev := range events {
+		s.Apply(ev)
+	}
+	for _, svc := range []string{"api", "web"} {
+		prev, err := r.cli.Inspect(t0(), r.project+"-"+svc+".prev")
+		if err != nil || prev == nil || prev.FinishedAt.IsZero() {
+			t.Fatalf("%s: the previous container: %v %v", svc, prev, err)
+		}
+		st := s.Service(svc)
+		if st == nil || len(st.Unavailable) != 1 {
+			t.Fatalf("%s: windows %+v", svc, st)
+		}
+		if from := st.Unavailable[0].From; from.After(prev.FinishedAt) {
+			t.Errorf("%s: not serving from %s, but Docker stopped its previous container at %s", svc, from.Format("15:04:05.000"), prev.FinishedAt.Format("15:04:05.000"))
+		}
+	}
 }

@@ -569,11 +569,13 @@ func (e *Engine) revertService(ctx context.Context, run string, t revertTarget, 
 		if !c.Running {
 			continue
 		}
+		asked := e.opts.Now().UTC() // it stops serving from here, not once the call returns
 		if err := d.Stop(ctx, c.ID, stopTimeout); err != nil {
 			stopErrs = append(stopErrs, err)
 			continue
 		}
-		e.containerEvent(run, t, ActionStopped, c, "stopped the new container "+docker.ShortID(c.ID)+", kept until the previous one is back")
+		e.Emit(Event{Kind: EvServiceChange, Action: ActionStopped, Run: run, Service: t.Service, Group: t.Group, Since: asked,
+			ContainerID: c.ID, Image: c.Image, ImageID: c.ImageID, Message: "stopped the new container " + docker.ShortID(c.ID) + ", kept until the previous one is back"})
 	}
 	moved.Wait()
 	if err := errors.Join(append(stopErrs, moveErr)...); err != nil {
