@@ -366,7 +366,7 @@ func timelineRow(e plans.Event) (Row, bool) {
 	}
 	row := Row{Time: e.Time, Actor: e.Actor, Event: e.Kind, Duration: ms(e.DurationMS), Result: e.Result}
 	var detail []string
-	for _, s := range []string{e.Service, e.StepName, e.Image, e.Message, firstLine(e.Error), e.Line} {
+	for _, s := range []string{e.Service, e.StepName, e.Image, e.Message, plans.OperatorStopped(firstLine(e.Error)), e.Line} {
 		if s != "" {
 			detail = append(detail, s)
 		}
