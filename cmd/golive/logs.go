@@ -289,8 +289,7 @@ type logPrinter struct {
 // tailRing keeps the last lines of a source, formatted.
 type tailRing struct {
 	lines [][]byte
-	next  int
-	full  bool
+	next  int // the oldest line once the ring is full
 }
 
 func newLogPrinter(w io.Writer, asJSON, color bool, tail int) *logPrinter {
@@ -366,14 +365,22 @@ func (p *logPrinter) emit(source string) {
 	}
 	r := p.pending[source]
 	if r == nil {
-		r = &tailRing{lines: make([][]byte, p.tail)}
+		r = &tailRing{}
 		p.pending[source] = r
 	}
-	r.lines[r.next] = append(r.lines[r.next][:0], p.line...)
-	r.next++
-	if r.next == len(r.lines) {
-		r.next, r.full = 0, true
+	r.add(p.line, p.tail)
+}
+
+// add keeps a copy of line, dropping the oldest once n are kept. The ring
+// grows with the lines there are, not with n: --tail may ask for more
+// lines than any log holds.
+func (r *tailRing) add(line []byte, n int) {
+	if len(r.lines) < n {
+		r.lines = append(r.lines, slices.Clone(line))
+		return
 	}
+	r.lines[r.next] = append(r.lines[r.next][:0], line...)
+	r.next = (r.next + 1) % len(r.lines)
 }
 
 // caughtUp prints a source's tail: from now on its lines print as they come.
@@ -389,10 +396,8 @@ func (p *logPrinter) caughtUp(source string) {
 		return
 	}
 	delete(p.pending, source)
-	if r.full {
-		for _, l := range r.lines[r.next:] {
-			p.write(l)
-		}
+	for _, l := range r.lines[r.next:] { // the oldest first
+		p.write(l)
 	}
 	for _, l := range r.lines[:r.next] {
 		p.write(l)

@@ -33,6 +33,7 @@ func TestLogsNoFollowPrintsEverythingAndFiltersBeforeTheTail(t *testing.T) {
 		{"the last lines", []string{"--tail", "3"}, 3, "seq=24999"},
 		{"the last error lines, not errors among the last lines", []string{"--errors", "--tail", "5"}, 5, "seq=24990"},
 		{"a tail longer than the file: all of it", []string{"--tail", "30000"}, 25000, "seq=24999"},
+		{"a tail longer than any log: memory for the lines there, not for N", []string{"--tail", "1000000000000"}, 25000, "seq=24999"},
 		{"no line with --tail 0, as tail -n 0 and docker logs --tail 0", []string{"--tail", "0"}, 0, ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
