@@ -144,6 +144,21 @@ func runLogs(args []string, stdout, stderr io.Writer) int {
 			defer cli.Close()
 		}
 	}
+	// A container named on the command line must be there: like a missing
+	// file, a mistyped name is said at once rather than waited for.
+	for _, arg := range args {
+		if name, ok := strings.CutPrefix(arg, "container:"); ok {
+			ct, err := cli.Inspect(ctx, name)
+			if err != nil {
+				fmt.Fprintln(stderr, "golive logs:", err)
+				return exitEnvironment
+			}
+			if ct == nil {
+				fmt.Fprintf(stderr, "golive logs: no container named %s (docker ps -a lists them)\n", logs.Label(name))
+				return exitUsage
+			}
+		}
+	}
 	if cli != nil && masker != nil {
 		// The containers kept for a revert hold the previous values of secrets.
 		if cts, err := cli.List(ctx, map[string]string{plans.LabelProject: plan.Project}); err == nil {

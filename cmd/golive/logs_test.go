@@ -1,11 +1,16 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/golive/golive/docker/dockertest"
 )
 
 // TestLogsNoFollowPrintsEverythingAndFiltersBeforeTheTail: --no-follow
@@ -158,6 +163,37 @@ func TestLogsShowsControlCharactersInANameEscaped(t *testing.T) {
 			code, out, errout := cli(t, c.args...)
 			if code != c.code || strings.ContainsAny(out+errout, "\x1b\a") || !strings.Contains(out+errout, `\x1b]0;HACK\a\x1b[31mred.log`) {
 				t.Fatalf("exit %d, out %q, err %q; want %d and the name escaped", code, out, errout, c.code)
+			}
+		})
+	}
+}
+
+// TestLogsSaysAtOnceThatAContainerDoesNotExist needs the real Docker
+// engine. A mistyped container:NAME used to be waited for in silence
+// forever when followed, and exited 5 ("could not be read") without
+// --no-follow; like a missing file it is a usage mistake, exit 2.
+func TestLogsSaysAtOnceThatAContainerDoesNotExist(t *testing.T) {
+	name := dockertest.Project(t, dockertest.Client(t)) + "-nosuch"
+	for _, c := range []struct {
+		name string
+		args []string
+	}{
+		{"followed", []string{"logs", "container:" + name}},
+		{"with --no-follow", []string{"logs", "--no-follow", "container:" + name}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, golive, c.args...)
+			var out, errout strings.Builder
+			cmd.Stdout, cmd.Stderr = &out, &errout
+			cmd.Run()
+			if ctx.Err() != nil {
+				t.Fatalf("still waiting for %s after a minute, saying %q", name, errout.String())
+			}
+			code := cmd.ProcessState.ExitCode()
+			if code != exitUsage || out.String() != "" || !strings.Contains(errout.String(), "no container named "+name) {
+				t.Fatalf("exit %d, out %q, err %q; want %d and a message naming the container", code, out.String(), errout.String(), exitUsage)
 			}
 		})
 	}
