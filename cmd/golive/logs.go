@@ -186,9 +186,11 @@ func runLogs(args []string, stdout, stderr io.Writer) int {
 		api = cli
 	}
 	if opts.Follow {
-		done := make(chan struct{})
-		defer close(done)
-		go out.flushEvery(done, 50*time.Millisecond)
+		// Output that cannot be written ends the follow: nothing would show.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(ctx)
+		defer cancel()
+		go out.flushEvery(ctx, cancel, 50*time.Millisecond)
 	}
 	logs.Follow(ctx, api, sources, opts, out)
 	if err := out.flush(); err != nil && status == exitOK && !errors.Is(err, context.Canceled) {
@@ -459,16 +461,20 @@ func (p *logPrinter) flush() error {
 	return p.err
 }
 
-// flushEvery flushes while following, so lines show within d.
-func (p *logPrinter) flushEvery(done <-chan struct{}, d time.Duration) {
+// flushEvery flushes while following, so lines show within d, until ctx
+// ends; a write that fails calls stop.
+func (p *logPrinter) flushEvery(ctx context.Context, stop context.CancelFunc, d time.Duration) {
 	t := time.NewTicker(d)
 	defer t.Stop()
 	for {
 		select {
-		case <-done:
+		case <-ctx.Done():
 			return
 		case <-t.C:
-			p.flush()
+			if p.flush() != nil {
+				stop()
+				return
+			}
 		}
 	}
 }

@@ -198,3 +198,27 @@ func TestLogsSaysAtOnceThatAContainerDoesNotExist(t *testing.T) {
 		})
 	}
 }
+
+// A follower whose output cannot be written (a full disk) used to go on
+// in silence forever, dropping every line; it stops and says why, as
+// without following.
+func TestLogsStopsFollowingWhenItsOutputCannotBeWritten(t *testing.T) {
+	full, err := os.OpenFile("/dev/full", os.O_WRONLY, 0)
+	if err != nil {
+		t.Skipf("this test needs /dev/full: %v", err)
+	}
+	defer full.Close()
+	path := writeFile(t, t.TempDir(), "app.log", "level=info msg=one\nlevel=info msg=two\n")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, golive, "logs", "--tail", "2", path)
+	var errout strings.Builder
+	cmd.Stdout, cmd.Stderr = full, &errout
+	cmd.Run()
+	if ctx.Err() != nil {
+		t.Fatalf("still following after a minute of failed writes, saying %q", errout.String())
+	}
+	if code := cmd.ProcessState.ExitCode(); code != exitEnvironment || !strings.Contains(errout.String(), "no space left on device") {
+		t.Fatalf("exit %d, err %q; want %d and the write error", code, errout.String(), exitEnvironment)
+	}
+}
