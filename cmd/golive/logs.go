@@ -68,6 +68,10 @@ func runLogs(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "golive logs: --tail needs a number of lines, 0 or more")
 		return exitUsage
 	}
+	if *since < 0 {
+		fmt.Fprintln(stderr, "golive logs: --since needs a duration back from now, e.g. 10m")
+		return exitUsage
+	}
 	tail := -1 // no --tail: every line
 	fs.Visit(func(f *flag.Flag) {
 		if f.Name == "tail" {

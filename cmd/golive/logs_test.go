@@ -222,3 +222,24 @@ func TestLogsStopsFollowingWhenItsOutputCannotBeWritten(t *testing.T) {
 		t.Fatalf("exit %d, err %q; want %d and the write error", code, errout.String(), exitEnvironment)
 	}
 }
+
+// Flag values that ask for nothing sensible are usage mistakes: a
+// negative --since used to be ignored in silence, printing the whole log.
+func TestLogsRefusesFlagValuesOutOfRange(t *testing.T) {
+	path := writeFile(t, t.TempDir(), "app.log", "level=info msg=one\n")
+	for _, c := range []struct {
+		name string
+		flag []string
+		says string
+	}{
+		{"a negative tail", []string{"--tail", "-1"}, "--tail needs a number of lines"},
+		{"a negative since", []string{"--since", "-5m"}, "--since needs a duration"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			code, out, errout := cli(t, append(append([]string{"logs", "--no-follow"}, c.flag...), path)...)
+			if code != exitUsage || out != "" || !strings.Contains(errout, c.says) {
+				t.Fatalf("exit %d, out %q, err %q; want %d and %q", code, out, errout, exitUsage, c.says)
+			}
+		})
+	}
+}
