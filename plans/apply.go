@@ -34,6 +34,8 @@ type ApplyError struct {
 	Unchanged bool
 	// Interrupted says the release was stopped by a signal.
 	Interrupted bool
+	// Finish is the command that puts the previous images back.
+	Finish string
 }
 
 func (e *ApplyError) Error() string {
@@ -53,13 +55,13 @@ func (e *ApplyError) Error() string {
 		var taken *TakeoverError
 		switch {
 		case errors.As(e.Err, &lost):
-			b.WriteString("\nnothing was reverted: whoever broke the lock now decides; `golive revert PLAN` puts the previous images back")
+			b.WriteString("\nnothing was reverted: whoever broke the lock now decides; `" + e.Finish + "` puts the previous images back")
 		case errors.As(e.Err, &taken):
 			b.WriteString("\nits revert puts back what this apply changed")
 		case e.Unchanged:
 			b.WriteString("\nnothing had been changed yet")
 		default:
-			b.WriteString("\nleft as it is (on_failure: stop); `golive revert PLAN` puts the previous images back")
+			b.WriteString("\nleft as it is (on_failure: stop); `" + e.Finish + "` puts the previous images back")
 		}
 	}
 	if e.State != "" {
@@ -349,7 +351,7 @@ func (e *Engine) fail(run string, err error, n int) *ApplyError {
 	if herr := e.letThrough(ctx, run, n, err); herr != nil {
 		err = errors.Join(err, herr)
 	}
-	aerr := &ApplyError{Outcome: Failed, Err: err}
+	aerr := &ApplyError{Outcome: Failed, Err: err, Finish: e.finishCommand()}
 	ranCommands := false
 	for _, s := range steps[:n-1] {
 		ranCommands = ranCommands || s.Kind() == StepRun
@@ -422,8 +424,8 @@ func (e *Engine) checkSettled(ctx context.Context) error {
 			return err
 		}
 		if next != nil {
-			return fmt.Errorf("service %s is half-deployed: an interrupted apply or revert (of apply %s, by %s) left %s behind; run `golive revert PLAN` first",
-				svc.Name, next.Labels[LabelRun], next.Labels[LabelActor], name+suffixNext)
+			return fmt.Errorf("service %s is half-deployed: an interrupted apply or revert (of apply %s, by %s) left %s behind; run `%s` first",
+				svc.Name, next.Labels[LabelRun], next.Labels[LabelActor], name+suffixNext, e.finishCommand())
 		}
 	}
 	return nil

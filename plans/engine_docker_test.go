@@ -381,7 +381,7 @@ func TestFailingHealthGateWithOnFailureStopLeavesItForRevertLater(t *testing.T) 
 	if !errors.As(err, &aerr) || aerr.Outcome != plans.Failed {
 		t.Fatalf("apply: %v", err)
 	}
-	for _, want := range []string{"step 1 (Deploy backend): api: not healthy within 2s: GET http://", "503 Service Unavailable", "golive revert PLAN", "services now:"} {
+	for _, want := range []string{"step 1 (Deploy backend): api: not healthy within 2s: GET http://", "503 Service Unavailable", "`golive revert "+p.Path+"` puts the previous images back", "services now:"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q:\n%s", want, err)
 		}
@@ -584,8 +584,9 @@ func TestApplyRefusesToStartOverAHalfDeployedService(t *testing.T) {
 	_, err := f.cli.Create(context.Background(), docker.Spec{Name: f.project + "-api.next", Image: f.image("api:2"),
 		Labels: map[string]string{plans.LabelProject: f.project, plans.LabelRun: "x", plans.LabelActor: "crashed@ops"}})
 	must(t, err)
-	err = f.apply(f.plan("2", nil))
-	if err == nil || !strings.Contains(err.Error(), "service api is half-deployed") || !strings.Contains(err.Error(), "golive revert PLAN") {
+	p := f.plan("2", nil)
+	err = f.apply(p)
+	if err == nil || !strings.Contains(err.Error(), "service api is half-deployed") || !strings.Contains(err.Error(), "run `golive revert "+p.Path) {
 		t.Fatalf("apply: %v", err)
 	}
 }
