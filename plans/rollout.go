@@ -143,7 +143,7 @@ func (e *Engine) unlockHosts() {
 	var still []string
 	for _, h := range e.hosts {
 		h.mu.Lock()
-		if h.lockID != "" {
+		if h.unreleased != "" {
 			still = append(still, h.host)
 		}
 		h.mu.Unlock()
