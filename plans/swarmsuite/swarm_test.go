@@ -571,3 +571,23 @@ func plansLoad(t *testing.T, path string) *plans.Plan {
 	}
 	return p
 }
+
+// TestSwarmLogsTailZeroShowsNoHistory: `golive logs --tail 0` of a Swarm
+// service follows what comes next, as for a container. The engine's tail
+// of 0 means all of it, so the whole history came first, the tasks'
+// "starting" lines among it.
+func TestSwarmLogsTailZeroShowsNoHistory(t *testing.T) {
+	sw, _, project := fixture(t)
+	v1 := swarmPlanFile(t, sw.Manager.TCP(), project, "1", 2, "")
+	if out, err := exec.Command(golive, "apply", v1, "--yes", "--state", t.TempDir()).CombinedOutput(); err != nil {
+		t.Fatalf("golive apply v1: %v\n%s", err, out)
+	}
+	for _, args := range [][]string{{"--no-follow"}, {}} {
+		ctx, cancel := context.WithTimeout(context.Background(), 4*time.Second)
+		out, _ := exec.CommandContext(ctx, golive, append([]string{"logs", "--plan", v1, "--tail", "0", "service:api"}, args...)...).CombinedOutput()
+		cancel()
+		if strings.Contains(string(out), "starting api") {
+			t.Errorf("golive logs --tail 0 %v printed the service's history:\n%s", args, out)
+		}
+	}
+}
