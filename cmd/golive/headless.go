@@ -70,7 +70,9 @@ func check(plan *plans.Plan, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 	if plan.Docker.Swarm {
-		checkSwarmImages(plan, stdout, stderr)
+		if !checkSwarm(plan, stdout, stderr) {
+			return exitEnvironment
+		}
 		return exitOK
 	}
 	warnUnavailableImages(plan, stderr)
