@@ -52,7 +52,9 @@ func swarmFixture(t *testing.T) (*engines.Swarm, *docker.Client, swarmImages) {
 }
 
 // demoService is a spec of the demo service on the test swarm: a health
-// check every 250 ms, a 1 s stop grace period (the demo app does not handle
+// check every 250 ms (given 5 s to answer: under a loaded machine the test
+// engines' exec takes seconds, and a 1 s timeout made healthy tasks
+// unhealthy), a 1 s stop grace period (the demo app does not handle
 // SIGTERM) and a 1 s monitor, so updates take seconds.
 func demoService(name, image string, replicas uint64) docker.ServiceSpec {
 	return docker.ServiceSpec{
@@ -65,8 +67,8 @@ func demoService(name, image string, replicas uint64) docker.ServiceSpec {
 		Healthcheck: &container.HealthConfig{
 			Test:     []string{"CMD", "/app", "healthcheck"},
 			Interval: 250 * time.Millisecond,
-			Timeout:  time.Second,
-			Retries:  2,
+			Timeout:  5 * time.Second,
+			Retries:  3,
 		},
 		StopGracePeriod: time.Second,
 	}

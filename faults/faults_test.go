@@ -556,9 +556,11 @@ func TestApplyKilledBetweenGroupsWithTheNextCreatedAheadLeavesNoNextBehindARever
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		dockertest.WaitFor(t, "api started, web created ahead", func() bool {
+		// api's new container answers (a started container listens a moment
+		// later, seconds on a loaded machine) and web's waits, created ahead.
+		dockertest.WaitFor(t, "api answering 2, web created ahead", func() bool {
 			ct, err := r.cli.Inspect(t0(), next)
-			return err == nil && ct != nil && strings.Contains(out.String(), "api: started ")
+			return err == nil && ct != nil && strings.Contains(out.String(), "api: started ") && answer(r.ports["api"], "version") == "2"
 		})
 		cmd.Process.Signal(syscall.SIGKILL)
 		cmd.Wait()

@@ -143,11 +143,13 @@ func (f *serviceFollower) follow(ctx context.Context) error {
 			return err
 		}
 		f.caughtUp()
-		err = f.watch(ctx, done, since)
+		ended, err := f.watch(ctx, done, since)
 		cancel()
 		stream.Close()
+		if !ended {
+			<-done // the reader has stopped: nothing is delivered after return
+		}
 		if ctx.Err() != nil {
-			<-done
 			return nil
 		}
 		if err != nil && !errors.Is(err, io.EOF) && !docker.IsConnectionLost(err) {
@@ -190,16 +192,17 @@ func (f *serviceFollower) count() int {
 	return f.delivered
 }
 
-// watch checks the stream for silent nodes until it ends (its error on done).
-func (f *serviceFollower) watch(ctx context.Context, done chan error, since time.Time) error {
+// watch checks the stream for silent nodes until it ends (ended, with its
+// error from done) or ctx is done.
+func (f *serviceFollower) watch(ctx context.Context, done chan error, since time.Time) (ended bool, err error) {
 	tick := time.NewTicker(f.every)
 	defer tick.Stop()
 	for {
 		select {
 		case err := <-done:
-			return err
+			return true, err
 		case <-ctx.Done():
-			return nil
+			return false, nil
 		case now := <-tick.C:
 			f.check(ctx, now, since)
 		}

@@ -189,8 +189,15 @@ func cleanSlot(prefix, dir string, slot int, own []*Engine) error {
 			errs = append(errs, run(context.Background(), []string{"netns", "del", ns}))
 		}
 	}
-	if _, err := os.Stat(filepath.Join("/sys/class/net", base+"h")); err == nil {
-		errs = append(errs, run(context.Background(), []string{"link", "del", base + "h"}))
+	// Deleting a namespace takes its end of the link with it, and the host
+	// end follows asynchronously: gone by now is as good as deleted.
+	link := filepath.Join("/sys/class/net", base+"h")
+	if _, err := os.Stat(link); err == nil {
+		if err := run(context.Background(), []string{"link", "del", base + "h"}); err != nil {
+			if _, still := os.Stat(link); still == nil {
+				errs = append(errs, err)
+			}
+		}
 	}
 	if err := os.RemoveAll(filepath.Join(dir, base)); err != nil {
 		errs = append(errs, fmt.Errorf("engines: %w", err))
