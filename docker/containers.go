@@ -105,6 +105,7 @@ type Container struct {
 	Health       string // "", starting, healthy, unhealthy
 	RestartCount int
 	StartedAt    time.Time
+	FinishedAt   time.Time // when it last stopped; zero when it never did
 	TTY          bool
 	Labels       map[string]string
 	Networks     []string          // the networks it is attached to
@@ -165,6 +166,7 @@ func (c *Client) Inspect(ctx context.Context, nameOrID string) (*Container, erro
 			ct.Health = string(s.Health.Status)
 		}
 		ct.StartedAt, _ = time.Parse(time.RFC3339Nano, s.StartedAt)
+		ct.FinishedAt, _ = time.Parse(time.RFC3339Nano, s.FinishedAt)
 	}
 	if r.NetworkSettings != nil {
 		ct.IPs = map[string]string{}

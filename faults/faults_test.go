@@ -26,6 +26,7 @@ import (
 	"github.com/golive/golive/docker"
 	"github.com/golive/golive/docker/dockertest"
 	"github.com/golive/golive/docker/scratch"
+	"github.com/golive/golive/plans"
 )
 
 var golive string // the built binary
@@ -686,4 +687,81 @@ func TestApplyKilledWhileTheFrontendDeploysInTheBackendsStableWindow(t *testing.
 		t.Fatalf("revert exited %d\nkilled apply:\n%s\nrevert:\n%s%s", code, out.String(), fin, errout)
 	}
 	r.settled("1", "after the revert of an apply killed with two groups in flight")
+}
+
+// TestARevertCountsAnOutageItFindsStartedBeforeIt: a revert killed while
+// Docker stopped the new containers leaves them stopped with no stop in
+// any journal (the daemon finishes a stop its client no longer waits
+// for); a crash does the same. The revert that puts the service back must
+// count it as not serving from that stop, not hide the outage.
+func TestARevertCountsAnOutageItFindsStartedBeforeIt(t *testing.T) {
+	t.Parallel()
+	r := newRelease(t)
+	r.mustRun(0, "apply", r.plan("1", "", ""))
+	p2 := r.plan("2", "", "")
+	r.mustRun(0, "apply", p2)
+	if err := r.cli.Stop(t0(), r.project+"-api", 10); err != nil {
+		t.Fatal(err)
+	}
+	const down = 2 * time.Second
+	time.Sleep(down) // the service stays down at least this long
+	out := r.mustRun(0, "revert", p2)
+	m := regexp.MustCompile(`not serving: api ([0-9.]+m?s) \(([a-z, ]+)\)`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no not-serving figure for api:\n%s", out)
+	}
+	took, err := time.ParseDuration(m[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(m[2], "revert") || took < down {
+		t.Fatalf("api not serving %s (%s), but it was stopped for at least %s before the revert:\n%s", took, m[2], down, out)
+	}
+	// web served until the revert stopped it: nothing found down there.
+	if found := regexp.MustCompile(`(?m)^.*found no container serving.*$`).FindAllString(out, -1); len(found) != 1 || !strings.Contains(found[0], "api:") {
+		t.Fatalf("found down: %q, want api's only:\n%s", found, out)
+	}
+	r.settled("1", "after the revert")
+}
+
+// TestTheNotServingWindowOpensBeforeTheOldContainerExits: a stop-first
+// deploy's outage begins when golive asks Docker to stop what serves, not
+// when that call returns (the rename beside it and the daemon's own work
+// come after the container is gone): the journaled window must open no
+// later than Docker's own stop time of the previous container.
+func TestTheNotServingWindowOpensBeforeTheOldContainerExits(t *testing.T) {
+	t.Parallel()
+	r := newRelease(t)
+	r.mustRun(0, "apply", r.plan("1", "", ""))
+	out := r.mustRun(0, "apply", r.plan("2", "", ""))
+	path := regexp.MustCompile(`journal: (\S+)`).FindStringSubmatch(out)
+	if path == nil {
+		t.Fatalf("no journal named:\n%s", out)
+	}
+	fh, err := os.Open(path[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	events, _, err := plans.ReadJournal(fh)
+	fh.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := plans.NewState(nil)
+	for _, ev := range events {
+		s.Apply(ev)
+	}
+	for _, svc := range []string{"api", "web"} {
+		prev, err := r.cli.Inspect(t0(), r.project+"-"+svc+".prev")
+		if err != nil || prev == nil || prev.FinishedAt.IsZero() {
+			t.Fatalf("%s: the previous container: %v %v", svc, prev, err)
+		}
+		st := s.Service(svc)
+		if st == nil || len(st.Unavailable) != 1 {
+			t.Fatalf("%s: windows %+v", svc, st)
+		}
+		if from := st.Unavailable[0].From; from.After(prev.FinishedAt) {
+			t.Errorf("%s: not serving from %s, but Docker stopped its previous container at %s", svc, from.Format("15:04:05.000"), prev.FinishedAt.Format("15:04:05.000"))
+		}
+	}
 }

@@ -17,6 +17,11 @@ import (
 // growing: a writer keeps writing to it until it reopens its log.
 const rotateWait = 10 * time.Second
 
+// partialWait is how long a last line without a newline waits for the
+// rest of it while the file is quiet; then it is delivered as it is, and
+// what comes after it is a line of its own.
+const partialWait = time.Second
+
 // rotationCheck is how often FollowFile looks for lines and rotation
 // without an inotify event (a file renamed to another directory).
 const rotationCheck = 250 * time.Millisecond
@@ -152,8 +157,9 @@ type fileFollower struct {
 type instance struct {
 	f       *os.File
 	ino     uint64
-	pos     int64 // bytes delivered
-	partial []byte
+	pos     int64  // bytes delivered
+	partial []byte // the start of a line not ended yet, at most DefaultMaxLine bytes
+	skip    int    // bytes of that line read past partial and dropped
 	grew    time.Time
 }
 
@@ -199,9 +205,7 @@ func (ff *fileFollower) poll() {
 	for _, in := range ff.draining {
 		ff.drain(in)
 		if time.Since(in.grew) > rotateWait {
-			if len(in.partial) > 0 {
-				ff.deliver("file", time.Now(), in.partial)
-			}
+			ff.deliverPartial(in)
 			in.f.Close()
 			continue
 		}
@@ -210,6 +214,9 @@ func (ff *fileFollower) poll() {
 	ff.draining = kept
 	ff.truncated(ff.cur)
 	ff.drain(ff.cur)
+	if time.Since(ff.cur.grew) > partialWait {
+		ff.deliverPartial(ff.cur)
+	}
 	ino := pathInode(ff.path)
 	if ino == 0 || ino == ff.cur.ino {
 		return
@@ -234,9 +241,23 @@ func (ff *fileFollower) truncated(in *instance) {
 	if in.f == nil {
 		return
 	}
-	if fi, err := in.f.Stat(); err == nil && fi.Size() < in.pos+int64(len(in.partial)) {
-		in.pos, in.partial = 0, nil
+	if fi, err := in.f.Stat(); err == nil && fi.Size() < in.read() {
+		in.pos, in.partial, in.skip = 0, nil, 0
 	}
+}
+
+// read is how far an instance was read: what was delivered and the
+// unfinished line after it.
+func (in *instance) read() int64 { return in.pos + int64(len(in.partial)+in.skip) }
+
+// hold keeps the start of an unfinished line, up to DefaultMaxLine bytes,
+// and counts the rest.
+func (in *instance) hold(data []byte) {
+	if room := DefaultMaxLine - len(in.partial); len(data) > room {
+		in.skip += len(data) - room
+		data = data[:room]
+	}
+	in.partial = append(in.partial, data...)
 }
 
 // drain delivers the complete lines an instance has past what was delivered.
@@ -246,20 +267,27 @@ func (ff *fileFollower) drain(in *instance) {
 	}
 	buf := make([]byte, 64<<10)
 	for {
-		n, err := in.f.ReadAt(buf, in.pos+int64(len(in.partial)))
+		n, err := in.f.ReadAt(buf, in.read())
 		if n > 0 {
-			in.grew = time.Now()
-			data := append(in.partial, buf[:n]...)
+			now := time.Now()
+			in.grew = now
+			data := buf[:n]
 			for {
 				i := bytes.IndexByte(data, '\n')
 				if i < 0 {
+					in.hold(data)
 					break
 				}
-				ff.deliver("file", time.Now(), data[:i])
-				in.pos += int64(i + 1)
+				if len(in.partial) > 0 || in.skip > 0 {
+					in.hold(data[:i])
+					in.pos++ // the newline
+					ff.deliverPartial(in)
+				} else {
+					ff.deliverCut("file", now, data[:i], 0)
+					in.pos += int64(i + 1)
+				}
 				data = data[i+1:]
 			}
-			in.partial = append(in.partial[:0], data...)
 		}
 		if err != nil || n == 0 {
 			return
@@ -267,12 +295,14 @@ func (ff *fileFollower) drain(in *instance) {
 	}
 }
 
-func (ff *fileFollower) deliver(stream string, t time.Time, text []byte) {
-	cut := 0
-	if len(text) > DefaultMaxLine {
-		cut, text = len(text)-DefaultMaxLine, text[:DefaultMaxLine]
+// deliverPartial delivers the line an instance holds, as far as it goes.
+func (ff *fileFollower) deliverPartial(in *instance) {
+	if len(in.partial) == 0 && in.skip == 0 {
+		return
 	}
-	ff.sink(stream, t, text, cut)
+	ff.deliverCut("file", time.Now(), in.partial, in.skip)
+	in.pos += int64(len(in.partial) + in.skip)
+	in.partial, in.skip = in.partial[:0], 0
 }
 
 // deliverCut delivers a line read from the file now, skip bytes of it

@@ -177,10 +177,14 @@ func SanitizeString(s string) string {
 }
 
 // Label is how a name from outside (a file's path, a container's name)
-// is shown: as it is when every character prints, else Go-quoted with its
-// control characters escaped, so that it cannot drive the terminal and
+// is shown: as it is when it is UTF-8 and every character prints, else
+// Go-quoted with its control characters and stray bytes escaped, so that
+// it cannot drive the terminal (a lone 0x9B is a CSI to an 8-bit one) and
 // two different names never show the same.
 func Label(name string) string {
+	if !utf8.ValidString(name) {
+		return strconv.Quote(name)
+	}
 	for _, r := range name {
 		if !strconv.IsPrint(r) {
 			return strconv.Quote(name)

@@ -119,6 +119,8 @@ func TestLabelEscapesWhatCouldDriveTheTerminal(t *testing.T) {
 		{"\x1b]0;HACK\a\x1b[31mred.log", `"\x1b]0;HACK\a\x1b[31mred.log"`},
 		{"a\u202eexe.log", `"a\u202eexe.log"`},
 		{"two\nlines", `"two\nlines"`},
+		{"bad\x9b2J.log", `"bad\x9b2J.log"`}, // a raw 8-bit CSI byte, not UTF-8
+		{"caf\xe9.log", `"caf\xe9.log"`},     // a name in Latin-1
 	} {
 		if got := Label(c.name); got != c.want {
 			t.Errorf("Label(%q) = %s, want %s", c.name, got, c.want)

@@ -230,12 +230,15 @@ func (e *Engine) deployService(ctx context.Context, run string, svc *Service, c 
 		var renameErr error
 		var renamed sync.WaitGroup
 		renamed.Go(func() { renameErr = e.moveNames(ctx, c) })
+		asked := e.opts.Now().UTC() // it stops serving from here, not once the call returns
 		stopErr := d.Stop(ctx, cur.ID, int(svc.StopTimeout/time.Second))
 		renamed.Wait()
 		if err := errors.Join(stopErr, renameErr); err != nil {
 			return e.serviceFailed(ev, start, err)
 		}
-		e.Emit(withAction(ev, ActionStopped, "stopped the previous container "+docker.ShortID(cur.ID)))
+		stopped := withAction(ev, ActionStopped, "stopped the previous container "+docker.ShortID(cur.ID))
+		stopped.Since = asked
+		e.Emit(stopped)
 	} else if err := d.Rename(ctx, id, spec.Name); err != nil {
 		return e.serviceFailed(ev, start, err)
 	}

@@ -45,6 +45,9 @@ type Event struct {
 	// Action says what a service.container event did to the service:
 	// ActionCreated, ActionStopped (it stopped serving) or ActionStarted.
 	Action string `json:"action,omitempty"`
+	// Since is when what the event found began, when that was before the
+	// event: a service found stopped since a stop no journal holds.
+	Since time.Time `json:"since,omitzero"`
 	// KeepWarmMS is, on a switch, how long the version that stopped taking
 	// traffic keeps running (a switch back then needs no start).
 	KeepWarmMS int64 `json:"keep_warm_ms,omitempty"`

@@ -553,6 +553,8 @@ func (e *Engine) revertService(ctx context.Context, run string, t revertTarget, 
 		return nil
 	}
 
+	e.foundDown(run, t, append(news, prev)...)
+
 	// 2–3. One check of the lock for the switch: while the apply's
 	// containers stop (kept, stopped, as <name>.next, so they can come
 	// back), the names move and the previous container, kept or recreated,
@@ -574,11 +576,13 @@ func (e *Engine) revertService(ctx context.Context, run string, t revertTarget, 
 		if !c.Running {
 			continue
 		}
+		asked := e.opts.Now().UTC() // it stops serving from here, not once the call returns
 		if err := d.Stop(ctx, c.ID, stopTimeout); err != nil {
 			stopErrs = append(stopErrs, err)
 			continue
 		}
-		e.containerEvent(run, t, ActionStopped, c, "stopped the new container "+docker.ShortID(c.ID)+", kept until the previous one is back")
+		e.Emit(Event{Kind: EvServiceChange, Action: ActionStopped, Run: run, Service: t.Service, Group: t.Group, Since: asked,
+			ContainerID: c.ID, Image: c.Image, ImageID: c.ImageID, Message: "stopped the new container " + docker.ShortID(c.ID) + ", kept until the previous one is back"})
 	}
 	moved.Wait()
 	if err := errors.Join(append(stopErrs, moveErr)...); err != nil {
@@ -652,6 +656,30 @@ func (e *Engine) moveBack(ctx context.Context, t revertTarget, news []*docker.Co
 		}
 	}
 	return prev.ID, nil
+}
+
+// foundDown journals a service that no container serves as the revert
+// begins, from the latest stop Docker recorded: a stop no journal holds
+// (the daemon finished it after the process that asked for it was killed,
+// or the new version crashed) is where its outage began.
+func (e *Engine) foundDown(run string, t revertTarget, cs ...*docker.Container) {
+	var last *docker.Container
+	for _, c := range cs {
+		switch {
+		case c == nil:
+		case c.Running:
+			return
+		case c.StartedAt.IsZero() || c.FinishedAt.IsZero(): // never ran
+		case last == nil || c.FinishedAt.After(last.FinishedAt):
+			last = c
+		}
+	}
+	if last == nil {
+		return
+	}
+	e.Emit(Event{Kind: EvServiceChange, Action: ActionStopped, Run: run, Service: t.Service, Group: t.Group,
+		ContainerID: last.ID, Image: last.Image, ImageID: last.ImageID, Since: last.FinishedAt,
+		Message: "found no container serving: " + docker.ShortID(last.ID) + " stopped at " + last.FinishedAt.Local().Format("15:04:05.000")})
 }
 
 // containerEvent journals what a revert did to one container, so the

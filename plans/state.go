@@ -543,6 +543,7 @@ func (s *State) Apply(ev Event) {
 			st.Output = st.Output[len(st.Output)-outputKept:]
 		}
 	case EvStepEnd:
+		s.Asking = "" // a confirm step that ended unanswered (R, Ctrl-C) asks nothing more
 		st := s.step(ev)
 		st.Result, st.ExitCode, st.Error = ev.Result, ev.ExitCode, OperatorStopped(ev.Error)
 		st.Duration = time.Duration(ev.DurationMS) * time.Millisecond
@@ -578,7 +579,11 @@ func (s *State) Apply(ev Event) {
 		}
 		switch action {
 		case ActionStopped:
-			svc.down(s.cause(), firstOf(ev.Run, s.ImpactRun), ev.Time)
+			at := ev.Time
+			if !ev.Since.IsZero() {
+				at = ev.Since
+			}
+			svc.down(s.cause(), firstOf(ev.Run, s.ImpactRun), at)
 		case ActionStarted:
 			svc.Now, svc.NowID, svc.Container = ev.Image, ev.ImageID, ev.ContainerID
 		case ActionSwitched:

@@ -456,3 +456,23 @@ func TestStateShowsAStableWindowWhileTheNextGroupDeploys(t *testing.T) {
 		t.Fatalf("api not serving %s, want 280ms: from its stop to its first pass", got)
 	}
 }
+
+// A confirm step that ends without an answer (the operator pressed R, or
+// the apply was stopped) asks nothing any more: watch must not go on
+// showing the question through the revert that follows.
+func TestAConfirmStepThatEndsUnansweredAsksNothingMore(t *testing.T) {
+	s := plans.NewStateOf("shop", "2")
+	for _, e := range []plans.Event{
+		{Kind: plans.EvApplyStart},
+		{Kind: plans.EvStepStart, Step: 2, StepKind: plans.StepConfirm},
+		{Kind: plans.EvConfirmAsk, Step: 2, Actor: "bob@ops2", Message: "QA done?"},
+		{Kind: plans.EvStepEnd, Step: 2, StepKind: plans.StepConfirm, Result: plans.ResultFailed, Error: "context canceled"},
+		{Kind: plans.EvRevertStart},
+	} {
+		e.Project, e.Release, e.Run = "shop", "2", "r1"
+		s.Apply(e)
+	}
+	if s.Asking != "" {
+		t.Fatalf("still asking %q after the step ended (phase %s)", s.Asking, s.Phase())
+	}
+}

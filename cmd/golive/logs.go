@@ -68,6 +68,10 @@ func runLogs(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "golive logs: --tail needs a number of lines, 0 or more")
 		return exitUsage
 	}
+	if *since < 0 {
+		fmt.Fprintln(stderr, "golive logs: --since needs a duration back from now, e.g. 10m")
+		return exitUsage
+	}
 	tail := -1 // no --tail: every line
 	fs.Visit(func(f *flag.Flag) {
 		if f.Name == "tail" {
@@ -149,6 +153,21 @@ func runLogs(args []string, stdout, stderr io.Writer) int {
 			defer cli.Close()
 		}
 	}
+	// A container named on the command line must be there: like a missing
+	// file, a mistyped name is said at once rather than waited for.
+	for _, arg := range args {
+		if name, ok := strings.CutPrefix(arg, "container:"); ok {
+			ct, err := cli.Inspect(ctx, name)
+			if err != nil {
+				fmt.Fprintln(stderr, "golive logs:", err)
+				return exitEnvironment
+			}
+			if ct == nil {
+				fmt.Fprintf(stderr, "golive logs: no container named %s (docker ps -a lists them)\n", logs.Label(name))
+				return exitUsage
+			}
+		}
+	}
 	if cli != nil && masker != nil {
 		// The containers kept for a revert hold the previous values of secrets.
 		if cts, err := cli.List(ctx, map[string]string{plans.LabelProject: plan.Project}); err == nil {
@@ -176,9 +195,11 @@ func runLogs(args []string, stdout, stderr io.Writer) int {
 		api = cli
 	}
 	if opts.Follow {
-		done := make(chan struct{})
-		defer close(done)
-		go out.flushEvery(done, 50*time.Millisecond)
+		// Output that cannot be written ends the follow: nothing would show.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(ctx)
+		defer cancel()
+		go out.flushEvery(ctx, cancel, 50*time.Millisecond)
 	}
 	logs.Follow(ctx, api, sources, opts, out)
 	if err := out.flush(); err != nil && status == exitOK && !errors.Is(err, context.Canceled) {
@@ -294,8 +315,7 @@ type logPrinter struct {
 // tailRing keeps the last lines of a source, formatted.
 type tailRing struct {
 	lines [][]byte
-	next  int
-	full  bool
+	next  int // the oldest line once the ring is full
 }
 
 func newLogPrinter(w io.Writer, asJSON, color bool, tail int) *logPrinter {
@@ -371,14 +391,22 @@ func (p *logPrinter) emit(source string) {
 	}
 	r := p.pending[source]
 	if r == nil {
-		r = &tailRing{lines: make([][]byte, p.tail)}
+		r = &tailRing{}
 		p.pending[source] = r
 	}
-	r.lines[r.next] = append(r.lines[r.next][:0], p.line...)
-	r.next++
-	if r.next == len(r.lines) {
-		r.next, r.full = 0, true
+	r.add(p.line, p.tail)
+}
+
+// add keeps a copy of line, dropping the oldest once n are kept. The ring
+// grows with the lines there are, not with n: --tail may ask for more
+// lines than any log holds.
+func (r *tailRing) add(line []byte, n int) {
+	if len(r.lines) < n {
+		r.lines = append(r.lines, slices.Clone(line))
+		return
 	}
+	r.lines[r.next] = append(r.lines[r.next][:0], line...)
+	r.next = (r.next + 1) % len(r.lines)
 }
 
 // caughtUp prints a source's tail: from now on its lines print as they come.
@@ -394,10 +422,8 @@ func (p *logPrinter) caughtUp(source string) {
 		return
 	}
 	delete(p.pending, source)
-	if r.full {
-		for _, l := range r.lines[r.next:] {
-			p.write(l)
-		}
+	for _, l := range r.lines[r.next:] { // the oldest first
+		p.write(l)
 	}
 	for _, l := range r.lines[:r.next] {
 		p.write(l)
@@ -444,16 +470,20 @@ func (p *logPrinter) flush() error {
 	return p.err
 }
 
-// flushEvery flushes while following, so lines show within d.
-func (p *logPrinter) flushEvery(done <-chan struct{}, d time.Duration) {
+// flushEvery flushes while following, so lines show within d, until ctx
+// ends; a write that fails calls stop.
+func (p *logPrinter) flushEvery(ctx context.Context, stop context.CancelFunc, d time.Duration) {
 	t := time.NewTicker(d)
 	defer t.Stop()
 	for {
 		select {
-		case <-done:
+		case <-ctx.Done():
 			return
 		case <-t.C:
-			p.flush()
+			if p.flush() != nil {
+				stop()
+				return
+			}
 		}
 	}
 }

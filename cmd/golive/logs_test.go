@@ -1,11 +1,16 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/golive/golive/docker/dockertest"
 )
 
 // TestLogsNoFollowPrintsEverythingAndFiltersBeforeTheTail: --no-follow
@@ -33,6 +38,7 @@ func TestLogsNoFollowPrintsEverythingAndFiltersBeforeTheTail(t *testing.T) {
 		{"the last lines", []string{"--tail", "3"}, 3, "seq=24999"},
 		{"the last error lines, not errors among the last lines", []string{"--errors", "--tail", "5"}, 5, "seq=24990"},
 		{"a tail longer than the file: all of it", []string{"--tail", "30000"}, 25000, "seq=24999"},
+		{"a tail longer than any log: memory for the lines there, not for N", []string{"--tail", "1000000000000"}, 25000, "seq=24999"},
 		{"no line with --tail 0, as tail -n 0 and docker logs --tail 0", []string{"--tail", "0"}, 0, ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -157,6 +163,82 @@ func TestLogsShowsControlCharactersInANameEscaped(t *testing.T) {
 			code, out, errout := cli(t, c.args...)
 			if code != c.code || strings.ContainsAny(out+errout, "\x1b\a") || !strings.Contains(out+errout, `\x1b]0;HACK\a\x1b[31mred.log`) {
 				t.Fatalf("exit %d, out %q, err %q; want %d and the name escaped", code, out, errout, c.code)
+			}
+		})
+	}
+}
+
+// TestLogsSaysAtOnceThatAContainerDoesNotExist needs the real Docker
+// engine. A mistyped container:NAME used to be waited for in silence
+// forever when followed, and exited 5 ("could not be read") without
+// --no-follow; like a missing file it is a usage mistake, exit 2.
+func TestLogsSaysAtOnceThatAContainerDoesNotExist(t *testing.T) {
+	name := dockertest.Project(t, dockertest.Client(t)) + "-nosuch"
+	for _, c := range []struct {
+		name string
+		args []string
+	}{
+		{"followed", []string{"logs", "container:" + name}},
+		{"with --no-follow", []string{"logs", "--no-follow", "container:" + name}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, golive, c.args...)
+			var out, errout strings.Builder
+			cmd.Stdout, cmd.Stderr = &out, &errout
+			cmd.Run()
+			if ctx.Err() != nil {
+				t.Fatalf("still waiting for %s after a minute, saying %q", name, errout.String())
+			}
+			code := cmd.ProcessState.ExitCode()
+			if code != exitUsage || out.String() != "" || !strings.Contains(errout.String(), "no container named "+name) {
+				t.Fatalf("exit %d, out %q, err %q; want %d and a message naming the container", code, out.String(), errout.String(), exitUsage)
+			}
+		})
+	}
+}
+
+// A follower whose output cannot be written (a full disk) used to go on
+// in silence forever, dropping every line; it stops and says why, as
+// without following.
+func TestLogsStopsFollowingWhenItsOutputCannotBeWritten(t *testing.T) {
+	full, err := os.OpenFile("/dev/full", os.O_WRONLY, 0)
+	if err != nil {
+		t.Skipf("this test needs /dev/full: %v", err)
+	}
+	defer full.Close()
+	path := writeFile(t, t.TempDir(), "app.log", "level=info msg=one\nlevel=info msg=two\n")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, golive, "logs", "--tail", "2", path)
+	var errout strings.Builder
+	cmd.Stdout, cmd.Stderr = full, &errout
+	cmd.Run()
+	if ctx.Err() != nil {
+		t.Fatalf("still following after a minute of failed writes, saying %q", errout.String())
+	}
+	if code := cmd.ProcessState.ExitCode(); code != exitEnvironment || !strings.Contains(errout.String(), "no space left on device") {
+		t.Fatalf("exit %d, err %q; want %d and the write error", code, errout.String(), exitEnvironment)
+	}
+}
+
+// Flag values that ask for nothing sensible are usage mistakes: a
+// negative --since used to be ignored in silence, printing the whole log.
+func TestLogsRefusesFlagValuesOutOfRange(t *testing.T) {
+	path := writeFile(t, t.TempDir(), "app.log", "level=info msg=one\n")
+	for _, c := range []struct {
+		name string
+		flag []string
+		says string
+	}{
+		{"a negative tail", []string{"--tail", "-1"}, "--tail needs a number of lines"},
+		{"a negative since", []string{"--since", "-5m"}, "--since needs a duration"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			code, out, errout := cli(t, append(append([]string{"logs", "--no-follow"}, c.flag...), path)...)
+			if code != exitUsage || out != "" || !strings.Contains(errout, c.says) {
+				t.Fatalf("exit %d, out %q, err %q; want %d and %q", code, out, errout, exitUsage, c.says)
 			}
 		})
 	}

@@ -107,6 +107,10 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		return runReport(rest, stdout, stderr)
 	case "import":
 		return runImport(rest, stdout, stderr)
+	case "check", "apply", "revert", "unlock", "status", "cockpit", "watch":
+	default: // before the arguments: `golive stauts` is a typo, not a missing plan
+		fmt.Fprintf(stderr, "golive: unknown command %q (nor a plan file of that name)\n\n%s", cmd, usage)
+		return exitUsage
 	}
 	var opts options
 	fs := flag.NewFlagSet("golive "+cmd, flag.ContinueOnError)
@@ -128,12 +132,6 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	planPath := positional[0]
-	switch cmd {
-	case "check", "apply", "revert", "unlock", "status", "cockpit", "watch":
-	default:
-		fmt.Fprintf(stderr, "golive: unknown command %q\n\n%s", cmd, usage)
-		return exitUsage
-	}
 	plan, err := plans.Load(planPath)
 	if err != nil {
 		fmt.Fprintln(stderr, err)

@@ -73,6 +73,8 @@ func TestUsageAndPlanMistakesExitWithCode2AndNoStackTrace(t *testing.T) {
 	}{
 		{"no arguments", nil, 2, "Usage:"},
 		{"unknown command", []string{"deploy", bad}, 2, `unknown command "deploy"`},
+		{"unknown command alone", []string{"deploy"}, 2, `unknown command "deploy"`},
+		{"misspelt command with a flag", []string{"stauts", "--yes"}, 2, `unknown command "stauts"`},
 		{"missing plan file", []string{"check", filepath.Join(dir, "nope.yaml")}, 2, "read plan: open " + filepath.Join(dir, "nope.yaml") + ": no such file or directory"},
 		{"invalid plan", []string{"check", bad}, 2, bad + `:5:5: unknown field "imag"`},
 		{"unknown flag", []string{"apply", bad, "--forcefully"}, 2, "flag provided but not defined: -forcefully"},

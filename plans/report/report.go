@@ -336,15 +336,15 @@ func cutShort(j Journal) string {
 	for _, e := range j.Events {
 		switch e.Kind {
 		case plans.EvApplyStart:
-			open = "apply"
+			open = "an apply"
 		case plans.EvRevertStart:
 			if open == "" {
-				open = "revert"
+				open = "a revert"
 			}
 		case plans.EvApplyEnd:
 			open = ""
 		case plans.EvRevertEnd:
-			if open == "revert" {
+			if open == "a revert" {
 				open = ""
 			}
 		}
@@ -353,7 +353,7 @@ func cutShort(j Journal) string {
 		return ""
 	}
 	last := j.Events[len(j.Events)-1]
-	return fmt.Sprintf("%s ends at %s during an %s (last event: %s): the process stopped before it finished, so what ran after that is not recorded here",
+	return fmt.Sprintf("%s ends at %s during %s (last event: %s): the process stopped before it finished, so what ran after that is not recorded here",
 		j.Path, last.Time.UTC().Format("2006-01-02 15:04:05 UTC"), open, last.Kind)
 }
 
@@ -366,7 +366,7 @@ func timelineRow(e plans.Event) (Row, bool) {
 	}
 	row := Row{Time: e.Time, Actor: e.Actor, Event: e.Kind, Duration: ms(e.DurationMS), Result: e.Result}
 	var detail []string
-	for _, s := range []string{e.Service, e.StepName, e.Image, e.Message, firstLine(e.Error), e.Line} {
+	for _, s := range []string{e.Service, e.StepName, e.Image, e.Message, plans.OperatorStopped(firstLine(e.Error)), e.Line} {
 		if s != "" {
 			detail = append(detail, s)
 		}

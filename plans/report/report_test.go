@@ -45,6 +45,16 @@ var cases = []struct {
 		"| Where it stood when the journal ends | deploying |",
 		"still not serving when the journal ends",
 	}},
+	{"stopped_at_confirm", []string{"testdata/stopped-at-confirm.jsonl"}, []string{
+		"| What failed | step 7 (Confirm: QA regression pass done?): stopped by the operator |",
+		"| step.end | 12.949s | failed | step 7 · Confirm: QA regression pass done? · stopped by the operator |",
+		"| apply.end | 1m7.127s | reverted | step 7 (Confirm: QA regression pass done?): stopped by the operator |",
+	}},
+	{"revert_cut_short", []string{"testdata/revert-cut-short.jsonl"}, []string{
+		"ends at 2026-11-26 07:38:07 UTC during a revert (last event: revert.start)",
+		"| Outcome | **unfinished** |",
+		"| Where it stood when the journal ends | reverting |",
+	}},
 	{"failed_and_reverted", []string{"../testdata/journals/failed-reverted.jsonl"}, []string{
 		"| Outcome | **reverted** |",
 		"| Not serving (its container stopped → the next one passed its health gate) | api 5.3s (deploy) |",
