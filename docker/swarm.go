@@ -506,3 +506,21 @@ func fromSwarm(s swarm.ServiceSpec) ServiceSpec {
 	}
 	return out
 }
+
+// NotSwarmManager is why the engine cannot take Swarm services: "" when it
+// manages a swarm, else what it is (a worker, or not in a swarm).
+func (c *Client) NotSwarmManager(ctx context.Context) (string, error) {
+	ctx, end := c.call(ctx, c.timeouts.Query, "info")
+	res, err := c.api.Info(ctx, client.InfoOptions{})
+	if err = end(err); err != nil {
+		return "", fmt.Errorf("docker host %s: info: %w", c.host, err)
+	}
+	sw := res.Info.Swarm
+	switch {
+	case sw.ControlAvailable:
+		return "", nil
+	case sw.LocalNodeState == swarm.LocalNodeStateActive:
+		return "it is a worker of its swarm: point docker.host at a manager (`docker node ls` on one lists them)", nil
+	}
+	return fmt.Sprintf("it is not in a swarm (%s): run `docker swarm init` there, or remove swarm: true from the plan", sw.LocalNodeState), nil
+}

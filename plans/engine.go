@@ -77,6 +77,7 @@ type Engine struct {
 	run        string        // the latest apply
 	ahead      *ahead        // the next deploy group, prepared ahead
 	lockID     string        // the lock container this engine holds, if any
+	unreleased string        // a lock container this engine took and could not remove (its host did not answer)
 	networks   map[string]bool
 	// applyCancel stops the running apply; stopRevert says StopApply asked
 	// for a revert; takenOver says a revert from elsewhere took over.
@@ -268,6 +269,21 @@ func (e *Engine) Lock(ctx context.Context, operation string) error {
 		if !errors.As(err, &held) {
 			return err
 		}
+		e.mu.Lock()
+		mine := held.ID != "" && held.ID == e.unreleased
+		e.mu.Unlock()
+		if attempt < 10 && mine {
+			// This engine's own lock, left when its host stopped answering
+			// during the release: its holder being alive is no obstacle.
+			if err := e.opts.Docker.RemoveLock(ctx, held.ID); err != nil {
+				return err
+			}
+			e.mu.Lock()
+			e.unreleased = ""
+			e.mu.Unlock()
+			e.Emit(Event{Kind: EvLockReleased, Result: ResultOK, Message: "the lock left when the host stopped answering"})
+			continue
+		}
 		if attempt < 10 && held.ID != "" && !HolderAlive(held.LockInfo) {
 			// Removed by its ID: a lock another process took meanwhile stays.
 			if err := e.opts.Docker.RemoveLock(ctx, held.ID); err != nil {
@@ -416,6 +432,9 @@ func (e *Engine) Unlock() {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := e.opts.Docker.RemoveLock(ctx, id); err != nil {
+		e.mu.Lock()
+		e.unreleased = id
+		e.mu.Unlock()
 		e.Emit(Event{Kind: EvLockReleased, Result: ResultFailed, Error: err.Error()})
 		return
 	}

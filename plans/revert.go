@@ -17,6 +17,13 @@ import (
 // ErrNothingToRevert says no apply is left to undo.
 var ErrNothingToRevert = errors.New("nothing to revert")
 
+// nothingLeftError is ErrNothingToRevert on an engine whose latest apply,
+// run, has nothing left to undo there.
+type nothingLeftError struct{ run, why string }
+
+func (e *nothingLeftError) Error() string { return ErrNothingToRevert.Error() + ": " + e.why }
+func (e *nothingLeftError) Unwrap() error { return ErrNothingToRevert }
+
 // ErrRemovalNotConfirmed says a revert would remove a service that did not
 // exist before, and nobody could be asked whether to.
 var ErrRemovalNotConfirmed = errors.New("the revert would remove a service and there is no terminal to ask on")
@@ -116,7 +123,7 @@ func (e *Engine) undoable(ctx context.Context, run string) (*revertJob, error) {
 		return nil, fmt.Errorf("%w: no container of project %s was deployed by golive", ErrNothingToRevert, e.plan.Project)
 	}
 	if rec, ok := done[run]; ok {
-		return nil, fmt.Errorf("%w: the latest apply (%s, release %s) was already reverted by %s", ErrNothingToRevert, run, rec.Labels[LabelRelease], rec.Labels[LabelActor])
+		return nil, &nothingLeftError{run, fmt.Sprintf("the latest apply (%s, release %s) was already reverted by %s", run, rec.Labels[LabelRelease], rec.Labels[LabelActor])}
 	}
 	job := &revertJob{run: run}
 	for _, rec := range records {
@@ -150,7 +157,7 @@ func (e *Engine) undoable(ctx context.Context, run string) (*revertJob, error) {
 		job.targets = append(job.targets, t)
 	}
 	if len(job.targets) == 0 {
-		return nil, fmt.Errorf("%w: apply %s changed no container", ErrNothingToRevert, run)
+		return nil, &nothingLeftError{run, fmt.Sprintf("apply %s changed no container", run)}
 	}
 	// The gates are read side by side: one round-trip, not one per service.
 	errs := make([]error, len(job.targets))

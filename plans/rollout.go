@@ -143,7 +143,7 @@ func (e *Engine) unlockHosts() {
 	var still []string
 	for _, h := range e.hosts {
 		h.mu.Lock()
-		if h.lockID != "" {
+		if h.unreleased != "" {
 			still = append(still, h.host)
 		}
 		h.mu.Unlock()
@@ -412,11 +412,16 @@ func (e *Engine) revertHosts(ctx context.Context, run string, auto bool) error {
 	var parts []part
 	var errs []error
 	var unread []string
+	latest := "" // the latest apply on any host, reverted there or not
 	for _, h := range e.hosts {
 		job, err := h.undoable(ctx, run)
+		var none *nothingLeftError
 		switch {
 		case err == nil:
 			parts = append(parts, part{h, job.run, job})
+			latest = max(latest, job.run)
+		case errors.As(err, &none):
+			latest = max(latest, none.run)
 		case !errors.Is(err, ErrNothingToRevert):
 			e.hostLost(run, h.host, err)
 			errs = append(errs, &HostError{Host: h.host, Err: err})
@@ -424,9 +429,10 @@ func (e *Engine) revertHosts(ctx context.Context, run string, auto bool) error {
 		}
 	}
 	if run == "" {
-		for _, p := range parts {
-			run = max(run, p.run)
-		}
+		// A host the latest apply never reached (a later batch, after
+		// one failed) keeps its own latest apply: an older one, which
+		// is not this revert's to undo.
+		run = latest
 		parts = slices.DeleteFunc(parts, func(p part) bool { return p.run != run })
 	}
 	if len(parts) == 0 && len(errs) == 0 {

@@ -501,6 +501,16 @@ func (e *Engine) swarmStatus(ctx context.Context) ([]ServiceState, error) {
 			if u := c.Update; strings.Contains(u, "paused") || u == "updating" || u == "rollback_started" {
 				st.Health = strings.ReplaceAll(u, "_", " ")
 			}
+			// The image is the spec's: say how many tasks run it, as the
+			// cockpit does, while not all of them do.
+			switch {
+			case c.Update == "updating" || c.Update == "rollback_started":
+				st.State += fmt.Sprintf(" ↻ %d/%d", c.Updated, c.Desired)
+			case strings.Contains(c.Update, "paused"):
+				st.State += fmt.Sprintf(" ✗ paused %d/%d", c.Updated, c.Desired)
+			case c.Updated != c.Desired:
+				st.State += fmt.Sprintf(", %d/%d on it", c.Updated, c.Desired)
+			}
 		}
 		out = append(out, st)
 	}

@@ -87,3 +87,21 @@ func TestCheckOfHostilePlansIsQuickSafeAndExits2(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckOfASwarmPlanOnAnEngineOutsideASwarmFails: check said "plan ok"
+// and every apply then failed with the engine's "This node is not a swarm
+// manager". The machine's engine here is in no swarm.
+func TestCheckOfASwarmPlanOnAnEngineOutsideASwarmFails(t *testing.T) {
+	docker := dockertest.Client(t)
+	project := dockertest.Project(t, docker)
+	plan := writeFile(t, t.TempDir(), "plan.yaml", fmt.Sprintf(`project: %s
+release: '1'
+docker: {host: %q, swarm: true}
+services:
+  api: {image: %s, replicas: 1}
+`, project, docker.Host(), dockertest.ImageRef(project, "api:1")))
+	code, out, errout := cli(t, "check", plan)
+	if code != exitEnvironment || !strings.Contains(errout, "is not a Swarm manager; it is not in a swarm (inactive): run `docker swarm init` there") {
+		t.Fatalf("check of a Swarm plan on an engine in no swarm: exit %d, want %d naming it:\n%s%s", code, exitEnvironment, out, errout)
+	}
+}

@@ -25,6 +25,7 @@ type headless struct {
 	cli    *docker.Client
 	hosts  map[string]*docker.Client // a plan with hosts: a client per host that answered, and cli nil
 	lost   map[string]error          // a plan with hosts: why each host that did not answer did not
+	late   map[string]*lateHost      // a plan with hosts: each host that did not answer, connected when it does
 	opts   options
 	stdin  *os.File
 	stdout io.Writer
@@ -69,7 +70,9 @@ func check(plan *plans.Plan, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 	if plan.Docker.Swarm {
-		checkSwarmImages(plan, stdout, stderr)
+		if !checkSwarm(plan, stdout, stderr) {
+			return exitEnvironment
+		}
 		return exitOK
 	}
 	warnUnavailableImages(plan, stderr)

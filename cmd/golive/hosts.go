@@ -77,10 +77,28 @@ func (h *headless) engineOptions(o plans.Options) plans.Options {
 	for name, c := range h.hosts {
 		o.Hosts[name] = c
 	}
-	for name, err := range h.lost {
-		o.Hosts[name] = lostHost{url: h.plan.Hosts[name].URL, err: fmt.Errorf("%w: %w", plans.ErrHostUnreachable, err)}
+	for name, l := range h.late {
+		o.Hosts[name] = l
 	}
 	return o
+}
+
+// reachOrLater connects to every host of the plan that answers, and stands
+// a lateHost for each other one.
+func (h *headless) reachOrLater(ctx context.Context) {
+	h.hosts, h.lost = reachHosts(ctx, h.plan)
+	h.late = map[string]*lateHost{}
+	for name, err := range h.lost {
+		h.late[name] = newLateHost(h.plan.Hosts[name].URL, h.plan.HostOptions(name), err)
+	}
+}
+
+// closeAll closes the clients of every host, the late ones included.
+func (h *headless) closeAll() {
+	closeHosts(h.hosts)
+	for _, l := range h.late {
+		l.Close()
+	}
 }
 
 // onHosts is " on a, b" for a plan with hosts, "" otherwise.
@@ -113,54 +131,209 @@ func (h *headless) lostNote() string {
 	return b.String()
 }
 
-// lostHost stands for a host of the plan that did not answer when golive
-// started: everything asked of it fails at once with why, so its services
-// show as unreachable and nothing that needs its lock runs.
-type lostHost struct {
-	url string
-	err error
+// lateHost stands for a host of the plan that did not answer when golive
+// started. Until it answers, everything asked of it fails at once with why
+// (ErrHostUnreachable), so its services show as unreachable and nothing
+// that needs its lock runs; it is connected again when asked, at most once
+// every retryEvery, so a cockpit or watch left open picks the host up when
+// it comes back (its rows, its logs, `p`, D and R).
+type lateHost struct {
+	url  string
+	opts docker.HostOptions
+
+	mu         sync.Mutex
+	cli        *docker.Client
+	err        error     // why the last try failed
+	tried      time.Time // when it was made
+	connecting bool
 }
 
-func (l lostHost) Host() string                                    { return l.url }
-func (l lostHost) ImageID(context.Context, string) (string, error) { return "", l.err }
-func (l lostHost) Pull(context.Context, string, func(docker.PullProgress)) error {
-	return l.err
-}
-func (l lostHost) Load(context.Context, string) ([]string, error) { return nil, l.err }
-func (l lostHost) Inspect(context.Context, string) (*docker.Container, error) {
-	return nil, l.err
-}
-func (l lostHost) List(context.Context, map[string]string) ([]docker.Container, error) {
-	return nil, l.err
-}
-func (l lostHost) Create(context.Context, docker.Spec) (string, error) { return "", l.err }
-func (l lostHost) Start(context.Context, string) error                 { return l.err }
-func (l lostHost) Stop(context.Context, string, int) error             { return l.err }
-func (l lostHost) Rename(context.Context, string, string) error        { return l.err }
-func (l lostHost) Remove(context.Context, string) error                { return l.err }
-func (l lostHost) EnsureNetwork(context.Context, string, map[string]string) error {
-	return l.err
-}
-func (l lostHost) LastLines(context.Context, string, int) ([]string, error) { return nil, l.err }
-func (l lostHost) Logs(context.Context, string, bool, docker.LogOptions) (*docker.LogStream, error) {
-	return nil, l.err
-}
-func (l lostHost) TakeLock(context.Context, string, docker.LockInfo, map[string]string) (string, error) {
-	return "", l.err
-}
-func (l lostHost) RemoveLock(context.Context, string) error { return l.err }
-func (l lostHost) Lock(context.Context, string) (*docker.LockInfo, error) {
-	return nil, l.err
-}
-func (l lostHost) CreateRecord(context.Context, string, map[string]string) error { return l.err }
-func (l lostHost) Records(context.Context, map[string]string) ([]docker.Record, error) {
-	return nil, l.err
-}
-func (l lostHost) RemoveRecord(context.Context, string) error { return l.err }
+// retryEvery is how long a lost host is left alone after a failed try.
+const retryEvery = 3 * time.Second
 
-// Proxy is never reached: every step that drives a proxy runs under the
-// lock, which a lost host refuses.
-func (l lostHost) Proxy(string) *docker.Proxy { return nil }
+func newLateHost(url string, opts docker.HostOptions, err error) *lateHost {
+	return &lateHost{url: url, opts: opts, err: fmt.Errorf("%w: %w", plans.ErrHostUnreachable, err), tried: time.Now()}
+}
+
+// client is the host's client once it answers; the last failure while a
+// try is under way or was made within retryEvery.
+func (l *lateHost) client(ctx context.Context) (*docker.Client, error) {
+	l.mu.Lock()
+	if l.cli != nil || l.connecting || time.Since(l.tried) < retryEvery {
+		defer l.mu.Unlock()
+		return l.cli, l.err
+	}
+	l.connecting = true
+	l.mu.Unlock()
+	ctx, cancel := context.WithTimeout(ctx, hostReach)
+	cli, err := docker.ConnectHost(ctx, l.url, l.opts)
+	cancel()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.connecting, l.tried = false, time.Now()
+	if err != nil {
+		l.err = fmt.Errorf("%w: %w", plans.ErrHostUnreachable, err)
+		return nil, l.err
+	}
+	l.cli, l.err = cli, nil
+	return cli, nil
+}
+
+// Close closes the host's client, if it ever answered.
+func (l *lateHost) Close() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.cli != nil {
+		l.cli.Close()
+	}
+}
+
+func (l *lateHost) Host() string { return l.url }
+func (l *lateHost) ImageID(ctx context.Context, ref string) (string, error) {
+	c, err := l.client(ctx)
+	if err != nil {
+		return "", err
+	}
+	return c.ImageID(ctx, ref)
+}
+func (l *lateHost) Pull(ctx context.Context, ref string, progress func(docker.PullProgress)) error {
+	c, err := l.client(ctx)
+	if err != nil {
+		return err
+	}
+	return c.Pull(ctx, ref, progress)
+}
+func (l *lateHost) Load(ctx context.Context, path string) ([]string, error) {
+	c, err := l.client(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return c.Load(ctx, path)
+}
+func (l *lateHost) Inspect(ctx context.Context, name string) (*docker.Container, error) {
+	c, err := l.client(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return c.Inspect(ctx, name)
+}
+func (l *lateHost) List(ctx context.Context, labels map[string]string) ([]docker.Container, error) {
+	c, err := l.client(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return c.List(ctx, labels)
+}
+func (l *lateHost) Create(ctx context.Context, spec docker.Spec) (string, error) {
+	c, err := l.client(ctx)
+	if err != nil {
+		return "", err
+	}
+	return c.Create(ctx, spec)
+}
+func (l *lateHost) Start(ctx context.Context, id string) error {
+	c, err := l.client(ctx)
+	if err != nil {
+		return err
+	}
+	return c.Start(ctx, id)
+}
+func (l *lateHost) Stop(ctx context.Context, id string, timeout int) error {
+	c, err := l.client(ctx)
+	if err != nil {
+		return err
+	}
+	return c.Stop(ctx, id, timeout)
+}
+func (l *lateHost) Rename(ctx context.Context, id, name string) error {
+	c, err := l.client(ctx)
+	if err != nil {
+		return err
+	}
+	return c.Rename(ctx, id, name)
+}
+func (l *lateHost) Remove(ctx context.Context, id string) error {
+	c, err := l.client(ctx)
+	if err != nil {
+		return err
+	}
+	return c.Remove(ctx, id)
+}
+func (l *lateHost) EnsureNetwork(ctx context.Context, name string, labels map[string]string) error {
+	c, err := l.client(ctx)
+	if err != nil {
+		return err
+	}
+	return c.EnsureNetwork(ctx, name, labels)
+}
+func (l *lateHost) LastLines(ctx context.Context, id string, n int) ([]string, error) {
+	c, err := l.client(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return c.LastLines(ctx, id, n)
+}
+func (l *lateHost) Logs(ctx context.Context, id string, follow bool, opts docker.LogOptions) (*docker.LogStream, error) {
+	c, err := l.client(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return c.Logs(ctx, id, follow, opts)
+}
+func (l *lateHost) TakeLock(ctx context.Context, name string, info docker.LockInfo, labels map[string]string) (string, error) {
+	c, err := l.client(ctx)
+	if err != nil {
+		return "", err
+	}
+	return c.TakeLock(ctx, name, info, labels)
+}
+func (l *lateHost) RemoveLock(ctx context.Context, id string) error {
+	c, err := l.client(ctx)
+	if err != nil {
+		return err
+	}
+	return c.RemoveLock(ctx, id)
+}
+func (l *lateHost) Lock(ctx context.Context, name string) (*docker.LockInfo, error) {
+	c, err := l.client(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return c.Lock(ctx, name)
+}
+func (l *lateHost) CreateRecord(ctx context.Context, name string, labels map[string]string) error {
+	c, err := l.client(ctx)
+	if err != nil {
+		return err
+	}
+	return c.CreateRecord(ctx, name, labels)
+}
+func (l *lateHost) Records(ctx context.Context, labels map[string]string) ([]docker.Record, error) {
+	c, err := l.client(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return c.Records(ctx, labels)
+}
+func (l *lateHost) RemoveRecord(ctx context.Context, name string) error {
+	c, err := l.client(ctx)
+	if err != nil {
+		return err
+	}
+	return c.RemoveRecord(ctx, name)
+}
+
+// Proxy is the host's proxy once it answers. Before, it is never reached:
+// every step that drives a proxy runs under the lock, which a lost host
+// refuses.
+func (l *lateHost) Proxy(name string) *docker.Proxy {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.cli == nil {
+		return nil
+	}
+	return l.cli.Proxy(name)
+}
 
 // where names the engines the plan acts on, for messages.
 func (h *headless) where() string {

@@ -83,6 +83,11 @@ func runLogs(args []string, stdout, stderr io.Writer) int {
 	if *since > 0 {
 		opts.Since = time.Now().Add(-*since)
 	}
+	if tail == 0 && opts.Since.IsZero() {
+		// No line of what is there now: the lines from now on. The engine
+		// has no tail of 0 for a Swarm service (0 is its whole history).
+		opts.Since = time.Now()
+	}
 	var plan *plans.Plan
 	var masker *plans.Masker
 	if *planPath != "" {

@@ -161,8 +161,8 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	case plan.HasHosts():
 		// Looking and unlocking go on with the hosts that answer: a lost
 		// host is exactly when the operator needs to see the others.
-		h.hosts, h.lost = reachHosts(ctx, plan)
-		defer closeHosts(h.hosts)
+		h.reachOrLater(ctx)
+		defer h.closeAll()
 	default:
 		if h.cli, err = docker.Connect(ctx, plan.Docker.Host); err != nil {
 			fmt.Fprintln(stderr, "golive:", err)

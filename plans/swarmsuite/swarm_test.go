@@ -571,3 +571,67 @@ func plansLoad(t *testing.T, path string) *plans.Plan {
 	}
 	return p
 }
+
+// TestSwarmLogsTailZeroShowsNoHistory: `golive logs --tail 0` of a Swarm
+// service follows what comes next, as for a container. The engine's tail
+// of 0 means all of it, so the whole history came first, the tasks'
+// "starting" lines among it.
+func TestSwarmLogsTailZeroShowsNoHistory(t *testing.T) {
+	sw, _, project := fixture(t)
+	v1 := swarmPlanFile(t, sw.Manager.TCP(), project, "1", 2, "")
+	if out, err := exec.Command(golive, "apply", v1, "--yes", "--state", t.TempDir()).CombinedOutput(); err != nil {
+		t.Fatalf("golive apply v1: %v\n%s", err, out)
+	}
+	for _, args := range [][]string{{"--no-follow"}, {}} {
+		ctx, cancel := context.WithTimeout(context.Background(), 4*time.Second)
+		out, _ := exec.CommandContext(ctx, golive, append([]string{"logs", "--plan", v1, "--tail", "0", "service:api"}, args...)...).CombinedOutput()
+		cancel()
+		if strings.Contains(string(out), "starting api") {
+			t.Errorf("golive logs --tail 0 %v printed the service's history:\n%s", args, out)
+		}
+	}
+}
+
+// TestSwarmStatusSaysHowManyTasksRunTheSpecItShows: an apply killed while
+// Swarm cannot place the new tasks (start-first on a fixed host port, a
+// task on every node) leaves the update running. `golive status` showed
+// the new spec's image and "3/3 run", as if v1b ran, while every task ran
+// v1; it says how many run the image it shows.
+func TestSwarmStatusSaysHowManyTasksRunTheSpecItShows(t *testing.T) {
+	sw, cli, project := fixture(t)
+	write := func(tag string) string {
+		path := swarmPlanFile(t, sw.Manager.TCP(), project, tag, nodes, "")
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := strings.Replace(string(b), "    stop_timeout:", "    ports: [\"mode=host,published=18777,target=8080\"]\n    stop_timeout:", 1)
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	if err := apply(t, plansLoad(t, write("1")), cli, &recorder{}); err != nil {
+		t.Fatal(err)
+	}
+	v1b := write("1b")
+	killed := exec.Command(golive, "apply", v1b, "--yes", "--state", t.TempDir())
+	if err := killed.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(time.Minute)
+	for current(t, cli, project+"-api").Update.State != "updating" {
+		if time.Now().After(deadline) {
+			killed.Process.Kill()
+			t.Fatal("the update of 1b never began")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	killed.Process.Kill()
+	killed.Wait()
+	out, _ := exec.Command(golive, "status", v1b).CombinedOutput()
+	want := fmt.Sprintf("%d/%d run ↻ 0/%d", nodes, nodes, nodes)
+	if !strings.Contains(string(out), want) {
+		t.Errorf("status while no task runs the new spec should say %q:\n%s", want, out)
+	}
+}

@@ -1,0 +1,68 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golive/golive/docker/dockertest"
+	"github.com/golive/golive/docker/dockertest/engines"
+	"github.com/golive/golive/plans"
+)
+
+// TestHostsDownWhenTheCockpitOpensAreReadOnceTheyAnswer: h2 does not answer
+// when the cockpit's engine is made and comes back a moment later; its
+// services are read again and `p` (preload) passes. It stayed unreachable
+// until golive was restarted, and `p` kept failing.
+func TestHostsDownWhenTheCockpitOpensAreReadOnceTheyAnswer(t *testing.T) {
+	_, clients, write := hostsProject(t)
+	if code, out, errs := cli(t, "apply", write("1", "", ""), "--yes"); code != 0 {
+		t.Fatalf("apply v1: exit %d\n%s%s", code, out, errs)
+	}
+	h2 := engines.Get(t, 3).Engines[1]
+	link := dockertest.NewCuttingEngine(t, h2.Socket())
+	var hosts strings.Builder
+	for _, name := range []string{"h1", "h3"} {
+		fmt.Fprintf(&hosts, "  %s: %s\n", name, clients[name].Host())
+	}
+	fmt.Fprintf(&hosts, "  h2: {url: %q, address: %s}\n", link.Host, h2.Addr)
+	plan, err := plans.Load(write("2", hosts.String(), ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	link.Cut()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	h := &headless{plan: plan}
+	h.reachOrLater(ctx)
+	defer h.closeAll()
+	if h.lost["h2"] == nil {
+		t.Fatal("h2 answered through a cut link")
+	}
+	e := plans.NewEngine(plan, h.engineOptions(plans.Options{}))
+	defer e.Close()
+	h2State := func() string {
+		states, _ := e.Status(ctx)
+		for _, st := range states {
+			if st.Service == "api@h2" {
+				return st.State
+			}
+		}
+		return "no row"
+	}
+	if got := h2State(); got != "unreachable" {
+		t.Fatalf("api@h2 with h2 down: %s, want unreachable", got)
+	}
+	if err := e.Preload(ctx); err == nil {
+		t.Fatal("the preload passed with h2 down")
+	}
+	if err := link.Restore(); err != nil {
+		t.Fatal(err)
+	}
+	dockertest.WaitFor(t, "api@h2 to be read once h2 answers", func() bool { return h2State() == "running" })
+	if err := e.Preload(ctx); err != nil {
+		t.Errorf("p once h2 answers: %v", err)
+	}
+}
