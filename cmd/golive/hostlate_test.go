@@ -2,13 +2,10 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/golive/golive/docker/dockertest"
-	"github.com/golive/golive/docker/dockertest/engines"
 	"github.com/golive/golive/plans"
 )
 
@@ -21,14 +18,8 @@ func TestHostsDownWhenTheCockpitOpensAreReadOnceTheyAnswer(t *testing.T) {
 	if code, out, errs := cli(t, "apply", write("1", "", ""), "--yes"); code != 0 {
 		t.Fatalf("apply v1: exit %d\n%s%s", code, out, errs)
 	}
-	h2 := engines.Get(t, 3).Engines[1]
-	link := dockertest.NewCuttingEngine(t, h2.Socket())
-	var hosts strings.Builder
-	for _, name := range []string{"h1", "h3"} {
-		fmt.Fprintf(&hosts, "  %s: %s\n", name, clients[name].Host())
-	}
-	fmt.Fprintf(&hosts, "  h2: {url: %q, address: %s}\n", link.Host, h2.Addr)
-	plan, err := plans.Load(write("2", hosts.String(), ""))
+	link, hosts := cutLinkToH2(t, clients)
+	plan, err := plans.Load(write("2", hosts, ""))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"os/exec"
 	"regexp"
 	"slices"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/golive/golive/docker"
 	"github.com/golive/golive/docker/dockertest"
-	"github.com/golive/golive/docker/dockertest/engines"
 	"github.com/golive/golive/plans"
 )
 
@@ -26,14 +24,8 @@ func TestHostsLostMidRolloutTellsWhatIsUnknownAndRevertFinishesItsReturn(t *test
 	if code, out, errs := cli(t, "apply", write("1", "", ""), "--yes"); code != 0 {
 		t.Fatalf("apply v1: exit %d\n%s%s", code, out, errs)
 	}
-	h2 := engines.Get(t, 3).Engines[1]
-	link := dockertest.NewCuttingEngine(t, h2.Socket())
-	var hosts strings.Builder
-	for _, name := range []string{"h1", "h3"} {
-		fmt.Fprintf(&hosts, "  %s: %s\n", name, clients[name].Host())
-	}
-	fmt.Fprintf(&hosts, "  h2: {url: %q, address: %s}\n", link.Host, h2.Addr)
-	plan2 := write("2", hosts.String(), "    rollout: {batch: 1}\n")
+	link, hosts := cutLinkToH2(t, clients)
+	plan2 := write("2", hosts, "    rollout: {batch: 1}\n")
 	cmd := exec.Command(golive, "apply", plan2, "--yes")
 	var out dockertest.SyncBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -83,14 +75,8 @@ func TestHostsDownStatusAndUnlockGoOnWithTheOthers(t *testing.T) {
 	if code, out, errs := cli(t, "apply", write("1", "", ""), "--yes"); code != 0 {
 		t.Fatalf("apply v1: exit %d\n%s%s", code, out, errs)
 	}
-	h2 := engines.Get(t, 3).Engines[1]
-	link := dockertest.NewCuttingEngine(t, h2.Socket())
-	var hosts strings.Builder
-	for _, name := range []string{"h1", "h3"} {
-		fmt.Fprintf(&hosts, "  %s: %s\n", name, clients[name].Host())
-	}
-	fmt.Fprintf(&hosts, "  h2: {url: %q, address: %s}\n", link.Host, h2.Addr)
-	plan := write("2", hosts.String(), "")
+	link, hosts := cutLinkToH2(t, clients)
+	plan := write("2", hosts, "")
 	link.Cut()
 	lock := "golive-lock-" + project
 	if _, err := clients["h1"].TakeLock(context.Background(), lock, docker.LockInfo{Holder: "ops@elsewhere", Host: "elsewhere", Operation: "apply", Since: time.Now()},

@@ -17,6 +17,19 @@ import (
 	"github.com/golive/golive/docker/scratch"
 )
 
+// cutLinkToH2 puts h2 of the three test engines behind a link the test
+// can cut, and returns it with the plan's hosts: lines (h1 and h3 direct).
+func cutLinkToH2(t *testing.T, clients map[string]*docker.Client) (*dockertest.CuttingEngine, string) {
+	h2 := engines.Get(t, 3).Engines[1]
+	link := dockertest.NewCuttingEngine(t, h2.Socket())
+	var hosts strings.Builder
+	for _, name := range []string{"h1", "h3"} {
+		fmt.Fprintf(&hosts, "  %s: %s\n", name, clients[name].Host())
+	}
+	fmt.Fprintf(&hosts, "  h2: {url: %q, address: %s}\n", link.Host, h2.Addr)
+	return link, hosts.String()
+}
+
 // hostsProject connects to three test engines, loads api:1 and api:2 on
 // each, and returns the project name, its clients (h1…h3) and a function
 // writing a plan for version v with extra service settings.
