@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -170,15 +171,65 @@ func LoadDemoImage(t testing.TB, cli *docker.Client, ref string, cfg scratch.Con
 	return id
 }
 
-// FreePort returns a TCP port on 127.0.0.1 that nothing listens on now.
+// FreePort returns a TCP port that nothing listens on now and that no other
+// test, in this process or another one, is given while this process runs.
+// Ports the kernel hands out for :0 are also its ephemeral ports: another
+// test was given the same one (CI: "port is already allocated"), and any
+// outgoing connection may take it before a container publishes it. So the
+// port is drawn below the ephemeral range and reserved with a lock on a
+// file that the kernel releases when the process ends.
 func FreePort(t testing.TB) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
+	dir := filepath.Join(os.TempDir(), "golive-test-ports")
+	if err := os.MkdirAll(dir, 0o777); err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	low := ephemeralLow()
+	for range 1000 {
+		b := make([]byte, 2)
+		rand.Read(b)
+		port := 10000 + (int(b[0])<<8|int(b[1]))%(low-10000)
+		f, err := os.OpenFile(filepath.Join(dir, strconv.Itoa(port)), os.O_CREATE|os.O_RDWR, 0o666)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) != nil {
+			f.Close()
+			continue
+		}
+		l, err := net.Listen("tcp", ":"+strconv.Itoa(port))
+		if err != nil {
+			f.Close()
+			continue
+		}
+		l.Close()
+		heldPorts.Lock()
+		heldPorts.files = append(heldPorts.files, f) // held until the process ends
+		heldPorts.Unlock()
+		return port
+	}
+	t.Fatal("no free TCP port below the ephemeral range after 1000 tries")
+	return 0
+}
+
+// heldPorts keeps the lock files of the ports FreePort gave out open.
+var heldPorts struct {
+	sync.Mutex
+	files []*os.File
+}
+
+// ephemeralLow is the first port of the kernel's ephemeral range.
+func ephemeralLow() int {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return 32768
+	}
+	if fields := strings.Fields(string(b)); len(fields) == 2 {
+		if n, err := strconv.Atoi(fields[0]); err == nil && n > 11000 {
+			return n
+		}
+	}
+	return 32768
 }
 
 // Registry starts an in-process registry on 127.0.0.1 and returns its host:port.
