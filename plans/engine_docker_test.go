@@ -381,7 +381,7 @@ func TestFailingHealthGateWithOnFailureStopLeavesItForRevertLater(t *testing.T) 
 	if !errors.As(err, &aerr) || aerr.Outcome != plans.Failed {
 		t.Fatalf("apply: %v", err)
 	}
-	for _, want := range []string{"step 1 (Deploy backend): api: not healthy within 2s: GET http://", "503 Service Unavailable", "`golive revert "+p.Path+"` puts the previous images back", "services now:"} {
+	for _, want := range []string{"step 1 (Deploy backend): api: not healthy within 2s: GET http://", "503 Service Unavailable", "`golive revert " + p.Path + "` puts the previous images back", "services now:"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q:\n%s", want, err)
 		}
