@@ -38,7 +38,10 @@ func Image(binary []byte, cfg Config) (v1.Image, error) {
 	cf.Config.Env = cfg.Env
 	cf.Config.Labels = cfg.Labels
 	if len(cfg.Healthcheck) > 0 {
-		cf.Config.Healthcheck = &v1.HealthConfig{Test: append([]string{"CMD"}, cfg.Healthcheck...), Interval: 500e6, Timeout: 2e9, Retries: 3}
+		// 10 s to answer: on a loaded machine the engine's exec of the check
+		// takes seconds, and a healthy task must not be called unhealthy;
+		// a check that answers "unhealthy" still fails at once.
+		cf.Config.Healthcheck = &v1.HealthConfig{Test: append([]string{"CMD"}, cfg.Healthcheck...), Interval: 500e6, Timeout: 10e9, Retries: 3}
 	}
 	return mutate.ConfigFile(img, cf)
 }
